@@ -1,0 +1,86 @@
+// The writer. It validates with the reader's own rules first, so that a file it writes is
+// always one the reader accepts under the default limits.
+extension VQZFile {
+    /// The .vqz bytes of this file: signature, version, HEAD, one TOKN per level, ALPH, DONE.
+    public func encode(zstdLevel: Int32 = Zstd.defaultLevel) throws -> [UInt8] {
+        try validate(limits: .default)
+        var out = ByteWriter()
+        out.append(Self.signature)
+        out.u16(UInt16(Self.formatVersion))
+        out.chunk("HEAD", headBytes())
+        for (level, k) in zip(tokens.levels, tokens.codebookSizes) {
+            out.chunk("TOKN", try Zstd.compress(packing.pack(level, codebookSize: k), level: zstdLevel))
+        }
+        if let alpha {
+            out.chunk("ALPH", try Zstd.compress(alpha, level: zstdLevel))
+        }
+        // DONE's data is the CRC-32 of every byte before it, its own frame included.
+        out.append(Array("DONE".utf8))
+        out.u32(4)
+        out.u32(CRC32.checksum(out.bytes))
+        return out.bytes
+    }
+
+    func headBytes() -> [UInt8] {
+        var head = ByteWriter()
+        head.u32(UInt32(width))
+        head.u32(UInt32(height))
+        head.u8(UInt8(colorChannels))
+        head.u8(hasAlpha ? 1 : 0)
+        let name = Array(model.name.utf8)
+        head.u8(UInt8(name.count))
+        head.append(name)
+        head.append(model.digest)
+        head.u16(UInt16(tokens.width))
+        head.u16(UInt16(tokens.height))
+        head.u8(UInt8(tokens.levels.count))
+        head.u8(entropyCoder.rawValue)
+        head.u8(packing.rawValue)
+        for k in tokens.codebookSizes { head.u32(UInt32(k)) }
+        return head.bytes
+    }
+
+    /// The writer's checks: the reader's header rules, then the contents.
+    func validate(limits: ContainerLimits) throws {
+        try Self.checkHeader(width: width, height: height, colorChannels: colorChannels, model: model,
+                             gridWidth: tokens.width, gridHeight: tokens.height,
+                             codebookSizes: tokens.codebookSizes, limits: limits)
+        try tokens.validate()
+        if let alpha, alpha.count != width * height {
+            throw ContainerError.inconsistent("alpha plane of \(alpha.count) bytes for \(width * height) pixels")
+        }
+    }
+
+    /// Every rule on HEAD's fields, in the order docs/FORMAT.md lists them. The reader applies
+    /// these before it allocates anything whose size comes from the file.
+    static func checkHeader(width: Int, height: Int, colorChannels: Int, model: ModelFingerprint,
+                            gridWidth: Int, gridHeight: Int, codebookSizes: [Int],
+                            limits: ContainerLimits) throws {
+        guard width >= 1, height >= 1, width <= Int(UInt32.max), height <= Int(UInt32.max) else {
+            throw ContainerError.overLimit("image \(width)x\(height) (each side must be 1...2^32-1)")
+        }
+        // Both sides fit 32 bits, but their product may not fit 63: ask for the overflow.
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= limits.maxPixels else {
+            throw ContainerError.overLimit("image \(width)x\(height) has more than \(limits.maxPixels) pixels")
+        }
+        guard colorChannels == 1 || colorChannels == 3 else {
+            throw ContainerError.inconsistent("\(colorChannels) colour channels (must be 1 or 3)")
+        }
+        let nameBytes = model.name.utf8.count
+        guard (1...ModelFingerprint.maxNameBytes).contains(nameBytes) else {
+            throw ContainerError.overLimit("model name of \(nameBytes) bytes (must be 1...\(ModelFingerprint.maxNameBytes))")
+        }
+        guard model.digest.count == ModelFingerprint.digestSize else {
+            throw ContainerError.inconsistent("model digest of \(model.digest.count) bytes (must be \(ModelFingerprint.digestSize))")
+        }
+        try TokenGrid.checkShape(width: gridWidth, height: gridHeight, codebookSizes: codebookSizes)
+        guard gridWidth <= width, gridHeight <= height else {
+            throw ContainerError.inconsistent("grid \(gridWidth)x\(gridHeight) is larger than the image \(width)x\(height)")
+        }
+        let tokenCount = gridWidth * gridHeight * codebookSizes.count
+        guard tokenCount <= limits.maxTokens else {
+            throw ContainerError.overLimit("\(tokenCount) tokens (limit \(limits.maxTokens))")
+        }
+    }
+}

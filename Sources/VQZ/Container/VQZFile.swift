@@ -1,0 +1,47 @@
+/// One .vqz file: what the image was, which tokenizer made the tokens, the tokens themselves
+/// and the alpha plane. docs/FORMAT.md gives the byte layout; `encode()` and
+/// `init(decoding:limits:)` are its writer and reader.
+public struct VQZFile: Equatable, Sendable {
+    /// The layout version this code writes and the highest it reads.
+    public static let formatVersion = 1
+    /// The first 8 bytes of every .vqz file: "\x89VQZ\r\n\x1A\n" (PNG's trick: the high
+    /// byte and the line endings reveal 7-bit and text-mode transfers).
+    public static var signature: [UInt8] { ChunkFraming.signature }
+
+    /// Image size in pixels.
+    public var width: Int
+    public var height: Int
+    /// 1 (gray) or 3 (RGB); alpha is separate.
+    public var colorChannels: Int
+    public var model: ModelFingerprint
+    public var tokens: TokenGrid
+    /// width * height alpha values, row by row, stored losslessly; nil for opaque images.
+    public var alpha: [UInt8]?
+    public var packing: TokenPacking
+    public var entropyCoder: EntropyCoder
+
+    public init(width: Int, height: Int, colorChannels: Int, model: ModelFingerprint, tokens: TokenGrid,
+                alpha: [UInt8]? = nil, packing: TokenPacking = .default, entropyCoder: EntropyCoder = .zstd) {
+        self.width = width
+        self.height = height
+        self.colorChannels = colorChannels
+        self.model = model
+        self.tokens = tokens
+        self.alpha = alpha
+        self.packing = packing
+        self.entropyCoder = entropyCoder
+    }
+
+    public var hasAlpha: Bool { alpha != nil }
+
+    /// Throws `modelMismatch` unless `available` is the tokenizer this file was encoded with.
+    public func requireModel(_ available: ModelFingerprint) throws {
+        guard available == model else { throw ContainerError.modelMismatch(needed: model, available: available) }
+    }
+
+    /// The chunks of a .vqz file with their offsets and lengths, after checking signature,
+    /// version, framing and checksum (not the chunks' contents: decode for that).
+    public static func chunks(in bytes: [UInt8]) throws -> [ChunkSummary] {
+        try ChunkFraming.chunks(in: bytes, highestVersion: formatVersion)
+    }
+}
