@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, each knowing only the ones below it (see docs and ../shared/DESIGN.md):
+//   vqz (CLI) -> VQZ (codec library) -> Models -> NN -> COpenBLAS
+//                                     -> ImageIO <- Plugins/PNG, Plugins/JPEG
+//                                     -> CZstd
+let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "vqz",
+    products: [
+        .executable(name: "vqz", targets: ["vqz"]),
+        .library(name: "VQZ", targets: ["VQZ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian, reached through system-library targets.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Plugins/PNG/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Plugins/JPEG/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+
+        // Pixels and the format-plugin mechanism; knows nothing of models.
+        .target(name: "ImageIO", path: "Sources/ImageIO"),
+        .target(name: "PNGFormat", dependencies: ["ImageIO", "CPNG"], path: "Plugins/PNG/PNGFormat"),
+        .target(name: "JPEGFormat", dependencies: ["ImageIO", "CJPEG"], path: "Plugins/JPEG/JPEGFormat"),
+
+        // The neural-network core; knows nothing of images, files or the CLI.
+        .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN", swiftSettings: numeric),
+        // The models of vqz and their training loops.
+        .target(name: "Models", dependencies: ["NN"], path: "Sources/Models", swiftSettings: numeric),
+        // The codec library: compress/decompress API, tiling, the .vqz container, entropy coders.
+        .target(name: "VQZ", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat", "CZstd"],
+                path: "Sources/VQZ", swiftSettings: numeric),
+        // The command line: parses, calls the library, reports.
+        .executableTarget(name: "vqz", dependencies: [
+            "VQZ", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/vqz"),
+
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
+        .testTarget(name: "VQZTests", dependencies: ["VQZ"]),
+        .testTarget(name: "CLITests", dependencies: ["vqz"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,163 @@
+import Foundation
+import NN
+
+/// Options of `vqz train tokenizer`.
+public struct TokenizerTrainingOptions: Sendable {
+    public var steps = 20_000
+    public var batchSize = 16
+    public var cropSize = 64
+    public var learningRate: Float = 3e-4
+    public var warmupSteps = 200
+    public var seed: UInt64 = 1
+    public var checkpointPath: String
+    public var checkpointSeconds: Double = 300
+    public var validateEvery = 500
+
+    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
+}
+
+/// What the trainer reports as it goes.
+public struct TokenizerProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Float          // reconstruction MSE on [-0.5, 0.5] pixels
+    public var commitment: Float
+    public var psnr: Float          // of this batch, at the levels drawn for it
+    public var levelsUsed: Int
+    public var restarted: [Int]     // dead codes restarted this step, per level
+    public var stepsPerSecond: Double
+    public var secondsLeft: Double
+}
+
+/// Validation figures per quality level.
+public struct TokenizerValidation: Sendable, Codable {
+    public var psnr: [Double]             // dB, RGB, per level prefix 1...L
+    public var codesUsed: [Int]           // distinct codes seen per level
+    public var perplexity: [Double]       // exp(entropy) of the code histogram per level
+}
+
+/// Trains a VQTokenizer: MSE reconstruction, commitment loss, EMA codebooks with dead-code
+/// restarts, and quantizer dropout (each step draws how many levels to use, so every prefix
+/// of levels decodes well).
+public final class TokenizerTrainer {
+    public let model: VQTokenizer
+    public let options: TokenizerTrainingOptions
+    public let optimizer: Adam
+    public private(set) var step = 0
+    public private(set) var rng: RNG
+    private let startedAt = Date()
+    private var lastCheckpoint = Date()
+
+    public init(model: VQTokenizer, options: TokenizerTrainingOptions) {
+        self.model = model
+        self.options = options
+        optimizer = Adam(model.store, learningRate: options.learningRate, clipNorm: 1)
+        rng = RNG(seed: options.seed &+ 0x5eed)
+    }
+
+    /// Continues from a checkpoint written by `saveCheckpoint`.
+    public func resume(from path: String) throws {
+        let ck = try Checkpoint.load(from: path, store: model.store, optimizer: optimizer)
+        step = ck.step
+        rng = RNG(words: ck.rngWords)
+    }
+
+    public func saveCheckpoint() throws {
+        try Checkpoint.save(to: options.checkpointPath, store: model.store, optimizer: optimizer, step: step, rng: rng,
+                            metadata: ["kind": "vqz-tokenizer-checkpoint", "config": model.config.json])
+        lastCheckpoint = Date()
+    }
+
+    /// One optimisation step on one batch; returns its figures.
+    public func trainStep(_ x: Tensor) -> (loss: Float, commitment: Float, levels: Int, restarted: [Int]) {
+        let store = model.store
+        store.zeroGrads()
+        let levels = 1 + rng.int(below: model.config.levels)
+        let z = model.encoder.forward(x)
+        let zq = model.quantizer.forward(z, levels: levels, rng: &rng)
+        let y = model.decoder.forward(zq)
+        let dy = Tensor(y.shape)
+        let loss = mseLoss(y, x, dpred: dy)
+        let dzq = model.decoder.backward(dy)
+        let dz = model.quantizer.backward(dzq)
+        _ = model.encoder.backward(dz)
+        let lr = cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate)
+        optimizer.update(learningRate: lr)
+        let restarted = model.quantizer.updateCodebooks(rng: &rng)
+        step += 1
+        return (loss, model.quantizer.commitmentLoss, levels, restarted)
+    }
+
+    /// Runs until `options.steps` or until `shouldStop` says so; checkpoints on a timer and at the end.
+    public func run(data: BatchSource, validation: [Tensor] = [],
+                    shouldStop: () -> Bool = { false },
+                    progress: (TokenizerProgress) -> Void = { _ in },
+                    validated: (Int, TokenizerValidation) -> Void = { _, _ in }) throws {
+        let first = step
+        let t0 = Date()
+        while step < options.steps && !shouldStop() {
+            let x = data.batch(count: options.batchSize, size: options.cropSize, rng: &rng)
+            let r = trainStep(x)
+            let elapsed = Date().timeIntervalSince(t0)
+            let rate = Double(step - first) / max(elapsed, 1e-9)
+            progress(TokenizerProgress(step: step, totalSteps: options.steps, loss: r.loss, commitment: r.commitment,
+                                       psnr: Float(10 * log10(1 / Double(max(r.loss, 1e-12)))), levelsUsed: r.levels,
+                                       restarted: r.restarted, stepsPerSecond: rate,
+                                       secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
+            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
+                validated(step, validate(validation))
+            }
+            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
+        }
+        try saveCheckpoint()
+    }
+
+    /// PSNR per level prefix, code usage and perplexity on held-out images [1, H, W, 3].
+    public func validate(_ images: [Tensor]) -> TokenizerValidation {
+        model.validate(images)
+    }
+}
+
+extension VQTokenizer {
+    /// PSNR (RGB, 8-bit rounding) of reconstructions at each level prefix, plus code usage.
+    public func validate(_ images: [Tensor]) -> TokenizerValidation {
+        let L = config.levels, K = config.codebookSize, f = config.downsampling
+        var sqErr = [Double](repeating: 0, count: L)
+        var samples = 0
+        var histograms = [[Int]](repeating: [Int](repeating: 0, count: K), count: L)
+        for x in images {
+            let (h, w) = (x.shape[1], x.shape[2])
+            let tokens = encode(x, levels: L)
+            for l in 0..<L { for t in tokens[l] { histograms[l][Int(t)] += 1 } }
+            for l in 0..<L {
+                let y = decode(Array(tokens[0...l]), batch: 1, gridHeight: h / f, gridWidth: w / f)
+                var s: Double = 0
+                for i in 0..<x.count {
+                    let a = (Double(x.data[i]) + 0.5) * 255, b = ((Double(y.data[i]) + 0.5) * 255).rounded()
+                    let d = a.rounded() - min(max(b, 0), 255)
+                    s += d * d
+                }
+                sqErr[l] += s
+            }
+            samples += x.count
+        }
+        let psnr = sqErr.map { 10 * log10(255 * 255 / max($0 / Double(max(samples, 1)), 1e-12)) }
+        let used = histograms.map { $0.filter { $0 > 0 }.count }
+        let perplexity = histograms.map { hist -> Double in
+            let total = Double(hist.reduce(0, +))
+            let entropy = hist.reduce(0.0) { acc, c in c == 0 ? acc : acc - Double(c) / total * log(Double(c) / total) }
+            return exp(entropy)
+        }
+        return TokenizerValidation(psnr: psnr, codesUsed: used, perplexity: perplexity)
+    }
+}
+
+extension TokenizerConfig {
+    public var json: String {
+        String(decoding: try! JSONEncoder().encode(self), as: UTF8.self)
+    }
+
+    public init(json: String) throws {
+        self = try JSONDecoder().decode(TokenizerConfig.self, from: Data(json.utf8))
+    }
+}

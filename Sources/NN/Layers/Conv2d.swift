@@ -1,0 +1,188 @@
+/// 2-D convolution over NHWC images, lowered to one large sgemm per block of output pixels:
+/// im2col turns each output pixel's receptive field into a row of K = k*k*Cin floats, and
+/// out[M, Cout] = col[M, K] * W[K, Cout] + b. Weights are stored [k, k, Cin, Cout].
+///
+/// The im2col buffer is built per block of whole images, so memory stays bounded for any batch,
+/// and backward rebuilds it instead of keeping it (bandwidth is cheaper than memory here).
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    public let weight: Param    // [k, k, Cin, Cout]
+    public let bias: Param      // [Cout]
+    let store: ParameterStore
+    /// Masked convolutions (PixelCNN) multiply the weights by this before every use.
+    public var weightMask: [Float]?
+    /// The first layer of a network skips dX.
+    public var computesInputGradient = true
+
+    private var input: Tensor?                 // [N, H, W, Cin], saved for backward
+    private var output = Workspace()
+    private var dInput = Workspace()
+    private var col = Workspace()
+    private var dcol = Workspace()
+    /// Rows of im2col per block: large enough for BLAS to run at full speed, small enough for cache.
+    public var blockElements = 1 << 22
+
+    public init(_ store: ParameterStore, _ name: String, inChannels: Int, outChannels: Int, kernel: Int,
+                stride: Int = 1, padding: Int? = nil, initGain: Float = 1, rng: inout RNG) {
+        self.store = store
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding ?? (kernel - 1) / 2
+        let fanIn = kernel * kernel * inChannels
+        weight = store.add("\(name).weight", [kernel, kernel, inChannels, outChannels],
+                           heUniform(fanIn * outChannels, fanIn: fanIn, gain: initGain, rng: &rng))
+        bias = store.add("\(name).bias", [outChannels], [Float](repeating: 0, count: outChannels))
+    }
+
+    public func outputSize(height: Int, width: Int) -> (Int, Int) {
+        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
+    }
+
+    private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    private var K: Int { kernel * kernel * inChannels }
+
+    private func maskedWeights() -> UnsafeMutablePointer<Float> {
+        let w = store.value(weight)
+        if let mask = weightMask { for i in 0..<weight.count { w[i] *= mask[i] } }
+        return w
+    }
+
+    /// Whole images per im2col block.
+    private func imagesPerBlock(_ pixelsPerImage: Int) -> Int {
+        max(1, blockElements / max(pixelsPerImage * K, 1))
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [N,H,W,\(inChannels)], got \(x.shape)")
+        input = x
+        let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let (ho, wo) = outputSize(height: h, width: w)
+        let out = output.tensor([n, ho, wo, outChannels])
+        let weights = maskedWeights()
+        let b = store.value(bias)
+        let rows = n * ho * wo
+        for r in 0..<rows { (out.data + r * outChannels).update(from: b, count: outChannels) }
+        if isPointwise {
+            gemm(out.data, x.data, weights, m: rows, n: outChannels, k: K, beta: 1)
+            return out
+        }
+        // Forward needs no whole-image alignment: blocks of rows keep one huge image bounded too.
+        let blockRows = max(1, blockElements / K)
+        let buffer = col.buffer(min(rows, blockRows) * K)
+        var m0 = 0
+        while m0 < rows {
+            let m1 = min(rows, m0 + blockRows)
+            im2col(buffer, x, rows: m0..<m1, ho: ho, wo: wo)
+            gemm(out.data + m0 * outChannels, buffer, weights, m: m1 - m0, n: outChannels, k: K, beta: 1)
+            m0 = m1
+        }
+        return out
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("conv backward before forward") }
+        let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let (ho, wo) = (dy.shape[1], dy.shape[2])
+        let rows = n * ho * wo
+        let dW = store.grad(weight), dB = store.grad(bias)
+        let weights = maskedWeights()
+
+        // dB[c] += sum over rows of dY[row, c]
+        for r in 0..<rows {
+            let src = dy.data + r * outChannels
+            for c in 0..<outChannels { dB[c] += src[c] }
+        }
+        let dx = dInput.tensor(x.shape)
+        if isPointwise {
+            gemm(dW, x.data, dy.data, m: K, n: outChannels, k: rows, transA: true, beta: 1)
+            if computesInputGradient {
+                gemm(dx.data, dy.data, weights, m: rows, n: K, k: outChannels, transB: true)
+            }
+            maskGradient(dW)
+            return dx
+        }
+        let perImage = ho * wo
+        let group = imagesPerBlock(perImage)
+        let colBuf = col.buffer(min(n, group) * perImage * K)
+        let dcolBuf = computesInputGradient ? dcol.buffer(min(n, group) * perImage * K) : colBuf
+        var i0 = 0
+        while i0 < n {
+            let i1 = min(n, i0 + group)
+            let m0 = i0 * perImage, m1 = i1 * perImage
+            im2col(colBuf, x, rows: m0..<m1, ho: ho, wo: wo)
+            // dW[K, Cout] += col^T[K, M] * dY[M, Cout]
+            gemm(dW, colBuf, dy.data + m0 * outChannels, m: K, n: outChannels, k: m1 - m0, transA: true, beta: 1)
+            if computesInputGradient {
+                // dcol[M, K] = dY[M, Cout] * W^T[Cout, K], then gathered back into pixels.
+                gemm(dcolBuf, dy.data + m0 * outChannels, weights, m: m1 - m0, n: K, k: outChannels, transB: true)
+                col2im(dx, dcolBuf, images: i0..<i1, h: h, w: w, ho: ho, wo: wo)
+            }
+            i0 = i1
+        }
+        maskGradient(dW)
+        return dx
+    }
+
+    private func maskGradient(_ dW: UnsafeMutablePointer<Float>) {
+        // Masked-out weights stay exactly zero: their gradient is zero too.
+        if let mask = weightMask { for i in 0..<weight.count { dW[i] *= mask[i] } }
+    }
+
+    /// Fills col with the receptive fields of output pixels `rows` (flattened n, oy, ox).
+    private func im2col(_ col: UnsafeMutablePointer<Float>, _ x: Tensor, rows: Range<Int>, ho: Int, wo: Int) {
+        let (h, w, cin, k, s, p, K) = (x.shape[1], x.shape[2], inChannels, kernel, stride, padding, self.K)
+        let src = x.data
+        parallelFor(rows.count, minChunk: 64) { part in
+            for local in part {
+                let m = rows.lowerBound + local
+                let img = m / (ho * wo), r = m % (ho * wo)
+                let oy = r / wo, ox = r % wo
+                let dstRow = col + local * K
+                for ky in 0..<k {
+                    let iy = oy * s - p + ky
+                    for kx in 0..<k {
+                        let ix = ox * s - p + kx
+                        let dst = dstRow + (ky * k + kx) * cin
+                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                            dst.update(from: src + ((img * h + iy) * w + ix) * cin, count: cin)
+                        } else {
+                            dst.update(repeating: 0, count: cin)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col for whole images, as a gather: each input pixel sums the dcol
+    /// entries that read it, so threads write disjoint rows and need no locks.
+    private func col2im(_ dx: Tensor, _ dcol: UnsafeMutablePointer<Float>, images: Range<Int>,
+                        h: Int, w: Int, ho: Int, wo: Int) {
+        let (cin, k, s, p, K) = (inChannels, kernel, stride, padding, self.K)
+        let pixels = images.count * h * w
+        parallelFor(pixels, minChunk: 64) { part in
+            for local in part {
+                let img = local / (h * w), r = local % (h * w)
+                let iy = r / w, ix = r % w
+                let dst = dx.data + ((images.lowerBound + img) * h * w + r) * cin
+                dst.update(repeating: 0, count: cin)
+                for ky in 0..<k {
+                    let ty = iy + p - ky
+                    if ty < 0 || ty % s != 0 { continue }
+                    let oy = ty / s
+                    if oy >= ho { continue }
+                    for kx in 0..<k {
+                        let tx = ix + p - kx
+                        if tx < 0 || tx % s != 0 { continue }
+                        let ox = tx / s
+                        if ox >= wo { continue }
+                        let src = dcol + ((img * ho + oy) * wo + ox) * K + (ky * k + kx) * cin
+                        for c in 0..<cin { dst[c] += src[c] }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// y = x + body(x): the skip connection adds the incoming gradient to the body's.
+public final class Residual: Layer {
+    public let body: any Layer
+    private var output = Workspace()
+    private var dInput = Workspace()
+
+    public init(_ body: any Layer) { self.body = body }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let f = body.forward(x)
+        precondition(f.shape == x.shape, "residual body changed shape \(x.shape) -> \(f.shape)")
+        let y = output.tensor(x.shape)
+        add(y.data, x.data, f.data, x.count)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let dbody = body.backward(dy)
+        let dx = dInput.tensor(dy.shape)
+        add(dx.data, dy.data, dbody.data, dy.count)
+        return dx
+    }
+}
+
+/// out = a + b, elementwise, on all cores.
+@inline(__always)
+public func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+    parallelFor(n, minChunk: 1 << 14) { r in
+        for i in r { out[i] = a[i] + b[i] }
+    }
+}

@@ -1,0 +1,220 @@
+/// Residual vector quantization: level 1 replaces each D-dim vector by its nearest entry of
+/// codebook 1, level 2 quantizes what level 1 left, and so on; the sum of the chosen entries
+/// is z_q. Any prefix of levels decodes, which gives quality levels.
+///
+/// Training uses the straight-through estimator (dL/dz := dL/dz_q), the commitment loss
+/// beta * mean||z - sg(z_q)||^2, and EMA codebook updates (van den Oord et al. 2017, appendix)
+/// with dead-code restarts: a code whose EMA usage falls below `deadUsage` is moved onto a
+/// random residual of the current batch, which keeps nearly every code in use.
+public final class ResidualVectorQuantizer {
+    public let levels: Int, codebookSize: Int, dim: Int
+    public var beta: Float = 0.25
+    public var decay: Float = 0.99
+    public var deadUsage: Float = 0.03
+    public let codebooks: [Param]      // each [K, D]
+    let clusterSize: [Param]           // each [K], EMA of assignment counts
+    let embedSum: [Param]              // each [K, D], EMA of assigned vectors' sum
+    let initialized: Param             // [levels]: 0 until a level is initialised from data
+    let store: ParameterStore
+
+    // Saved by forward for backward and the codebook update.
+    private var input: Tensor?
+    private var output = Workspace()
+    private var dInput = Workspace()
+    private var residuals: [[Float]] = []      // per used level, [M, D]
+    public private(set) var indices: [[Int32]] = []
+    public private(set) var commitmentLoss: Float = 0
+    private var scores = Workspace()
+
+    public init(_ store: ParameterStore, _ name: String, levels: Int, codebookSize: Int, dim: Int, rng: inout RNG) {
+        self.store = store
+        self.levels = levels
+        self.codebookSize = codebookSize
+        self.dim = dim
+        var books: [Param] = [], sizes: [Param] = [], sums: [Param] = []
+        for l in 0..<levels {
+            let init0 = (0..<(codebookSize * dim)).map { _ in rng.normal() * 0.1 }
+            books.append(store.add("\(name).codebook.\(l)", [codebookSize, dim], trainable: false, init0))
+            sizes.append(store.add("\(name).ema_cluster_size.\(l)", [codebookSize], trainable: false,
+                                   [Float](repeating: 1, count: codebookSize)))
+            sums.append(store.add("\(name).ema_embed_sum.\(l)", [codebookSize, dim], trainable: false, init0))
+        }
+        codebooks = books
+        clusterSize = sizes
+        embedSum = sums
+        initialized = store.add("\(name).initialized", [levels], trainable: false, [Float](repeating: 0, count: levels))
+    }
+
+    /// Index of the nearest codebook entry for each row of r [M, D]: argmin ||e||^2 - 2 r.e,
+    /// scored by sgemm in blocks of rows so memory stays bounded.
+    public func nearest(_ r: UnsafePointer<Float>, rows m: Int, level: Int, into out: UnsafeMutablePointer<Int32>) {
+        let (k, d) = (codebookSize, dim)
+        let e = store.value(codebooks[level])
+        var norms = [Float](repeating: 0, count: k)
+        for j in 0..<k {
+            var s: Float = 0
+            for c in 0..<d { s += e[j * d + c] * e[j * d + c] }
+            norms[j] = s
+        }
+        let block = max(1, min(m, (1 << 22) / k))
+        let buf = scores.buffer(block * k)
+        var r0 = 0
+        while r0 < m {
+            let r1 = min(m, r0 + block)
+            gemm(buf, r + r0 * d, e, m: r1 - r0, n: k, k: d, transB: true, alpha: -2)
+            norms.withUnsafeBufferPointer { nrm in
+                parallelFor(r1 - r0, minChunk: 64) { rows in
+                    for i in rows {
+                        let row = buf + i * k
+                        var best = Float.infinity, bestJ = 0
+                        for j in 0..<k {
+                            let v = row[j] + nrm[j]
+                            if v < best { best = v; bestJ = j }
+                        }
+                        out[r0 + i] = Int32(bestJ)
+                    }
+                }
+            }
+            r0 = r1
+        }
+    }
+
+    /// Token indices for z [..., D] using the first `levels` codebooks.
+    public func encode(_ z: Tensor, levels used: Int) -> [[Int32]] {
+        let m = z.count / dim
+        var r = z.array
+        var result: [[Int32]] = []
+        for l in 0..<used {
+            var idx = [Int32](repeating: 0, count: m)
+            r.withUnsafeBufferPointer { rp in idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: m, level: l, into: $0.baseAddress!) } }
+            let e = store.value(codebooks[l])
+            for i in 0..<m {
+                let src = e + Int(idx[i]) * dim
+                for c in 0..<dim { r[i * dim + c] -= src[c] }
+            }
+            result.append(idx)
+        }
+        return result
+    }
+
+    /// z_q for the given tokens, shaped like `shape` (last dimension D).
+    public func decode(_ tokens: [[Int32]], shape: [Int]) -> Tensor {
+        let out = Tensor(shape)
+        let m = out.count / dim
+        for (l, idx) in tokens.enumerated() {
+            precondition(idx.count == m, "level \(l): \(idx.count) tokens for \(m) positions")
+            let e = store.value(codebooks[l])
+            for i in 0..<m {
+                let k = Int(idx[i])
+                precondition(k >= 0 && k < codebookSize, "token \(k) outside codebook of \(codebookSize)")
+                let src = e + k * dim
+                for c in 0..<dim { out.data[i * dim + c] += src[c] }
+            }
+        }
+        return out
+    }
+
+    /// Training forward: quantizes with `used` levels, initialising unused codebooks from the data
+    /// the first time, and saves what backward and `updateCodebooks` need.
+    public func forward(_ z: Tensor, levels used: Int, rng: inout RNG) -> Tensor {
+        precondition(z.columns == dim, "quantizer expects [..., \(dim)], got \(z.shape)")
+        input = z
+        let m = z.count / dim
+        let zq = output.tensor(z.shape)
+        zq.zero()
+        var r = z.array
+        residuals = []
+        indices = []
+        for l in 0..<used {
+            if store.value(initialized)[l] == 0 { initialise(level: l, from: r, rows: m, rng: &rng) }
+            residuals.append(r)
+            var idx = [Int32](repeating: 0, count: m)
+            r.withUnsafeBufferPointer { rp in idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: m, level: l, into: $0.baseAddress!) } }
+            let e = store.value(codebooks[l])
+            for i in 0..<m {
+                let src = e + Int(idx[i]) * dim
+                for c in 0..<dim {
+                    r[i * dim + c] -= src[c]
+                    zq.data[i * dim + c] += src[c]
+                }
+            }
+            indices.append(idx)
+        }
+        var sum: Double = 0
+        for i in 0..<z.count {
+            let d = z.data[i] - zq.data[i]
+            sum += Double(d * d)
+        }
+        commitmentLoss = beta * Float(sum / Double(max(z.count, 1)))
+        return zq
+    }
+
+    /// Straight-through gradient plus the commitment term's.
+    public func backward(_ dzq: Tensor) -> Tensor {
+        let z = input!, zq = output.tensor(z.shape)
+        let dz = dInput.tensor(z.shape)
+        let scale = 2 * beta / Float(max(z.count, 1))
+        for i in 0..<z.count { dz.data[i] = dzq.data[i] + scale * (z.data[i] - zq.data[i]) }
+        return dz
+    }
+
+    private func initialise(level l: Int, from r: [Float], rows m: Int, rng: inout RNG) {
+        let e = store.value(codebooks[l]), s = store.value(embedSum[l]), n = store.value(clusterSize[l])
+        for j in 0..<codebookSize {
+            let src = rng.int(below: m)
+            for c in 0..<dim {
+                let v = r[src * dim + c] + rng.normal() * 1e-3
+                e[j * dim + c] = v
+                s[j * dim + c] = v
+            }
+            n[j] = 1
+        }
+        store.value(initialized)[l] = 1
+    }
+
+    /// EMA update of the used codebooks from the last forward, then dead-code restarts.
+    /// Returns, per level, how many codes were restarted.
+    @discardableResult
+    public func updateCodebooks(rng: inout RNG) -> [Int] {
+        var restarted: [Int] = []
+        let (k, d) = (codebookSize, dim)
+        for (l, idx) in indices.enumerated() {
+            let r = residuals[l]
+            let m = idx.count
+            var counts = [Float](repeating: 0, count: k)
+            var sums = [Float](repeating: 0, count: k * d)
+            for i in 0..<m {
+                let j = Int(idx[i])
+                counts[j] += 1
+                for c in 0..<d { sums[j * d + c] += r[i * d + c] }
+            }
+            let e = store.value(codebooks[l]), s = store.value(embedSum[l]), n = store.value(clusterSize[l])
+            var total: Float = 0
+            for j in 0..<k {
+                n[j] = decay * n[j] + (1 - decay) * counts[j]
+                total += n[j]
+                for c in 0..<d { s[j * d + c] = decay * s[j * d + c] + (1 - decay) * sums[j * d + c] }
+            }
+            // Laplace smoothing keeps rarely used codes from dividing by ~0.
+            let eps: Float = 1e-5
+            var dead = 0
+            for j in 0..<k {
+                let smoothed = (n[j] + eps) / (total + Float(k) * eps) * total
+                if n[j] < deadUsage {
+                    dead += 1
+                    let src = rng.int(below: m)
+                    for c in 0..<d {
+                        let v = r[src * d + c] + rng.normal() * 1e-3
+                        e[j * d + c] = v
+                        s[j * d + c] = v
+                    }
+                    n[j] = 1
+                } else {
+                    for c in 0..<d { e[j * d + c] = s[j * d + c] / smoothed }
+                }
+            }
+            restarted.append(dead)
+        }
+        return restarted
+    }
+}
