@@ -1,0 +1,30 @@
+import Foundation
+
+/// Every message vqz prints goes through here, to stderr; data alone goes to stdout.
+struct Console {
+    enum Level: Int, Comparable {
+        case quiet = 0, normal = 1, verbose = 2
+        static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    var level: Level = .normal
+
+    /// "vqz: NAME: message", always printed, even with --quiet.
+    func error(_ name: String?, _ message: String) {
+        write("vqz: " + (name.map { $0 + ": " } ?? "") + message)
+    }
+
+    /// A warning, hidden by --quiet.
+    func warn(_ name: String?, _ message: String) {
+        if level >= .normal { error(name, message) }
+    }
+
+    /// A detail shown only with -v.
+    func note(_ message: String) {
+        if level >= .verbose { write("vqz: " + message) }
+    }
+
+    private func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

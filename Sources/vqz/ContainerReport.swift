@@ -1,0 +1,76 @@
+import VQZ
+
+/// What `vqz info` shows about one .vqz file, as text or JSON.
+struct ContainerReport: Encodable {
+    struct Chunk: Encodable {
+        var tag: String
+        var offset: Int
+        var length: Int
+    }
+
+    var file: String
+    var bytes: Int
+    var version: Int
+    var width: Int
+    var height: Int
+    var channels: Int
+    var alpha: Bool
+    var model: String
+    var modelDigest: String
+    var gridWidth: Int
+    var gridHeight: Int
+    var levels: Int
+    var codebookSizes: [Int]
+    var entropyCoder: String
+    var packing: String
+    var chunks: [Chunk]
+    var bitsPerPixel: Double
+
+    init(name: String, bytes data: [UInt8]) throws {
+        let vqz = try VQZFile(decoding: data)
+        file = name
+        bytes = data.count
+        version = VQZFile.formatVersion
+        width = vqz.width
+        height = vqz.height
+        channels = vqz.colorChannels
+        alpha = vqz.hasAlpha
+        model = vqz.model.name
+        modelDigest = vqz.model.digestHex
+        gridWidth = vqz.tokens.width
+        gridHeight = vqz.tokens.height
+        levels = vqz.tokens.levels.count
+        codebookSizes = vqz.tokens.codebookSizes
+        entropyCoder = vqz.entropyCoder.description
+        packing = vqz.packing.description
+        chunks = try VQZFile.chunks(in: data).map { Chunk(tag: $0.tag, offset: $0.offset, length: $0.length) }
+        bitsPerPixel = Double(data.count * 8) / Double(vqz.width * vqz.height)
+    }
+
+    var text: String {
+        let colour = channels == 1 ? "gray" : "RGB"
+        var lines = [
+            "file:           \(file)",
+            "size:           \(bytes) bytes, \(formatted(bitsPerPixel)) bits per pixel",
+            "version:        \(version)",
+            "image:          \(width)x\(height) \(colour)\(alpha ? " + alpha" : "")",
+            "model:          \(model) (digest \(modelDigest))",
+            "token grid:     \(gridWidth)x\(gridHeight), \(levels) level\(levels == 1 ? "" : "s")",
+            "codebook sizes: \(codebookSizes.map(String.init).joined(separator: ", "))",
+            "entropy coder:  \(entropyCoder), \(packing) packing",
+            "chunks:",
+        ]
+        for c in chunks {
+            lines.append("  \(c.tag)  offset \(c.offset)  \(c.length) bytes")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func formatted(_ x: Double) -> String {
+        // Four decimals without Foundation's locale-dependent formatting.
+        let scaled = (x * 10000).rounded()
+        let whole = Int(scaled) / 10000, frac = Int(scaled) % 10000
+        let f = String(frac)
+        return "\(whole)." + String(repeating: "0", count: 4 - f.count) + f
+    }
+}

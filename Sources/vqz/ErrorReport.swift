@@ -1,0 +1,31 @@
+import ImageIO
+import VQZ
+
+/// Maps any error to its exit status and a one-line message. The one place that knows the
+/// library's error types: a new library error type gets its case here.
+enum ErrorReport {
+    static func status(of error: Error) -> ExitStatus {
+        switch error {
+        case let e as CLIError:
+            return e.status
+        case let e as ContainerError:
+            if case .modelMismatch = e { return .model }
+            return .corrupt
+        case is ImageDecodingError:
+            return .corrupt
+        case let e as FormatRegistryError:
+            return e == .unknownFormat ? .corrupt : .usage
+        case let e as ImageEncodingError:
+            if case .failed = e { return .io }
+            return .usage
+        default:
+            return .usage
+        }
+    }
+
+    /// The message without the "vqz: NAME: " prefix; library errors describe themselves.
+    static func message(of error: Error) -> String {
+        if let e = error as? CustomStringConvertible { return e.description }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+
+/// The root command. Subcommands are listed once, in `configuration`; a new one is a file
+/// holding a ParsableCommand plus one entry there.
+@main
+struct VQZCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vqz",
+        abstract: "An image codec whose bitstream is a grid of VQ-VAE codebook indices.",
+        discussion: ExitStatus.helpText,
+        subcommands: [
+            FormatsCommand.self,
+            InfoCommand.self,
+        ]
+    )
+
+    /// ArgumentParser's own main prints usage errors on several lines and exits with 64;
+    /// vqz keeps to one-line messages and its documented exit codes.
+    static func main() {
+        InterruptCleanup.install()
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .success {
+                // --help and --version arrive as errors that carry their text.
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Console().error(nil, message(for: error) + " (see 'vqz --help')")
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        do {
+            try command.run()
+        } catch let code as ExitCode {
+            // A batch that already reported its failures, one line each.
+            Foundation.exit(code.rawValue)
+        } catch where exitCode(for: error) == .success {
+            // `vqz --help` parses to a help command whose run() throws the help text.
+            print(fullMessage(for: error))
+            Foundation.exit(0)
+        } catch {
+            Console().error(nil, ErrorReport.message(of: error))
+            Foundation.exit(ErrorReport.status(of: error).rawValue)
+        }
+    }
+}
