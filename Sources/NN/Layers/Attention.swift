@@ -1,0 +1,199 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Shape letters: N batch, T sequence length, D model width, H heads, Dh = D / H head width,
+// S positions held in a key/value cache.
+
+/// Causal multi-head self-attention with its input and output projections:
+///   qkv = x Wqkv + bqkv,  per head: P = softmax(mask(Q K^T / sqrt(Dh))),  O = P V,  y = O Wo + bo.
+/// Training runs `forward`/`backward` over whole sequences [N, T, D]; sampling runs `step`, one
+/// new position at a time, against a `KVCache` that holds the keys and values of earlier positions.
+/// Products are sgemms (one per batch element and head for the T x T scores); the softmax runs on
+/// our threads between them, so BLAS and our pool never overlap.
+public final class CausalSelfAttention: Layer {
+    public let dim: Int, heads: Int
+    public let qkvWeight: Param     // [D, 3D]: columns are Q | K | V, head h at h*Dh..<(h+1)*Dh in each
+    public let qkvBias: Param       // [3D]
+    public let projWeight: Param    // [D, D]
+    public let projBias: Param      // [D]
+    let store: ParameterStore
+
+    // Saved by forward for backward.
+    private var input: Tensor?      // [N, T, D]
+    private var qkv = Workspace()   // [N, T, 3D]
+    private var probs = Workspace() // [N, H, T, T], zero above the diagonal
+    private var attended = Workspace() // [N, T, D], heads side by side, before the projection
+    private var output = Workspace()
+    // Backward scratch.
+    private var dAttended = Workspace() // [N, T, D]
+    private var dqkv = Workspace()      // [N, T, 3D]
+    private var dScores = Workspace()   // [T, T], one head at a time
+    private var dInput = Workspace()
+
+    public init(_ store: ParameterStore, _ name: String, dim: Int, heads: Int, rng: inout RNG) {
+        precondition(dim % heads == 0, "attention: width \(dim) does not split into \(heads) heads")
+        self.store = store
+        self.dim = dim
+        self.heads = heads
+        qkvWeight = store.add("\(name).qkv.weight", [dim, 3 * dim], heUniform(3 * dim * dim, fanIn: dim, gain: 0.5, rng: &rng))
+        qkvBias = store.add("\(name).qkv.bias", [3 * dim], [Float](repeating: 0, count: 3 * dim))
+        projWeight = store.add("\(name).proj.weight", [dim, dim], heUniform(dim * dim, fanIn: dim, gain: 0.5, rng: &rng))
+        projBias = store.add("\(name).proj.bias", [dim], [Float](repeating: 0, count: dim))
+    }
+
+    private var headDim: Int { dim / heads }
+    private var scale: Float { 1 / Float(headDim).squareRoot() }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 3 && x.shape[2] == dim, "attention expects [N,T,\(dim)], got \(x.shape)")
+        input = x
+        let (n, t, d, h, dh) = (x.shape[0], x.shape[1], dim, heads, headDim)
+        let qkvT = qkv.tensor([n, t, 3 * d])
+        let p = probs.tensor([n, h, t, t])
+        let att = attended.tensor([n, t, d])
+        let y = output.tensor([n, t, d])
+        linearForward(qkvT.data, x.data, store.value(qkvWeight), store.value(qkvBias), rows: n * t, inFeatures: d, outFeatures: 3 * d)
+        // Scores S = scale * Q K^T for each (batch, head): Q and K are strided column blocks of qkv.
+        for b in 0..<n {
+            for hd in 0..<h {
+                let q = qkvT.data + b * t * 3 * d + hd * dh
+                gemm(p.data + (b * h + hd) * t * t, q, q + d, m: t, n: t, k: dh, transB: true, alpha: scale,
+                     lda: 3 * d, ldb: 3 * d, ldc: t)
+            }
+        }
+        // Causal softmax per row: row i keeps columns 0...i, the rest become exact zeros.
+        let pp = p.data
+        parallelFor(n * h * t, minChunk: max(1, 8192 / t)) { rows in
+            for r in rows {
+                let i = r % t, row = pp + r * t
+                var mx = -Float.infinity
+                for j in 0...i { mx = max(mx, row[j]) }
+                var sum: Float = 0
+                for j in 0...i { let e = expf(row[j] - mx); row[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0...i { row[j] *= inv }
+                for j in (i + 1)..<t { row[j] = 0 }
+            }
+        }
+        // O = P V, written into this head's columns of `attended`.
+        for b in 0..<n {
+            for hd in 0..<h {
+                let v = qkvT.data + b * t * 3 * d + 2 * d + hd * dh
+                gemm(att.data + b * t * d + hd * dh, p.data + (b * h + hd) * t * t, v, m: t, n: dh, k: t,
+                     lda: t, ldb: 3 * d, ldc: d)
+            }
+        }
+        linearForward(y.data, att.data, store.value(projWeight), store.value(projBias), rows: n * t, inFeatures: d, outFeatures: d)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("attention backward before forward") }
+        let (n, t, d, h, dh) = (x.shape[0], x.shape[1], dim, heads, headDim)
+        let qkvT = qkv.tensor([n, t, 3 * d]), p = probs.tensor([n, h, t, t]), att = attended.tensor([n, t, d])
+        let datt = dAttended.tensor([n, t, d])
+        let dq = dqkv.tensor([n, t, 3 * d])
+        let ds = dScores.tensor([t, t])
+        let dx = dInput.tensor(x.shape)
+        linearBackward(datt.data, store.grad(projWeight), store.grad(projBias), dy.data, att.data,
+                       store.value(projWeight), rows: n * t, inFeatures: d, outFeatures: d)
+        let sc = scale
+        for b in 0..<n {
+            for hd in 0..<h {
+                let q = qkvT.data + b * t * 3 * d + hd * dh, k = q + d, v = q + 2 * d
+                let dQ = dq.data + b * t * 3 * d + hd * dh, dK = dQ + d, dV = dQ + 2 * d
+                let ph = p.data + (b * h + hd) * t * t
+                let dO = datt.data + b * t * d + hd * dh
+                // dP = dO V^T and dV = P^T dO.
+                gemm(ds.data, dO, v, m: t, n: t, k: dh, transB: true, lda: d, ldb: 3 * d, ldc: t)
+                gemm(dV, ph, dO, m: t, n: dh, k: t, transA: true, lda: t, ldb: d, ldc: 3 * d)
+                // Softmax backward in place, with the score scale folded in:
+                // dS_ij = scale * P_ij (dP_ij - sum_k P_ik dP_ik); zero above the diagonal since P is.
+                let dsp = ds.data
+                parallelFor(t, minChunk: max(1, 8192 / t)) { rows in
+                    for i in rows {
+                        let pr = ph + i * t, dr = dsp + i * t
+                        var dot: Float = 0
+                        for j in 0...i { dot += pr[j] * dr[j] }
+                        for j in 0...i { dr[j] = sc * pr[j] * (dr[j] - dot) }
+                        for j in (i + 1)..<t { dr[j] = 0 }
+                    }
+                }
+                // dQ = dS K and dK = dS^T Q.
+                gemm(dQ, ds.data, k, m: t, n: dh, k: t, lda: t, ldb: 3 * d, ldc: 3 * d)
+                gemm(dK, ds.data, q, m: t, n: dh, k: t, transA: true, lda: t, ldb: 3 * d, ldc: 3 * d)
+            }
+        }
+        linearBackward(dx.data, store.grad(qkvWeight), store.grad(qkvBias), dq.data, x.data,
+                       store.value(qkvWeight), rows: n * t, inFeatures: d, outFeatures: 3 * d)
+        return dx
+    }
+
+    /// An empty cache for `batch` sequences of up to `capacity` positions.
+    public func makeCache(batch: Int, capacity: Int) -> KVCache {
+        KVCache(batch: batch, capacity: capacity, dim: dim)
+    }
+
+    /// One new position per sequence: x [N, D] -> y [N, D], attending to every position already in
+    /// the cache and to itself; appends this position's key and value to the cache. Feeding a
+    /// sequence one position at a time gives the rows of `forward` on the whole sequence.
+    public func step(_ x: Tensor, cache: KVCache) -> Tensor {
+        let (n, d, h, dh) = (cache.batch, dim, heads, headDim)
+        precondition(x.shape == [n, d], "attention step expects [\(n), \(d)], got \(x.shape)")
+        precondition(cache.length < cache.capacity, "kv cache is full (\(cache.capacity) positions)")
+        let s = cache.length, cap = cache.capacity, sc = scale
+        let qkvRow = Tensor([n, 3 * d]), att = Tensor([n, d]), y = Tensor([n, d])
+        linearForward(qkvRow.data, x.data, store.value(qkvWeight), store.value(qkvBias), rows: n, inFeatures: d, outFeatures: 3 * d)
+        for b in 0..<n {
+            (cache.keys.data + (b * cap + s) * d).update(from: qkvRow.data + b * 3 * d + d, count: d)
+            (cache.values.data + (b * cap + s) * d).update(from: qkvRow.data + b * 3 * d + 2 * d, count: d)
+        }
+        let (keys, values, qp, ap) = (cache.keys.data, cache.values.data, qkvRow.data, att.data)
+        parallelFor(n * h) { pairs in
+            var w = [Float](repeating: 0, count: s + 1)
+            for pair in pairs {
+                let b = pair / h, hd = pair % h
+                let q = qp + b * 3 * d + hd * dh
+                var mx = -Float.infinity
+                for j in 0...s {
+                    let kj = keys + (b * cap + j) * d + hd * dh
+                    var dot: Float = 0
+                    for c in 0..<dh { dot += q[c] * kj[c] }
+                    w[j] = dot * sc
+                    mx = max(mx, w[j])
+                }
+                var sum: Float = 0
+                for j in 0...s { w[j] = expf(w[j] - mx); sum += w[j] }
+                let o = ap + b * d + hd * dh
+                for c in 0..<dh { o[c] = 0 }
+                for j in 0...s {
+                    let vj = values + (b * cap + j) * d + hd * dh, pj = w[j] / sum
+                    for c in 0..<dh { o[c] += pj * vj[c] }
+                }
+            }
+        }
+        linearForward(y.data, att.data, store.value(projWeight), store.value(projBias), rows: n, inFeatures: d, outFeatures: d)
+        cache.length += 1
+        return y
+    }
+}
+
+/// Keys and values of the positions sampled so far, for one attention layer.
+public final class KVCache {
+    public let batch: Int, capacity: Int, dim: Int
+    public internal(set) var length = 0
+    let keys: Tensor        // [N, S, D]
+    let values: Tensor      // [N, S, D]
+
+    init(batch: Int, capacity: Int, dim: Int) {
+        self.batch = batch
+        self.capacity = capacity
+        self.dim = dim
+        keys = Tensor([batch, capacity, dim])
+        values = Tensor([batch, capacity, dim])
+    }
+
+    /// Forgets every position (the buffers are reused).
+    public func reset() { length = 0 }
+}
