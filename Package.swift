@@ -44,6 +44,8 @@ let package = Package(
             "VQZ", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/vqz"),
 
+        .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
+
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
