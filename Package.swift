@@ -36,12 +36,14 @@ let package = Package(
         .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN", swiftSettings: numeric),
         // The models of vqz and their training loops.
         .target(name: "Models", dependencies: ["NN"], path: "Sources/Models", swiftSettings: numeric),
+        // The default models, embedded in the binary (see BundledModels.c).
+        .target(name: "CBundledModels", path: "Sources/CBundledModels", cSettings: [.headerSearchPath("weights")]),
         // The codec library: compress/decompress API, tiling, the .vqz container, entropy coders.
-        .target(name: "VQZ", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat", "CZstd"],
+        .target(name: "VQZ", dependencies: ["Models", "ImageIO", "PNGFormat", "JPEGFormat", "CZstd", "CBundledModels"],
                 path: "Sources/VQZ", swiftSettings: numeric),
         // The command line: parses, calls the library, reports.
         .executableTarget(name: "vqz", dependencies: [
-            "VQZ", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VQZ", "Models", "NN", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/vqz"),
 
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),

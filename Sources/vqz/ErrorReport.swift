@@ -1,4 +1,5 @@
 import ImageIO
+import Models
 import VQZ
 
 /// Maps any error to its exit status and a one-line message. The one place that knows the
@@ -13,6 +14,12 @@ enum ErrorReport {
             return .corrupt
         case is ImageDecodingError:
             return .corrupt
+        case let e as CodecError:
+            if case .cannotReadModel = e { return .model }
+            if case .tokensOutOfRange = e { return .corrupt }
+            return .usage
+        case is ModelError:
+            return .model
         case let e as FormatRegistryError:
             return e == .unknownFormat ? .corrupt : .usage
         case let e as ImageEncodingError:

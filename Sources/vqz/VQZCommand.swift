@@ -10,8 +10,12 @@ struct VQZCommand: ParsableCommand {
         abstract: "An image codec whose bitstream is a grid of VQ-VAE codebook indices.",
         discussion: ExitStatus.helpText,
         subcommands: [
-            FormatsCommand.self,
+            CompressCommand.self,
+            DecompressCommand.self,
             InfoCommand.self,
+            TokensCommand.self,
+            TrainCommand.self,
+            FormatsCommand.self,
         ]
     )
 

@@ -1,0 +1,8 @@
+#ifndef VQZ_BUNDLED_MODELS_H
+#define VQZ_BUNDLED_MODELS_H
+#include <stddef.h>
+
+/* The default models, embedded in the binary so that vqz is one file that works with no flag. */
+const unsigned char *vqz_bundled_tokenizer(size_t *size);
+
+#endif

@@ -1,0 +1,66 @@
+import Foundation
+import NN
+
+/// What goes wrong when a weights file is not the model it claims to be.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case wrongKind(found: String?, expected: String)
+    case badConfig(String)
+    case weights(SafeTensors.Error)
+
+    public var description: String {
+        switch self {
+        case .wrongKind(let found, let expected):
+            return "weights file is \(found.map { "a \($0)" } ?? "not a vqz model") (expected a \(expected))"
+        case .badConfig(let why): return "weights file has a bad model config: \(why)"
+        case .weights(let e): return e.description
+        }
+    }
+}
+
+extension VQTokenizer {
+    public static let weightsKind = "vqz-tokenizer"
+
+    /// The shipped form of the model: conv weights in float16 (the difference is below 0.01 dB,
+    /// see docs/MODELS.md), biases and codebooks in float32, no training state.
+    public func exportWeights(name: String, metadata: [String: String] = [:]) -> [UInt8] {
+        let shipped = store.params.filter { !$0.name.contains(".ema_") && !$0.name.hasSuffix(".initialized") }
+        let entries = shipped.map { p in
+            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") ? .f16 : .f32, shape: p.shape,
+                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
+        }
+        var meta = metadata
+        meta["kind"] = Self.weightsKind
+        meta["name"] = name
+        meta["config"] = config.json
+        return SafeTensors.write(entries, metadata: meta)
+    }
+
+    /// A model from a weights file (shipped weights or a training checkpoint), with the file's metadata.
+    public static func load(weights bytes: [UInt8]) throws -> (model: VQTokenizer, metadata: [String: String]) {
+        let tensors: [String: SafeTensors.Entry], meta: [String: String]
+        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        let kind = meta["kind"]
+        guard kind == weightsKind || kind == "vqz-tokenizer-checkpoint" else {
+            throw ModelError.wrongKind(found: kind, expected: weightsKind)
+        }
+        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
+        let config: TokenizerConfig
+        do { config = try TokenizerConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
+        guard config.isValid else { throw ModelError.badConfig(json) }
+        let model = VQTokenizer(config: config)
+        do {
+            // Training state is absent from shipped weights; a loaded model is fully initialised.
+            try model.store.load(tensors, optional: { $0.name.contains(".ema_") || $0.name.hasSuffix(".initialized") })
+        } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        return (model, meta)
+    }
+}
+
+extension TokenizerConfig {
+    /// Bounds that keep a hostile config from allocating absurd models.
+    public var isValid: Bool {
+        (2...6).contains(channels.count) && channels.allSatisfy { (1...1024).contains($0) }
+            && (0...8).contains(blocksPerLevel) && (0...16).contains(bottomBlocks)
+            && (1...1024).contains(codeDim) && (2...65536).contains(codebookSize) && (1...16).contains(levels)
+    }
+}

@@ -1,0 +1,156 @@
+import ImageIO
+import Models
+import NN
+
+/// Images to token grids and back through a tokenizer, in tiles so memory stays bounded on any
+/// image size. Each tile is processed with a margin of context at least as wide as the network's
+/// receptive field, so the tokens and pixels equal those of whole-image processing.
+public final class Codec: @unchecked Sendable {
+    public let model: TokenizerModel
+    /// Tokens on each side of a tile's core (whole-image equality needs >= the receptive field:
+    /// about 7 tokens for the encoder and 8 for the decoder of the default model).
+    public var marginTokens = 10
+    /// Core tile side in tokens: 96 keeps a 768x512 photo in one tile and a tile's activations
+    /// under a few hundred MiB.
+    public var tileTokens = 96
+
+    public init(model: TokenizerModel) { self.model = model }
+
+    /// Compresses an image at `levels` quality levels (nil: all the model has).
+    public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
+        guard image.width > 0 && image.height > 0 else { throw CodecError.emptyImage }
+        let used = levels ?? model.levels
+        guard (1...model.levels).contains(used) else { throw CodecError.levelOutOfRange(used, available: model.levels) }
+        let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
+        let tokens = tokenize(image8, levels: used)
+        var alpha: [UInt8]? = nil
+        if keepAlpha && image8.hasAlpha {
+            let s = image8.samples8, c = image8.channels
+            alpha = (0..<image8.pixelCount).map { s[$0 * c + c - 1] }
+        }
+        return VQZFile(width: image.width, height: image.height, colorChannels: image8.colorChannels,
+                       model: model.fingerprint, tokens: tokens, alpha: alpha)
+    }
+
+    /// Decodes a .vqz file made by this codec's model.
+    public func decompress(_ file: VQZFile) throws -> Image {
+        try file.requireModel(model.fingerprint)
+        guard file.tokens.levels.count <= model.levels else {
+            throw CodecError.levelOutOfRange(file.tokens.levels.count, available: model.levels)
+        }
+        for (l, level) in file.tokens.levels.enumerated() where level.contains(where: { Int($0) >= model.config.codebookSize }) {
+            throw CodecError.tokensOutOfRange(level: l + 1, codebookSize: model.config.codebookSize)
+        }
+        let rgb = reconstruct(file.tokens, width: file.width, height: file.height)
+        return assemble(rgb: rgb, width: file.width, height: file.height, gray: file.colorChannels == 1, alpha: file.alpha)
+    }
+
+    /// The token grid of an 8-bit image: ceil(W/f) x ceil(H/f) positions, `levels` tokens each.
+    public func tokenize(_ image: Image, levels: Int) -> TokenGrid {
+        let f = model.downsampling
+        let gw = (image.width + f - 1) / f, gh = (image.height + f - 1) / f
+        let rgb = image.withChannels(3).samples8
+        var grid = [[UInt16]](repeating: [UInt16](repeating: 0, count: gw * gh), count: levels)
+        forEachTile(gridWidth: gw, gridHeight: gh) { core, ext in
+            let x = crop(rgb, width: image.width, height: image.height, x0: ext.x * f, y0: ext.y * f,
+                         w: ext.w * f, h: ext.h * f)
+            let tokens = model.network.encode(x, levels: levels)
+            for l in 0..<levels {
+                for ty in core.y..<(core.y + core.h) {
+                    for tx in core.x..<(core.x + core.w) {
+                        grid[l][ty * gw + tx] = UInt16(tokens[l][(ty - ext.y) * ext.w + (tx - ext.x)])
+                    }
+                }
+            }
+        }
+        return TokenGrid(width: gw, height: gh, levels: grid, codebookSizes: Array(repeating: model.config.codebookSize, count: levels))
+    }
+
+    /// RGB8 pixels [height, width, 3] decoded from a token grid, cropped to width x height.
+    public func reconstruct(_ tokens: TokenGrid, width: Int, height: Int) -> [UInt8] {
+        let f = model.downsampling
+        let (gw, gh) = (tokens.width, tokens.height)
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        forEachTile(gridWidth: gw, gridHeight: gh) { core, ext in
+            var levels: [[Int32]] = []
+            for level in tokens.levels {
+                var t = [Int32](repeating: 0, count: ext.w * ext.h)
+                for ty in 0..<ext.h {
+                    for tx in 0..<ext.w { t[ty * ext.w + tx] = Int32(level[(ext.y + ty) * gw + ext.x + tx]) }
+                }
+                levels.append(t)
+            }
+            let y = model.network.decode(levels, batch: 1, gridHeight: ext.h, gridWidth: ext.w)
+            let pw = ext.w * f
+            out.withUnsafeMutableBufferPointer { dst in
+                for py in (core.y * f)..<min(height, (core.y + core.h) * f) {
+                    for px in (core.x * f)..<min(width, (core.x + core.w) * f) {
+                        let src = y.data + ((py - ext.y * f) * pw + (px - ext.x * f)) * 3
+                        for c in 0..<3 { dst[(py * width + px) * 3 + c] = toByte(src[c]) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// A tile's core (whose results are kept) and its extent with context margins, in tokens.
+    struct TileRect { var x, y, w, h: Int }
+
+    func forEachTile(gridWidth gw: Int, gridHeight gh: Int, _ body: (TileRect, TileRect) -> Void) {
+        var ty = 0
+        while ty < gh {
+            let th = min(tileTokens, gh - ty)
+            var tx = 0
+            while tx < gw {
+                let tw = min(tileTokens, gw - tx)
+                let x0 = max(0, tx - marginTokens), y0 = max(0, ty - marginTokens)
+                let x1 = min(gw, tx + tw + marginTokens), y1 = min(gh, ty + th + marginTokens)
+                body(TileRect(x: tx, y: ty, w: tw, h: th), TileRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0))
+                tx += tw
+            }
+            ty += th
+        }
+    }
+}
+
+/// A [1, h, w, 3] tensor in [-0.5, 0.5] of the region at (x0, y0); pixels past the image's right
+/// and bottom edges repeat the last column and row, so padding to the grid adds no false edges.
+func crop(_ rgb: [UInt8], width: Int, height: Int, x0: Int, y0: Int, w: Int, h: Int) -> Tensor {
+    let t = Tensor([1, h, w, 3])
+    rgb.withUnsafeBufferPointer { src in
+        for y in 0..<h {
+            let sy = min(y0 + y, height - 1)
+            for x in 0..<w {
+                let sx = min(x0 + x, width - 1)
+                let s = (sy * width + sx) * 3, d = (y * w + x) * 3
+                for c in 0..<3 { t.data[d + c] = Float(src[s + c]) * (1 / 255) - 0.5 }
+            }
+        }
+    }
+    return t
+}
+
+@inline(__always) func toByte(_ v: Float) -> UInt8 {
+    UInt8(min(max(((v + 0.5) * 255).rounded(), 0), 255))
+}
+
+/// The output image: RGB or gray (BT.601 luma of the reconstruction), with the alpha plane if any.
+func assemble(rgb: [UInt8], width: Int, height: Int, gray: Bool, alpha: [UInt8]?) -> Image {
+    let n = width * height
+    let colors = gray ? 1 : 3
+    let channels = colors + (alpha == nil ? 0 : 1)
+    var out = [UInt8](repeating: 0, count: n * channels)
+    for i in 0..<n {
+        if gray {
+            let y = 0.299 * Float(rgb[3 * i]) + 0.587 * Float(rgb[3 * i + 1]) + 0.114 * Float(rgb[3 * i + 2])
+            out[i * channels] = UInt8(min(max(y.rounded(), 0), 255))
+        } else {
+            out[i * channels] = rgb[3 * i]
+            out[i * channels + 1] = rgb[3 * i + 1]
+            out[i * channels + 2] = rgb[3 * i + 2]
+        }
+        if let a = alpha { out[i * channels + colors] = a[i] }
+    }
+    return Image(width: width, height: height, channels: channels, samples8: out)
+}

@@ -1,0 +1,48 @@
+import CBundledModels
+import Foundation
+import Models
+
+/// A tokenizer ready to encode and decode, with the fingerprint that .vqz files record.
+public final class TokenizerModel: @unchecked Sendable {
+    public let network: VQTokenizer
+    public let fingerprint: ModelFingerprint
+    public let metadata: [String: String]
+
+    public var config: TokenizerConfig { network.config }
+    public var levels: Int { network.config.levels }
+    public var downsampling: Int { network.config.downsampling }
+
+    /// Loads a weights file's bytes; `fallbackName` names models whose file carries no name.
+    public init(weights bytes: [UInt8], fallbackName: String) throws {
+        let (model, meta) = try VQTokenizer.load(weights: bytes)
+        network = model
+        metadata = meta
+        let name = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
+        fingerprint = ModelFingerprint(name: name, digest: fnv1a128(bytes))
+    }
+
+    public convenience init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }
+        let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        try self.init(weights: [UInt8](data), fallbackName: base)
+    }
+
+    /// The model built into the binary.
+    public static func bundled() throws -> TokenizerModel {
+        var size = 0
+        let start = vqz_bundled_tokenizer(&size)!
+        return try TokenizerModel(weights: Array(UnsafeBufferPointer(start: start, count: size)), fallbackName: "bundled")
+    }
+}
+
+/// FNV-1a over 128 bits: a stable digest of a weights file, so a .vqz names exactly the model it needs.
+/// Not a cryptographic hash; it guards against mix-ups, not attackers.
+func fnv1a128(_ bytes: [UInt8]) -> [UInt8] {
+    var h: UInt128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d
+    let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
+    for b in bytes {
+        h ^= UInt128(b)
+        h &*= prime
+    }
+    return (0..<16).map { UInt8(truncatingIfNeeded: h >> (8 * UInt128(15 - $0))) }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+import VQZ
+
+/// `vqz train ...`: the training commands that make vqz's models.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train vqz's models on a folder of images.",
+        subcommands: [TrainTokenizerCommand.self]
+    )
+}
+
+/// Set by SIGINT/SIGTERM during training: the loop finishes its step, saves and returns.
+nonisolated(unsafe) private var stopRequested: Int32 = 0
+
+struct TrainTokenizerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer",
+        abstract: "Train the VQ-VAE tokenizer (encoder, residual codebooks, decoder).",
+        discussion: """
+            Trains on random crops (with flips, at full, half and quarter scale) of every image \
+            under --data, checkpoints to --checkpoint every few minutes and on Ctrl-C, resumes \
+            with --resume, and writes the shipped weights (float16) to --output at the end.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "DIR"))
+    var data: String
+
+    @Option(help: ArgumentHelp("Folder of validation images (center crops are scored).", valueName: "DIR"))
+    var val: String?
+
+    @Option(help: "Total optimisation steps (the learning-rate schedule spans them).")
+    var steps = 20_000
+
+    @Option(help: "Crops per batch.") var batch = 16
+    @Option(help: "Crop side in pixels (a multiple of the downsampling factor).") var crop = 64
+    @Option(help: "Peak learning rate (Adam, warm-up then cosine decay).") var lr: Float = 3e-4
+    @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG).", valueName: "PATH"))
+    var checkpoint: String = TrainTokenizerCommand.defaultCheckpoint
+
+    @Flag(help: "Continue from --checkpoint.") var resume = false
+
+    @Option(help: ArgumentHelp("Where to write the shipped weights when training stops.", valueName: "PATH"))
+    var output: String?
+
+    @Option(help: "Model name recorded in the weights and in every .vqz made with them.")
+    var name = "vqz-tokenizer"
+
+    @Option(help: "Channels per resolution, full resolution first (f = 2^(count-1)).")
+    var channels = "32,64,128,128"
+    @Option(help: "Codebook size per level.") var codebookSize = 1024
+    @Option(help: "Code vector dimension.") var codeDim = 32
+    @Option(help: "Residual quantizer levels.") var levels = 4
+
+    @Option(help: "Validate every N steps.") var validateEvery = 500
+    @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
+    @Option(help: "Threads (BLAS and ours); default all cores.") var threads: Int?
+
+    @OptionGroup var verbosity: VerbosityOptions
+
+    static var defaultCheckpoint: String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
+        return home + "/.cache/vqz/tokenizer.ckpt.safetensors"
+    }
+
+    var config: TokenizerConfig {
+        get throws {
+            let c = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let config = TokenizerConfig(channels: c, codeDim: codeDim, codebookSize: codebookSize, levels: levels)
+            guard c.count == channels.split(separator: ",").count, config.isValid else {
+                throw ValidationError("invalid model shape (--channels \(channels), --codebook-size, --code-dim, --levels)")
+            }
+            return config
+        }
+    }
+
+    func validate() throws {
+        let f = try config.downsampling
+        if crop < f || crop % f != 0 { throw ValidationError("--crop must be a positive multiple of \(f)") }
+        if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
+        if resume && !FileManager.default.fileExists(atPath: checkpoint) {
+            throw ValidationError("--resume: no checkpoint at \(checkpoint)")
+        }
+    }
+
+    func run() throws {
+        let console = verbosity.console
+        if let threads { Threads.set(threads) }
+        let train = try TrainingImages.load(folder: data)
+        for s in train.skipped { console.warn(s.path, "skipped: \(s.reason)") }
+        let config = try self.config
+        var validation: [Tensor] = []
+        if let val {
+            let v = try TrainingImages.load(folder: val)
+            validation = TrainingImages.centerCrops(v.pictures, side: 256, multiple: config.downsampling).map { $0.tensor() }
+        }
+        let model = VQTokenizer(config: config, seed: seed)
+        var options = TokenizerTrainingOptions(checkpointPath: checkpoint)
+        options.steps = steps
+        options.batchSize = batch
+        options.cropSize = crop
+        options.learningRate = lr
+        options.seed = seed
+        options.validateEvery = validateEvery
+        options.checkpointSeconds = checkpointSeconds
+        let trainer = TokenizerTrainer(model: model, options: options)
+        if resume {
+            try trainer.resume(from: checkpoint)
+            console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
+        }
+        console.warn(nil, "training on \(train.pictures.count) images, \(model.parameterCount) parameters, \(validation.count) validation crops")
+
+        for sig in [SIGINT, SIGTERM] { signal(sig) { _ in stopRequested = 1 } }
+        let progress = ProgressLine(console: console)
+        try trainer.run(data: CropSource(pictures: train.pictures), validation: validation,
+                        shouldStop: { stopRequested != 0 },
+                        progress: { p in
+                            progress.update(String(format: "step %d/%d  loss %.5f  commit %.5f  psnr %.2f dB (%d levels)  restarts %@  %.2f steps/s  eta %@",
+                                                   p.step, p.totalSteps, p.loss, p.commitment, p.psnr, p.levelsUsed,
+                                                   p.restarted.map(String.init).joined(separator: "/"), p.stepsPerSecond,
+                                                   ProgressLine.duration(p.secondsLeft)))
+                        },
+                        validated: { step, v in
+                            progress.log("validation at step \(step): psnr " + v.psnr.map { String(format: "%.2f", $0) }.joined(separator: " / ")
+                                         + " dB, codes used " + v.codesUsed.map(String.init).joined(separator: " / ")
+                                         + ", perplexity " + v.perplexity.map { String(format: "%.0f", $0) }.joined(separator: " / "))
+                        })
+        progress.finish()
+        console.warn(nil, (stopRequested != 0 ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
+        if let output {
+            let weights = model.exportWeights(name: name, metadata: ["steps": String(trainer.step), "seed": String(seed)])
+            try AtomicFile.write(weights, to: output, overwrite: true)
+            console.warn(nil, "weights written to \(output)")
+        }
+        if stopRequested != 0 { throw ExitCode(ExitStatus.interrupted.rawValue) }
+    }
+}
