@@ -16,6 +16,13 @@ enum InterruptCleanup {
     /// Installs the SIGINT and SIGTERM handlers; call once, first thing in main.
     static func install() {
         _ = slots
+        // A parent may hand down a mask that blocks these (Foundation's Process does); the
+        // handler is useless while they are blocked.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { _ in
                 for i in 0..<InterruptCleanup.capacity {
