@@ -32,7 +32,7 @@ enum ErrorReport {
 
     /// The message without the "vqz: NAME: " prefix; library errors describe themselves.
     static func message(of error: Error) -> String {
-        if let e = error as? CustomStringConvertible { return e.description }
-        return String(describing: error)
+        // Uses `description` for the CustomStringConvertible error types vqz throws.
+        String(describing: error)
     }
 }

@@ -38,8 +38,8 @@ struct CLIRunner {
         let inURL = io.appendingPathComponent("stdin"), outURL = io.appendingPathComponent("stdout"),
             errURL = io.appendingPathComponent("stderr")
         try Data(stdin).write(to: inURL)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        try Data().write(to: outURL)
+        try Data().write(to: errURL)
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
