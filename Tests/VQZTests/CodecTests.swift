@@ -1,0 +1,121 @@
+import ImageIO
+import XCTest
+import VQZ
+
+/// The codec end to end through the bundled tokenizer, without the CLI.
+final class CodecTests: XCTestCase {
+    static let model = try! TokenizerModel.bundled()
+
+    /// A photo-like test image: smooth gradients, an edge and some texture.
+    static func testImage(width: Int, height: Int, channels: Int = 3) -> Image {
+        var rng = SeededGenerator(seed: UInt64(width * 31 + height))
+        var s = [UInt8](repeating: 0, count: width * height * channels)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<channels {
+                    let base = (x * 255 / max(width, 1) + y * 97 / max(height, 1) + c * 60) % 256
+                    let edge = x > width / 2 ? 40 : 0
+                    s[(y * width + x) * channels + c] = UInt8((base + edge + Int(rng.next() % 9)) % 256)
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: channels, samples8: s)
+    }
+
+    func testTiledProcessingEqualsWholeImage() throws {
+        let image = Self.testImage(width: 203, height: 141)
+        let whole = Codec(model: Self.model)
+        whole.tileTokens = 1000
+        let tiled = Codec(model: Self.model)
+        tiled.tileTokens = 7   // 26x18 grid: many tiles, every kind of border
+        let a = whole.tokenize(image, levels: Self.model.levels)
+        let b = tiled.tokenize(image, levels: Self.model.levels)
+        XCTAssertEqual(a, b, "tokens differ between tiled and whole-image encoding")
+        let p = whole.reconstruct(a, width: 203, height: 141), q = tiled.reconstruct(a, width: 203, height: 141)
+        let diffs = zip(p, q).enumerated().filter { $0.element.0 != $0.element.1 }
+        let worst = diffs.map { abs(Int($0.element.0) - Int($0.element.1)) }.max() ?? 0
+        // sgemm's results can differ in the last bit with the shape of the product (OpenBLAS picks
+        // kernels by size), which moves a rare sample across a rounding boundary: allow that, and
+        // nothing a seam would cause.
+        XCTAssertLessThanOrEqual(worst, 1, "tiled decoding differs by up to \(worst) levels")
+        XCTAssertLessThan(diffs.count, p.count / 1000, "\(diffs.count) samples differ between tiled and whole-image decoding")
+    }
+
+    func testRoundTripKeepsSizeAndLayout() throws {
+        let codec = Codec(model: Self.model)
+        for (w, h) in [(1, 1), (7, 5), (8193, 3), (64, 64), (65, 9)] {
+            let file = try codec.compress(Self.testImage(width: w, height: h), levels: 1)
+            let decoded = try codec.decompress(try VQZFile(decoding: try file.encode()))
+            XCTAssertEqual([decoded.width, decoded.height, decoded.channels], [w, h, 3], "\(w)x\(h)")
+            let f = Self.model.downsampling
+            XCTAssertEqual([file.tokens.width, file.tokens.height], [(w + f - 1) / f, (h + f - 1) / f])
+        }
+    }
+
+    func testGrayComesBackGrayAndAlphaIsExact() throws {
+        let codec = Codec(model: Self.model)
+        let gray = try codec.decompress(codec.compress(Self.testImage(width: 40, height: 24, channels: 1)))
+        XCTAssertEqual(gray.channels, 1)
+
+        let rgba = Self.testImage(width: 40, height: 24, channels: 4)
+        let back = try codec.decompress(VQZFile(decoding: codec.compress(rgba).encode()))
+        XCTAssertEqual(back.channels, 4)
+        let alphaIn = stride(from: 3, to: rgba.samples8.count, by: 4).map { rgba.samples8[$0] }
+        let alphaOut = stride(from: 3, to: back.samples8.count, by: 4).map { back.samples8[$0] }
+        XCTAssertEqual(alphaIn, alphaOut)
+
+        let dropped = try codec.decompress(codec.compress(rgba, keepAlpha: false))
+        XCTAssertEqual(dropped.channels, 3)
+
+        let grayAlpha = try codec.decompress(codec.compress(Self.testImage(width: 9, height: 9, channels: 2)))
+        XCTAssertEqual(grayAlpha.channels, 2)
+    }
+
+    func testSixteenBitInputIsReducedToEightBits() throws {
+        let codec = Codec(model: Self.model)
+        let eight = Self.testImage(width: 32, height: 16)
+        let sixteen = Image(width: 32, height: 16, channels: 3, samples16: eight.samples8.map { UInt16($0) * 257 })
+        XCTAssertEqual(try codec.compress(sixteen).tokens, try codec.compress(eight).tokens)
+    }
+
+    func testEachLevelAddsTokensAndTheLevelIsChecked() throws {
+        let codec = Codec(model: Self.model)
+        let image = Self.testImage(width: 64, height: 48)
+        for level in 1...Self.model.levels {
+            let file = try codec.compress(image, levels: level)
+            XCTAssertEqual(file.tokens.levels.count, level)
+            // A prefix of levels is the same tokens: level L refines level L-1, it does not replace it.
+            if level > 1 {
+                XCTAssertEqual(file.tokens.levels[0], try codec.compress(image, levels: 1).tokens.levels[0])
+            }
+        }
+        XCTAssertThrowsError(try codec.compress(image, levels: Self.model.levels + 1)) { error in
+            XCTAssertEqual(error as? CodecError, .levelOutOfRange(Self.model.levels + 1, available: Self.model.levels))
+        }
+    }
+
+    func testFileFromAnotherModelIsRefusedNamingIt() throws {
+        let codec = Codec(model: Self.model)
+        var file = try codec.compress(Self.testImage(width: 16, height: 16))
+        file.model = ModelFingerprint(name: "other-model", digest: Array(repeating: 7, count: 16))
+        XCTAssertThrowsError(try codec.decompress(file)) { error in
+            XCTAssertTrue(String(describing: error).contains("other-model"), "\(error)")
+        }
+    }
+
+    func testReconstructionIsCloseToTheSample() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../samples/dandelion-768x512.png")
+        let image = try FormatRegistry.standard.decode([UInt8](Data(contentsOf: url)))
+        let codec = Codec(model: Self.model)
+        var previous = 0.0
+        for level in [1, Self.model.levels] {
+            let out = try codec.decompress(codec.compress(image, levels: level))
+            let quality = psnr(image.withChannels(3).samples8, out.samples8)
+            // Loose floors that only a broken codec misses; docs/BENCHMARKS.md has the real figures.
+            XCTAssertGreaterThan(quality, 20, "level \(level)")
+            XCTAssertGreaterThan(quality, previous, "level \(level) is no better than a lower one")
+            previous = quality
+        }
+    }
+}
