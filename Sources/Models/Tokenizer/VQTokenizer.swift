@@ -62,14 +62,17 @@ public final class VQTokenizer {
 
     /// Token grids, one per level, for a batch of images [N, H, W, 3] (H, W multiples of f).
     public func encode(_ images: Tensor, levels: Int) -> [[Int32]] {
-        let z = encoder.forward(images)
+        let z = encoder.infer(images)
+        defer { encoder.releaseBuffers() }
         return quantizer.encode(z, levels: levels)
     }
 
     /// Images [N, H, W, 3] from token grids of shape [N, H/f, W/f].
     public func decode(_ tokens: [[Int32]], batch: Int, gridHeight: Int, gridWidth: Int) -> Tensor {
         let zq = quantizer.decode(tokens, shape: [batch, gridHeight, gridWidth, config.codeDim])
-        return decoder.forward(zq)
+        let y = decoder.infer(zq).copy()
+        decoder.releaseBuffers()
+        return y
     }
 
     public var parameterCount: Int {

@@ -78,6 +78,20 @@ public final class Conv2d: Layer {
         return out
     }
 
+    public func infer(_ x: Tensor) -> Tensor {
+        let y = forward(x)
+        input = nil   // inference keeps no reference to its input, so it can be freed
+        return y
+    }
+
+    public func releaseBuffers() {
+        input = nil
+        output = Workspace()
+        dInput = Workspace()
+        col = Workspace()
+        dcol = Workspace()
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("conv backward before forward") }
         let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])

@@ -16,6 +16,12 @@ public final class ReLU: Layer {
         return y
     }
 
+    public func releaseBuffers() {
+        saved = nil
+        output = Workspace()
+        dInput = Workspace()
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         let y = saved!
         let dx = dInput.tensor(dy.shape)

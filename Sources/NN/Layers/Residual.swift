@@ -14,6 +14,20 @@ public final class Residual: Layer {
         return y
     }
 
+    public func infer(_ x: Tensor) -> Tensor {
+        let f = body.infer(x)
+        let y = output.tensor(x.shape)
+        add(y.data, x.data, f.data, x.count)
+        body.releaseBuffers()
+        return y
+    }
+
+    public func releaseBuffers() {
+        output = Workspace()
+        dInput = Workspace()
+        body.releaseBuffers()
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         let dbody = body.backward(dy)
         let dx = dInput.tensor(dy.shape)

@@ -28,6 +28,11 @@ public final class Upsample2x: Layer {
         return y
     }
 
+    public func releaseBuffers() {
+        output = Workspace()
+        dInput = Workspace()
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         let (n, h, w, c) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let dx = dInput.tensor(inputShape)

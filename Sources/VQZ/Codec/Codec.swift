@@ -154,3 +154,25 @@ func assemble(rgb: [UInt8], width: Int, height: Int, gray: Bool, alpha: [UInt8]?
     }
     return Image(width: width, height: height, channels: channels, samples8: out)
 }
+
+extension Codec {
+    /// FLOPs the encoder executes on an image, margins of every tile included.
+    public func encoderFLOPs(width: Int, height: Int) -> Double {
+        let f = model.downsampling
+        var total = 0.0
+        forEachTile(gridWidth: (width + f - 1) / f, gridHeight: (height + f - 1) / f) { _, ext in
+            total += model.network.encoderFLOPs(height: ext.h * f, width: ext.w * f)
+        }
+        return total
+    }
+
+    /// FLOPs the decoder executes on an image, margins of every tile included.
+    public func decoderFLOPs(width: Int, height: Int) -> Double {
+        let f = model.downsampling
+        var total = 0.0
+        forEachTile(gridWidth: (width + f - 1) / f, gridHeight: (height + f - 1) / f) { _, ext in
+            total += model.network.decoderFLOPs(gridHeight: ext.h, gridWidth: ext.w)
+        }
+        return total
+    }
+}

@@ -1,0 +1,43 @@
+import NN
+
+/// Making, saving and loading priors of either kind.
+public enum Priors {
+    public static let weightsKind = "vqz-prior"
+    public static let checkpointKind = "vqz-prior-checkpoint"
+
+    public static func make(_ config: PriorConfig, seed: UInt64 = 0) -> any TokenPrior {
+        switch config.kind {
+        case .pixelcnn: return GatedPixelCNN(config: config, seed: seed)
+        case .transformer: return TokenTransformer(config: config, seed: seed)
+        }
+    }
+
+    /// The shipped form: matrices and embedding tables in float16, biases and norms in float32.
+    public static func exportWeights(_ prior: any TokenPrior, name: String, metadata: [String: String] = [:]) -> [UInt8] {
+        let store = prior.store
+        let entries = store.params.map { p in
+            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
+                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
+        }
+        var meta = metadata
+        meta["kind"] = weightsKind
+        meta["name"] = name
+        meta["config"] = prior.config.json
+        return SafeTensors.write(entries, metadata: meta)
+    }
+
+    /// A prior from a weights file (shipped weights or a training checkpoint), with the file's metadata.
+    public static func load(weights bytes: [UInt8]) throws -> (prior: any TokenPrior, metadata: [String: String]) {
+        let tensors: [String: SafeTensors.Entry], meta: [String: String]
+        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        let kind = meta["kind"]
+        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
+        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
+        let config: PriorConfig
+        do { config = try PriorConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
+        guard config.isValid else { throw ModelError.badConfig(json) }
+        let prior = make(config)
+        do { try prior.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        return (prior, meta)
+    }
+}

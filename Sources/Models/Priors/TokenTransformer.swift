@@ -1,0 +1,141 @@
+import NN
+
+// Shape letters: N batch, T = H * W positions in raster order, D model width, K codebook size.
+
+/// A GPT-style causal transformer over raster-ordered tokens (DALL-E's image prior):
+///
+///     input_t = tokemb(x_{t-1}) + rowemb(row(t)) + colemb(col(t))   x_{-1} = START (index K)
+///     per block: z = z + attn(ln1(z));  z = z + fc2(gelu(fc1(ln2(z))))   (pre-LN)
+///     logits = head(lnf(z))                                          [N, T, K]
+///
+/// Position t's input holds the token before it and the 2-D position it predicts, so the
+/// model knows where in the grid it is. The context is maxRows * maxCols positions.
+public final class TokenTransformer: TokenPrior {
+    public let config: PriorConfig
+    public let store: ParameterStore
+    public var maxGrid: (rows: Int, cols: Int)? { (config.maxRows, config.maxCols) }
+
+    final class Block {
+        let ln1: LayerNorm, attn: CausalSelfAttention, ln2: LayerNorm
+        let fc1: Linear, gelu = GELU(), fc2: Linear
+        let mlp: Sequential
+        let attnBranch: Residual, mlpBranch: Residual
+
+        init(_ store: ParameterStore, _ name: String, dim d: Int, heads: Int, layers: Int, rng: inout RNG) {
+            ln1 = LayerNorm(store, "\(name).ln1", dim: d)
+            attn = CausalSelfAttention(store, "\(name).attn", dim: d, heads: heads, rng: &rng)
+            ln2 = LayerNorm(store, "\(name).ln2", dim: d)
+            fc1 = Linear(store, "\(name).fc1", inFeatures: d, outFeatures: 4 * d, rng: &rng)
+            fc2 = Linear(store, "\(name).fc2", inFeatures: 4 * d, outFeatures: d, initGain: 0.5, rng: &rng)
+            mlp = Sequential([ln2, fc1, gelu, fc2])
+            attnBranch = Residual(Sequential([ln1, attn]))
+            mlpBranch = Residual(mlp)
+        }
+
+        func forward(_ x: Tensor) -> Tensor { mlpBranch.forward(attnBranch.forward(x)) }
+        func backward(_ dy: Tensor) -> Tensor { attnBranch.backward(mlpBranch.backward(dy)) }
+
+        /// One position per sequence, x [N, D], against the cache of earlier positions.
+        func step(_ x: Tensor, cache: KVCache) -> Tensor {
+            let n = x.shape[0], d = x.shape[1]
+            let a = attn.step(ln1.forward(x), cache: cache)
+            let y = Tensor([n, d])
+            add(y.data, x.data, a.data, y.count)
+            let m = mlp.forward(y)
+            let z = Tensor([n, d])
+            add(z.data, y.data, m.data, z.count)
+            return z
+        }
+    }
+
+    let tokemb: Embedding, rowemb: Embedding, colemb: Embedding
+    let blocks: [Block]
+    let lnf: LayerNorm
+    let head: Linear
+
+    public var startToken: Int32 { Int32(config.codebookSize) }
+
+    public init(config: PriorConfig, seed: UInt64 = 0) {
+        precondition(config.kind == .transformer && config.isValid, "not a valid transformer config: \(config)")
+        self.config = config
+        let store = ParameterStore()
+        self.store = store
+        var rng = RNG(seed: seed)
+        let d = config.width
+        tokemb = Embedding(store, "tokemb", vocabulary: config.codebookSize + 1, dim: d, rng: &rng)
+        rowemb = Embedding(store, "rowemb", vocabulary: config.maxRows, dim: d, rng: &rng)
+        colemb = Embedding(store, "colemb", vocabulary: config.maxCols, dim: d, rng: &rng)
+        blocks = (0..<config.layers).map { Block(store, "block\($0)", dim: d, heads: config.heads, layers: config.layers, rng: &rng) }
+        lnf = LayerNorm(store, "lnf", dim: d)
+        head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)
+        store.seal()
+    }
+
+    /// The input tokens and positions of grids [N, H, W]: each sequence shifted right by one behind START.
+    private func inputs(_ tokens: [Int32], batch n: Int, height h: Int, width w: Int) -> (tok: [Int32], row: [Int32], col: [Int32]) {
+        let t = h * w
+        var tok = [Int32](repeating: 0, count: n * t), row = tok, col = tok
+        for b in 0..<n {
+            for i in 0..<t {
+                tok[b * t + i] = i == 0 ? startToken : tokens[b * t + i - 1]
+                row[b * t + i] = Int32(i / w)
+                col[b * t + i] = Int32(i % w)
+            }
+        }
+        return (tok, row, col)
+    }
+
+    public func forward(_ tokens: [Int32], batch n: Int, height h: Int, width w: Int) -> Tensor {
+        precondition(h <= config.maxRows && w <= config.maxCols, "transformer prior covers grids up to \(config.maxRows)x\(config.maxCols), got \(h)x\(w)")
+        let t = h * w, d = config.width
+        let (tok, row, col) = inputs(tokens, batch: n, height: h, width: w)
+        let a = tokemb.forward(tok, shape: [n, t]), r = rowemb.forward(row, shape: [n, t]), c = colemb.forward(col, shape: [n, t])
+        var z = Tensor([n, t, d])                                             // [N, T, D]
+        for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + c.data[i] }
+        for block in blocks { z = block.forward(z) }
+        return head.forward(lnf.forward(z))                                   // [N, T, K]
+    }
+
+    public func backward(_ dlogits: Tensor) {
+        var dz = lnf.backward(head.backward(dlogits))                         // [N, T, D]
+        for block in blocks.reversed() { dz = block.backward(dz) }
+        // The sum of three embeddings: each gets the whole gradient.
+        tokemb.backward(dz)
+        rowemb.backward(dz)
+        colemb.backward(dz)
+    }
+
+    /// The logits [N, K] of position t, feeding the token before it (START at t = 0) through the caches.
+    public func step(previous: [Int32], position t: Int, width w: Int, caches: [KVCache]) -> Tensor {
+        let n = previous.count
+        let a = tokemb.forward(previous, shape: [n])
+        let r = rowemb.forward([Int32](repeating: Int32(t / w), count: n), shape: [n])
+        let c = colemb.forward([Int32](repeating: Int32(t % w), count: n), shape: [n])
+        var z = Tensor([n, config.width])
+        for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + c.data[i] }
+        for (block, cache) in zip(blocks, caches) { z = block.step(z, cache: cache) }
+        return head.forward(lnf.forward(z))
+    }
+
+    public func makeCaches(batch n: Int, capacity: Int) -> [KVCache] {
+        blocks.map { $0.attn.makeCache(batch: n, capacity: capacity) }
+    }
+
+    public func sample(_ tokens: inout [Int32], batch n: Int, height h: Int, width w: Int, resample: [Bool],
+                       options: SamplingOptions, rngs: inout [RNG]) {
+        precondition(tokens.count == n * h * w && resample.count == h * w && rngs.count == n, "sample: inconsistent sizes")
+        precondition(h <= config.maxRows && w <= config.maxCols, "transformer prior covers grids up to \(config.maxRows)x\(config.maxCols), got \(h)x\(w)")
+        let t = h * w, k = config.codebookSize
+        guard let last = resample.lastIndex(of: true) else { return }
+        let caches = makeCaches(batch: n, capacity: t)
+        // Every position up to the last drawn one goes through the caches; kept tokens are fed as they are.
+        for i in 0...last {
+            let previous = (0..<n).map { b in i == 0 ? startToken : tokens[b * t + i - 1] }
+            let logits = step(previous: previous, position: i, width: w, caches: caches)
+            guard resample[i] else { continue }
+            for b in 0..<n {
+                tokens[b * t + i] = TokenSampler.draw(logits.data + b * k, count: k, options: options, rng: &rngs[b])
+            }
+        }
+    }
+}

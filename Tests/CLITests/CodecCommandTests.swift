@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// compress, decompress, tokens and compare through the binary, as users run them.
+@Suite struct CodecCommandTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../samples").standardized
+
+    func copySamples() throws -> URL {
+        let folder = try CLIRunner.scratchFolder()
+        for name in ["kite-rgba-160x120.png", "leaf-256.jpg"] {
+            try FileManager.default.copyItem(at: Self.samples.appendingPathComponent(name),
+                                             to: folder.appendingPathComponent(name))
+        }
+        return folder
+    }
+
+    @Test func pipeRoundTrip() throws {
+        let jpeg = try [UInt8](Data(contentsOf: Self.samples.appendingPathComponent("leaf-256.jpg")))
+        let compressed = try CLIRunner.run(["compress", "-q", "1"], stdin: jpeg)
+        #expect(compressed.status == 0, "\(compressed.stderr)")
+        #expect(compressed.stdoutBytes.starts(with: [0x89, 0x56, 0x51, 0x5A]))
+        let png = try CLIRunner.run(["decompress"], stdin: compressed.stdoutBytes)
+        #expect(png.status == 0, "\(png.stderr)")
+        #expect(png.stdoutBytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "PNG is the default on a pipe")
+    }
+
+    @Test func severalFilesGoBesideEachInputAndBack() throws {
+        let folder = try copySamples()
+        let compressed = try CLIRunner.run(["compress", "kite-rgba-160x120.png", "leaf-256.jpg"], in: folder)
+        #expect(compressed.status == 0, "\(compressed.stderr)")
+        for name in ["kite-rgba-160x120.png.vqz", "leaf-256.jpg.vqz"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path))
+        }
+        // The originals are kept, so decompressing beside them needs -f.
+        let refused = try CLIRunner.run(["decompress", "kite-rgba-160x120.png.vqz"], in: folder)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("exists"), "\(refused.stderr)")
+        let back = try CLIRunner.run(["decompress", "-f", "kite-rgba-160x120.png.vqz", "leaf-256.jpg.vqz"], in: folder)
+        #expect(back.status == 0, "\(back.stderr)")
+        let jpeg = try [UInt8](Data(contentsOf: folder.appendingPathComponent("leaf-256.jpg")))
+        #expect(jpeg.starts(with: [0xFF, 0xD8]), "leaf-256.jpg is written as JPEG, from its extension")
+        let score = try CLIRunner.run(["compare", Self.samples.appendingPathComponent("leaf-256.jpg").path, "leaf-256.jpg"], in: folder)
+        #expect(score.status == 0, "\(score.stderr)")
+        #expect(score.stdout.hasPrefix("PSNR: "), "\(score.stdout)")
+    }
+
+    @Test func alphaSurvivesTheRoundTrip() throws {
+        let folder = try copySamples()
+        #expect(try CLIRunner.run(["compress", "-o", "k.vqz", "kite-rgba-160x120.png"], in: folder).status == 0)
+        #expect(try CLIRunner.run(["decompress", "-o", "k.pam", "k.vqz"], in: folder).status == 0)
+        let pam = try String(decoding: Data(contentsOf: folder.appendingPathComponent("k.pam")).prefix(80), as: UTF8.self)
+        #expect(pam.contains("DEPTH 4"), "\(pam)")
+    }
+
+    @Test func badInputsFailInOneLineWithTheirCodes() throws {
+        let folder = try copySamples()
+        try Data("not an image".utf8).write(to: folder.appendingPathComponent("junk.png"))
+        let junk = try CLIRunner.run(["compress", "junk.png"], in: folder)
+        #expect(junk.status == 2)
+        #expect(junk.stderr.split(separator: "\n").count == 1, "\(junk.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("junk.png.vqz").path), "no partial output")
+
+        let level = try CLIRunner.run(["compress", "-q", "9", "-c", "leaf-256.jpg"], in: folder)
+        #expect(level.status == 1)
+        #expect(level.stderr.contains("out of range"), "\(level.stderr)")
+
+        let model = try CLIRunner.run(["compress", "--model", "missing.safetensors", "leaf-256.jpg"], in: folder)
+        #expect(model.status == 3, "\(model.stderr)")
+
+        let wrongModel = try CLIRunner.run(["compress", "--model", "leaf-256.jpg", "-c", "leaf-256.jpg"], in: folder)
+        #expect(wrongModel.status == 3, "\(wrongModel.stderr)")
+    }
+
+    @Test func tokensExportsJSONAndNpy() throws {
+        let folder = try copySamples()
+        let json = try CLIRunner.run(["tokens", "-q", "2", "leaf-256.jpg"], in: folder)
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["width"] as? Int == 32)
+        #expect((object?["levels"] as? [[Int]])?.count == 2)
+        #expect((object?["levels"] as? [[Int]])?.first?.count == 32 * 32)
+
+        let npy = try CLIRunner.run(["tokens", "-o", "t.npy", "leaf-256.jpg"], in: folder)
+        #expect(npy.status == 0, "\(npy.stderr)")
+        let bytes = try [UInt8](Data(contentsOf: folder.appendingPathComponent("t.npy")))
+        #expect(bytes.starts(with: [0x93] + Array("NUMPY".utf8)))
+        #expect(String(decoding: bytes.prefix(128), as: UTF8.self).contains("'shape': (4, 32, 32)"))
+    }
+}
