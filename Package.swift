@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "vqz", targets: ["vqz"]),
         .library(name: "VQZ", targets: ["VQZ"]),
+        // The QOI format plugin, loaded at run time (docs/PLUGINS.md): libVQZQOI.so.
+        .library(name: "VQZQOI", type: .dynamic, targets: ["VQZQOI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +33,12 @@ let package = Package(
         .target(name: "ImageIO", path: "Sources/ImageIO"),
         .target(name: "PNGFormat", dependencies: ["ImageIO", "CPNG"], path: "Plugins/PNG/PNGFormat"),
         .target(name: "JPEGFormat", dependencies: ["ImageIO", "CJPEG"], path: "Plugins/JPEG/JPEGFormat"),
+        // Format plugins loaded at run time: the C ABI (a header) and the loader that wraps
+        // each plugin library as an ImageFormat.
+        .systemLibrary(name: "CVQZPlugin", path: "Plugins/ABI/CVQZPlugin"),
+        .target(name: "PluginLoader", dependencies: ["ImageIO", "CVQZPlugin"], path: "Sources/PluginLoader"),
+        // QOI in Swift, built as a plugin library against the C ABI alone.
+        .target(name: "VQZQOI", dependencies: ["CVQZPlugin"], path: "Plugins/QOI"),
 
         // The neural-network core; knows nothing of images, files or the CLI.
         .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN", swiftSettings: numeric),
@@ -39,11 +47,11 @@ let package = Package(
         // The default models, embedded in the binary (see BundledModels.c).
         .target(name: "CBundledModels", path: "Sources/CBundledModels", cSettings: [.headerSearchPath("weights")]),
         // The codec library: compress/decompress API, tiling, the .vqz container, entropy coders.
-        .target(name: "VQZ", dependencies: ["Models", "ImageIO", "PNGFormat", "JPEGFormat", "CZstd", "CBundledModels"],
+        .target(name: "VQZ", dependencies: ["Models", "ImageIO", "PNGFormat", "JPEGFormat", "PluginLoader", "CZstd", "CBundledModels"],
                 path: "Sources/VQZ", swiftSettings: numeric),
         // The command line: parses, calls the library, reports.
         .executableTarget(name: "vqz", dependencies: [
-            "VQZ", "Models", "NN", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VQZ", "Models", "NN", "ImageIO", "PluginLoader", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/vqz"),
 
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
@@ -52,7 +60,9 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ"]),
-        .testTarget(name: "CLITests", dependencies: ["vqz"]),
+        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"]),
+        .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
+        .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),
     ],
     swiftLanguageModes: [.v5]
 )

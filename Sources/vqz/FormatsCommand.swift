@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImageIO
+import PluginLoader
 import VQZ
 
 /// `vqz formats`: the image formats this build reads and writes.
@@ -12,7 +13,12 @@ struct FormatsCommand: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
+        let console = verbosity.console
         let formats = FormatRegistry.standard.formats
+        // External plugins that could not be used: warned about here, where users look
+        // when a format is missing; the other commands skip them silently.
+        console.note("plugin folders: " + PluginCatalog.standard.folders.joined(separator: ":"))
+        for problem in PluginCatalog.standard.problems { console.warn(problem.path, "plugin skipped: " + problem.reason) }
         let nameWidth = max(6, formats.map(\.name.count).max() ?? 0)
         let extWidth = max(10, formats.map { $0.extensions.joined(separator: ",").count }.max() ?? 0)
         func row(_ name: String, _ rw: String, _ ext: String, _ summary: String) -> String {
@@ -21,7 +27,11 @@ struct FormatsCommand: ParsableCommand {
         print(row("FORMAT", "R/W", "EXTENSIONS", "DESCRIPTION"))
         for f in formats {
             let rw = (f.canRead ? "r" : "-") + (f.canWrite ? "w" : "-")
-            print(row(f.name, rw, f.extensions.joined(separator: ","), f.summary))
+            var summary = f.summary
+            if let plugin = f as? PluginFormat {
+                summary = "plugin: " + summary + (verbosity.verbose ? " (" + plugin.libraryPath + ")" : "")
+            }
+            print(row(f.name, rw, f.extensions.joined(separator: ","), summary))
         }
     }
 

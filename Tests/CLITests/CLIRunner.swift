@@ -31,7 +31,9 @@ struct CLIRunner {
         return url
     }
 
-    static func run(_ arguments: [String], stdin: [UInt8] = [], in folder: URL? = nil) throws -> Result {
+    /// `environment` adds to (or replaces entries of) the test process's own environment.
+    static func run(_ arguments: [String], stdin: [UInt8] = [], in folder: URL? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
         let work = try folder ?? scratchFolder()
         let io = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: io) }
@@ -43,6 +45,9 @@ struct CLIRunner {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         process.currentDirectoryURL = work
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
