@@ -24,11 +24,12 @@ struct PluginBuildError: Error, CustomStringConvertible {
         }
     }
 
-    /// `cc -shared` over a C string, against the real vqz_plugin.h.
+    /// `clang -shared` (the Swift toolchain's: always there) over a C string, against the real
+    /// vqz_plugin.h.
     static func compileC(_ source: String, to library: URL) throws {
         let sourceURL = library.deletingPathExtension().appendingPathExtension("c")
         try Data(source.utf8).write(to: sourceURL)
         defer { try? FileManager.default.removeItem(at: sourceURL) }
-        try run(["cc", "-shared", "-fPIC", "-I", headerFolder.path, "-o", library.path, sourceURL.path])
+        try run(["clang", "-shared", "-fPIC", "-I", headerFolder.path, "-o", library.path, sourceURL.path])
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Builds a small C plugin library for a test: `cc -shared` over a C string, against the
-/// real vqz_plugin.h, so the tests exercise the ABI as a C plugin author would.
+/// Builds a small C plugin library for a test: `clang -shared` over a C string, against the
+/// real vqz_plugin.h, so the tests exercise the ABI as a C plugin author would. clang, not
+/// cc: the Swift toolchain always has it, a Debian machine may have no cc.
 enum CPlugin {
     static let headerFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../Plugins/ABI/CVQZPlugin").standardized
@@ -18,7 +19,7 @@ enum CPlugin {
         try Data(source.utf8).write(to: sourceURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["cc", "-shared", "-fPIC", "-O1", "-I", headerFolder.path, "-o", library.path, sourceURL.path]
+        process.arguments = ["clang", "-shared", "-fPIC", "-O1", "-I", headerFolder.path, "-o", library.path, sourceURL.path]
         let errors = Pipe()
         process.standardError = errors
         try process.run()
