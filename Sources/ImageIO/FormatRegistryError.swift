@@ -11,7 +11,7 @@ public enum FormatRegistryError: Error, Equatable, Sendable, CustomStringConvert
 
     public var description: String {
         switch self {
-        case .unknownFormat: return "unknown image format: the data is not PNG, JPEG or PNM (PPM/PGM/PAM)"
+        case .unknownFormat: return "unknown image format: no format vqz reads recognises the data (see 'vqz formats')"
         case .unknownName(let name): return "unknown image format name '\(name)'"
         case .cannotRead(let name): return "the \(name) format cannot be read"
         case .cannotWrite(let name): return "the \(name) format cannot be written"

@@ -15,7 +15,7 @@ struct DecompressCommand: ParsableCommand {
 
     @OptionGroup var files: FileOptions
 
-    @Option(name: .long, help: ArgumentHelp("Output format: png, jpeg, ppm, pgm or pam.", valueName: "FORMAT"))
+    @Option(name: .long, help: ArgumentHelp("Output format: png, jpeg, ppm, pgm, pam or a plugin's (see 'vqz formats').", valueName: "FORMAT"))
     var format: String?
 
     @Option(name: .long, help: ArgumentHelp("JPEG quality when writing JPEG.", valueName: "Q"))
