@@ -159,17 +159,21 @@ public final class ResidualVectorQuantizer {
     }
 
     private func initialise(level l: Int, from r: [Float], rows m: Int, rng: inout RNG) {
-        let e = store.value(codebooks[l]), s = store.value(embedSum[l]), n = store.value(clusterSize[l])
-        for j in 0..<codebookSize {
-            let src = rng.int(below: m)
-            for c in 0..<dim {
-                let v = r[src * dim + c] + rng.normal() * 1e-3
-                e[j * dim + c] = v
-                s[j * dim + c] = v
-            }
-            n[j] = 1
-        }
+        for j in 0..<codebookSize { placeCode(j, level: l, onRandomRowOf: r, rows: m, rng: &rng) }
         store.value(initialized)[l] = 1
+    }
+
+    /// Moves code j onto a random row of r (plus a little noise, so two codes placed on the same
+    /// row still split), with the usage of one assignment.
+    private func placeCode(_ j: Int, level l: Int, onRandomRowOf r: [Float], rows m: Int, rng: inout RNG) {
+        let e = store.value(codebooks[l]), s = store.value(embedSum[l]), n = store.value(clusterSize[l])
+        let src = rng.int(below: m)
+        for c in 0..<dim {
+            let v = r[src * dim + c] + rng.normal() * 1e-3
+            e[j * dim + c] = v
+            s[j * dim + c] = v
+        }
+        n[j] = 1
     }
 
     /// EMA update of the used codebooks from the last forward, then dead-code restarts.
@@ -202,13 +206,7 @@ public final class ResidualVectorQuantizer {
                 let smoothed = (n[j] + eps) / (total + Float(k) * eps) * total
                 if n[j] < deadUsage {
                     dead += 1
-                    let src = rng.int(below: m)
-                    for c in 0..<d {
-                        let v = r[src * d + c] + rng.normal() * 1e-3
-                        e[j * d + c] = v
-                        s[j * d + c] = v
-                    }
-                    n[j] = 1
+                    placeCode(j, level: l, onRandomRowOf: r, rows: m, rng: &rng)
                 } else {
                     for c in 0..<d { e[j * d + c] = s[j * d + c] / smoothed }
                 }
