@@ -15,6 +15,8 @@ struct VQZCommand: ParsableCommand {
             InfoCommand.self,
             TokensCommand.self,
             TrainCommand.self,
+            GenerateCommand.self,
+            InpaintCommand.self,
             CompareCommand.self,
             BenchCommand.self,
             FormatsCommand.self,

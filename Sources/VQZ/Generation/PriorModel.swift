@@ -1,0 +1,66 @@
+import CBundledModels
+import Foundation
+import Models
+
+/// A prior ready to sample, with the fingerprint of the tokenizer whose tokens it models.
+public final class PriorModel: @unchecked Sendable {
+    public let network: any TokenPrior
+    public let metadata: [String: String]
+    /// The tokenizer the prior was trained for, from the weights' metadata.
+    public let tokenizer: ModelFingerprint
+
+    public var kind: PriorKind { network.config.kind }
+
+    /// Metadata keys that record the tokenizer (written by `vqz train prior`).
+    public static let tokenizerNameKey = "tokenizer_name", tokenizerDigestKey = "tokenizer_digest"
+
+    public init(weights bytes: [UInt8]) throws {
+        let (prior, meta) = try Priors.load(weights: bytes)
+        guard let name = meta[Self.tokenizerNameKey], let hex = meta[Self.tokenizerDigestKey],
+              let digest = Self.bytes(hex: hex), digest.count == ModelFingerprint.digestSize
+        else { throw ModelError.badConfig("the prior's weights do not say which tokenizer they were trained for") }
+        network = prior
+        metadata = meta
+        tokenizer = ModelFingerprint(name: name, digest: digest)
+    }
+
+    public convenience init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }
+        try self.init(weights: [UInt8](data))
+    }
+
+    /// The prior of `kind` built into the binary.
+    public static func bundled(_ kind: PriorKind) throws -> PriorModel {
+        var size = 0
+        guard let start = kind.rawValue.withCString({ vqz_bundled_prior($0, &size) }), size > 0 else {
+            throw GenerationError.noBundledPrior(kind.rawValue)
+        }
+        return try PriorModel(weights: Array(UnsafeBufferPointer(start: start, count: size)))
+    }
+
+    /// Throws unless the prior models this tokenizer's tokens.
+    public func check(_ model: TokenizerModel) throws {
+        guard tokenizer == model.fingerprint else {
+            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.fingerprint.description)
+        }
+        guard network.config.codebookSize == model.config.codebookSize else {
+            throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
+        }
+    }
+
+    /// The metadata that ties a prior's weights to `model`.
+    public static func tokenizerMetadata(_ model: TokenizerModel) -> [String: String] {
+        [tokenizerNameKey: model.fingerprint.name, tokenizerDigestKey: model.fingerprint.digestHex]
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        for i in stride(from: 0, to: chars.count, by: 2) {
+            guard let b = UInt8(String(decoding: chars[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+            out.append(b)
+        }
+        return out
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Models
+import VQZ
+
+/// `vqz generate`: unconditional images sampled from a prior and decoded by the tokenizer.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate images by sampling token grids from a prior.",
+        discussion: """
+            Samples level-1 token grids from the prior and decodes them with the tokenizer. \
+            With --count N, writes OUT-1.png ... OUT-N.png (the number goes before the extension), \
+            or one contact sheet with --grid. The output format follows OUT's extension (PNG otherwise).
+            """
+    )
+
+    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output, one image only).", valueName: "OUT"))
+    var output: String
+
+    @Option(help: ArgumentHelp("Image size in pixels.", valueName: "WxH")) var size = "128x128"
+    @Option(help: "Number of images.") var count = 1
+    @Flag(help: "Write the images as one contact sheet.") var grid = false
+    @Option(name: .customLong("top-p"), help: "Sample among the most likely tokens that make up probability P.") var topP: Float?
+    @Flag(name: .shortAndLong, help: "Overwrite existing outputs; allow binary output to a terminal.") var force = false
+
+    @OptionGroup var sampling: SamplingFlags
+    @OptionGroup var priorOptions: PriorOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var verbosity: VerbosityOptions
+
+    var dimensions: (width: Int, height: Int)? {
+        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let w = parts[0], let h = parts[1], w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+
+    func validate() throws {
+        guard let d = dimensions, d.width <= 8192, d.height <= 8192 else {
+            throw ValidationError("--size must be WxH with sides 1...8192, e.g. 128x128")
+        }
+        if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+        if output == "-" && count > 1 && !grid { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
+    }
+
+    /// OUT, or OUT with -1, -2 ... before the extension.
+    func paths() -> [String] {
+        if count == 1 || grid { return [output] }
+        let url = output as NSString
+        let ext = url.pathExtension, base = ext.isEmpty ? output : url.deletingPathExtension
+        return (1...count).map { ext.isEmpty ? "\(base)-\($0)" : "\(base)-\($0).\(ext)" }
+    }
+
+    func run() throws {
+        let console = verbosity.console
+        let targets = paths()
+        if output == "-" {
+            if isatty(STDOUT_FILENO) != 0 && !force { throw CLIError(.usage, "refusing to write binary data to a terminal (use -o FILE, a pipe or -f)") }
+        } else if !force, let existing = targets.first(where: AtomicFile.exists) {
+            throw AtomicFile.alreadyExists(existing)
+        }
+        let codec = Codec(model: try modelOptions.load())
+        let prior = try reportingGenerationErrors { try priorOptions.load() }
+        let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
+        let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
+        let (w, h) = dimensions!
+        let t0 = Date()
+        let images = try reportingGenerationErrors {
+            try generator.generate(width: w, height: h, count: count, seed: sampling.seed, options: options)
+        }
+        console.note(String(format: "sampled %d image(s) of %dx%d with the %@ prior in %.2f s", count, w, h,
+                            prior.kind.rawValue, Date().timeIntervalSince(t0)))
+        let registry = FormatRegistry.standard
+        let outputs = grid ? [Generator.contactSheet(images)] : images
+        for (image, path) in zip(outputs, targets) {
+            let format = path == "-" ? nil : registry.format(forPath: path).flatMap { $0.canWrite ? $0 : nil }
+            let bytes = try (format ?? registry.format(named: "png")!).encode(image, options: EncodeOptions())
+            if path == "-" {
+                try AtomicFile.writeAll(bytes, to: STDOUT_FILENO, name: "standard output")
+            } else {
+                try AtomicFile.write(bytes, to: path, overwrite: force)
+                console.note("wrote \(path)")
+            }
+        }
+    }
+}
