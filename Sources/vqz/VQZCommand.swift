@@ -17,6 +17,7 @@ struct VQZCommand: ParsableCommand {
             TrainCommand.self,
             GenerateCommand.self,
             InpaintCommand.self,
+            EvalCommand.self,
             CompareCommand.self,
             BenchCommand.self,
             FormatsCommand.self,
