@@ -103,6 +103,18 @@ struct TrainPriorCommand: ParsableCommand {
 
         var config = self.config
         config.codebookSize = tokenizer.config.codebookSize
+        if resume {
+            // The checkpoint's shape wins, so a resume needs no repeated --width/--layers; its kind must match.
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpointPath)))
+            let meta = try SafeTensors.read(bytes).metadata
+            guard meta["kind"] == Priors.checkpointKind, let json = meta["config"], let saved = try? PriorConfig(json: json) else {
+                throw CLIError(.usage, "\(checkpointPath) is not a prior checkpoint")
+            }
+            guard saved.kind == kind else {
+                throw CLIError(.usage, "\(checkpointPath) holds a \(saved.kind.rawValue) prior, not a \(kind.rawValue) one")
+            }
+            config = saved
+        }
         let model = Priors.make(config, seed: seed)
         var options = PriorTrainingOptions(checkpointPath: checkpointPath)
         options.steps = steps
