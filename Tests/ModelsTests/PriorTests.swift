@@ -179,6 +179,30 @@ final class PriorTests: XCTestCase {
         }
     }
 
+    /// A trained model scores the same after export and load, and after a checkpoint round trip.
+    func testTrainedModelScoresTheSameAfterLoading() throws {
+        for config in [PriorConfig(kind: .pixelcnn, codebookSize: 16, width: 16, layers: 2),
+                       PriorConfig(kind: .transformer, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 6, maxCols: 6)] {
+            let model = Priors.make(config, seed: 1)
+            var options = PriorTrainingOptions(checkpointPath: NSTemporaryDirectory() + "prior-load-\(UUID().uuidString).ckpt")
+            options.steps = 40
+            options.cropSize = 6
+            options.learningRate = 3e-3
+            let trainer = PriorTrainer(model: model, options: options)
+            var rng = RNG(seed: 2)
+            let grids = (0..<4).map { _ in TokenGridSample(width: 8, height: 8, tokens: (0..<64).map { Int32(($0 / 3 + rng.int(below: 2)) % 16) }) }
+            try trainer.run(data: TokenCropSource(grids: grids, size: 6))
+            let crops = TokenCropSource.tiles(of: grids, size: 6, limit: 4)
+            let trained = model.bitsPerToken(crops: crops, size: 6)
+            let exported = try Priors.load(weights: Priors.exportWeights(model, name: "x")).prior.bitsPerToken(crops: crops, size: 6)
+            let fromCheckpoint = try Priors.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: options.checkpointPath)))).prior
+                .bitsPerToken(crops: crops, size: 6)
+            try? FileManager.default.removeItem(atPath: options.checkpointPath)
+            XCTAssertEqual(fromCheckpoint, trained, accuracy: 1e-5, "\(config.kind)")
+            XCTAssertEqual(exported, trained, accuracy: 0.01, "\(config.kind) (float16 weights)")
+        }
+    }
+
     /// Random weights everywhere (masked ones stay zero): a freshly initialised model has zero
     /// biases and small layers that could hide a leak.
     func randomizeWeights(_ store: ParameterStore) {
