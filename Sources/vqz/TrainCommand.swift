@@ -46,6 +46,9 @@ struct TrainTokenizerCommand: ParsableCommand {
 
     @Flag(help: "Continue from --checkpoint.") var resume = false
 
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from shipped weights (e.g. the bundled tokenizer's file) with a fresh optimizer; their shape wins over --channels and the others.", valueName: "WEIGHTS"))
+    var initWeights: String?
+
     @Option(help: ArgumentHelp("Where to write the shipped weights when training stops.", valueName: "PATH"))
     var output: String?
 
@@ -84,6 +87,7 @@ struct TrainTokenizerCommand: ParsableCommand {
         let f = try config.downsampling
         if crop < f || crop % f != 0 { throw ValidationError("--crop must be a positive multiple of \(f)") }
         if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
+        if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) {
             throw ValidationError("--resume: no checkpoint at \(checkpoint)")
         }
@@ -100,7 +104,15 @@ struct TrainTokenizerCommand: ParsableCommand {
             let v = try TrainingImages.load(folder: val)
             validation = TrainingImages.centerCrops(v.pictures, side: 256, multiple: config.downsampling).map { $0.tensor() }
         }
-        let model = VQTokenizer(config: config, seed: seed)
+        let model: VQTokenizer
+        if let initWeights {
+            guard let data = FileManager.default.contents(atPath: initWeights) else { throw CodecError.cannotReadModel(initWeights) }
+            model = try VQTokenizer.load(weights: [UInt8](data)).model
+            model.quantizer.adoptLoadedCodebooks()
+            console.warn(nil, "starting from the weights in \(initWeights)")
+        } else {
+            model = VQTokenizer(config: config, seed: seed)
+        }
         var options = TokenizerTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch

@@ -176,6 +176,16 @@ public final class ResidualVectorQuantizer {
         n[j] = 1
     }
 
+    /// Makes codebooks loaded from shipped weights (which carry no EMA state) trainable again:
+    /// each code starts as if it had been assigned once, to itself.
+    public func adoptLoadedCodebooks() {
+        for l in 0..<levels {
+            store.value(embedSum[l]).update(from: store.value(codebooks[l]), count: codebookSize * dim)
+            store.value(clusterSize[l]).update(repeating: 1, count: codebookSize)
+            store.value(initialized)[l] = 1
+        }
+    }
+
     /// EMA update of the used codebooks from the last forward, then dead-code restarts.
     /// Returns, per level, how many codes were restarted.
     @discardableResult
