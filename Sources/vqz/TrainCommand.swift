@@ -13,8 +13,6 @@ struct TrainCommand: ParsableCommand {
     )
 }
 
-/// Set by SIGINT/SIGTERM during training: the loop finishes its step, saves and returns.
-nonisolated(unsafe) private var stopRequested: Int32 = 0
 
 struct TrainTokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -128,10 +126,10 @@ struct TrainTokenizerCommand: ParsableCommand {
         }
         console.warn(nil, "training on \(train.pictures.count) images, \(model.parameterCount) parameters, \(validation.count) validation crops")
 
-        for sig in [SIGINT, SIGTERM] { signal(sig) { _ in stopRequested = 1 } }
+        TrainingStop.install()
         let progress = ProgressLine(console: console)
         try trainer.run(data: CropSource(pictures: train.pictures), validation: validation,
-                        shouldStop: { stopRequested != 0 },
+                        shouldStop: { TrainingStop.requested },
                         progress: { p in
                             progress.update(String(format: "step %d/%d  loss %.5f  commit %.5f  psnr %.2f dB (%d levels)  restarts %@  %.2f steps/s  eta %@",
                                                    p.step, p.totalSteps, p.loss, p.commitment, p.psnr, p.levelsUsed,
@@ -144,12 +142,12 @@ struct TrainTokenizerCommand: ParsableCommand {
                                          + ", perplexity " + v.perplexity.map { String(format: "%.0f", $0) }.joined(separator: " / "))
                         })
         progress.finish()
-        console.warn(nil, (stopRequested != 0 ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
+        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
         if let output {
             let weights = model.exportWeights(name: name, metadata: ["steps": String(trainer.step), "seed": String(seed)])
             try AtomicFile.write(weights, to: output, overwrite: true)
             console.warn(nil, "weights written to \(output)")
         }
-        if stopRequested != 0 { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
 }

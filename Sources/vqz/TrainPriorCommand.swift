@@ -4,8 +4,6 @@ import Models
 import NN
 import VQZ
 
-/// Set by SIGINT/SIGTERM during prior training: the loop finishes its step, saves and returns.
-nonisolated(unsafe) private var priorStopRequested: Int32 = 0
 
 /// `vqz train prior`: a PixelCNN or transformer over the level-1 tokens of the tokenizer.
 struct TrainPriorCommand: ParsableCommand {
@@ -136,9 +134,9 @@ struct TrainPriorCommand: ParsableCommand {
         let tokens = train.reduce(0) { $0 + $1.tokens.count }
         console.warn(nil, "training a \(kind.rawValue) prior (\(model.store.trainableCount) parameters) on \(train.count) grids, \(tokens) tokens, for tokenizer \(tokenizer.fingerprint)")
 
-        for sig in [SIGINT, SIGTERM] { signal(sig) { _ in priorStopRequested = 1 } }
+        TrainingStop.install()
         try trainer.run(data: source, validation: validation,
-                        shouldStop: { priorStopRequested != 0 },
+                        shouldStop: { TrainingStop.requested },
                         progress: { p in
                             progress.update(String(format: "step %d/%d  %.3f bits/token  %.2f steps/s  eta %@",
                                                    p.step, p.totalSteps, p.bitsPerToken, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
@@ -147,7 +145,7 @@ struct TrainPriorCommand: ParsableCommand {
                             progress.log(String(format: "validation at step %d: %.4f bits/token", step, bits))
                         })
         progress.finish()
-        console.warn(nil, (priorStopRequested != 0 ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpointPath)")
+        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpointPath)")
         if let output {
             var meta = PriorModel.tokenizerMetadata(tokenizer)
             meta["steps"] = String(trainer.step)
@@ -157,7 +155,7 @@ struct TrainPriorCommand: ParsableCommand {
             try AtomicFile.write(weights, to: output, overwrite: true)
             console.warn(nil, "weights written to \(output)")
         }
-        if priorStopRequested != 0 { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
 }
 
