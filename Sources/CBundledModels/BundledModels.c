@@ -19,6 +19,10 @@ __asm__(
     "vqz_prior_transformer_begin:\n"
     "    .incbin \"prior-transformer.safetensors\"\n"
     "vqz_prior_transformer_end:\n"
+    "    .balign 16\n"
+    "vqz_prior_context_begin:\n"
+    "    .incbin \"prior-context.safetensors\"\n"
+    "vqz_prior_context_end:\n"
     "    .previous\n");
 
 extern const unsigned char vqz_tokenizer_begin[];
@@ -27,6 +31,8 @@ extern const unsigned char vqz_prior_pixelcnn_begin[];
 extern const unsigned char vqz_prior_pixelcnn_end[];
 extern const unsigned char vqz_prior_transformer_begin[];
 extern const unsigned char vqz_prior_transformer_end[];
+extern const unsigned char vqz_prior_context_begin[];
+extern const unsigned char vqz_prior_context_end[];
 
 const unsigned char *vqz_bundled_tokenizer(size_t *size) {
     *size = (size_t)(vqz_tokenizer_end - vqz_tokenizer_begin);
@@ -42,6 +48,9 @@ const unsigned char *vqz_bundled_prior(const char *kind, size_t *size) {
     } else if (strcmp(kind, "transformer") == 0) {
         begin = vqz_prior_transformer_begin;
         end = vqz_prior_transformer_end;
+    } else if (strcmp(kind, "context") == 0) {
+        begin = vqz_prior_context_begin;
+        end = vqz_prior_context_end;
     }
     *size = begin ? (size_t)(end - begin) : 0;
     return *size > 0 ? begin : NULL;

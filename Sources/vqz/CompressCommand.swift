@@ -19,6 +19,9 @@ struct CompressCommand: ParsableCommand {
     @Option(name: .customShort("q"), help: ArgumentHelp("Quality level: how many token levels to keep (default: all).", valueName: "LEVEL"))
     var level: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "CODER"))
+    var entropy: EntropyCoder = .zstd
+
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
 
@@ -37,11 +40,17 @@ struct CompressCommand: ParsableCommand {
         let console = verbosity.console
         let codec = Codec(model: try modelOptions.load())
         if let level, level > codec.model.levels { throw CodecError.levelOutOfRange(level, available: codec.model.levels) }
+        let prior = entropy == .prior ? try modelOptions.loadEntropyPrior() : nil
+        if let prior {
+            try prior.check(tokenizer: codec.model.fingerprint,
+                            codebookSizes: Array(repeating: codec.model.config.codebookSize, count: level ?? codec.model.levels))
+        }
         try Batch(files: files, console: console, name: OutputNaming.compressed).run { job in
             let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
             if image.bitDepth == 16 { console.warn(job.name, "16-bit samples reduced to 8 bits") }
-            let file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)
-            return try file.encode()
+            var file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)
+            if let prior { file.useEntropyPrior(prior) }
+            return try file.encode(prior: prior)
         }
     }
 }

@@ -22,6 +22,7 @@ struct ContainerReport: Encodable {
     var levels: Int
     var codebookSizes: [Int]
     var entropyCoder: String
+    var entropyPrior: String?
     var packing: String
     var chunks: [Chunk]
     var bitsPerPixel: Double
@@ -42,6 +43,7 @@ struct ContainerReport: Encodable {
         levels = vqz.tokens.levels.count
         codebookSizes = vqz.tokens.codebookSizes
         entropyCoder = vqz.entropyCoder.description
+        entropyPrior = vqz.entropyPrior?.description
         packing = vqz.packing.description
         chunks = try VQZFile.chunks(in: data).map { Chunk(tag: $0.tag, offset: $0.offset, length: $0.length) }
         bitsPerPixel = Double(data.count * 8) / Double(vqz.width * vqz.height)
@@ -57,7 +59,7 @@ struct ContainerReport: Encodable {
             "model:          \(model) (digest \(modelDigest))",
             "token grid:     \(gridWidth)x\(gridHeight), \(levels) level\(levels == 1 ? "" : "s")",
             "codebook sizes: \(codebookSizes.map(String.init).joined(separator: ", "))",
-            "entropy coder:  \(entropyCoder), \(packing) packing",
+            "entropy coder:  " + (entropyPrior.map { "\(entropyCoder), rANS with \($0)" } ?? "\(entropyCoder), \(packing) packing"),
             "chunks:",
         ]
         for c in chunks {

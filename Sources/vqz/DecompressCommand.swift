@@ -40,7 +40,7 @@ struct DecompressCommand: ParsableCommand {
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
         try batch.run { job in
-            let file = try VQZFile(decoding: job.input)
+            let file = try VQZFile(decoding: job.input, entropyPriors: modelOptions.entropyPriors)
             let image = try codec.decompress(file)
             let target: any ImageFormat
             if let format, let chosen = registry.format(named: format) {

@@ -11,13 +11,17 @@ enum ErrorReport {
             return e.status
         case let e as ContainerError:
             if case .modelMismatch = e { return .model }
+            if case .entropyPriorUnavailable = e { return .model }
             return .corrupt
         case is ImageDecodingError:
             return .corrupt
         case let e as CodecError:
             if case .cannotReadModel = e { return .model }
             if case .tokensOutOfRange = e { return .corrupt }
-            return .usage
+            switch e {
+            case .noEntropyPrior, .entropyPriorTokenizerMismatch, .entropyPriorShape: return .model
+            default: return .usage
+            }
         case is ModelError:
             return .model
         case let e as FormatRegistryError:

@@ -9,8 +9,8 @@ import VQZ
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure the priors: bits per token, sampling speed, inpainting quality.",
-        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self]
+        abstract: "Measure the priors: bits per token, sampling speed, inpainting quality, entropy coding.",
+        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalEntropyCommand.self]
     )
 }
 

@@ -40,7 +40,7 @@ struct TokensCommand: ParsableCommand {
         let bytes = try InputFile.read(input)
         let grid: TokenGrid, model: String
         if bytes.starts(with: VQZFile.signature) {
-            let file = try VQZFile(decoding: bytes)
+            let file = try VQZFile(decoding: bytes, entropyPriors: modelOptions.entropyPriors)
             grid = file.tokens
             model = file.model.description
         } else {

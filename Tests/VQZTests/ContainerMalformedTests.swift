@@ -122,7 +122,8 @@ import Testing
         #expect(decodeError(ContainerSamples.assemble([("HEAD", ContainerSamples.head(alpha: 1)), ("TOKN", tokn), ("ALPH", alpha)])) == nil)
         expect([("HEAD", ContainerSamples.head(alpha: 1)), ("TOKN", tokn), ("ALPH", alpha), ("ALPH", alpha)],
                .inconsistent("second ALPH chunk at offset \(afterTokn + 8 + alpha.count)"))
-        expect([("HEAD", head), ("PRIO", [1]), ("TOKN", tokn)], .unknownCriticalChunk("PRIO"))
+        expect([("HEAD", head), ("PRIO", [1]), ("TOKN", tokn)], .inconsistent("PRIO chunk but HEAD says entropy coder zstd"))
+        expect([("HEAD", head), ("FUTR", [1]), ("TOKN", tokn)], .unknownCriticalChunk("FUTR"))
     }
 
     /// Absurd or contradictory header fields under a valid checksum.
@@ -154,7 +155,7 @@ import Testing
         expect(S.head(codebookSizes: [1]), .overLimit("codebook size 1 at level 0 (must be 2...65536)"))
         expect(S.head(codebookSizes: [65537]), .overLimit("codebook size 65537 at level 0 (must be 2...65536)"))
         expect(S.head(codebookSizes: [.max]), .overLimit("codebook size 4294967295 at level 0 (must be 2...65536)"))
-        expect(S.head(coder: 1), .unsupportedEntropyCoder(1))
+        expect(S.head(coder: 2), .unsupportedEntropyCoder(2))
         expect(S.head(packing: 3), .unknownPacking(3))
         expect(S.head(levels: 2, codebookSizes: [16]), .inconsistent("HEAD chunk of 39 bytes is too short for its fields"))
         expect(S.head() + [0], .inconsistent("HEAD chunk has 1 bytes after its fields"))

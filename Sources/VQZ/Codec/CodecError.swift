@@ -4,6 +4,12 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
     case levelOutOfRange(Int, available: Int)
     case emptyImage
     case tokensOutOfRange(level: Int, codebookSize: Int)
+    /// `--entropy prior` asked for, but this build bundles no entropy prior.
+    case noEntropyPrior
+    /// The entropy prior models another tokenizer's tokens.
+    case entropyPriorTokenizerMismatch(prior: ModelFingerprint, trainedFor: ModelFingerprint, tokenizer: ModelFingerprint)
+    /// The entropy prior has fewer levels or another codebook size than the tokens.
+    case entropyPriorShape(levels: Int, codebookSize: Int, priorLevels: Int, priorCodebookSize: Int)
 
     public var description: String {
         switch self {
@@ -11,6 +17,11 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
         case .levelOutOfRange(let l, let n): return "quality level \(l) is out of range (this model has levels 1...\(n))"
         case .emptyImage: return "image has no pixels"
         case .tokensOutOfRange(let level, let k): return "level \(level) holds tokens outside the model's codebook of \(k)"
+        case .noEntropyPrior: return "this vqz has no bundled entropy prior (use --entropy zstd, or --entropy-prior PATH)"
+        case let .entropyPriorTokenizerMismatch(prior, trainedFor, tokenizer):
+            return "entropy prior \(prior) models the tokens of \(trainedFor), not of \(tokenizer)"
+        case let .entropyPriorShape(levels, k, priorLevels, priorK):
+            return "entropy prior codes \(priorLevels) levels of K = \(priorK), not \(levels) levels of K = \(k)"
         }
     }
 }

@@ -23,6 +23,8 @@ public enum ContainerError: Error, Equatable, CustomStringConvertible {
     case corruptPayload(chunk: String, reason: String)
     /// The file was encoded with another tokenizer than the one offered for decoding.
     case modelMismatch(needed: ModelFingerprint, available: ModelFingerprint)
+    /// The tokens are coded with an entropy prior that is not available (nil: none named).
+    case entropyPriorUnavailable(needed: ModelFingerprint?)
 
     public var description: String {
         switch self {
@@ -48,6 +50,9 @@ public enum ContainerError: Error, Equatable, CustomStringConvertible {
             return "corrupt \(chunk) payload: \(reason)"
         case let .modelMismatch(needed, available):
             return "encoded with model \(needed) but the available model is \(available)"
+        case let .entropyPriorUnavailable(needed):
+            return needed.map { "tokens are coded with entropy prior \($0), which is not available (give it with --entropy-prior PATH)" }
+                ?? "tokens are coded with an entropy prior but none is named"
         }
     }
 }

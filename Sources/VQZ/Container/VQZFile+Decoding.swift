@@ -2,7 +2,10 @@
 // framing and checksum (ChunkFraming), HEAD's fields against the limits, then the payloads,
 // each checked against the size HEAD implies before and after zstd.
 extension VQZFile {
-    public init(decoding bytes: [UInt8], limits: ContainerLimits = .default) throws {
+    /// Reads a .vqz file. Prior-coded tokens are decoded with the prior that `entropyPriors`
+    /// returns for the fingerprint PRIO names (the bundled one by default; nil: not available).
+    public init(decoding bytes: [UInt8], limits: ContainerLimits = .default,
+                entropyPriors: (ModelFingerprint) throws -> EntropyPrior? = EntropyPrior.bundledIfNamed) throws {
         let chunks = try ChunkFraming.chunks(in: bytes, highestVersion: Self.formatVersion)
         guard chunks[0].tag == "HEAD" else {
             throw ContainerError.inconsistent("first chunk is \(chunks[0].tag), not HEAD")
@@ -11,11 +14,25 @@ extension VQZFile {
 
         let count = tokens.count
         var levels: [[UInt16]] = []
+        var priorName: ModelFingerprint?
+        var priorPayloads: [ArraySlice<UInt8>] = []
         var alpha: [UInt8]?
         for chunk in chunks.dropFirst().dropLast() {
             switch chunk.tag {
             case "HEAD":
                 throw ContainerError.inconsistent("second HEAD chunk at offset \(chunk.offset)")
+            case "PRIO":
+                guard entropyCoder == .prior else { throw ContainerError.inconsistent("PRIO chunk but HEAD says entropy coder \(entropyCoder)") }
+                guard priorName == nil, priorPayloads.isEmpty else {
+                    throw ContainerError.inconsistent("PRIO chunk at offset \(chunk.offset) after TOKN or a first PRIO")
+                }
+                priorName = try Self.readPrior(bytes, chunk)
+            case "TOKN" where entropyCoder == .prior:
+                guard priorName != nil else { throw ContainerError.inconsistent("TOKN chunk before the PRIO chunk") }
+                guard priorPayloads.count < tokens.codebookSizes.count else {
+                    throw ContainerError.inconsistent("more TOKN chunks than the \(tokens.codebookSizes.count) levels in HEAD")
+                }
+                priorPayloads.append(bytes[chunk.dataRange])
             case "TOKN":
                 let level = levels.count
                 guard level < tokens.codebookSizes.count else {
@@ -37,12 +54,47 @@ extension VQZFile {
                 // Ancillary chunks of later versions carry nothing this version needs.
             }
         }
+        if entropyCoder == .prior {
+            guard let priorName else { throw ContainerError.inconsistent("HEAD says entropy coder prior but there is no PRIO chunk") }
+            guard priorPayloads.count == tokens.codebookSizes.count else {
+                throw ContainerError.inconsistent("\(priorPayloads.count) TOKN chunks for \(tokens.codebookSizes.count) levels")
+            }
+            if hasAlpha && alpha == nil { throw ContainerError.inconsistent("HEAD says alpha but there is no ALPH chunk") }
+            // The model is checked last: the file is otherwise sound, so a missing prior is the problem to report.
+            guard let prior = try entropyPriors(priorName), prior.fingerprint == priorName else {
+                throw ContainerError.entropyPriorUnavailable(needed: priorName)
+            }
+            try prior.check(tokenizer: model, codebookSizes: tokens.codebookSizes)
+            levels = try prior.decode(priorPayloads, width: tokens.width, height: tokens.height)
+            entropyPrior = priorName
+        }
         guard levels.count == tokens.codebookSizes.count else {
             throw ContainerError.inconsistent("\(levels.count) TOKN chunks for \(tokens.codebookSizes.count) levels")
         }
         if hasAlpha && alpha == nil { throw ContainerError.inconsistent("HEAD says alpha but there is no ALPH chunk") }
         self.tokens.levels = levels
         self.alpha = alpha
+    }
+
+    /// PRIO's fields: the prior's fingerprint, after checking the coder parameters.
+    private static func readPrior(_ bytes: [UInt8], _ chunk: ChunkSummary) throws -> ModelFingerprint {
+        var r = ByteReader(bytes, range: chunk.dataRange,
+                           overrun: .inconsistent("PRIO chunk of \(chunk.length) bytes is too short for its fields"))
+        let nameLength = Int(try r.u8())
+        guard nameLength >= 1 else { throw ContainerError.inconsistent("PRIO names a prior with an empty name") }
+        guard let name = String(validating: try r.take(nameLength), as: UTF8.self) else {
+            throw ContainerError.inconsistent("prior name is not UTF-8")
+        }
+        let digest = Array(try r.take(ModelFingerprint.digestSize))
+        let scaleBits = Int(try r.u8()), revision = try r.u8()
+        guard r.remaining == 0 else { throw ContainerError.inconsistent("PRIO chunk has \(r.remaining) bytes after its fields") }
+        guard scaleBits == FrequencyTable.scaleBits else {
+            throw ContainerError.inconsistent("PRIO: rANS scale of \(scaleBits) bits (this vqz codes with \(FrequencyTable.scaleBits))")
+        }
+        guard revision == priorCodingRevision else {
+            throw ContainerError.inconsistent("PRIO: prior coding revision \(revision) (this vqz knows \(priorCodingRevision); upgrade vqz)")
+        }
+        return ModelFingerprint(name: name, digest: digest)
     }
 
     /// HEAD's fields, checked; the result has empty levels and, when HEAD says alpha, an empty

@@ -1,15 +1,26 @@
 // The writer. It validates with the reader's own rules first, so that a file it writes is
 // always one the reader accepts under the default limits.
 extension VQZFile {
-    /// The .vqz bytes of this file: signature, version, HEAD, one TOKN per level, ALPH, DONE.
-    public func encode(zstdLevel: Int32 = Zstd.defaultLevel) throws -> [UInt8] {
+    /// The .vqz bytes of this file: signature, version, HEAD, PRIO (prior-coded files), one
+    /// TOKN per level, ALPH, DONE. A prior-coded file needs the `prior` its header names.
+    public func encode(zstdLevel: Int32 = Zstd.defaultLevel, prior: EntropyPrior? = nil) throws -> [UInt8] {
         try validate(limits: .default)
         var out = ByteWriter()
         out.append(Self.signature)
         out.u16(UInt16(Self.formatVersion))
         out.chunk("HEAD", headBytes())
-        for (level, k) in zip(tokens.levels, tokens.codebookSizes) {
-            out.chunk("TOKN", try Zstd.compress(packing.pack(level, codebookSize: k), level: zstdLevel))
+        switch entropyCoder {
+        case .zstd:
+            for (level, k) in zip(tokens.levels, tokens.codebookSizes) {
+                out.chunk("TOKN", try Zstd.compress(packing.pack(level, codebookSize: k), level: zstdLevel))
+            }
+        case .prior:
+            guard let prior, let named = entropyPrior, prior.fingerprint == named else {
+                throw ContainerError.entropyPriorUnavailable(needed: entropyPrior)
+            }
+            try prior.check(tokenizer: model, codebookSizes: tokens.codebookSizes)
+            out.chunk("PRIO", Self.priorBytes(named))
+            for payload in prior.encode(tokens).payloads { out.chunk("TOKN", payload) }
         }
         if let alpha {
             out.chunk("ALPH", try Zstd.compress(alpha, level: zstdLevel))
@@ -20,6 +31,22 @@ extension VQZFile {
         out.u32(CRC32.checksum(out.bytes))
         return out.bytes
     }
+
+    /// PRIO's data: the prior's name and digest, then the coder's parameters (rANS scale bits,
+    /// and the revision of the coding procedure, so a changed procedure is refused by name).
+    static func priorBytes(_ prior: ModelFingerprint) -> [UInt8] {
+        var w = ByteWriter()
+        let name = Array(prior.name.utf8)
+        w.u8(UInt8(name.count))
+        w.append(name)
+        w.append(prior.digest)
+        w.u8(UInt8(FrequencyTable.scaleBits))
+        w.u8(priorCodingRevision)
+        return w.bytes
+    }
+
+    /// Revision of the prior coding procedure (context template, frequency tables, coding order).
+    static let priorCodingRevision: UInt8 = 1
 
     func headBytes() -> [UInt8] {
         var head = ByteWriter()
@@ -46,6 +73,9 @@ extension VQZFile {
                              gridWidth: tokens.width, gridHeight: tokens.height,
                              codebookSizes: tokens.codebookSizes, limits: limits)
         try tokens.validate()
+        if (entropyCoder == .prior) != (entropyPrior != nil) {
+            throw ContainerError.inconsistent("entropy coder \(entropyCoder) with\(entropyPrior == nil ? "out" : "") a prior")
+        }
         if let alpha, alpha.count != width * height {
             throw ContainerError.inconsistent("alpha plane of \(alpha.count) bytes for \(width * height) pixels")
         }

@@ -19,9 +19,12 @@ public struct VQZFile: Equatable, Sendable {
     public var alpha: [UInt8]?
     public var packing: TokenPacking
     public var entropyCoder: EntropyCoder
+    /// The entropy prior that codes the tokens when `entropyCoder` is `.prior` (nil otherwise).
+    public var entropyPrior: ModelFingerprint?
 
     public init(width: Int, height: Int, colorChannels: Int, model: ModelFingerprint, tokens: TokenGrid,
-                alpha: [UInt8]? = nil, packing: TokenPacking = .default, entropyCoder: EntropyCoder = .zstd) {
+                alpha: [UInt8]? = nil, packing: TokenPacking = .default, entropyCoder: EntropyCoder = .zstd,
+                entropyPrior: ModelFingerprint? = nil) {
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
@@ -30,6 +33,13 @@ public struct VQZFile: Equatable, Sendable {
         self.alpha = alpha
         self.packing = packing
         self.entropyCoder = entropyCoder
+        self.entropyPrior = entropyPrior
+    }
+
+    /// Codes the tokens with `prior` from now on (the file records the prior's fingerprint).
+    public mutating func useEntropyPrior(_ prior: EntropyPrior) {
+        entropyCoder = .prior
+        entropyPrior = prior.fingerprint
     }
 
     public var hasAlpha: Bool { alpha != nil }

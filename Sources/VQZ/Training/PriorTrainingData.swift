@@ -13,13 +13,8 @@ public enum PriorTrainingData {
     public static func tokenize(_ pictures: [RGBPicture], codec: Codec, scales: [Int] = [2, 4],
                                 progress: (Int, Int) -> Void = { _, _ in }) -> [TokenGridSample] {
         var grids: [TokenGridSample] = []
-        let f = codec.model.downsampling
         for (i, picture) in pictures.enumerated() {
-            var p = picture, factor = 1
-            for scale in scales.sorted() {
-                while factor < scale { p = p.halved(); factor *= 2 }
-                if p.width < f || p.height < f { break }
-                let image = Image(width: p.width, height: p.height, channels: 3, samples8: p.pixels)
+            for image in scaled(picture, scales: scales, atLeast: codec.model.downsampling) {
                 let grid = codec.tokenize(image, levels: 1)
                 grids.append(TokenGridSample(width: grid.width, height: grid.height, tokens: grid.levels[0].map { Int32($0) }))
             }
@@ -28,11 +23,25 @@ public enum PriorTrainingData {
         return grids
     }
 
+    /// The picture at each of `scales` (powers of two, by repeated halving), while both sides
+    /// stay at least `atLeast` pixels.
+    static func scaled(_ picture: RGBPicture, scales: [Int], atLeast side: Int) -> [Image] {
+        var p = picture, factor = 1, out: [Image] = []
+        for scale in scales.sorted() {
+            while factor < scale { p = p.halved(); factor *= 2 }
+            if p.width < side || p.height < side { break }
+            out.append(Image(width: p.width, height: p.height, channels: 3, samples8: p.pixels))
+        }
+        return out
+    }
+
     /// The cache file for these pictures and this tokenizer, in `folder`: the name carries the
     /// tokenizer's digest and a digest of the picture list, so another tokenizer or another
     /// folder never reads stale tokens.
-    public static func cachePath(folder: String, tokenizer: ModelFingerprint, paths: [String], scales: [Int]) -> String {
-        let key = fnv1a128(Array((paths.joined(separator: "\n") + "\n\(scales)").utf8)).prefix(6)
+    public static func cachePath(folder: String, tokenizer: ModelFingerprint, paths: [String], scales: [Int],
+                                 levels: Int = 1) -> String {
+        let what = "\n\(scales)" + (levels == 1 ? "" : " levels \(levels)")
+        let key = fnv1a128(Array((paths.joined(separator: "\n") + what).utf8)).prefix(6)
         let hex = key.map { String(format: "%02x", $0) }.joined()
         return (folder as NSString).appendingPathComponent("tokens-\(tokenizer.digestHex.prefix(16))-\(hex).safetensors")
     }
@@ -59,11 +68,16 @@ public enum PriorTrainingData {
         }
         let meta = ["kind": cacheKind, "grids": String(grids.count),
                     PriorModel.tokenizerNameKey: tokenizer.name, PriorModel.tokenizerDigestKey: tokenizer.digestHex]
+        try writeCache(SafeTensors.write(entries, metadata: meta), to: path)
+    }
+
+    /// Writes a cache file through a temporary beside it; rename() replaces atomically, so a
+    /// second run tokenizing at the same time loses nothing.
+    static func writeCache(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        try Data(SafeTensors.write(entries, metadata: meta)).write(to: temp)
-        // rename() replaces atomically: a second run tokenizing at the same time loses nothing.
+        try Data(bytes).write(to: temp)
         guard rename(temp.path, path) == 0 else {
             try? FileManager.default.removeItem(at: temp)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])

@@ -1,0 +1,102 @@
+// Kernels whose results do not depend on thread count, batch size or call order.
+//
+// Entropy coding with a model needs the decoder to compute bit for bit the probabilities the
+// encoder used, although the encoder scores every position in one batch and the decoder scores
+// a few at a time. sgemm cannot promise that (its blocking, and so its summation order, changes
+// with the matrix sizes and the threads). These kernels fix the order: every output is
+// bias + sum over inputs in ascending order, one multiply and one add per term (no fused
+// multiply-add, no reassociation), so each row's result is a function of that row alone.
+// Vectorisation runs across outputs, never across a sum.
+//
+// Shape letters: M rows, Din / Dout feature widths.
+
+/// out[M, Dout] = bias[Dout] + inp[M, Din] * weight[Din, Dout], each output summed over Din in
+/// ascending order. Rows are spread over threads; a row's result is the same on any thread count.
+public func fixedOrderAffine(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                             _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                             rows m: Int, inFeatures din: Int, outFeatures dout: Int) {
+    // Four rows share each load of a weight row: the weights are the memory traffic.
+    let groups = (m + 3) / 4
+    parallelFor(groups, minChunk: max(1, 4096 / max(din * dout / 1024, 1))) { range in
+        for g in range {
+            let r0 = g * 4, n = min(4, m - r0)
+            affineRows(out + r0 * dout, inp + r0 * din, weight, bias, rows: n, inFeatures: din, outFeatures: dout)
+        }
+    }
+}
+
+/// The naive twin of `fixedOrderAffine`: the same order of operations, one scalar at a time.
+public func fixedOrderAffineNaive(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                  _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                  rows m: Int, inFeatures din: Int, outFeatures dout: Int) {
+    for r in 0..<m {
+        for j in 0..<dout {
+            var acc = bias[j]
+            for i in 0..<din {
+                let p = inp[r * din + i] * weight[i * dout + j]
+                acc = acc + p
+            }
+            out[r * dout + j] = acc
+        }
+    }
+}
+
+@inline(__always)
+private func affineRows(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                        rows n: Int, inFeatures din: Int, outFeatures dout: Int) {
+    let w8 = UnsafeRawPointer(weight), b8 = UnsafeRawPointer(bias), o8 = UnsafeMutableRawPointer(out)
+    let stride = MemoryLayout<SIMD8<Float>>.stride
+    var j = 0
+    while j + 8 <= dout {
+        let b = b8.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        var a0 = b, a1 = b, a2 = b, a3 = b
+        for i in 0..<din {
+            let w = w8.loadUnaligned(fromByteOffset: (i * dout + j) * 4, as: SIMD8<Float>.self)
+            // Separate multiply and add, as in the naive twin (`a += x * w` could be fused).
+            a0 = a0 + SIMD8(repeating: inp[i]) * w
+            if n > 1 { a1 = a1 + SIMD8(repeating: inp[din + i]) * w }
+            if n > 2 { a2 = a2 + SIMD8(repeating: inp[2 * din + i]) * w }
+            if n > 3 { a3 = a3 + SIMD8(repeating: inp[3 * din + i]) * w }
+        }
+        o8.storeBytes(of: a0, toByteOffset: j * 4, as: SIMD8<Float>.self)
+        if n > 1 { o8.storeBytes(of: a1, toByteOffset: (dout + j) * 4, as: SIMD8<Float>.self) }
+        if n > 2 { o8.storeBytes(of: a2, toByteOffset: (2 * dout + j) * 4, as: SIMD8<Float>.self) }
+        if n > 3 { o8.storeBytes(of: a3, toByteOffset: (3 * dout + j) * 4, as: SIMD8<Float>.self) }
+        j += stride / 4
+    }
+    // The last dout % 8 outputs, one at a time in the same order.
+    for r in 0..<n {
+        for jj in j..<dout {
+            var acc = bias[jj]
+            for i in 0..<din {
+                let p = inp[r * din + i] * weight[i * dout + jj]
+                acc = acc + p
+            }
+            out[r * dout + jj] = acc
+        }
+    }
+}
+
+/// e^x for x <= 0 from IEEE-754 float additions and multiplications only, so that it gives the
+/// same bits on every machine (libm's expf may differ between C libraries). Relative error under
+/// 3e-7; values below e^-87 flush to 0.
+@inline(__always)
+public func fixedOrderExp(_ x: Float) -> Float {
+    if !(x >= -87) { return 0 }
+    // e^x = 2^n e^r with n = round(x / ln 2). ln 2 is split Cody-Waite style into a part with
+    // few mantissa bits (n * hi is exact) and the rest, so r = x - n ln 2 keeps its precision.
+    let n = (x * 1.442_695_04 + 12_582_912) - 12_582_912     // round to nearest: the 1.5 * 2^23 trick
+    let r = (x - n * 0.693_359_375) - n * -2.121_944_4e-4    // |r| <= ln 2 / 2
+    // e^r by its Taylor series to degree 7 (truncation error < 1e-8 on |r| <= 0.35).
+    var p: Float = 1.0 / 5040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let scale = Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+    return p * scale
+}

@@ -1,0 +1,172 @@
+import CBundledModels
+import Foundation
+import Models
+import NN
+
+/// A context prior ready to entropy-code token grids, with its own fingerprint (which a .vqz
+/// file coded with it records) and the tokenizer whose tokens it models.
+///
+/// Level l is coded after levels 0..<l, one rANS stream per level, in diagonal order (see
+/// `ContextTemplate`): the decoder scores a whole diagonal at once, the encoder the whole grid.
+public final class EntropyPrior: @unchecked Sendable {
+    public let network: ContextPrior
+    public let fingerprint: ModelFingerprint
+    /// The tokenizer the prior was trained for, from the weights' metadata.
+    public let tokenizer: ModelFingerprint
+    public let metadata: [String: String]
+    /// Built on first use: folding the embeddings into the hidden layer takes a moment.
+    private lazy var scorer: ContextPriorScorer = network.scorer()
+
+    public var levels: Int { network.config.levels }
+    public var codebookSize: Int { network.config.codebookSize }
+
+    public init(weights bytes: [UInt8], fallbackName: String) throws {
+        let (prior, meta) = try ContextPrior.load(weights: bytes)
+        guard let name = meta[PriorModel.tokenizerNameKey], let hex = meta[PriorModel.tokenizerDigestKey],
+              let digest = PriorModel.bytes(hex: hex), digest.count == ModelFingerprint.digestSize
+        else { throw ModelError.badConfig("the entropy prior's weights do not say which tokenizer they were trained for") }
+        network = prior
+        metadata = meta
+        tokenizer = ModelFingerprint(name: name, digest: digest)
+        let own = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
+        fingerprint = ModelFingerprint(name: own, digest: fnv1a128(bytes))
+    }
+
+    public convenience init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }
+        let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        try self.init(weights: [UInt8](data), fallbackName: base)
+    }
+
+    /// The entropy prior built into the binary.
+    public static func bundled() throws -> EntropyPrior {
+        var size = 0
+        guard let start = "context".withCString({ vqz_bundled_prior($0, &size) }), size > 0 else {
+            throw CodecError.noEntropyPrior
+        }
+        return try EntropyPrior(weights: Array(UnsafeBufferPointer(start: start, count: size)), fallbackName: "bundled-context")
+    }
+
+    /// The bundled prior when `name` is its fingerprint, else nil: the default way a .vqz
+    /// reader finds the prior a file names.
+    public static func bundledIfNamed(_ name: ModelFingerprint) throws -> EntropyPrior? {
+        let prior = try? bundled()
+        return prior?.fingerprint == name ? prior : nil
+    }
+
+    /// Throws unless this prior can code `levels` levels of this tokenizer's tokens.
+    public func check(tokenizer model: ModelFingerprint, codebookSizes: [Int]) throws {
+        guard tokenizer == model else {
+            throw CodecError.entropyPriorTokenizerMismatch(prior: fingerprint, trainedFor: tokenizer, tokenizer: model)
+        }
+        guard codebookSizes.count <= levels, codebookSizes.allSatisfy({ $0 == codebookSize }) else {
+            throw CodecError.entropyPriorShape(levels: codebookSizes.count, codebookSize: codebookSizes.first ?? 0,
+                                               priorLevels: levels, priorCodebookSize: codebookSize)
+        }
+    }
+
+    /// One rANS stream per level, and each level's information content under the model in bits
+    /// (the floor an ideal coder would reach; the streams should come within a few bytes of it).
+    public func encode(_ grid: TokenGrid) -> (payloads: [[UInt8]], informationBits: [Double]) {
+        let (w, h, k) = (grid.width, grid.height, codebookSize)
+        let order = Self.codingOrder(width: w, height: h)
+        let levels = grid.levels.map { $0.map { Int32($0) } }
+        var payloads: [[UInt8]] = [], information: [Double] = []
+        for l in 0..<grid.levels.count {
+            var intervals = [(start: UInt32, frequency: UInt32)](repeating: (0, 1), count: order.count)
+            var bits = [Double](repeating: 0, count: order.count)
+            let chunk = 2048
+            var c0 = 0
+            while c0 < order.count {
+                let positions = Array(order[c0..<min(order.count, c0 + chunk)])
+                let logits = self.logits(level: l, levels: levels, width: w, height: h, positions: positions)
+                logits.withUnsafeBufferPointer { z in
+                    intervals.withUnsafeMutableBufferPointer { iv in
+                        bits.withUnsafeMutableBufferPointer { b in
+                            parallelFor(positions.count, minChunk: 16) { rows in
+                                for r in rows {
+                                    let row = z.baseAddress! + r * k, token = Int(levels[l][positions[r]])
+                                    iv[c0 + r] = FrequencyTable(logits: row, count: k).interval(of: token)
+                                    b[c0 + r] = informationContent(row, count: k, token: token)
+                                }
+                            }
+                        }
+                    }
+                }
+                c0 += positions.count
+            }
+            var encoder = RANSEncoder(scaleBits: FrequencyTable.scaleBits)
+            for i in intervals.indices.reversed() { encoder.push(start: intervals[i].start, frequency: intervals[i].frequency) }
+            payloads.append(encoder.finish())
+            information.append(bits.reduce(0, +))
+        }
+        return (payloads, information)
+    }
+
+    /// The token levels coded in `payloads` (one per level, coarsest first) of a width x height grid.
+    /// A corrupt stream throws `ContainerError.corruptPayload`; it can give wrong tokens only if it still ends exactly
+    /// in the initial state, and the file's CRC-32 guards against that.
+    func decode(_ payloads: [ArraySlice<UInt8>], width w: Int, height h: Int) throws -> [[UInt16]] {
+        var levels: [[Int32]] = []
+        let diagonals = Self.diagonals(width: w, height: h)
+        for (l, payload) in payloads.enumerated() {
+            do { try decodeLevel(l, payload, into: &levels, width: w, height: h, diagonals: diagonals) } catch let e as RANSError {
+                throw ContainerError.corruptPayload(chunk: "TOKN (level \(l))", reason: e.description)
+            }
+        }
+        return levels.map { $0.map { UInt16($0) } }
+    }
+
+    private func decodeLevel(_ l: Int, _ payload: ArraySlice<UInt8>, into levels: inout [[Int32]],
+                             width w: Int, height h: Int, diagonals: [[Int]]) throws {
+        let k = codebookSize
+        var decoder = try RANSDecoder(payload, scaleBits: FrequencyTable.scaleBits)
+        levels.append([Int32](repeating: 0, count: w * h))
+        for positions in diagonals {
+            let logits = self.logits(level: l, levels: levels, width: w, height: h, positions: positions)
+            var tables = [FrequencyTable?](repeating: nil, count: positions.count)
+            logits.withUnsafeBufferPointer { z in
+                tables.withUnsafeMutableBufferPointer { t in
+                    parallelFor(positions.count, minChunk: 8) { rows in
+                        for r in rows { t[r] = FrequencyTable(logits: z.baseAddress! + r * k, count: k) }
+                    }
+                }
+            }
+            for (r, p) in positions.enumerated() {
+                let found = tables[r]!.symbol(at: decoder.slot)
+                try decoder.pop(start: found.start, frequency: found.frequency)
+                levels[l][p] = Int32(found.symbol)
+            }
+        }
+        try decoder.finish()
+    }
+
+    /// logits [M, K] of level l at `positions`, from the fixed-order scorer.
+    private func logits(level l: Int, levels: [[Int32]], width w: Int, height h: Int, positions: [Int]) -> [Float] {
+        let contexts = ContextTemplate.contexts(level: l, levels: levels, width: w, height: h,
+                                                positions: positions, codebookSize: codebookSize)
+        var out = [Float](repeating: 0, count: positions.count * codebookSize)
+        out.withUnsafeMutableBufferPointer { scorer.logits(level: l, contexts: contexts, rows: positions.count, into: $0.baseAddress!) }
+        return out
+    }
+
+    /// The positions of a grid by diagonal 2y + x, then by row: the order tokens are coded in.
+    static func diagonals(width w: Int, height h: Int) -> [[Int]] {
+        var out = [[Int]](repeating: [], count: 2 * (h - 1) + w)
+        for y in 0..<h {
+            for x in 0..<w { out[ContextTemplate.wavefront(y: y, x: x)].append(y * w + x) }
+        }
+        return out
+    }
+
+    static func codingOrder(width w: Int, height h: Int) -> [Int] { diagonals(width: w, height: h).flatMap { $0 } }
+}
+
+/// -log2 p(token) under the softmax of a row of logits.
+private func informationContent(_ row: UnsafePointer<Float>, count k: Int, token: Int) -> Double {
+    var top = row[0]
+    for j in 1..<k { top = max(top, row[j]) }
+    var sum = 0.0
+    for j in 0..<k { sum += exp(Double(row[j] - top)) }
+    return (log(sum) - Double(row[token] - top)) / log(2.0)
+}

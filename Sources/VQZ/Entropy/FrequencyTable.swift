@@ -1,0 +1,64 @@
+import NN
+
+/// A model's distribution over K symbols as integer frequencies summing to 2^scaleBits, every
+/// symbol at least 1 (so any token stays codable). Made from logits with IEEE-754 additions and
+/// multiplications in a fixed order only (NN's fixed-order exp), so encoder and decoder derive
+/// the same table from the same logits on any machine.
+struct FrequencyTable {
+    static let scaleBits = 24
+    static let total: UInt32 = 1 << UInt32(scaleBits)
+
+    var frequencies: [UInt32]
+
+    init(logits: UnsafePointer<Float>, count k: Int) {
+        precondition(k >= 2 && k <= 1 << 16, "frequency table for \(k) symbols")
+        var top = logits[0], argmax = 0
+        for j in 1..<k where logits[j] > top { top = logits[j]; argmax = j }
+        var weights = [Float](repeating: 0, count: k)
+        var sum: Float = 0
+        for j in 0..<k {
+            weights[j] = fixedOrderExp(logits[j] - top)
+            sum = sum + weights[j]
+        }
+        // Each symbol gets 1 plus its share of what the floors leave; the rounding remainder
+        // (a few units either way) goes to the most likely symbol.
+        let spare = Float(Self.total - UInt32(k)) / sum
+        var freq = [UInt32](repeating: 1, count: k)
+        var used: UInt32 = 0
+        for j in 0..<k {
+            freq[j] += UInt32(min(weights[j] * spare, Float(Self.total)))
+            used &+= freq[j]
+        }
+        if used <= Self.total {
+            freq[argmax] += Self.total - used
+        } else {
+            // The excess is at most about K units and the most likely symbol holds at least
+            // 2^24 / K; the loop over the others only guards the bound.
+            var excess = used - Self.total
+            for j in [argmax] + Array(0..<k) where excess > 0 {
+                let take = min(excess, freq[j] - 1)
+                freq[j] -= take
+                excess -= take
+            }
+        }
+        frequencies = freq
+    }
+
+    /// (start, frequency) of symbol s.
+    func interval(of s: Int) -> (start: UInt32, frequency: UInt32) {
+        var start: UInt32 = 0
+        for j in 0..<s { start &+= frequencies[j] }
+        return (start, frequencies[s])
+    }
+
+    /// The symbol whose interval holds `slot`, with that interval.
+    func symbol(at slot: UInt32) -> (symbol: Int, start: UInt32, frequency: UInt32) {
+        var start: UInt32 = 0
+        for (j, f) in frequencies.enumerated() {
+            if slot < start &+ f { return (j, start, f) }
+            start &+= f
+        }
+        // Unreachable: the frequencies sum to 2^scaleBits and slot is below it.
+        return (frequencies.count - 1, start &- frequencies[frequencies.count - 1], frequencies[frequencies.count - 1])
+    }
+}

@@ -1,0 +1,53 @@
+import XCTest
+import NN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernels entropy coding relies on: bit-identical to their naive twin, to themselves on
+/// any batch split and thread count, and accurate.
+final class FixedOrderTests: XCTestCase {
+    func testAffineEqualsNaiveTwinBitForBitOnOddShapes() {
+        var rng = RNG(seed: 5)
+        for (m, din, dout) in [(1, 1, 1), (3, 7, 9), (5, 33, 17), (9, 64, 1024), (2, 192, 24)] {
+            let x = (0..<(m * din)).map { _ in rng.normal() }, w = (0..<(din * dout)).map { _ in rng.normal() }
+            let b = (0..<dout).map { _ in rng.normal() }
+            var fast = [Float](repeating: 0, count: m * dout), naive = fast
+            fixedOrderAffine(&fast, x, w, b, rows: m, inFeatures: din, outFeatures: dout)
+            fixedOrderAffineNaive(&naive, x, w, b, rows: m, inFeatures: din, outFeatures: dout)
+            XCTAssertEqual(fast.map(\.bitPattern), naive.map(\.bitPattern), "\(m)x\(din)->\(dout)")
+        }
+    }
+
+    func testAffineRowDoesNotDependOnBatchOrThreads() {
+        var rng = RNG(seed: 6)
+        let (m, din, dout) = (37, 48, 136)
+        let x = (0..<(m * din)).map { _ in rng.normal() }, w = (0..<(din * dout)).map { _ in rng.normal() }
+        let b = (0..<dout).map { _ in rng.normal() }
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        Threads.count = 2
+        var batched = [Float](repeating: 0, count: m * dout)
+        fixedOrderAffine(&batched, x, w, b, rows: m, inFeatures: din, outFeatures: dout)
+        Threads.count = 1
+        for r in 0..<m {
+            var single = [Float](repeating: 0, count: dout)
+            fixedOrderAffine(&single, Array(x[(r * din)..<((r + 1) * din)]), w, b, rows: 1, inFeatures: din, outFeatures: dout)
+            XCTAssertEqual(single.map(\.bitPattern), batched[(r * dout)..<((r + 1) * dout)].map(\.bitPattern), "row \(r)")
+        }
+    }
+
+    func testExpMatchesLibmWithinTwoUlpsOfRelativeError() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x <= 0 {
+            let e = expf(x)
+            worst = max(worst, abs(fixedOrderExp(x) - e) / e)
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(fixedOrderExp(0), 1)
+        XCTAssertEqual(fixedOrderExp(-100), 0)
+        XCTAssertEqual(fixedOrderExp(-.infinity), 0)
+    }
+}
