@@ -29,6 +29,7 @@ struct CompressCommand: ParsableCommand {
     var maxPixels: Int = DecodeLimits().maxPixels
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
@@ -40,7 +41,7 @@ struct CompressCommand: ParsableCommand {
         let console = verbosity.console
         let codec = Codec(model: try modelOptions.load())
         if let level, level > codec.model.levels { throw CodecError.levelOutOfRange(level, available: codec.model.levels) }
-        let prior = entropy == .prior ? try modelOptions.loadEntropyPrior() : nil
+        let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
         if let prior {
             try prior.check(tokenizer: codec.model.fingerprint,
                             codebookSizes: Array(repeating: codec.model.config.codebookSize, count: level ?? codec.model.levels))

@@ -27,8 +27,8 @@ struct ContainerReport: Encodable {
     var chunks: [Chunk]
     var bitsPerPixel: Double
 
-    init(name: String, bytes data: [UInt8]) throws {
-        let vqz = try VQZFile(decoding: data)
+    init(name: String, bytes data: [UInt8], entropyPriors: (ModelFingerprint) throws -> EntropyPrior?) throws {
+        let vqz = try VQZFile(decoding: data, entropyPriors: entropyPriors)
         file = name
         bytes = data.count
         version = VQZFile.formatVersion

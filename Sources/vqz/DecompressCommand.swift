@@ -22,6 +22,7 @@ struct DecompressCommand: ParsableCommand {
     var jpegQuality: Int = 92
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
@@ -40,7 +41,7 @@ struct DecompressCommand: ParsableCommand {
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
         try batch.run { job in
-            let file = try VQZFile(decoding: job.input, entropyPriors: modelOptions.entropyPriors)
+            let file = try VQZFile(decoding: job.input, entropyPriors: entropyPriorOptions.lookup)
             let image = try codec.decompress(file)
             let target: any ImageFormat
             if let format, let chosen = registry.format(named: format) {

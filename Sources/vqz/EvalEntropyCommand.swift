@@ -20,10 +20,11 @@ struct EvalEntropyCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Folder of images.", valueName: "DIR")) var data: String
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var entropyPriorOptions: EntropyPriorOptions
 
     func run() throws {
         let codec = Codec(model: try modelOptions.load())
-        let prior = try modelOptions.loadEntropyPrior()
+        let prior = try entropyPriorOptions.load()
         let levels = codec.model.levels
         try prior.check(tokenizer: codec.model.fingerprint, codebookSizes: Array(repeating: codec.model.config.codebookSize, count: levels))
         let images = try TrainingImages.load(folder: data)

@@ -16,6 +16,7 @@ struct InfoCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (an object, or an array of objects for several files).")
     var json = false
 
+    @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
@@ -26,7 +27,7 @@ struct InfoCommand: ParsableCommand {
         }
         try Batch.forEach(files.isEmpty ? ["-"] : files, console: verbosity.console) { source, name in
             let bytes = try InputFile.read(source)
-            let report = try ContainerReport(name: name, bytes: bytes)
+            let report = try ContainerReport(name: name, bytes: bytes, entropyPriors: entropyPriorOptions.lookup)
             if json {
                 reports.append(report)
             } else {

@@ -1,28 +1,30 @@
 import ArgumentParser
 import VQZ
 
-/// --model and --entropy-prior, shared by every command that runs the tokenizer or reads
-/// .vqz files; the bundled models otherwise.
+/// --model, shared by every command that runs the tokenizer; the bundled model otherwise.
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Tokenizer weights (.safetensors) to use instead of the bundled model.", valueName: "PATH"))
     var model: String?
-
-    @Option(help: ArgumentHelp("Entropy prior weights (from 'vqz train entropy') instead of the bundled one.", valueName: "PATH"))
-    var entropyPrior: String?
 
     func load() throws -> TokenizerModel {
         if let model { return try TokenizerModel(contentsOf: model) }
         return try TokenizerModel.bundled()
     }
+}
+
+/// --entropy-prior, for the commands that write or read prior-coded tokens; the bundled prior otherwise.
+struct EntropyPriorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Entropy prior weights (from 'vqz train entropy') instead of the bundled one.", valueName: "PATH"))
+    var entropyPrior: String?
 
     /// The prior `--entropy prior` codes with.
-    func loadEntropyPrior() throws -> EntropyPrior {
+    func load() throws -> EntropyPrior {
         if let entropyPrior { return try EntropyPrior(contentsOf: entropyPrior) }
         return try EntropyPrior.bundled()
     }
 
     /// How a reader finds the prior a file names: --entropy-prior's file, else the bundled one.
-    func entropyPriors(_ name: ModelFingerprint) throws -> EntropyPrior? {
+    func lookup(_ name: ModelFingerprint) throws -> EntropyPrior? {
         if let entropyPrior {
             let prior = try EntropyPrior(contentsOf: entropyPrior)
             if prior.fingerprint == name { return prior }

@@ -34,13 +34,14 @@ struct TokensCommand: ParsableCommand {
     var level: Int?
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
         let bytes = try InputFile.read(input)
         let grid: TokenGrid, model: String
         if bytes.starts(with: VQZFile.signature) {
-            let file = try VQZFile(decoding: bytes, entropyPriors: modelOptions.entropyPriors)
+            let file = try VQZFile(decoding: bytes, entropyPriors: entropyPriorOptions.lookup)
             grid = file.tokens
             model = file.model.description
         } else {
