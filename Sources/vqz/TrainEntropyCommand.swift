@@ -24,6 +24,7 @@ struct TrainEntropyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var val: String?
 
     @Option(help: "Total optimisation steps (the learning-rate schedule spans them).") var steps = 4000
+    @Option(help: "Stop at this step, within the schedule of --steps (a reproducible shorter run).") var stopAt: Int?
     @Option(help: "Positions per batch (every level is trained on them).") var batch = 512
     @Option(help: "Peak learning rate.") var lr: Float = 2e-3
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
@@ -50,6 +51,7 @@ struct TrainEntropyCommand: ParsableCommand {
     var checkpointPath: String { checkpoint ?? defaultTokenCache + "/prior-context.ckpt.safetensors" }
 
     func validate() throws {
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be positive") }
         if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
         if scaleFactors.isEmpty || scaleFactors.count != scales.split(separator: ",").count || !scaleFactors.allSatisfy([1, 2, 4, 8].contains) {
             throw ValidationError("--scales takes factors from 1, 2, 4, 8 separated by commas")
@@ -117,7 +119,7 @@ struct TrainEntropyCommand: ParsableCommand {
         func levels(_ bits: [Double]) -> String { bits.map { String(format: "%.3f", $0) }.joined(separator: " / ") }
         TrainingStop.install()
         try trainer.run(grids: train, validation: validation,
-                        shouldStop: { TrainingStop.requested },
+                        shouldStop: { TrainingStop.requested || trainer.step >= (stopAt ?? steps) },
                         progress: { p in
                             progress.update(String(format: "step %d/%d  %@ bits/token  %.2f steps/s  eta %@", p.step, p.totalSteps,
                                                    levels(p.bitsPerToken.map(Double.init)), p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))

@@ -36,8 +36,8 @@ public enum EntropyTrainingData {
         let t0 = Date()
         let grids = tokenize(images.pictures, codec: codec, scales: scales, progress: progress)
         try save(grids, cache: path, tokenizer: fingerprint)
-        log(String(format: "tokenized %d pictures of %@ at %d levels in %.0f s; cached in %@",
-                   grids.count, folder, codec.model.levels, Date().timeIntervalSince(t0), path))
+        log(String(format: "tokenized %d pictures of %@ (%d grids) at %d levels in %.0f s; cached in %@",
+                   images.pictures.count, folder, grids.count, codec.model.levels, Date().timeIntervalSince(t0), path))
         return grids
     }
 
