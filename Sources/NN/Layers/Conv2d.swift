@@ -78,10 +78,92 @@ public final class Conv2d: Layer {
         return out
     }
 
-    public func infer(_ x: Tensor) -> Tensor {
-        let y = forward(x)
+    public func infer(_ x: Tensor) -> Tensor { infer(x, reluInput: false) }
+
+    /// Inference with its elementwise neighbours folded in, so that no full-size intermediate is
+    /// written (Sequential and Residual call it so): `reluInput` applies max(0, x) and
+    /// `upsampleInput` nearest-neighbour 2x upsampling to the input as im2col reads it, and
+    /// `adding` adds a tensor of the output's shape (a skip connection) to each block of output
+    /// while the block is in cache. The products and sums are forward's, in the same order, so the
+    /// result equals forward on the transformed input plus `adding`, bit for bit.
+    ///
+    /// Each thread of our pool takes a contiguous share of the output pixels and runs im2col and a
+    /// single-threaded sgemm on blocks of its share, so a block never leaves the core that wrote
+    /// it and BLAS's own threads do not spin beside ours.
+    public func infer(_ x: Tensor, reluInput: Bool, upsampleInput: Bool = false, adding skip: Tensor? = nil) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [N,H,W,\(inChannels)], got \(x.shape)")
         input = nil   // inference keeps no reference to its input, so it can be freed
-        return y
+        let up = upsampleInput ? 2 : 1
+        let (n, h, w) = (x.shape[0], x.shape[1] * up, x.shape[2] * up)
+        let (ho, wo) = outputSize(height: h, width: w)
+        let out = output.uninitializedTensor([n, ho, wo, outChannels])
+        if let skip { precondition(skip.shape == out.shape, "conv skip \(skip.shape) for output \(out.shape)") }
+        let (weights, b, cout, K) = (maskedWeights(), store.value(bias), outChannels, self.K)
+        let rows = n * ho * wo
+        let direct = isPointwise && !reluInput && !upsampleInput
+        let blockRows = max(1, blockElements / K)
+        // At least a block per thread, and no thread for fewer than 64 rows.
+        let threads = max(1, min(Threads.count, (rows + 63) / 64))
+        let share = (rows + threads - 1) / threads
+        let perThread = min(share, blockRows) * K
+        let buffers = direct ? out.data : col.buffer(threads * perThread)
+        parallelBLAS(threads) { t in
+            let colBuf = buffers + t * perThread
+            var m0 = t * share
+            let end = min(rows, m0 + share)
+            while m0 < end {
+                let m1 = min(end, m0 + blockRows)
+                let dst = out.data + m0 * cout
+                for r in 0..<(m1 - m0) { (dst + r * cout).update(from: b, count: cout) }
+                if direct {
+                    gemm(dst, x.data + m0 * K, weights, m: m1 - m0, n: cout, k: K, beta: 1)
+                } else {
+                    im2col(colBuf, x, rows: m0..<m1, h: h, w: w, ho: ho, wo: wo, relu: reluInput, upsample: up)
+                    gemm(dst, colBuf, weights, m: m1 - m0, n: cout, k: K, beta: 1)
+                }
+                if let skip {
+                    let s = skip.data + m0 * cout
+                    for i in 0..<((m1 - m0) * cout) { dst[i] = s[i] + dst[i] }
+                }
+                m0 = m1
+            }
+        }
+        return out
+    }
+
+    /// im2col of rows `rows` (flattened n, oy, ox) of one thread, into `col`, reading the input
+    /// through max(0, x) when `relu` and through nearest-neighbour upsampling by `upsample`
+    /// (h, w are the upsampled sizes).
+    private func im2col(_ col: UnsafeMutablePointer<Float>, _ x: Tensor, rows: Range<Int>, h: Int, w: Int,
+                        ho: Int, wo: Int, relu: Bool, upsample: Int) {
+        let (cin, k, s, p, K) = (inChannels, kernel, stride, padding, self.K)
+        let (srcH, srcW) = (x.shape[1], x.shape[2])
+        let src = x.data
+        for local in 0..<rows.count {
+            let m = rows.lowerBound + local
+            let img = m / (ho * wo), r = m % (ho * wo)
+            let oy = r / wo, ox = r % wo
+            let dstRow = col + local * K
+            for ky in 0..<k {
+                let iy = oy * s - p + ky
+                for kx in 0..<k {
+                    let ix = ox * s - p + kx
+                    let dst = dstRow + (ky * k + kx) * cin
+                    if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                        let from = src + ((img * srcH + iy / upsample) * srcW + ix / upsample) * cin
+                        if relu {
+                            for c in 0..<cin { dst[c] = max(from[c], 0) }
+                        } else if cin >= 16 {
+                            dst.update(from: from, count: cin)
+                        } else {
+                            for c in 0..<cin { dst[c] = from[c] }
+                        }
+                    } else {
+                        for c in 0..<cin { dst[c] = 0 }
+                    }
+                }
+            }
+        }
     }
 
     public func releaseBuffers() {
