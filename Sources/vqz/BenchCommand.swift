@@ -101,13 +101,24 @@ struct BenchCommand: ParsableCommand {
         func run(_ name: String, _ seq: Sequential, _ input: Tensor) -> Tensor {
             print("\(name) layers on \(input.shape):")
             var current = input, total = 0.0
-            for (i, layer) in seq.layers.enumerated() {
+            // Steps as Sequential.infer folds them: [ReLU] [Upsample2x] Conv2d run as one.
+            var groups: [[any Layer]] = [], pending: [any Layer] = []
+            for layer in seq.layers {
+                pending.append(layer)
+                if layer is ReLU || layer is Upsample2x { continue }
+                groups.append(pending)
+                pending = []
+            }
+            if !pending.isEmpty { groups.append(pending) }
+            for group in groups {
+                let step = Sequential(group)
                 var out = current
-                let t = best(3) { layer.releaseBuffers(); out = layer.infer(current) }
-                let flops = convolutionFLOPs(layer, height: current.shape[1], width: current.shape[2])
+                let t = best(3) { step.releaseBuffers(); out = step.infer(current) }
+                let flops = inferenceFLOPs(step, height: current.shape[1], width: current.shape[2]).flops
                 total += t
-                print(String(format: "  %2d %-10@ -> %-18@ %8.1f ms  %6.1f GFLOP/s (%3.0f%%)", i,
-                             String(describing: type(of: layer)) as NSString, "\(out.shape)" as NSString, t * 1000,
+                let name = group.map { String(describing: type(of: $0)) }.joined(separator: "+")
+                print(String(format: "  %-26@ -> %-18@ %8.1f ms  %6.1f GFLOP/s (%3.0f%%)",
+                             name as NSString, "\(out.shape)" as NSString, t * 1000,
                              flops / t / 1e9, 100 * flops / t / 1e9 / ceiling))
                 current = out
             }
@@ -119,25 +130,6 @@ struct BenchCommand: ParsableCommand {
         let tokens = net.quantizer.encode(z, levels: 1)
         let zq = net.quantizer.decode(tokens, shape: z.shape)
         _ = run("decoder", net.decoder, zq)
-    }
-
-    /// Convolution FLOPs of one layer (Conv2d, or a container of them) on an h x w input.
-    static func convolutionFLOPs(_ layer: any Layer, height: Int, width: Int) -> Double {
-        switch layer {
-        case let s as Sequential:
-            var (total, h, w) = (0.0, height, width)
-            for l in s.layers {
-                total += convolutionFLOPs(l, height: h, width: w)
-                if let c = l as? Conv2d { (h, w) = c.outputSize(height: h, width: w) }
-                if l is Upsample2x { (h, w) = (2 * h, 2 * w) }
-            }
-            return total
-        case let r as Residual: return convolutionFLOPs(r.body, height: height, width: width)
-        case let c as Conv2d:
-            let (ho, wo) = c.outputSize(height: height, width: width)
-            return 2 * Double(ho * wo * c.kernel * c.kernel * c.inChannels * c.outChannels)
-        default: return 0
-        }
     }
 
     static func best(_ n: Int, _ body: () throws -> Void) rethrows -> Double {
