@@ -91,6 +91,29 @@ for cc in convCases where selected(cc.label) {
     convRows.append(Row(label: cc.label, fwdMs: tf * 1000, fwdGF: flops / tf / 1e9,
                         bwdMs: tb.map { $0 * 1000 }, bwdGF: tb.map { bflops / $0 / 1e9 }))
 }
+// Inference as the codec runs it (Conv2d.infer, per-thread blocks): a residual block's second
+// conv with the ReLU before it and the skip after it folded in, the stem and output layers, and
+// the decoder's upsampling conv, run as four 2x2 phases (FLOPs counted as executed: 4/9 of the
+// 3x3 conv on the upsampled image).
+struct InferCase { let label: String, h: Int, w: Int, cin: Int, cout: Int, relu: Bool, up: Bool, skip: Bool }
+let inferCases = [
+    InferCase(label: "infer 3->32 3x3 @768x512 (stem)", h: 512, w: 768, cin: 3, cout: 32, relu: false, up: false, skip: false),
+    InferCase(label: "infer ReLU+32->32 3x3+skip @768x512", h: 512, w: 768, cin: 32, cout: 32, relu: true, up: false, skip: true),
+    InferCase(label: "infer Upsample2x+64->32 3x3 @384x256->768x512", h: 256, w: 384, cin: 64, cout: 32, relu: false, up: true, skip: false),
+    InferCase(label: "infer ReLU+32->3 3x3 @768x512 (output)", h: 512, w: 768, cin: 32, cout: 3, relu: true, up: false, skip: false),
+    InferCase(label: "infer ReLU+128->128 3x3+skip @96x64", h: 64, w: 96, cin: 128, cout: 128, relu: true, up: false, skip: true),
+]
+for ic in inferCases where selected(ic.label) && !quick {
+    let store = ParameterStore()
+    let conv = Conv2d(store, "c", inChannels: ic.cin, outChannels: ic.cout, kernel: 3, rng: &rng)
+    store.seal()
+    let x = random([1, ic.h, ic.w, ic.cin])
+    let (ho, wo) = conv.outputSize(height: ic.h * (ic.up ? 2 : 1), width: ic.w * (ic.up ? 2 : 1))
+    let skip = ic.skip ? random([1, ho, wo, ic.cout]) : nil
+    let flops = conv.inferenceFLOPs(height: ic.h, width: ic.w, upsampleInput: ic.up)
+    let t = best { _ = conv.infer(x, reluInput: ic.relu, upsampleInput: ic.up, adding: skip) }
+    convRows.append(Row(label: ic.label, fwdMs: t * 1000, fwdGF: flops / t / 1e9, bwdMs: nil, bwdGF: nil))
+}
 sampleSgemm()
 
 // The transformer prior's products: T=256, D=256, 4 heads, batch 8 sequences.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageIO
+import Models
 import NN
 import VQZ
 
@@ -20,6 +21,8 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Images to measure.") var images: [String]
     @Option(help: "Quality levels to measure, comma-separated (default: all).") var levels: String?
     @Option(name: .customLong("repeat"), help: "Best of N runs per measurement.") var repeats = 2
+    @Flag(help: "Also time each top-level layer of the encoder and decoder on the first image (one tile).")
+    var layers = false
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
@@ -29,7 +32,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let codec = Codec(model: try modelOptions.load())
+        var model: TokenizerModel? = nil
+        let tLoad = try Self.best(repeats) { model = try modelOptions.load() }
+        let codec = Codec(model: model!)
         let chosen = try levels.map { text in
             try text.split(separator: ",").map { s -> Int in
                 guard let l = Int(s), (1...codec.model.levels).contains(l) else {
@@ -40,15 +45,26 @@ struct BenchCommand: ParsableCommand {
         } ?? Array(1...codec.model.levels)
         let ceiling = Self.sgemmGFLOPs()
         print(String(format: "sgemm 2048^3: %.1f GFLOP/s (%d threads)", ceiling, Threads.count))
+        print(String(format: "model load (parse, float16 -> float32, build): %.3f s", tLoad))
         print("image                      size        level   bpp     PSNR   MS-SSIM  compress  enc GFLOP/s (vs sgemm)  decompress  dec GFLOP/s (vs sgemm)  peak MiB")
         for path in images {
-            let image8: Image
+            var image8 = Image(width: 1, height: 1, channels: 3, samples8: [0, 0, 0])
+            let tRead: Double
             do {
-                let image = try FormatRegistry.standard.decode(try InputFile.read(path))
-                image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
+                let input = try InputFile.read(path)
+                tRead = try Self.best(repeats) {
+                    let image = try FormatRegistry.standard.decode(input)
+                    image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
+                }
             } catch let e as CLIError {
                 throw CLIError(e.status, "\(path): \(e.message)")
             }
+            let png = FormatRegistry.standard.format(named: "png")!
+            var written: [UInt8] = []
+            let tWrite = try Self.best(repeats) { written = try png.encode(image8, options: EncodeOptions()) }
+            print(String(format: "%@: decode input %.3f s, encode PNG %.3f s (%d bytes); outside the timings below",
+                         URL(fileURLWithPath: path).lastPathComponent as NSString, tRead, tWrite, written.count))
+            if layers { Self.profileLayers(codec, image8, ceiling: ceiling) }
             let encFlops = codec.encoderFLOPs(width: image8.width, height: image8.height)
             let decFlops = codec.decoderFLOPs(width: image8.width, height: image8.height)
             for level in chosen {
@@ -67,6 +83,53 @@ struct BenchCommand: ParsableCommand {
                              Self.peakResidentMiB()))
             }
         }
+    }
+
+    /// Times the network's top-level layers one by one on the image's first tile (at most
+    /// tileTokens on a side), as Sequential.infer runs them; best of 3 per layer.
+    static func profileLayers(_ codec: Codec, _ image: Image, ceiling: Double) {
+        let net = codec.model.network, f = codec.model.downsampling
+        let gw = min(codec.tileTokens, (image.width + f - 1) / f), gh = min(codec.tileTokens, (image.height + f - 1) / f)
+        let x = Tensor([1, gh * f, gw * f, 3])
+        let rgb = image.withChannels(3).samples8
+        for y in 0..<(gh * f) {
+            for xx in 0..<(gw * f) {
+                let sy = min(y, image.height - 1), sx = min(xx, image.width - 1)
+                for c in 0..<3 { x.data[(y * gw * f + xx) * 3 + c] = Float(rgb[(sy * image.width + sx) * 3 + c]) / 255 - 0.5 }
+            }
+        }
+        func run(_ name: String, _ seq: Sequential, _ input: Tensor) -> Tensor {
+            print("\(name) layers on \(input.shape):")
+            var current = input, total = 0.0
+            // Steps as Sequential.infer folds them: [ReLU] [Upsample2x] Conv2d run as one.
+            var groups: [[any Layer]] = [], pending: [any Layer] = []
+            for layer in seq.layers {
+                pending.append(layer)
+                if layer is ReLU || layer is Upsample2x { continue }
+                groups.append(pending)
+                pending = []
+            }
+            if !pending.isEmpty { groups.append(pending) }
+            for group in groups {
+                let step = Sequential(group)
+                var out = current
+                let t = best(3) { step.releaseBuffers(); out = step.infer(current) }
+                let flops = inferenceFLOPs(step, height: current.shape[1], width: current.shape[2]).flops
+                total += t
+                let name = group.map { String(describing: type(of: $0)) }.joined(separator: "+")
+                print(String(format: "  %-26@ -> %-18@ %8.1f ms  %6.1f GFLOP/s (%3.0f%%)",
+                             name as NSString, "\(out.shape)" as NSString, t * 1000,
+                             flops / t / 1e9, 100 * flops / t / 1e9 / ceiling))
+                current = out
+            }
+            print(String(format: "  total %.1f ms", total * 1000))
+            seq.releaseBuffers()
+            return current
+        }
+        let z = run("encoder", net.encoder, x)
+        let tokens = net.quantizer.encode(z, levels: 1)
+        let zq = net.quantizer.decode(tokens, shape: z.shape)
+        _ = run("decoder", net.decoder, zq)
     }
 
     static func best(_ n: Int, _ body: () throws -> Void) rethrows -> Double {

@@ -124,6 +124,76 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
+    /// Conv2d.infer with ReLU, 2x upsampling and a skip folded in, per-thread blocks, against
+    /// forward on the input transformed by the layers themselves, then the skip added: the
+    /// same products in the same order, so equal to the last bit. Odd shapes, several blocks
+    /// per thread, strides, 1x1 and the direct pointwise path.
+    func testFusedConvInferMatchesForward() {
+        let cases: [(n: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int, relu: Bool, up: Bool, skip: Bool, reluOut: Bool, block: Int)] = [
+            (1, 7, 5, 3, 4, 3, 1, true, false, false, false, 1 << 22), (2, 9, 11, 5, 5, 3, 1, true, false, true, false, 100),
+            (1, 5, 7, 6, 3, 3, 1, false, true, false, true, 200), (2, 4, 3, 3, 7, 3, 1, true, true, true, false, 64),
+            (3, 9, 7, 4, 6, 3, 2, true, false, false, true, 90), (1, 6, 7, 6, 6, 1, 1, false, false, true, true, 1 << 22),
+            (2, 5, 6, 17, 9, 1, 1, true, false, false, false, 40), (1, 13, 9, 17, 2, 3, 1, false, false, false, false, 500),
+            (1, 31, 37, 32, 32, 3, 1, true, false, true, false, 1 << 12), (2, 3, 5, 4, 3, 5, 1, false, true, false, true, 1 << 22),
+            (1, 11, 6, 8, 5, 3, 1, true, true, false, true, 150),
+        ]
+        for (ci, c) in cases.enumerated() {
+            var rng = RNG(seed: UInt64(60 + ci))
+            let store = ParameterStore()
+            let conv = Conv2d(store, "c", inChannels: c.cin, outChannels: c.cout, kernel: c.k, stride: c.s,
+                              padding: (c.k - 1) / 2, rng: &rng)
+            conv.blockElements = c.block
+            store.seal()
+            randomize(store, conv.bias, &rng)
+            let x = randomTensor([c.n, c.h, c.w, c.cin], &rng)
+            var t = x
+            if c.relu { t = ReLU().forward(t) }
+            if c.up { t = Upsample2x().forward(t) }
+            let want = conv.forward(t).copy()
+            let skip = c.skip ? randomTensor(want.shape, &rng) : nil
+            if let skip { for i in 0..<want.count { want.data[i] = skip.data[i] + want.data[i] } }
+            if c.reluOut { for i in 0..<want.count { want.data[i] = max(want.data[i], 0) } }
+            let got = conv.infer(x, reluInput: c.relu, upsampleInput: c.up, adding: skip, reluOutput: c.reluOut)
+            XCTAssertEqual(got.shape, want.shape, "case \(ci)")
+            if c.up && c.k == 3 {
+                // Four 2x2 phases with summed taps: the same sums in another order.
+                XCTAssertLessThan(maxScaledError(got.data, want.data, want.count), 1e-5, "upsampled conv case \(ci)")
+            } else {
+                XCTAssertEqual(got.array, want.array, "fused conv case \(ci)")
+            }
+        }
+    }
+
+    /// Sequential.infer and Residual.infer (which fold ReLU, Upsample2x and the skip into the
+    /// convolutions) against forward, through a small decoder-like stack with a residual block,
+    /// a ReLU before a non-convolution and a residual body that does not end in a convolution.
+    func testFusedInferenceMatchesForward() {
+        var rng = RNG(seed: 70)
+        let store = ParameterStore()
+        func conv(_ name: String, _ cin: Int, _ cout: Int, k: Int = 3) -> Conv2d {
+            let c = Conv2d(store, name, inChannels: cin, outChannels: cout, kernel: k, rng: &rng)
+            c.blockElements = 300
+            return c
+        }
+        let net = Sequential([
+            conv("in", 3, 6),
+            Residual(Sequential([ReLU(), conv("b1", 6, 6), ReLU(), conv("b2", 6, 6)])),
+            ReLU(), Upsample2x(), conv("up", 6, 5),
+            Residual(Sequential([ReLU(), conv("b3", 5, 5), SiLU()])),
+            Upsample2x(), ReLU(), conv("up2", 5, 4, k: 1),
+            ReLU(), SiLU(), conv("out", 4, 3),
+            ReLU(),
+        ])
+        store.seal()
+        for p in store.params where p.name.hasSuffix(".bias") { randomize(store, p, &rng, scale: 0.3) }
+        let x = randomTensor([2, 5, 7, 3], &rng)
+        let want = net.forward(x).copy()
+        net.releaseBuffers()
+        let got = net.infer(x)
+        XCTAssertEqual(got.shape, want.shape)
+        XCTAssertLessThan(maxScaledError(got.data, want.data, want.count), 1e-5, "fused inference differs from forward")
+    }
+
     /// Causal masks: with a stack of masked convolutions, output position p (raster order) may
     /// depend only on input positions before p; checked by perturbing each input position.
     func testMasksAreCausal() {

@@ -30,3 +30,17 @@ public func parallelFor(_ n: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Voi
         if lo < hi { body(lo..<hi) }
     }
 }
+
+/// Runs body(t) for t in 0..<parts, one part per thread of our pool, with BLAS single-threaded
+/// meanwhile, so each part can call sgemm on data its own core has just written. OpenBLAS runs a
+/// single-threaded call in the calling thread, so concurrent calls do not share its workers.
+public func parallelBLAS(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 {
+        body(0)
+        return
+    }
+    let blasThreads = openblas_get_num_threads()
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(blasThreads) }
+    DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+}

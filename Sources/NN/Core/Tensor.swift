@@ -18,6 +18,15 @@ public final class Tensor {
         data.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// A tensor whose contents are undefined, for outputs that are written in full before they
+    /// are read: zero-filling 50 MB that is overwritten at once is a wasted pass over memory.
+    init(uninitialized shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = .allocate(capacity: max(count, 1))
+    }
+
     public convenience init(_ shape: [Int], _ values: [Float]) {
         self.init(shape)
         precondition(values.count == count, "\(values.count) values for shape \(shape)")
@@ -65,9 +74,17 @@ struct Workspace {
         return t
     }
 
+    /// The same, without zero-filling a new tensor (the caller writes every element).
+    mutating func uninitializedTensor(_ shape: [Int]) -> Tensor {
+        if let t = tensor, t.shape == shape { return t }
+        let t = Tensor(uninitialized: shape)
+        tensor = t
+        return t
+    }
+
     mutating func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
         if let t = tensor, t.count >= count { return t.data }
-        let t = Tensor([count])
+        let t = Tensor(uninitialized: [count])
         tensor = t
         return t.data
     }

@@ -78,10 +78,207 @@ public final class Conv2d: Layer {
         return out
     }
 
-    public func infer(_ x: Tensor) -> Tensor {
-        let y = forward(x)
+    public func infer(_ x: Tensor) -> Tensor { infer(x, reluInput: false) }
+
+    /// Inference with its elementwise neighbours folded in, so that no full-size intermediate is
+    /// written (Sequential and Residual call it so): `reluInput` applies max(0, x) and
+    /// `upsampleInput` nearest-neighbour 2x upsampling to the input as im2col reads it, and
+    /// `adding` adds a tensor of the output's shape (a skip connection) and `reluOutput` applies
+    /// max(0, y) to each block of output while the block is in cache (a ReLU after the convolution
+    /// costs one pass over the output; before the next one, nine over its im2col). The products
+    /// and sums are forward's, in the same order, so the result equals forward on the transformed
+    /// input, plus `adding`, through the ReLU, bit for bit (except after upsampling, see
+    /// inferUpsampled).
+    ///
+    /// Each thread of our pool takes a contiguous share of the output pixels and runs im2col and a
+    /// single-threaded sgemm on blocks of its share, so a block never leaves the core that wrote
+    /// it and BLAS's own threads do not spin beside ours.
+    public func infer(_ x: Tensor, reluInput: Bool, upsampleInput: Bool = false, adding skip: Tensor? = nil,
+                      reluOutput: Bool = false) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [N,H,W,\(inChannels)], got \(x.shape)")
         input = nil   // inference keeps no reference to its input, so it can be freed
-        return y
+        let up = upsampleInput ? 2 : 1
+        let (n, h, w) = (x.shape[0], x.shape[1] * up, x.shape[2] * up)
+        let (ho, wo) = outputSize(height: h, width: w)
+        let out = output.uninitializedTensor([n, ho, wo, outChannels])
+        if let skip { precondition(skip.shape == out.shape, "conv skip \(skip.shape) for output \(out.shape)") }
+        if upsampleInput && kernel == 3 && stride == 1 && padding == 1 {
+            inferUpsampled(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+            return out
+        }
+        let (weights, b, cout, K) = (maskedWeights(), store.value(bias), outChannels, self.K)
+        let rows = n * ho * wo
+        let direct = isPointwise && !reluInput && !upsampleInput
+        let blockRows = max(1, blockElements / K)
+        // At least a block per thread, and no thread for fewer than 64 rows.
+        let threads = max(1, min(Threads.count, (rows + 63) / 64))
+        let share = (rows + threads - 1) / threads
+        let perThread = min(share, blockRows) * K
+        let buffers = direct ? out.data : col.buffer(threads * perThread)
+        parallelBLAS(threads) { t in
+            let colBuf = buffers + t * perThread
+            var m0 = t * share
+            let end = min(rows, m0 + share)
+            while m0 < end {
+                let m1 = min(end, m0 + blockRows)
+                let dst = out.data + m0 * cout
+                for r in 0..<(m1 - m0) { (dst + r * cout).update(from: b, count: cout) }
+                if direct {
+                    gemm(dst, x.data + m0 * K, weights, m: m1 - m0, n: cout, k: K, beta: 1)
+                } else {
+                    im2col(colBuf, x, rows: m0..<m1, h: h, w: w, ho: ho, wo: wo, relu: reluInput, upsample: up)
+                    gemm(dst, colBuf, weights, m: m1 - m0, n: cout, k: K, beta: 1)
+                }
+                if let skip {
+                    let s = skip.data + m0 * cout
+                    for i in 0..<((m1 - m0) * cout) { dst[i] = s[i] + dst[i] }
+                }
+                if reluOutput {
+                    for i in 0..<((m1 - m0) * cout) { dst[i] = max(dst[i], 0) }
+                }
+                m0 = m1
+            }
+        }
+        return out
+    }
+
+    /// A 3x3 convolution (stride 1, padding 1) of the 2x-upsampled input, computed on the input
+    /// itself: output pixel (2i+a, 2j+b) only sees input rows i-1+a, i+a and columns j-1+b, j+b,
+    /// so each of the four phases (a, b) is a 2x2 convolution whose taps sum the 3x3 taps that
+    /// fall on the same input pixel. That is 4/9 of the multiply-adds, and im2col reads the input
+    /// at its own size. Equal to the upsampled convolution up to float rounding (the weights are
+    /// summed before they multiply).
+    private func inferUpsampled(_ x: Tensor, _ out: Tensor, reluInput: Bool, adding skip: Tensor?, reluOutput: Bool) {
+        let (n, h, w, cin, cout) = (x.shape[0], x.shape[1], x.shape[2], inChannels, outChannels)
+        let (w3, b) = (maskedWeights(), store.value(bias))
+        let K = 4 * cin
+        // phaseWeights[a][b] as [dy, dx, Cin, Cout]: the 3x3 taps ky that phase a's tap dy covers.
+        let taps = [[[0], [1, 2]], [[0, 1], [2]]]
+        let phaseWeights = Tensor([4, K, cout])
+        for a in 0..<2 {
+            for bb in 0..<2 {
+                let pw = phaseWeights.data + (a * 2 + bb) * K * cout
+                for dy in 0..<2 {
+                    for dx in 0..<2 {
+                        let dst = pw + (dy * 2 + dx) * cin * cout
+                        for ky in taps[a][dy] {
+                            for kx in taps[bb][dx] {
+                                let src = w3 + (ky * 3 + kx) * cin * cout
+                                for i in 0..<(cin * cout) { dst[i] += src[i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let rows = n * h * w
+        let blockRows = max(1, blockElements / K)
+        let threads = max(1, min(Threads.count, (rows + 63) / 64))
+        let share = (rows + threads - 1) / threads
+        let perThread = min(share, blockRows) * (K + cout)
+        let buffers = col.buffer(threads * perThread)
+        parallelBLAS(threads) { t in
+            let colBuf = buffers + t * perThread
+            let result = colBuf + min(share, blockRows) * K
+            for phase in 0..<4 {
+                let (a, bb) = (phase / 2, phase % 2)
+                var m0 = t * share
+                let end = min(rows, m0 + share)
+                while m0 < end {
+                    let m1 = min(end, m0 + blockRows)
+                    // im2col of the 2x2 window at rows i-1+a..i+a, columns j-1+b..j+b.
+                    for local in 0..<(m1 - m0) {
+                        let m = m0 + local
+                        let img = m / (h * w), i = m % (h * w) / w, j = m % w
+                        let dstRow = colBuf + local * K
+                        let ix0 = j - 1 + bb
+                        for dy in 0..<2 {
+                            let iy = i - 1 + a + dy
+                            let dstTaps = dstRow + dy * 2 * cin
+                            if iy < 0 || iy >= h {
+                                dstTaps.update(repeating: 0, count: 2 * cin)
+                            } else if ix0 >= 0 && ix0 + 2 <= w {
+                                copy(dstTaps, x.data + ((img * h + iy) * w + ix0) * cin, 2 * cin, relu: reluInput)
+                            } else {
+                                for dx in 0..<2 {
+                                    let ix = ix0 + dx
+                                    if ix >= 0 && ix < w {
+                                        copy(dstTaps + dx * cin, x.data + ((img * h + iy) * w + ix) * cin, cin, relu: reluInput)
+                                    } else {
+                                        (dstTaps + dx * cin).update(repeating: 0, count: cin)
+                                    }
+                                }
+                            }
+                        }
+                        (result + local * cout).update(from: b, count: cout)
+                    }
+                    gemm(result, colBuf, phaseWeights.data + phase * K * cout, m: m1 - m0, n: cout, k: K, beta: 1)
+                    for local in 0..<(m1 - m0) {
+                        let m = m0 + local
+                        let img = m / (h * w), i = m % (h * w) / w, j = m % w
+                        let o = ((img * 2 * h + 2 * i + a) * 2 * w + 2 * j + bb) * cout
+                        let (dst, src) = (out.data + o, result + local * cout)
+                        if let skip {
+                            let sk = skip.data + o
+                            for c in 0..<cout { dst[c] = sk[c] + src[c] }
+                        } else {
+                            for c in 0..<cout { dst[c] = src[c] }
+                        }
+                        if reluOutput {
+                            for c in 0..<cout { dst[c] = max(dst[c], 0) }
+                        }
+                    }
+                    m0 = m1
+                }
+            }
+        }
+    }
+
+    /// Multiply-adds x 2 that `infer` executes on an h x w input (before upsampling).
+    public func inferenceFLOPs(height: Int, width: Int, upsampleInput: Bool = false) -> Double {
+        let up = upsampleInput ? 2 : 1
+        let (ho, wo) = outputSize(height: height * up, width: width * up)
+        let taps = upsampleInput && kernel == 3 && stride == 1 && padding == 1 ? 4 : kernel * kernel
+        return 2 * Double(ho * wo * taps * inChannels * outChannels)
+    }
+
+    /// im2col of rows `rows` (flattened n, oy, ox) of one thread, into `col`, reading the input
+    /// through max(0, x) when `relu` and through nearest-neighbour upsampling by `upsample`
+    /// (h, w are the upsampled sizes).
+    private func im2col(_ col: UnsafeMutablePointer<Float>, _ x: Tensor, rows: Range<Int>, h: Int, w: Int,
+                        ho: Int, wo: Int, relu: Bool, upsample: Int) {
+        let (cin, k, s, p, K) = (inChannels, kernel, stride, padding, self.K)
+        let (srcH, srcW) = (x.shape[1], x.shape[2])
+        let src = x.data
+        for local in 0..<rows.count {
+            let m = rows.lowerBound + local
+            let img = m / (ho * wo), r = m % (ho * wo)
+            let oy = r / wo, ox = r % wo
+            let dstRow = col + local * K
+            let ix0 = ox * s - p
+            for ky in 0..<k {
+                let iy = oy * s - p + ky
+                let dstTaps = dstRow + ky * k * cin
+                if iy < 0 || iy >= h {
+                    dstTaps.update(repeating: 0, count: k * cin)
+                    continue
+                }
+                if upsample == 1 && ix0 >= 0 && ix0 + k <= w {
+                    // The row's k taps are k * cin consecutive floats of the input.
+                    copy(dstTaps, src + ((img * srcH + iy) * srcW + ix0) * cin, k * cin, relu: relu)
+                    continue
+                }
+                for kx in 0..<k {
+                    let ix = ix0 + kx
+                    let dst = dstTaps + kx * cin
+                    if ix >= 0 && ix < w {
+                        copy(dst, src + ((img * srcH + iy / upsample) * srcW + ix / upsample) * cin, cin, relu: relu)
+                    } else {
+                        dst.update(repeating: 0, count: cin)
+                    }
+                }
+            }
+        }
     }
 
     public func releaseBuffers() {
@@ -202,6 +399,18 @@ public final class Conv2d: Layer {
                     }
                 }
             }
+        }
+    }
+
+    /// count floats from src to dst, through max(0, x) when relu.
+    @inline(__always)
+    private func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int, relu: Bool) {
+        if relu {
+            for c in 0..<count { dst[c] = max(src[c], 0) }
+        } else if count >= 16 {
+            dst.update(from: src, count: count)
+        } else {
+            for c in 0..<count { dst[c] = src[c] }
         }
     }
 }

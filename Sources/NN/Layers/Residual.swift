@@ -15,9 +15,16 @@ public final class Residual: Layer {
     }
 
     public func infer(_ x: Tensor) -> Tensor {
-        let f = body.infer(x)
-        let y = output.tensor(x.shape)
-        add(y.data, x.data, f.data, x.count)
+        let y: Tensor
+        if let seq = body as? Sequential {
+            // The skip is added inside the body's last convolution, block by block.
+            y = seq.infer(x, adding: x)
+        } else {
+            let f = body.infer(x)
+            precondition(f.shape == x.shape, "residual body changed shape \(x.shape) -> \(f.shape)")
+            y = output.uninitializedTensor(x.shape)
+            add(y.data, x.data, f.data, x.count)
+        }
         body.releaseBuffers()
         return y
     }
