@@ -9,8 +9,8 @@ import VQZ
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure the priors: bits per token, sampling speed, inpainting quality.",
-        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self]
+        abstract: "Measure the models: bits per token, sampling speed, inpainting, the scene judge, prompts.",
+        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalJudgeCommand.self]
     )
 }
 
