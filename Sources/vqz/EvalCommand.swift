@@ -10,7 +10,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure the models: bits per token, sampling speed, inpainting, the scene judge, prompts.",
-        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalJudgeCommand.self]
+        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalJudgeCommand.self, EvalPromptsCommand.self]
     )
 }
 

@@ -28,6 +28,7 @@ struct EvalJudgeCommand: ParsableCommand {
         let codec = try roundTrip.map { _ in Codec(model: try modelOptions.load()) }
         var total = SceneScore(), scenesExact = 0, objects = 0, objectsFound = 0, used = 0
         var confusion: [ShapeKind: [ShapeKind: Int]] = [:]
+        var drawn: [ShapeSize: Int] = [:], kindRight: [ShapeSize: Int] = [:]
         for record in records.prefix(limit) {
             let path = (data as NSString).appendingPathComponent(record.image)
             guard let bytes = FileManager.default.contents(atPath: path) else { throw DatasetError.unreadableImage(path) }
@@ -43,7 +44,9 @@ struct EvalJudgeCommand: ParsableCommand {
                 if let d = analysis.objects.min(by: { hypot($0.x - o.x, $0.y - o.y) < hypot($1.x - o.x, $1.y - o.y) }),
                    hypot(d.x - o.x, d.y - o.y) <= o.extent / 2 {
                     confusion[o.shape, default: [:]][d.shape, default: 0] += 1
+                    if d.shape == o.shape { kindRight[o.size, default: 0] += 1 }
                 }
+                drawn[o.size, default: 0] += 1
             }
             objectsFound += found
             if found == all && analysis.objects.count == all { scenesExact += 1 }
@@ -62,7 +65,11 @@ struct EvalJudgeCommand: ParsableCommand {
         }
         print(String(format: "scene shapes found:   %.2f%% (%d of %d: kind, colour and size right)", 100 * Double(objectsFound) / Double(max(objects, 1)), objectsFound, objects))
         print(String(format: "scenes read exactly:  %.2f%% (%d of %d)", 100 * Double(scenesExact) / Double(max(used, 1)), scenesExact, used))
-            print("shapes drawn (rows) and read (columns), shapes found near where they were drawn:")
+            for size in ShapeSize.allCases {
+            print(String(format: "shape kind read:      %.2f%% of the %@ shapes (%d of %d)", 100 * Double(kindRight[size] ?? 0) / Double(max(drawn[size] ?? 0, 1)),
+                         size.rawValue, kindRight[size] ?? 0, drawn[size] ?? 0))
+        }
+        print("shapes drawn (rows) and read (columns), shapes found near where they were drawn:")
         print("            " + ShapeKind.allCases.map { $0.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
         for truth in ShapeKind.allCases {
             print("  " + truth.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)

@@ -68,7 +68,9 @@ public enum SceneJudge {
         let rgb = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(3).samples8
         let canvas = min(w, h)
         let scale = Double(canvas) / 128
-        let minArea = Int(40 * scale * scale)
+        // A fifth of the smallest shape drawn (a small triangle, 722 pixels at 128): smaller
+        // specks are noise, not shapes a caption could mean.
+        let minArea = Int(150 * scale * scale)
         var colorOf = [Int8](repeating: -1, count: w * h)      // palette index, -1 background
         var saturation = [UInt8](repeating: 0, count: w * h)    // max - min channel
         let palette = ShapeColor.allCases
@@ -118,6 +120,8 @@ public enum SceneJudge {
             sum += l; sum2 += l * l; n += 1
         }
         let mean = n > 0 ? sum / n : 0, dev = n > 0 ? max(0, sum2 / n - mean * mean).squareRoot() : 0
+        // Half the small size's extent is the least a shape spans.
+        objects.removeAll { $0.extent < ShapeSize.small.extent(canvas: canvas) / 2 }
         objects.sort { ($0.y, $0.x) < ($1.y, $1.x) }
         return SceneAnalysis(canvas: canvas, objects: objects, backgroundLevel: mean, backgroundDeviation: dev)
     }
@@ -178,7 +182,7 @@ public enum SceneJudge {
         var best = ShapeKind.circle, bestScore = -2.0
         var t = [Double](repeating: 0, count: ww * wh)
         for shape in ShapeKind.allCases {
-            for scale in [0.85, 0.95, 1.05] {
+            for scale in [0.85, 0.95, 1.05, 1.15, 1.3] {
                 for dy in [-1.5, 0, 1.5] {
                     for dx in [-1.5, 0, 1.5] {
                         let ex = Double(bw) / 2 * scale, ey = Double(bh) / 2 * scale
@@ -246,16 +250,21 @@ public enum SceneJudge {
         func evaluate() {
             var s = SceneScore()
             s.count(.count, found.count == n)
+            // Size, position and relations count only for shapes that are there (kind and colour
+            // right): a red circle above a blue square is not present when a red blob is above a
+            // blue one, and chance alone would meet a binary attribute half the time.
+            var identified = [Bool](repeating: false, count: n)
             for (i, r) in request.objects.enumerated() {
                 let d = assignment[i] >= 0 ? found[assignment[i]] : nil
+                identified[i] = d?.shape == r.shape && d?.color == r.color
                 s.count(.shape, d?.shape == r.shape)
                 s.count(.color, d?.color == r.color)
-                if let size = r.size { s.count(.size, d?.size == size) }
-                if let p = r.position { s.count(.position, d.map { ScenePosition(x: $0.x, y: $0.y, canvas: analysis.canvas) } == p) }
+                if let size = r.size { s.count(.size, identified[i] && d?.size == size) }
+                if let p = r.position { s.count(.position, identified[i] && d.map { ScenePosition(x: $0.x, y: $0.y, canvas: analysis.canvas) } == p) }
             }
             for rel in request.relations {
                 let a = assignment[rel.subject], b = assignment[rel.object]
-                s.count(.relation, a >= 0 && b >= 0 && rel.relation.holds(found[a].position, found[b].position))
+                s.count(.relation, identified[rel.subject] && identified[rel.object] && rel.relation.holds(found[a].position, found[b].position))
             }
             if let bg = request.background {
                 let ok: Bool
