@@ -68,7 +68,7 @@ public enum SceneJudge {
         let rgb = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(3).samples8
         let canvas = min(w, h)
         let scale = Double(canvas) / 128
-        // A fifth of the smallest shape drawn (a small triangle, 722 pixels at 128): smaller
+        // A fifth of the smallest shape drawn (a small triangle, 648 pixels at 128): smaller
         // specks are noise, not shapes a caption could mean.
         let minArea = Int(150 * scale * scale)
         var colorOf = [Int8](repeating: -1, count: w * h)      // palette index, -1 background

@@ -42,7 +42,7 @@ public enum ShapeSize: String, Codable, CaseIterable, Sendable {
 
     /// Half the side of the bounding box, in pixels of a 128-pixel canvas (scaled with the canvas).
     public func extent(canvas: Int) -> Double {
-        let base: Double = self == .small ? 19 : 30
+        let base: Double = self == .small ? 18 : 27
         return base * Double(canvas) / 128
     }
 

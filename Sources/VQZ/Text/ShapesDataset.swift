@@ -101,12 +101,29 @@ public enum ShapesDataset {
             let e = extents[0]
             let x = clamp((Double(cell.column) + 0.5) * third + Double(rng.int(below: 9) - 4), e)
             let y = clamp((Double(cell.row) + 0.5) * third + Double(rng.int(below: 9) - 4), e)
-            return [(x, y)]
+            return [((x * 2).rounded() / 2, (y * 2).rounded() / 2)]
         }
         for _ in 0..<500 {
-            let c: [(x: Double, y: Double)] = extents.map { e in
-                let span = Int(Double(s) - 2 * (e + margin))
-                return (e + margin + Double(rng.int(below: max(1, span))), e + margin + Double(rng.int(below: max(1, span))))
+            // The object of the first relation anywhere, each subject at a random clear offset
+            // from its object; then the whole is checked.
+            func anywhere(_ e: Double) -> (x: Double, y: Double) {
+                let span = max(1, Int(Double(s) - 2 * (e + margin)))
+                return (e + margin + Double(rng.int(below: span)), e + margin + Double(rng.int(below: span)))
+            }
+            var c = extents.map(anywhere)
+            for r in relations {
+                let o = c[r.object], sep = extents[r.subject] + extents[r.object] + 4
+                let room = Double(s) - 2 * margin - extents[r.subject] - extents[r.object] - sep
+                let along = sep + Double(rng.int(below: max(1, Int(room)))), across = (Double(rng.uniform()) * 1.2 - 0.6) * along
+                switch r.relation {
+                case .leftOf: c[r.subject] = (o.x - along, o.y + across)
+                case .rightOf: c[r.subject] = (o.x + along, o.y + across)
+                case .above: c[r.subject] = (o.x + across, o.y - along)
+                case .below: c[r.subject] = (o.x + across, o.y + along)
+                }
+            }
+            if zip(c, extents).contains(where: { p, e in p.x < e + margin || p.y < e + margin || p.x > Double(s) - e - margin || p.y > Double(s) - e - margin }) {
+                continue
             }
             var ok = true
             for i in 0..<c.count {
@@ -126,7 +143,7 @@ public enum ShapesDataset {
                 }
                 if along < sep || across > 0.6 * along { ok = false }
             }
-            if ok { return c }
+            if ok { return c.map { (($0.x * 2).rounded() / 2, ($0.y * 2).rounded() / 2) } }
         }
         return nil
     }
