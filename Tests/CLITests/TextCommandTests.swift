@@ -55,5 +55,13 @@ import Testing
         #expect(empty.status == 0 && empty.stderr.isEmpty, "\(empty.stderr)")
         let noModel = try CLIRunner.run(["generate", "--prompt", "a red circle", "-o", "x.png"], in: folder)
         #expect(noModel.status == 3, "\(noModel.stderr)")
+        // Held-out prompts scored at two guidance scales.
+        #expect(try CLIRunner.run(["dataset", "shapes", "--count", "3", "--split", "heldout", "-o", "h"], in: folder).status == 0)
+        let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "text.safetensors", "--guidance", "1,3",
+                                      "--save", "shown"], in: folder)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("guidance  present"), "\(eval.stdout)")
+        #expect(eval.stdout.split(separator: "\n").filter { $0.hasPrefix("1.00 ") || $0.hasPrefix("3.00 ") }.count == 2, "\(eval.stdout)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("shown/000000-prompt.png").path))
     }
 }
