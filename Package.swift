@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ"]),
         .testTarget(name: "GenerationTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
+        .testTarget(name: "TextTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"]),
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),

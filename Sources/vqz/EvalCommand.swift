@@ -9,8 +9,9 @@ import VQZ
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure the priors: bits per token, sampling speed, inpainting quality, entropy coding.",
-        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalEntropyCommand.self]
+        abstract: "Measure the models: bits per token, sampling speed, inpainting, entropy coding, the scene judge, prompts.",
+        subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalEntropyCommand.self, EvalJudgeCommand.self,
+                      EvalPromptsCommand.self]
     )
 }
 

@@ -10,7 +10,8 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate images by sampling token grids from a prior.",
         discussion: """
-            Samples level-1 token grids from the prior and decodes them with the tokenizer. \
+            Samples level-1 token grids from the prior and decodes them with the tokenizer; \
+            with --prompt, from the text-to-image model given the prompt (docs/TEXT.md). \
             With --count N, writes OUT-1.png ... OUT-N.png (the number goes before the extension), \
             or one contact sheet with --grid. The output format follows OUT's extension (PNG otherwise).
             """
@@ -24,6 +25,12 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Write the images as one contact sheet.") var grid = false
     @Option(name: .customLong("top-p"), help: "Sample among the most likely tokens that make up probability P.") var topP: Float?
     @Flag(name: .shortAndLong, help: "Overwrite existing outputs; allow binary output to a terminal.") var force = false
+    @Option(help: ArgumentHelp("Generate what TEXT says, with the text-to-image model ('' is unconditional).", valueName: "TEXT"))
+    var prompt: String?
+    @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger).", valueName: "S"))
+    var guidance: Float = 1
+    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
+    var textWeights: String?
 
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
@@ -43,6 +50,8 @@ struct GenerateCommand: ParsableCommand {
         if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if output == "-" && count > 1 && !grid { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
+        if !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
+        if prompt == nil && (textWeights != nil || guidance != 1) { throw ValidationError("--guidance and --text-weights go with --prompt") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
@@ -62,6 +71,9 @@ struct GenerateCommand: ParsableCommand {
             throw AtomicFile.alreadyExists(existing)
         }
         let codec = Codec(model: try modelOptions.load())
+        if let prompt {
+            return try write(try generate(prompt: prompt, codec: codec, console: console), to: targets, console: console)
+        }
         let prior = try reportingGenerationErrors { try priorOptions.load() }
         let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
@@ -72,6 +84,38 @@ struct GenerateCommand: ParsableCommand {
         }
         console.note(String(format: "sampled %d image(s) of %dx%d with the %@ prior in %.2f s", count, w, h,
                             prior.kind.rawValue, Date().timeIntervalSince(t0)))
+        try write(images, to: targets, console: console)
+    }
+
+    /// --prompt: the text-to-image model's pictures, with a warning naming the words it does not know.
+    func generate(prompt: String, codec: Codec, console: Console) throws -> [Image] {
+        guard let textWeights else {
+            throw CLIError(.model, "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
+        }
+        let model = try TextPriorModel(contentsOf: textWeights)
+        let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
+        let (w, h) = dimensions!
+        guard (w, h) == generator.imageSize else {
+            throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")
+        }
+        let encoded = model.text.encode(prompt)
+        if !encoded.unknown.isEmpty {
+            let known = encoded.ids.contains { $0 != TextTokenizer.padding }
+            console.warn(nil, "the text model does not know " + encoded.unknown.map { "'\($0)'" }.joined(separator: ", ")
+                         + (known ? "; left out of the prompt" : "; nothing of the prompt is known, so the picture is unconditional"))
+        }
+        if encoded.truncated > 0 { console.warn(nil, "the prompt is cut after \(model.text.length) words") }
+        let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
+        let t0 = Date()
+        let result = try reportingGenerationErrors {
+            try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, options: options)
+        }
+        console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f)", count, w, h,
+                            Date().timeIntervalSince(t0), guidance))
+        return result.images
+    }
+
+    func write(_ images: [Image], to targets: [String], console: Console) throws {
         let registry = FormatRegistry.standard
         let outputs = grid ? [Generator.contactSheet(images)] : images
         for (image, path) in zip(outputs, targets) {

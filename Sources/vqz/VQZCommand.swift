@@ -18,6 +18,7 @@ struct VQZCommand: ParsableCommand {
             GenerateCommand.self,
             InpaintCommand.self,
             EvalCommand.self,
+            DatasetCommand.self,
             CompareCommand.self,
             BenchCommand.self,
             FormatsCommand.self,

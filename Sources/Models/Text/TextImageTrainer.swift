@@ -1,0 +1,135 @@
+import Foundation
+import NN
+
+/// One caption and the token grid of its picture.
+public struct TextImagePair: Sendable, Equatable {
+    /// [L] text ids (TextTokenizer.encode).
+    public var text: [Int32]
+    /// [T] level-1 image tokens in raster order.
+    public var tokens: [Int32]
+
+    public init(text: [Int32], tokens: [Int32]) {
+        self.text = text
+        self.tokens = tokens
+    }
+}
+
+/// Options of `vqz train text`.
+public struct TextImageTrainingOptions: Sendable {
+    public var steps = 20_000
+    public var batchSize = 16
+    public var learningRate: Float = 5e-4
+    public var warmupSteps = 200
+    public var weightDecay: Float = 0.01
+    /// Share of captions replaced by the empty caption, so the model also learns the
+    /// unconditional distribution that classifier-free guidance needs.
+    public var captionDropout: Float = 0.15
+    public var seed: UInt64 = 1
+    public var checkpointPath: String
+    public var checkpointSeconds: Double = 300
+    public var validateEvery = 500
+
+    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
+}
+
+/// Trains a TextImageTransformer by next-image-token cross-entropy given the caption, with the
+/// prior trainer's machinery: AdamW with clipping, warm-up and cosine decay, Checkpoint files
+/// (weights, moments, step, RNG) on a timer, at the end and for --resume, PriorProgress reports.
+public final class TextImageTrainer {
+    public let model: TextImageTransformer
+    public let text: TextTokenizer
+    public let options: TextImageTrainingOptions
+    public let optimizer: Adam
+    /// Saved in every checkpoint (the image tokenizer the tokens came from).
+    public var metadata: [String: String] = [:]
+    public private(set) var step = 0
+    public private(set) var rng: RNG
+    private var lastCheckpoint = Date()
+
+    public init(model: TextImageTransformer, text: TextTokenizer, options: TextImageTrainingOptions) {
+        self.model = model
+        self.text = text
+        self.options = options
+        optimizer = Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1)
+        rng = RNG(seed: options.seed &+ 0x7e47)
+    }
+
+    @discardableResult
+    public func resume(from path: String) throws -> [String: String] {
+        let ck = try Checkpoint.load(from: path, store: model.store, optimizer: optimizer)
+        step = ck.step
+        rng = RNG(words: ck.rngWords)
+        return ck.metadata
+    }
+
+    public func saveCheckpoint() throws {
+        var meta = metadata
+        meta["kind"] = TextImageModels.checkpointKind
+        meta["config"] = model.config.json
+        meta[TextImageModels.textTokenizerKey] = text.json
+        try Checkpoint.save(to: options.checkpointPath, store: model.store, optimizer: optimizer, step: step, rng: rng, metadata: meta)
+        lastCheckpoint = Date()
+    }
+
+    /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share)
+    /// and grids [N, T].
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32]) {
+        var text: [Int32] = [], tokens: [Int32] = []
+        for _ in 0..<options.batchSize {
+            let pair = data[rng.int(below: data.count)]
+            text += rng.uniform() < options.captionDropout ? self.text.empty : pair.text
+            tokens += pair.tokens
+        }
+        return (text, tokens)
+    }
+
+    /// One optimisation step; returns the batch's bits per image token.
+    @discardableResult
+    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int) -> Float {
+        model.store.zeroGrads()
+        let logits = model.forward(text: text, tokens: tokens, batch: n)
+        let dlogits = Tensor(logits.shape)
+        let loss = crossEntropyLoss(logits, tokens, dlogits: dlogits)
+        model.backward(dlogits)
+        optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
+        step += 1
+        return loss / Float(M_LN2)
+    }
+
+    /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
+    /// `validated` gets the step and the validation pairs' bits per token with their captions
+    /// and with the empty caption (what the caption is worth).
+    public func run(data: [TextImagePair], validation: [TextImagePair] = [],
+                    shouldStop: () -> Bool = { false },
+                    progress: (PriorProgress) -> Void = { _ in },
+                    validated: (Int, Double, Double) -> Void = { _, _, _ in }) throws {
+        precondition(!data.isEmpty, "no training pairs")
+        let first = step, t0 = Date()
+        while step < options.steps && !shouldStop() {
+            let (x, y) = batch(data)
+            let bits = trainStep(text: x, tokens: y, batch: options.batchSize)
+            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
+            progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
+                                   secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
+            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
+                let (c, u) = validate(validation)
+                validated(step, c, u)
+            }
+            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
+        }
+        try saveCheckpoint()
+    }
+
+    /// Mean bits per image token of the pairs, with their captions and with the empty caption.
+    public func validate(_ pairs: [TextImagePair]) -> (captioned: Double, empty: Double) {
+        var c = 0.0, u = 0.0, b0 = 0
+        while b0 < pairs.count {
+            let part = pairs[b0..<min(pairs.count, b0 + 8)]
+            let tokens = part.flatMap(\.tokens)
+            c += model.bitsPerToken(text: part.flatMap(\.text), tokens: tokens, batch: part.count) * Double(part.count)
+            u += model.bitsPerToken(text: part.flatMap { _ in text.empty }, tokens: tokens, batch: part.count) * Double(part.count)
+            b0 += part.count
+        }
+        return (c / Double(max(pairs.count, 1)), u / Double(max(pairs.count, 1)))
+    }
+}

@@ -1,0 +1,42 @@
+import NN
+
+/// Saving and loading text-to-image transformers: the weights carry the config and the text
+/// tokenizer (its vocabulary) in their metadata, so one file is the whole model.
+public enum TextImageModels {
+    public static let weightsKind = "vqz-text-prior"
+    public static let checkpointKind = "vqz-text-prior-checkpoint"
+    public static let textTokenizerKey = "text_tokenizer"
+
+    /// The shipped form: matrices and tables in float16, biases and norms in float32.
+    public static func exportWeights(_ model: TextImageTransformer, text: TextTokenizer, name: String,
+                                     metadata: [String: String] = [:]) -> [UInt8] {
+        let store = model.store
+        let entries = store.params.map { p in
+            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
+                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
+        }
+        var meta = metadata
+        meta["kind"] = weightsKind
+        meta["name"] = name
+        meta["config"] = model.config.json
+        meta[textTokenizerKey] = text.json
+        return SafeTensors.write(entries, metadata: meta)
+    }
+
+    /// A model, its text tokenizer and its metadata from weights or a training checkpoint.
+    public static func load(weights bytes: [UInt8]) throws -> (model: TextImageTransformer, text: TextTokenizer, metadata: [String: String]) {
+        let tensors: [String: SafeTensors.Entry], meta: [String: String]
+        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        let kind = meta["kind"]
+        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
+        guard let json = meta["config"], let config = try? TextImageConfig(json: json), config.isValid else {
+            throw ModelError.badConfig(meta["config"] ?? "no config")
+        }
+        guard let textJSON = meta[textTokenizerKey], let text = try? TextTokenizer(json: textJSON),
+              text.vocabularySize == config.textVocabulary, text.length == config.textLength
+        else { throw ModelError.badConfig("no text tokenizer matching the model") }
+        let model = TextImageTransformer(config: config)
+        do { try model.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        return (model, text, meta)
+    }
+}

@@ -1,0 +1,50 @@
+import ImageIO
+import Models
+import NN
+
+/// Images from a text prompt: the prompt's words through the text tokenizer, level-1 token grids
+/// sampled from the text-to-image transformer (all candidates in one batch), decoded by the
+/// tokenizer. An empty prompt is the empty caption: unconditional generation.
+public final class TextGenerator {
+    public let codec: Codec
+    public let prior: TextPriorModel
+
+    public init(codec: Codec, prior: TextPriorModel) throws {
+        try prior.check(codec.model)
+        self.codec = codec
+        self.prior = prior
+    }
+
+    public struct Result {
+        public var images: [Image]
+        public var grids: [[Int32]]
+        /// The prompt as the model read it: its ids, the words it does not know, the words cut.
+        public var prompt: TextTokenizer.Encoded
+    }
+
+    /// The picture size the model makes: its token grid times the tokenizer's downsampling.
+    public var imageSize: (width: Int, height: Int) {
+        let f = codec.model.downsampling
+        return (prior.network.config.cols * f, prior.network.config.rows * f)
+    }
+
+    /// `count` pictures for `prompt`. Grid i draws from RNG(seed + i); `guidance` is the
+    /// classifier-free guidance scale (1: none, 0: unconditional).
+    public func generate(prompt: String, count: Int, seed: UInt64, guidance: Float = 1,
+                         options: SamplingOptions = SamplingOptions()) throws -> Result {
+        guard (1...256).contains(count) else { throw GenerationError.badSize("count \(count) is out of range (1...256)") }
+        guard guidance.isFinite && (0...100).contains(guidance) else { throw GenerationError.badSize("guidance \(guidance) is out of range (0...100)") }
+        let encoded = prior.text.encode(prompt)
+        var rngs = (0..<count).map { RNG(seed: seed &+ UInt64($0)) }
+        let text = (0..<count).flatMap { _ in encoded.ids }
+        let tokens = prior.network.sample(text: text, batch: count, guidance: guidance, options: options, rngs: &rngs)
+        let (rows, cols) = (prior.network.config.rows, prior.network.config.cols), t = rows * cols
+        let (w, h) = imageSize
+        let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
+        let images = grids.map { grid in
+            let g = TokenGrid(width: cols, height: rows, levels: [grid.map { UInt16($0) }], codebookSizes: [codec.model.config.codebookSize])
+            return Image(width: w, height: h, channels: 3, samples8: codec.reconstruct(g, width: w, height: h))
+        }
+        return Result(images: images, grids: grids, prompt: encoded)
+    }
+}

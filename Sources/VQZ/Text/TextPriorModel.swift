@@ -1,0 +1,37 @@
+import Foundation
+import Models
+
+/// A text-to-image transformer ready to sample, with its text tokenizer and the fingerprint of
+/// the image tokenizer whose tokens it models.
+public final class TextPriorModel: @unchecked Sendable {
+    public let network: TextImageTransformer
+    public let text: TextTokenizer
+    public let metadata: [String: String]
+    public let tokenizer: ModelFingerprint
+
+    public init(weights bytes: [UInt8]) throws {
+        let (model, text, meta) = try TextImageModels.load(weights: bytes)
+        guard let name = meta[PriorModel.tokenizerNameKey], let hex = meta[PriorModel.tokenizerDigestKey],
+              let digest = PriorModel.bytes(hex: hex), digest.count == ModelFingerprint.digestSize
+        else { throw ModelError.badConfig("the text model's weights do not say which tokenizer they were trained for") }
+        network = model
+        self.text = text
+        metadata = meta
+        tokenizer = ModelFingerprint(name: name, digest: digest)
+    }
+
+    public convenience init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }
+        try self.init(weights: [UInt8](data))
+    }
+
+    /// Throws unless the model draws this tokenizer's tokens.
+    public func check(_ model: TokenizerModel) throws {
+        guard tokenizer == model.fingerprint else {
+            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.fingerprint.description)
+        }
+        guard network.config.codebookSize == model.config.codebookSize else {
+            throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
+        }
+    }
+}

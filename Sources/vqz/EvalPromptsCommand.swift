@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Models
+import VQZ
+
+/// `vqz eval prompts FILE`: the share of what held-out prompts ask for that the generated
+/// pictures hold, as the scene judge reads them, at several guidance scales.
+struct EvalPromptsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prompts",
+        abstract: "Attribute accuracy of text-prompted generation on captioned prompts (the scene judge).",
+        discussion: """
+            FILE is a captions.jsonl from 'vqz dataset shapes' (use --split heldout for \
+            compositions that training never saw). Each caption is generated once per --guidance \
+            scale with the same seed, and the judge scores the picture against what the caption \
+            asks for: the number of shapes, each one's kind, colour, size and position when asked, \
+            the relations, the background when asked (size, position and relations count only for \
+            shapes of the right kind and colour). 'present' is the share of all requested \
+            attributes found, 'all' the share of prompts with every one found.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Captions file (captions.jsonl).", valueName: "FILE")) var file: String
+    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH")) var textWeights: String
+    @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "S,...")) var guidance = "1,3"
+    @Option(help: "Prompts to use at most.") var limit = 100
+    @Option(help: "Sampling temperature.") var temperature: Float = 1
+    @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
+    @Option(help: "Seed of the first prompt (prompt i uses seed + i).") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("Write each prompt's pictures here, one per scale, side by side.", valueName: "DIR")) var save: String?
+    @OptionGroup var modelOptions: ModelOptions
+
+    var scales: [Float] { guidance.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        if scales.isEmpty || scales.count != guidance.split(separator: ",").count || !scales.allSatisfy({ $0 >= 0 && $0 <= 100 }) {
+            throw ValidationError("--guidance takes scales in 0...100 separated by commas")
+        }
+        if limit < 1 { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(.usage, "\(file): cannot read the captions") }
+        let records = Array(try ShapesDataset.records(jsonl: String(decoding: data, as: UTF8.self), name: file).prefix(limit))
+        guard !records.isEmpty else { throw DatasetError.empty(file) }
+        let codec = Codec(model: try modelOptions.load())
+        let model = try TextPriorModel(contentsOf: textWeights)
+        let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
+        if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
+        let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })
+        if !unknown.isEmpty { Console().warn(nil, "the text model does not know: \(unknown.sorted().joined(separator: ", "))") }
+        var totals = [SceneScore](repeating: SceneScore(), count: scales.count), seconds = [Double](repeating: 0, count: scales.count)
+        var complete = [Int](repeating: 0, count: scales.count)
+        let options = SamplingOptions(temperature: temperature, topK: topK)
+        for (i, record) in records.enumerated() {
+            var pictures: [Image] = []
+            for (s, scale) in scales.enumerated() {
+                let t0 = Date()
+                let image = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options).images[0]
+                seconds[s] += Date().timeIntervalSince(t0)
+                let score = SceneJudge.score(record.request, SceneJudge.analyse(image))
+                totals[s].add(score)
+                if score.satisfiedTotal == score.requestedTotal { complete[s] += 1 }
+                pictures.append(image)
+            }
+            if let save {
+                let sheet = Generator.contactSheet(pictures, gap: 4)
+                let name = ((record.image as NSString).deletingPathExtension) + "-prompt.png"
+                try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
+            }
+        }
+        print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)")
+        print("guidance  present  all     " + SceneScore.Attribute.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "s/prompt")
+        for (s, scale) in scales.enumerated() {
+            let t = totals[s]
+            var line = String(format: "%-9.2f %6.2f%% %5.1f%%  ", scale, 100 * t.share, 100 * Double(complete[s]) / Double(records.count))
+            for a in SceneScore.Attribute.allCases {
+                let r = t.requested[a] ?? 0
+                line += (r == 0 ? "-" : String(format: "%.1f%%", 100 * Double(t.satisfied[a] ?? 0) / Double(r))).padding(toLength: 11, withPad: " ", startingAt: 0)
+            }
+            print(line + String(format: "%.2f", seconds[s] / Double(records.count)))
+        }
+    }
+}

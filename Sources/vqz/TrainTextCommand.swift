@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+import VQZ
+
+/// `vqz train text`: the text-to-image transformer on a captioned dataset (`vqz dataset shapes`).
+struct TrainTextCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract: "Train the text-to-image transformer on captioned pictures (vqz dataset shapes).",
+        discussion: """
+            Builds the word-level text tokenizer from the captions of --data, tokenizes every \
+            picture once at level 1 with the image tokenizer (cached beside --checkpoint), and \
+            trains on the captions then the image tokens, dropping a share of captions \
+            (--caption-dropout) so that 'vqz generate --guidance' has an unconditional model to \
+            contrast with. Progress on stderr, checkpoints every few minutes and on Ctrl-C, \
+            --resume continues, --output writes the weights (with the text tokenizer) at the end.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
+    @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "DIR")) var val: String?
+    @Option(help: "Validation pictures at most.") var valCount = 64
+
+    @Option(help: "Total optimisation steps (the learning-rate schedule spans them).") var steps = 20_000
+    @Option(help: "Pairs per batch.") var batch = 16
+    @Option(help: "Peak learning rate.") var lr: Float = 5e-4
+    @Option(help: "Share of captions replaced by the empty caption.") var captionDropout: Float = 0.15
+    @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
+    @Option(help: "Model width.") var width = 256
+    @Option(help: "Transformer blocks.") var layers = 4
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(help: "Text tokens before the image (longer captions are cut).") var textLength = 40
+
+    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
+    var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/text.ckpt.safetensors"
+    @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
+    @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
+    @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
+
+    @Option(help: "Validate every N steps.") var validateEvery = 500
+    @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
+    @Option(help: "Threads (BLAS and ours); default all cores.") var threads: Int?
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var verbosity: VerbosityOptions
+
+    func validate() throws {
+        if batch < 1 || steps < 1 || validateEvery < 1 || valCount < 1 { throw ValidationError("--batch, --steps, --validate-every and --val-count must be positive") }
+        if !(captionDropout >= 0 && captionDropout < 1) { throw ValidationError("--caption-dropout must be in 0..<1") }
+        if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
+    }
+
+    func run() throws {
+        let console = verbosity.console
+        if let threads { Threads.set(threads) }
+        let codec = Codec(model: try modelOptions.load())
+        let records = try ShapesDataset.records(folder: data)
+        guard !records.isEmpty else { throw DatasetError.empty(data) }
+        // The text tokenizer: from the checkpoint when resuming, else from these captions.
+        var text = TextTokenizer(training: records.map(\.caption), length: textLength)
+        var config = TextImageConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
+                                     textLength: textLength, width: width, layers: layers, heads: heads,
+                                     rows: records[0].scene.canvas / codec.model.downsampling,
+                                     cols: records[0].scene.canvas / codec.model.downsampling)
+        if resume {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+            let saved = try TextImageModels.load(weights: bytes)
+            guard saved.metadata["kind"] == TextImageModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a text model checkpoint") }
+            (text, config) = (saved.text, saved.model.config)
+        }
+        guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
+        let cache = (checkpoint as NSString).deletingLastPathComponent
+        let progress = ProgressLine(console: console)
+        func load(_ folder: String, _ recs: [ShapesDataset.Record]) throws -> [TextImagePair] {
+            let grids = try reportingGenerationErrors {
+                try TextTrainingData.grids(records: recs, folder: folder, codec: codec, cacheFolder: cache, rows: config.rows, cols: config.cols,
+                                           log: { console.warn(nil, $0) },
+                                           progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n)") })
+            }
+            progress.finish()
+            return TextTrainingData.pairs(records: recs, grids: grids, text: text)
+        }
+        let cut = records.filter { text.encode($0.caption).truncated > 0 }.count
+        if cut > 0 { console.warn(nil, "\(cut) captions are longer than \(config.textLength) words and are cut (--text-length)") }
+        let train = try load(data, records)
+        var validation: [TextImagePair] = []
+        if let val {
+            let v = Array(try ShapesDataset.records(folder: val).prefix(valCount))
+            let unknown = Set(v.flatMap { text.encode($0.caption).unknown })
+            if !unknown.isEmpty { console.warn(nil, "validation captions use words the training captions do not: \(unknown.sorted().joined(separator: ", "))") }
+            validation = try load(val, v)
+        }
+        let model = TextImageTransformer(config: config, seed: seed)
+        var options = TextImageTrainingOptions(checkpointPath: checkpoint)
+        options.steps = steps
+        options.batchSize = batch
+        options.learningRate = lr
+        options.captionDropout = captionDropout
+        options.seed = seed
+        options.validateEvery = validateEvery
+        options.checkpointSeconds = checkpointSeconds
+        let trainer = TextImageTrainer(model: model, text: text, options: options)
+        trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
+        if resume {
+            let meta = try trainer.resume(from: checkpoint)
+            guard meta[PriorModel.tokenizerDigestKey] == codec.model.fingerprint.digestHex else {
+                throw CLIError(.model, "\(checkpoint) was trained on the tokens of another tokenizer than \(codec.model.fingerprint)")
+            }
+            console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
+        }
+        console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.fingerprint)")
+        TrainingStop.install()
+        try trainer.run(data: train, validation: validation,
+                        shouldStop: { TrainingStop.requested },
+                        progress: { p in
+                            progress.update(String(format: "step %d/%d  %.3f bits/token  %.2f steps/s  eta %@",
+                                                   p.step, p.totalSteps, p.bitsPerToken, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
+                        },
+                        validated: { step, captioned, empty in
+                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions, %.4f with the empty caption", step, captioned, empty))
+                        })
+        progress.finish()
+        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
+        if let output {
+            var meta = PriorModel.tokenizerMetadata(codec.model)
+            meta["steps"] = String(trainer.step)
+            meta["seed"] = String(seed)
+            meta["caption_dropout"] = String(captionDropout)
+            if !validation.isEmpty {
+                let (c, u) = trainer.validate(validation)
+                meta["val_bits_per_token"] = String(format: "%.4f", c)
+                meta["val_bits_per_token_empty_caption"] = String(format: "%.4f", u)
+            }
+            try AtomicFile.write(TextImageModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
+            console.warn(nil, "weights written to \(output)")
+        }
+        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import ImageIO
+import Models
+import NN
+import VQZ
+import XCTest
+
+/// The captioned shapes and the scene judge, as a user of `vqz dataset shapes` and
+/// `vqz eval` would check them.
+final class ShapesDatasetTests: XCTestCase {
+    func records(_ split: ShapesDataset.Split, count: Int, seed: UInt64 = 11) -> [ShapesDataset.Record] {
+        (0..<count).map { ShapesDataset.record(index: $0, seed: seed, split: split) }
+    }
+
+    func testJudgeReadsRenderedScenesExactly() {
+        var total = SceneScore()
+        for record in records(.train, count: 80) + records(.heldout, count: 40) {
+            let analysis = SceneJudge.analyse(SceneRenderer.render(record.scene))
+            let score = SceneJudge.score(record.request, analysis)
+            XCTAssertEqual(score.satisfiedTotal, score.requestedTotal, "\(record.caption): \(analysis.objects)")
+            XCTAssertEqual(score.requestedTotal, record.request.attributeCount)
+            let (found, of) = SceneJudge.objectsFound(record.scene, analysis)
+            XCTAssertEqual(found, of, "\(record.caption): the judge misread a shape: \(analysis.objects)")
+            XCTAssertEqual(analysis.objects.count, record.scene.objects.count, "\(record.caption)")
+            total.add(score)
+        }
+        XCTAssertEqual(total.share, 1)
+        // Every kind of attribute was exercised.
+        for a in SceneScore.Attribute.allCases { XCTAssertGreaterThan(total.requested[a] ?? 0, 0, "\(a) never requested") }
+    }
+
+    func testJudgeNoticesWhatIsWrong() {
+        // A request that the picture contradicts on colour, shape and relation scores below 1.
+        let record = records(.train, count: 40).first { $0.scene.objects.count == 2 }!
+        var wrong = record.request
+        wrong.objects[0].color = ShapeColor.allCases.first { $0 != wrong.objects[0].color && $0 != wrong.objects[1].color }!
+        wrong.relations[0].relation = wrong.relations[0].relation.inverse
+        let score = SceneJudge.score(wrong, SceneJudge.analyse(SceneRenderer.render(record.scene)))
+        XCTAssertLessThan(score.satisfiedTotal, score.requestedTotal)
+        XCTAssertEqual(score.satisfied[.relation] ?? 0, 0)
+        // A blank picture has none of the shapes.
+        let blank = ShapeScene(canvas: 128, background: SceneBackground(kind: .plain, level: 200), objects: [])
+        let empty = SceneJudge.score(record.request, SceneJudge.analyse(SceneRenderer.render(blank)))
+        XCTAssertEqual(empty.satisfied[.shape] ?? 0, 0)
+        XCTAssertEqual(empty.satisfied[.color] ?? 0, 0)
+    }
+
+    func testSameSeedSameScenesAndPixels() {
+        let a = records(.train, count: 20, seed: 5), b = records(.train, count: 20, seed: 5)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.map(ShapesDataset.jsonLine), b.map(ShapesDataset.jsonLine))
+        XCTAssertEqual(SceneRenderer.render(a[3].scene), SceneRenderer.render(b[3].scene))
+        let c = records(.train, count: 20, seed: 6)
+        XCTAssertNotEqual(a.map(\.caption), c.map(\.caption))
+        // A larger count keeps the first records.
+        XCTAssertEqual(ShapesDataset.record(index: 7, seed: 5, split: .train), a[7])
+    }
+
+    func testHeldOutPairsNeverInTrainingAndAlwaysInHeldout() {
+        for record in records(.train, count: 600) {
+            for o in record.scene.objects {
+                XCTAssertFalse(ShapesDataset.isHeldOut(o.color, o.shape), "training scene \(record.image) holds a \(o.color) \(o.shape)")
+            }
+        }
+        var seen = Set<String>()
+        for record in records(.heldout, count: 200) {
+            let held = record.scene.objects.filter { ShapesDataset.isHeldOut($0.color, $0.shape) }
+            XCTAssertFalse(held.isEmpty, "heldout scene \(record.image) has no held-out pair")
+            for o in held { seen.insert("\(o.color) \(o.shape)") }
+        }
+        XCTAssertEqual(seen.count, ShapesDataset.heldOutPairs.count, "every held-out pair appears in the heldout split")
+    }
+
+    func testRecordsRoundTripThroughJSONLines() throws {
+        let rs = records(.heldout, count: 10)
+        let text = rs.map(ShapesDataset.jsonLine).joined(separator: "\n") + "\n"
+        XCTAssertEqual(try ShapesDataset.records(jsonl: text), rs)
+        XCTAssertThrowsError(try ShapesDataset.records(jsonl: "{\"caption\": 3}\n", name: "bad.jsonl")) { error in
+            XCTAssertEqual(error as? DatasetError, .badRecord(file: "bad.jsonl", line: 1))
+        }
+    }
+
+    func testCaptionsUseVariedWording() {
+        let captions = records(.train, count: 300).map(\.caption)
+        XCTAssertGreaterThan(Set(captions).count, 290)
+        let words = Set(captions.flatMap(TextTokenizer.split))
+        for w in ["left", "right", "above", "below", "under", "disc", "big", "little", "background", "corner"] {
+            XCTAssertTrue(words.contains(w), "no caption says '\(w)'")
+        }
+    }
+
+    func testScenesAreAtLeast128PixelsWithOneToThreeShapes() {
+        let rs = records(.train, count: 200)
+        XCTAssertEqual(Set(rs.map { $0.scene.objects.count }), [1, 2, 3])
+        XCTAssertTrue(rs.allSatisfy { $0.scene.canvas == 128 })
+        XCTAssertEqual(Set(rs.map { $0.scene.background.kind }), Set(BackgroundKind.allCases))
+        let image = SceneRenderer.render(rs[0].scene)
+        XCTAssertEqual([image.width, image.height, image.channels], [128, 128, 3])
+    }
+}
