@@ -74,23 +74,27 @@ public final class EntropyPrior: @unchecked Sendable {
         var payloads: [[UInt8]] = [], information: [Double] = []
         for l in 0..<grid.levels.count {
             var intervals = [(start: UInt32, frequency: UInt32)](repeating: (0, 1), count: order.count)
-            var bits = [Double](repeating: 0, count: order.count)
+            var bits = 0.0
+            // The cache holds the tokens of the diagonals before the current one, as the decoder's does.
+            var cache = TokenCache(codebookSize: k), pending: [Int] = [], diagonal = 0
             let chunk = 2048
             var c0 = 0
             while c0 < order.count {
                 let positions = Array(order[c0..<min(order.count, c0 + chunk)])
                 let logits = self.logits(level: l, levels: levels, width: w, height: h, positions: positions)
                 logits.withUnsafeBufferPointer { z in
-                    intervals.withUnsafeMutableBufferPointer { iv in
-                        bits.withUnsafeMutableBufferPointer { b in
-                            parallelFor(positions.count, minChunk: 16) { rows in
-                                for r in rows {
-                                    let row = z.baseAddress! + r * k, token = Int(levels[l][positions[r]])
-                                    iv[c0 + r] = FrequencyTable(logits: row, count: k).interval(of: token)
-                                    b[c0 + r] = informationContent(row, count: k, token: token)
-                                }
-                            }
+                    for (r, p) in positions.enumerated() {
+                        let d = ContextTemplate.wavefront(y: p / w, x: p % w)
+                        if d != diagonal {
+                            for t in pending { cache.add(t) }
+                            pending.removeAll(keepingCapacity: true)
+                            diagonal = d
                         }
+                        let token = Int(levels[l][p])
+                        let table = FrequencyTable(logits: z.baseAddress! + r * k, count: k, cache: cache)
+                        intervals[c0 + r] = table.interval(of: token)
+                        bits += table.information(of: token)
+                        pending.append(token)
                     }
                 }
                 c0 += positions.count
@@ -98,7 +102,7 @@ public final class EntropyPrior: @unchecked Sendable {
             var encoder = RANSEncoder(scaleBits: FrequencyTable.scaleBits)
             for i in intervals.indices.reversed() { encoder.push(start: intervals[i].start, frequency: intervals[i].frequency) }
             payloads.append(encoder.finish())
-            information.append(bits.reduce(0, +))
+            information.append(bits)
         }
         return (payloads, information)
     }
@@ -122,13 +126,15 @@ public final class EntropyPrior: @unchecked Sendable {
         let k = codebookSize
         var decoder = try RANSDecoder(payload, scaleBits: FrequencyTable.scaleBits)
         levels.append([Int32](repeating: 0, count: w * h))
+        var cache = TokenCache(codebookSize: k)
         for positions in diagonals {
             let logits = self.logits(level: l, levels: levels, width: w, height: h, positions: positions)
             var tables = [FrequencyTable?](repeating: nil, count: positions.count)
+            let snapshot = cache
             logits.withUnsafeBufferPointer { z in
                 tables.withUnsafeMutableBufferPointer { t in
                     parallelFor(positions.count, minChunk: 8) { rows in
-                        for r in rows { t[r] = FrequencyTable(logits: z.baseAddress! + r * k, count: k) }
+                        for r in rows { t[r] = FrequencyTable(logits: z.baseAddress! + r * k, count: k, cache: snapshot) }
                     }
                 }
             }
@@ -136,6 +142,7 @@ public final class EntropyPrior: @unchecked Sendable {
                 let found = tables[r]!.symbol(at: decoder.slot)
                 try decoder.pop(start: found.start, frequency: found.frequency)
                 levels[l][p] = Int32(found.symbol)
+                cache.add(found.symbol)
             }
         }
         try decoder.finish()
@@ -160,13 +167,4 @@ public final class EntropyPrior: @unchecked Sendable {
     }
 
     static func codingOrder(width w: Int, height h: Int) -> [Int] { diagonals(width: w, height: h).flatMap { $0 } }
-}
-
-/// -log2 p(token) under the softmax of a row of logits.
-private func informationContent(_ row: UnsafePointer<Float>, count k: Int, token: Int) -> Double {
-    var top = row[0]
-    for j in 1..<k { top = max(top, row[j]) }
-    var sum = 0.0
-    for j in 0..<k { sum += exp(Double(row[j] - top)) }
-    return (log(sum) - Double(row[token] - top)) / log(2.0)
 }
