@@ -8,9 +8,11 @@ import VQZ
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate images by sampling token grids from a prior.",
+        abstract: "Generate images by sampling token grids from a prior (or a VAE's latent).",
         discussion: """
             Samples level-1 token grids from the prior and decodes them with the tokenizer. \
+            With --model VAE.safetensors (from 'vqz train tokenizer --kind vae') it decodes latents \
+            drawn from the VAE's prior N(0, I) instead, their deviation scaled by --temperature. \
             With --count N, writes OUT-1.png ... OUT-N.png (the number goes before the extension), \
             or one contact sheet with --grid. The output format follows OUT's extension (PNG otherwise).
             """
@@ -61,17 +63,38 @@ struct GenerateCommand: ParsableCommand {
         } else if !force, let existing = targets.first(where: AtomicFile.exists) {
             throw AtomicFile.alreadyExists(existing)
         }
+        let (w, h) = dimensions!
+        if let vae = try modelOptions.loadBaseline() {
+            try write(try sampleVAE(vae, width: w, height: h, console: console), to: targets, console: console)
+            return
+        }
         let codec = Codec(model: try modelOptions.load())
         let prior = try reportingGenerationErrors { try priorOptions.load() }
         let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
-        let (w, h) = dimensions!
         let t0 = Date()
         let images = try reportingGenerationErrors {
             try generator.generate(width: w, height: h, count: count, seed: sampling.seed, options: options)
         }
         console.note(String(format: "sampled %d image(s) of %dx%d with the %@ prior in %.2f s", count, w, h,
                             prior.kind.rawValue, Date().timeIntervalSince(t0)))
+        try write(images, to: targets, console: console)
+    }
+
+    /// Samples of a VAE's prior; the token priors' options do not apply.
+    func sampleVAE(_ vae: BaselineModel, width w: Int, height h: Int, console: Console) throws -> [Image] {
+        if sampling.topK != nil || topP != nil { throw CLIError(.usage, "--top-k and --top-p choose among tokens: a VAE's latent has none") }
+        let t0 = Date()
+        let images: [Image]
+        do {
+            images = try vae.sample(width: w, height: h, count: count, seed: sampling.seed, temperature: sampling.temperature)
+        } catch let e as BaselineError { throw CLIError(.usage, e.description) }
+        console.note(String(format: "sampled %d image(s) of %dx%d from the VAE's prior N(0, I) in %.2f s", count, w, h,
+                            Date().timeIntervalSince(t0)))
+        return images
+    }
+
+    func write(_ images: [Image], to targets: [String], console: Console) throws {
         let registry = FormatRegistry.standard
         let outputs = grid ? [Generator.contactSheet(images)] : images
         for (image, path) in zip(outputs, targets) {
