@@ -47,6 +47,8 @@ struct TrainTokenizerCommand: ParsableCommand {
     @Option(help: "Crop side in pixels (a multiple of the downsampling factor).") var crop = 64
     @Option(help: "Peak learning rate (Adam, warm-up then cosine decay).") var lr: Float = 3e-4
     @Option(help: "Warm-up steps of the learning-rate schedule.") var warmup = 200
+    @Option(name: .customLong("stop-at"), help: ArgumentHelp("Stop at this step, as Ctrl-C would, keeping the schedule of --steps.", valueName: "STEP"))
+    var stopAt: Int?
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
 
     @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG); default ~/.cache/vqz/tokenizer[-ae|-vae].ckpt.safetensors.", valueName: "PATH"))
@@ -101,6 +103,7 @@ struct TrainTokenizerCommand: ParsableCommand {
         if kind != .vq && initWeights != nil { throw ValidationError("--init continues a VQ tokenizer; it does not combine with --kind \(kind.rawValue)") }
         if !(beta >= 0 && beta.isFinite) { throw ValidationError("--beta must be a non-negative number") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) {
             throw ValidationError("--resume: no checkpoint at \(checkpoint)")
         }
@@ -143,6 +146,7 @@ struct TrainTokenizerCommand: ParsableCommand {
         options.cropSize = crop
         options.learningRate = lr
         options.warmupSteps = warmup
+        options.stopAt = stopAt
         options.seed = seed
         options.validateEvery = validateEvery
         options.checkpointSeconds = checkpointSeconds

@@ -12,6 +12,9 @@ public struct TokenizerTrainingOptions: Sendable {
     public var checkpointPath: String
     public var checkpointSeconds: Double = 300
     public var validateEvery = 500
+    /// Stop (as Ctrl-C would) at this step, keeping the learning-rate schedule of `steps`: a fixed
+    /// budget of a longer schedule, reproducible to the step.
+    public var stopAt: Int? = nil
 
     public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
 }
@@ -118,7 +121,8 @@ public final class TokenizerTrainer {
                     validated: (Int, TokenizerValidation) -> Void = { _, _ in }) throws {
         let first = step
         let t0 = Date()
-        while step < options.steps && !shouldStop() {
+        let last = min(options.steps, options.stopAt ?? options.steps)
+        while step < last && !shouldStop() {
             let x = data.batch(count: options.batchSize, size: options.cropSize, rng: &rng)
             let (r, restarted) = trainStep(x)
             let elapsed = Date().timeIntervalSince(t0)
@@ -128,7 +132,7 @@ public final class TokenizerTrainer {
                                        psnr: Float(10 * log10(1 / Double(max(r.loss, 1e-12)))), levelsUsed: r.levels,
                                        restarted: restarted, stepsPerSecond: rate,
                                        secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
+            if !validation.isEmpty && (step % options.validateEvery == 0 || step == last) {
                 validated(step, validate(validation))
             }
             if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
