@@ -114,6 +114,11 @@ struct TrainTokenizerCommand: ParsableCommand {
         if let threads { Threads.set(threads) }
         let train = try TrainingImages.load(folder: data)
         for s in train.skipped { console.warn(s.path, "skipped: \(s.reason)") }
+        // CropSource draws from pictures of at least 64 pixels a side (and the crop's size).
+        let side = max(64, crop)
+        guard train.pictures.contains(where: { $0.width >= side && $0.height >= side }) else {
+            throw CLIError(.usage, "\(data): no training picture is at least \(side)x\(side) pixels")
+        }
         let config = try self.config
         var validation: [Tensor] = []
         if let val {

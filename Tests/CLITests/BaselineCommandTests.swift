@@ -80,7 +80,13 @@ import VQZ
     @Test func trainBaselines() throws {
         let dir = try folder()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("train"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: dir.appendingPathComponent("photo.png"), to: dir.appendingPathComponent("train/photo.png"))
+        try Data(GenerateInpaintTests.png(width: 72, height: 64) { x, y in UInt8((x * 7 + y * 5) % 256) })
+            .write(to: dir.appendingPathComponent("train/photo.png"))
+        // Too small to crop from: refused, not a hang.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("small"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("photo.png"), to: dir.appendingPathComponent("small/photo.png"))
+        let small = try CLIRunner.run(["train", "tokenizer", "--kind", "ae", "--data", "small", "--steps", "1"], in: dir)
+        #expect(small.status == 1 && small.stderr == "vqz: small: no training picture is at least 64x64 pixels\n", "\(small.stderr)")
         for kind in ["ae", "vae"] {
             let r = try CLIRunner.run(["train", "tokenizer", "--kind", kind, "--data", "train", "--steps", "2", "--batch", "1",
                                        "--crop", "16", "--channels", "4,8", "--code-dim", "2", "--threads", "1",
