@@ -131,7 +131,7 @@ public final class TokenizerTrainer {
                                        klBitsPerPixel: r.klBitsPerPixel,
                                        psnr: Float(10 * log10(1 / Double(max(r.loss, 1e-12)))), levelsUsed: r.levels,
                                        restarted: restarted, stepsPerSecond: rate,
-                                       secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
+                                       secondsLeft: Double(last - step) / max(rate, 1e-9)))
             if !validation.isEmpty && (step % options.validateEvery == 0 || step == last) {
                 validated(step, validate(validation))
             }
