@@ -8,10 +8,12 @@ import VQZ
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate images by sampling token grids from a prior.",
+        abstract: "Generate images by sampling token grids from a prior (or a VAE's latent).",
         discussion: """
             Samples level-1 token grids from the prior and decodes them with the tokenizer; \
             with --prompt, from the text-to-image model given the prompt (docs/TEXT.md). \
+            With --model VAE.safetensors (from 'vqz train tokenizer --kind vae') it decodes latents \
+            drawn from the VAE's prior N(0, I) instead, their deviation scaled by --temperature. \
             With --count N, writes OUT-1.png ... OUT-N.png (the number goes before the extension), \
             or one contact sheet with --grid. The output format follows OUT's extension (PNG otherwise).
             """
@@ -70,6 +72,11 @@ struct GenerateCommand: ParsableCommand {
         } else if !force, let existing = targets.first(where: AtomicFile.exists) {
             throw AtomicFile.alreadyExists(existing)
         }
+        let (w, h) = dimensions!
+        if let vae = try modelOptions.loadBaseline() {
+            try write(try sampleVAE(vae, width: w, height: h, console: console), to: targets, console: console)
+            return
+        }
         let codec = Codec(model: try modelOptions.load())
         if let prompt {
             return try write(try generate(prompt: prompt, codec: codec, console: console), to: targets, console: console)
@@ -77,7 +84,6 @@ struct GenerateCommand: ParsableCommand {
         let prior = try reportingGenerationErrors { try priorOptions.load() }
         let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
-        let (w, h) = dimensions!
         let t0 = Date()
         let images = try reportingGenerationErrors {
             try generator.generate(width: w, height: h, count: count, seed: sampling.seed, options: options)
@@ -113,6 +119,19 @@ struct GenerateCommand: ParsableCommand {
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f)", count, w, h,
                             Date().timeIntervalSince(t0), guidance))
         return result.images
+    }
+
+    /// Samples of a VAE's prior; the token priors' options do not apply.
+    func sampleVAE(_ vae: BaselineModel, width w: Int, height h: Int, console: Console) throws -> [Image] {
+        if sampling.topK != nil || topP != nil { throw CLIError(.usage, "--top-k and --top-p choose among tokens: a VAE's latent has none") }
+        let t0 = Date()
+        let images: [Image]
+        do {
+            images = try vae.sample(width: w, height: h, count: count, seed: sampling.seed, temperature: sampling.temperature)
+        } catch let e as BaselineError { throw CLIError(.usage, e.description) }
+        console.note(String(format: "sampled %d image(s) of %dx%d from the VAE's prior N(0, I) in %.2f s", count, w, h,
+                            Date().timeIntervalSince(t0)))
+        return images
     }
 
     func write(_ images: [Image], to targets: [String], console: Console) throws {

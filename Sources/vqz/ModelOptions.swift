@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Models
 import VQZ
 
 /// --model, shared by every command that runs the tokenizer; the bundled model otherwise.
@@ -7,8 +9,20 @@ struct ModelOptions: ParsableArguments {
     var model: String?
 
     func load() throws -> TokenizerModel {
-        if let model { return try TokenizerModel(contentsOf: model) }
-        return try TokenizerModel.bundled()
+        guard let model else { return try TokenizerModel.bundled() }
+        do {
+            return try TokenizerModel(contentsOf: model)
+        } catch ModelError.wrongKind(found: Autoencoder.weightsKind, expected: _) {
+            // A baseline's float latent has no bitstream: say where it can be used instead.
+            throw CLIError(.model, BaselineError.notACodec(model).description)
+        }
+    }
+
+    /// The --model file as a baseline (autoencoder or VAE), or nil when it is not one (or not given).
+    func loadBaseline() throws -> BaselineModel? {
+        guard let model, let data = FileManager.default.contents(atPath: model),
+              Autoencoder.fileKind(of: [UInt8](data)) == Autoencoder.weightsKind else { return nil }
+        return try BaselineModel(weights: [UInt8](data), fallbackName: URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent)
     }
 }
 

@@ -17,16 +17,25 @@ struct TrainCommand: ParsableCommand {
 struct TrainTokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Train the VQ-VAE tokenizer (encoder, residual codebooks, decoder).",
+        abstract: "Train the VQ-VAE tokenizer (encoder, residual codebooks, decoder) or a baseline.",
         discussion: """
             Trains on random crops (with flips, at full, half and quarter scale) of every image \
             under --data, checkpoints to --checkpoint every few minutes and on Ctrl-C, resumes \
-            with --resume, and writes the shipped weights (float16) to --output at the end.
+            with --resume, and writes the shipped weights (float16) to --output at the end. \
+            --kind ae and --kind vae train the VQ-VAE's baselines on the same encoder and decoder: \
+            a plain autoencoder and a VAE (KL term weighted by --beta); their weights reconstruct \
+            with 'vqz reconstruct' and, for the VAE, sample with 'vqz generate --model'.
             """
     )
 
     @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "DIR"))
     var data: String
+
+    @Option(help: ArgumentHelp("vq: the VQ-VAE tokenizer; ae: a plain autoencoder; vae: a VAE (baselines, not codecs).", valueName: "vq|ae|vae"))
+    var kind: TokenizerKind = .vq
+
+    @Option(help: "VAE: weight of the KL term (nats per pixel channel) against the pixel MSE.")
+    var beta: Float = 0.005
 
     @Option(help: ArgumentHelp("Folder of validation images (center crops are scored).", valueName: "DIR"))
     var val: String?
@@ -37,10 +46,13 @@ struct TrainTokenizerCommand: ParsableCommand {
     @Option(help: "Crops per batch.") var batch = 16
     @Option(help: "Crop side in pixels (a multiple of the downsampling factor).") var crop = 64
     @Option(help: "Peak learning rate (Adam, warm-up then cosine decay).") var lr: Float = 3e-4
+    @Option(help: "Warm-up steps of the learning-rate schedule.") var warmup = 200
+    @Option(name: .customLong("stop-at"), help: ArgumentHelp("Stop at this step, as Ctrl-C would, keeping the schedule of --steps.", valueName: "STEP"))
+    var stopAt: Int?
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG).", valueName: "PATH"))
-    var checkpoint: String = TrainTokenizerCommand.defaultCheckpoint
+    @Option(name: .customLong("checkpoint"), help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG); default ~/.cache/vqz/tokenizer[-ae|-vae].ckpt.safetensors.", valueName: "PATH"))
+    var checkpointPath: String?
 
     @Flag(help: "Continue from --checkpoint.") var resume = false
 
@@ -65,9 +77,11 @@ struct TrainTokenizerCommand: ParsableCommand {
 
     @OptionGroup var verbosity: VerbosityOptions
 
-    static var defaultCheckpoint: String {
+    /// One default checkpoint per kind, so a baseline's run never resumes another kind's.
+    var checkpoint: String {
+        if let checkpointPath { return checkpointPath }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
-        return home + "/.cache/vqz/tokenizer.ckpt.safetensors"
+        return home + "/.cache/vqz/tokenizer" + (kind == .vq ? "" : "-\(kind.rawValue)") + ".ckpt.safetensors"
     }
 
     var config: TokenizerConfig {
@@ -86,6 +100,10 @@ struct TrainTokenizerCommand: ParsableCommand {
         if crop < f || crop % f != 0 { throw ValidationError("--crop must be a positive multiple of \(f)") }
         if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if kind != .vq && initWeights != nil { throw ValidationError("--init continues a VQ tokenizer; it does not combine with --kind \(kind.rawValue)") }
+        if !(beta >= 0 && beta.isFinite) { throw ValidationError("--beta must be a non-negative number") }
+        if warmup < 0 { throw ValidationError("--warmup must not be negative") }
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) {
             throw ValidationError("--resume: no checkpoint at \(checkpoint)")
         }
@@ -96,26 +114,44 @@ struct TrainTokenizerCommand: ParsableCommand {
         if let threads { Threads.set(threads) }
         let train = try TrainingImages.load(folder: data)
         for s in train.skipped { console.warn(s.path, "skipped: \(s.reason)") }
+        // CropSource draws from pictures of at least 64 pixels a side (and the crop's size).
+        let side = max(64, crop)
+        guard train.pictures.contains(where: { $0.width >= side && $0.height >= side }) else {
+            throw CLIError(.usage, "\(data): no training picture is at least \(side)x\(side) pixels")
+        }
         let config = try self.config
         var validation: [Tensor] = []
         if let val {
             let v = try TrainingImages.load(folder: val)
             validation = TrainingImages.centerCrops(v.pictures, side: 256, multiple: config.downsampling).map { $0.tensor() }
         }
-        let model: VQTokenizer
-        if let initWeights {
+        let model: any TrainableTokenizer
+        let exportWeights: (String, [String: String]) -> [UInt8]
+        let parameterCount: Int
+        if let baseline = kind.baseline {
+            let autoencoder = Autoencoder(config: AutoencoderConfig(kind: baseline, sameNetworksAs: config), seed: seed)
+            autoencoder.beta = beta
+            (model, parameterCount) = (autoencoder, autoencoder.parameterCount)
+            exportWeights = { autoencoder.exportWeights(name: $0, metadata: $1) }
+        } else if let initWeights {
             guard let data = FileManager.default.contents(atPath: initWeights) else { throw CodecError.cannotReadModel(initWeights) }
-            model = try VQTokenizer.load(weights: [UInt8](data)).model
-            model.quantizer.adoptLoadedCodebooks()
+            let tokenizer = try VQTokenizer.load(weights: [UInt8](data)).model
+            tokenizer.quantizer.adoptLoadedCodebooks()
+            (model, parameterCount) = (tokenizer, tokenizer.parameterCount)
+            exportWeights = { tokenizer.exportWeights(name: $0, metadata: $1) }
             console.warn(nil, "starting from the weights in \(initWeights)")
         } else {
-            model = VQTokenizer(config: config, seed: seed)
+            let tokenizer = VQTokenizer(config: config, seed: seed)
+            (model, parameterCount) = (tokenizer, tokenizer.parameterCount)
+            exportWeights = { tokenizer.exportWeights(name: $0, metadata: $1) }
         }
         var options = TokenizerTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch
         options.cropSize = crop
         options.learningRate = lr
+        options.warmupSteps = warmup
+        options.stopAt = stopAt
         options.seed = seed
         options.validateEvery = validateEvery
         options.checkpointSeconds = checkpointSeconds
@@ -124,30 +160,51 @@ struct TrainTokenizerCommand: ParsableCommand {
             try trainer.resume(from: checkpoint)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
-        console.warn(nil, "training on \(train.pictures.count) images, \(model.parameterCount) parameters, \(validation.count) validation crops")
+        console.warn(nil, "training on \(train.pictures.count) images, \(parameterCount) parameters, \(validation.count) validation crops")
 
         TrainingStop.install()
         let progress = ProgressLine(console: console)
         try trainer.run(data: CropSource(pictures: train.pictures), validation: validation,
                         shouldStop: { TrainingStop.requested },
                         progress: { p in
-                            progress.update(String(format: "step %d/%d  loss %.5f  commit %.5f  psnr %.2f dB (%d levels)  restarts %@  %.2f steps/s  eta %@",
-                                                   p.step, p.totalSteps, p.loss, p.commitment, p.psnr, p.levelsUsed,
-                                                   p.restarted.map(String.init).joined(separator: "/"), p.stepsPerSecond,
+                            let terms: String
+                            switch kind {
+                            case .vq: terms = String(format: "commit %.5f  psnr %.2f dB (%d levels)  restarts %@", p.commitment, p.psnr,
+                                                     p.levelsUsed, p.restarted.map(String.init).joined(separator: "/"))
+                            case .ae: terms = String(format: "psnr %.2f dB", p.psnr)
+                            case .vae: terms = String(format: "kl %.4f bpp  psnr %.2f dB", p.klBitsPerPixel, p.psnr)
+                            }
+                            progress.update(String(format: "step %d/%d  loss %.5f  %@  %.2f steps/s  eta %@",
+                                                   p.step, p.totalSteps, p.loss, terms, p.stepsPerSecond,
                                                    ProgressLine.duration(p.secondsLeft)))
                         },
                         validated: { step, v in
-                            progress.log("validation at step \(step): psnr " + v.psnr.map { String(format: "%.2f", $0) }.joined(separator: " / ")
-                                         + " dB, codes used " + v.codesUsed.map(String.init).joined(separator: " / ")
-                                         + ", perplexity " + v.perplexity.map { String(format: "%.0f", $0) }.joined(separator: " / "))
+                            let psnr = "validation at step \(step): psnr " + v.psnr.map { String(format: "%.2f", $0) }.joined(separator: " / ") + " dB"
+                            if let kl = v.klBitsPerPixel {
+                                progress.log(psnr + String(format: ", kl %.4f bits per pixel", kl))
+                            } else if v.codesUsed.isEmpty {
+                                progress.log(psnr)
+                            } else {
+                                progress.log(psnr + ", codes used " + v.codesUsed.map(String.init).joined(separator: " / ")
+                                             + ", perplexity " + v.perplexity.map { String(format: "%.0f", $0) }.joined(separator: " / "))
+                            }
                         })
         progress.finish()
         console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
         if let output {
-            let weights = model.exportWeights(name: name, metadata: ["steps": String(trainer.step), "seed": String(seed)])
+            var metadata = ["steps": String(trainer.step), "seed": String(seed)]
+            if kind == .vae { metadata["beta"] = String(beta) }
+            let weights = exportWeights(name, metadata)
             try AtomicFile.write(weights, to: output, overwrite: true)
             console.warn(nil, "weights written to \(output)")
         }
         if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
+}
+
+/// What `vqz train tokenizer --kind` trains.
+enum TokenizerKind: String, ExpressibleByArgument, CaseIterable {
+    case vq, ae, vae
+
+    var baseline: AutoencoderKind? { AutoencoderKind(rawValue: rawValue) }
 }

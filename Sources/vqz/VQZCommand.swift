@@ -14,6 +14,7 @@ struct VQZCommand: ParsableCommand {
             DecompressCommand.self,
             InfoCommand.self,
             TokensCommand.self,
+            ReconstructCommand.self,
             TrainCommand.self,
             GenerateCommand.self,
             InpaintCommand.self,

@@ -98,14 +98,20 @@ public final class Codec: @unchecked Sendable {
     struct TileRect { var x, y, w, h: Int }
 
     func forEachTile(gridWidth gw: Int, gridHeight gh: Int, _ body: (TileRect, TileRect) -> Void) {
+        Self.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens, body)
+    }
+
+    /// Tiles of `tile` tokens covering a gw x gh grid, each with up to `margin` tokens of context
+    /// (also used by BaselineModel, whose encoder and decoder are the tokenizer's).
+    static func forEachTile(gridWidth gw: Int, gridHeight gh: Int, tile: Int, margin: Int, _ body: (TileRect, TileRect) -> Void) {
         var ty = 0
         while ty < gh {
-            let th = min(tileTokens, gh - ty)
+            let th = min(tile, gh - ty)
             var tx = 0
             while tx < gw {
-                let tw = min(tileTokens, gw - tx)
-                let x0 = max(0, tx - marginTokens), y0 = max(0, ty - marginTokens)
-                let x1 = min(gw, tx + tw + marginTokens), y1 = min(gh, ty + th + marginTokens)
+                let tw = min(tile, gw - tx)
+                let x0 = max(0, tx - margin), y0 = max(0, ty - margin)
+                let x1 = min(gw, tx + tw + margin), y1 = min(gh, ty + th + margin)
                 body(TileRect(x: tx, y: ty, w: tw, h: th), TileRect(x: x0, y: y0, w: x1 - x0, h: y1 - y0))
                 tx += tw
             }

@@ -1,0 +1,43 @@
+import Foundation
+import NN
+
+extension Autoencoder {
+    public static let weightsKind = "vqz-autoencoder"
+    public static let checkpointKind = "vqz-autoencoder-checkpoint"
+
+    /// The shipped form: convolution weights in float16, biases in float32 (as the tokenizer's).
+    /// Metadata: kind `vqz-autoencoder`, `model_kind` (ae or vae), name and config.
+    public func exportWeights(name: String, metadata: [String: String] = [:]) -> [UInt8] {
+        let entries = store.params.map { p in
+            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") ? .f16 : .f32, shape: p.shape,
+                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
+        }
+        var meta = metadata
+        meta["kind"] = Self.weightsKind
+        meta["model_kind"] = config.kind.rawValue
+        meta["name"] = name
+        meta["config"] = config.json
+        return SafeTensors.write(entries, metadata: meta)
+    }
+
+    /// A model from a weights file (shipped weights or a training checkpoint), with the file's metadata.
+    public static func load(weights bytes: [UInt8]) throws -> (model: Autoencoder, metadata: [String: String]) {
+        let tensors: [String: SafeTensors.Entry], meta: [String: String]
+        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        let kind = meta["kind"]
+        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
+        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
+        let config: AutoencoderConfig
+        do { config = try AutoencoderConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
+        guard config.isValid else { throw ModelError.badConfig(json) }
+        let model = Autoencoder(config: config)
+        do { try model.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        return (model, meta)
+    }
+
+    /// The `kind` a weights file's metadata names (vqz-tokenizer, vqz-autoencoder, ...), read
+    /// from the header alone; nil when the bytes are not safetensors or carry none.
+    public static func fileKind(of bytes: [UInt8]) -> String? {
+        (try? SafeTensors.read(bytes))?.metadata["kind"]
+    }
+}
