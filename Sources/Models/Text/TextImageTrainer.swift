@@ -39,27 +39,24 @@ public final class TextImageTrainer {
     public let model: TextImageTransformer
     public let text: TextTokenizer
     public let options: TextImageTrainingOptions
-    public let optimizer: Adam
+    public let state: TrainingState
+    public var optimizer: Adam { state.optimizer }
     /// Saved in every checkpoint (the image tokenizer the tokens came from).
     public var metadata: [String: String] = [:]
-    public private(set) var step = 0
-    public private(set) var rng: RNG
-    private var lastCheckpoint = Date()
+    public var step: Int { state.step }
 
     public init(model: TextImageTransformer, text: TextTokenizer, options: TextImageTrainingOptions) {
         self.model = model
         self.text = text
         self.options = options
-        optimizer = Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1)
-        rng = RNG(seed: options.seed &+ 0x7e47)
+        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
+                              rng: RNG(seed: options.seed &+ 0x7e47),
+                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
     @discardableResult
     public func resume(from path: String) throws -> [String: String] {
-        let ck = try Checkpoint.load(from: path, store: model.store, optimizer: optimizer)
-        step = ck.step
-        rng = RNG(words: ck.rngWords)
-        return ck.metadata
+        try state.resume(from: path)
     }
 
     public func saveCheckpoint() throws {
@@ -67,8 +64,7 @@ public final class TextImageTrainer {
         meta["kind"] = TextImageModels.checkpointKind
         meta["config"] = model.config.json
         meta[TextImageModels.textTokenizerKey] = text.json
-        try Checkpoint.save(to: options.checkpointPath, store: model.store, optimizer: optimizer, step: step, rng: rng, metadata: meta)
-        lastCheckpoint = Date()
+        try state.save(metadata: meta)
     }
 
     /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share)
@@ -76,8 +72,8 @@ public final class TextImageTrainer {
     public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32]) {
         var text: [Int32] = [], tokens: [Int32] = []
         for _ in 0..<options.batchSize {
-            let pair = data[rng.int(below: data.count)]
-            text += rng.uniform() < options.captionDropout ? self.text.empty : pair.text
+            let pair = data[state.rng.int(below: data.count)]
+            text += state.rng.uniform() < options.captionDropout ? self.text.empty : pair.text
             tokens += pair.tokens
         }
         return (text, tokens)
@@ -92,7 +88,7 @@ public final class TextImageTrainer {
         let loss = crossEntropyLoss(logits, tokens, dlogits: dlogits)
         model.backward(dlogits)
         optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
-        step += 1
+        state.step += 1
         return loss / Float(M_LN2)
     }
 
@@ -115,7 +111,7 @@ public final class TextImageTrainer {
                 let (c, u) = validate(validation)
                 validated(step, c, u)
             }
-            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
+            if state.saveIsDue { try saveCheckpoint() }
         }
         try saveCheckpoint()
     }

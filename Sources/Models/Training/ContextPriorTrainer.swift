@@ -31,34 +31,30 @@ public struct ContextPriorProgress: Sendable {
 public final class ContextPriorTrainer {
     public let model: ContextPrior
     public let options: ContextPriorTrainingOptions
-    public let optimizer: Adam
+    public let state: TrainingState
+    public var optimizer: Adam { state.optimizer }
     /// Saved in every checkpoint (the tokenizer the tokens came from).
     public var metadata: [String: String] = [:]
-    public private(set) var step = 0
-    public private(set) var rng: RNG
-    private var lastCheckpoint = Date()
+    public var step: Int { state.step }
 
     public init(model: ContextPrior, options: ContextPriorTrainingOptions) {
         self.model = model
         self.options = options
-        optimizer = Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1)
-        rng = RNG(seed: options.seed &+ 0xc0de)
+        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
+                              rng: RNG(seed: options.seed &+ 0xc0de),
+                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
     @discardableResult
     public func resume(from path: String) throws -> [String: String] {
-        let ck = try Checkpoint.load(from: path, store: model.store, optimizer: optimizer)
-        step = ck.step
-        rng = RNG(words: ck.rngWords)
-        return ck.metadata
+        try state.resume(from: path)
     }
 
     public func saveCheckpoint() throws {
         var meta = metadata
         meta["kind"] = ContextPrior.checkpointKind
         meta["config"] = model.config.json
-        try Checkpoint.save(to: options.checkpointPath, store: model.store, optimizer: optimizer, step: step, rng: rng, metadata: meta)
-        lastCheckpoint = Date()
+        try state.save(metadata: meta)
     }
 
     /// One optimisation step on `positions` (grid index, flat position) of `grids`; returns
@@ -86,7 +82,7 @@ public final class ContextPriorTrainer {
         }
         let lr = cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate)
         optimizer.update(learningRate: lr)
-        step += 1
+        state.step += 1
         return bits
     }
 
@@ -104,7 +100,7 @@ public final class ContextPriorTrainer {
             // Positions uniform over all tokens of all grids.
             var positions: [(grid: Int, position: Int)] = []
             for _ in 0..<options.batchSize {
-                let u = rng.int(below: total)
+                let u = state.rng.int(below: total)
                 var lo = 0, hi = cumulative.count - 1
                 while lo < hi {
                     let mid = (lo + hi) / 2
@@ -119,7 +115,7 @@ public final class ContextPriorTrainer {
             if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
                 validated(step, model.bitsPerToken(validation))
             }
-            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
+            if state.saveIsDue { try saveCheckpoint() }
         }
         try saveCheckpoint()
     }

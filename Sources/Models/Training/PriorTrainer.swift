@@ -93,35 +93,31 @@ public struct PriorProgress: Sendable {
 public final class PriorTrainer {
     public let model: any TokenPrior
     public let options: PriorTrainingOptions
-    public let optimizer: Adam
+    public let state: TrainingState
+    public var optimizer: Adam { state.optimizer }
     /// Saved in every checkpoint (the tokenizer the tokens came from).
     public var metadata: [String: String] = [:]
-    public private(set) var step = 0
-    public private(set) var rng: RNG
-    private var lastCheckpoint = Date()
+    public var step: Int { state.step }
 
     public init(model: any TokenPrior, options: PriorTrainingOptions) {
         self.model = model
         self.options = options
-        optimizer = Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1)
-        rng = RNG(seed: options.seed &+ 0x9e10)
+        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
+                              rng: RNG(seed: options.seed &+ 0x9e10),
+                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
     /// Continues from a checkpoint written by `saveCheckpoint`; returns its metadata.
     @discardableResult
     public func resume(from path: String) throws -> [String: String] {
-        let ck = try Checkpoint.load(from: path, store: model.store, optimizer: optimizer)
-        step = ck.step
-        rng = RNG(words: ck.rngWords)
-        return ck.metadata
+        try state.resume(from: path)
     }
 
     public func saveCheckpoint() throws {
         var meta = metadata
         meta["kind"] = Priors.checkpointKind
         meta["config"] = model.config.json
-        try Checkpoint.save(to: options.checkpointPath, store: model.store, optimizer: optimizer, step: step, rng: rng, metadata: meta)
-        lastCheckpoint = Date()
+        try state.save(metadata: meta)
     }
 
     /// One optimisation step on crops [N, S, S]; returns the batch's bits per token.
@@ -134,7 +130,7 @@ public final class PriorTrainer {
         model.backward(dlogits)
         let lr = cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate)
         optimizer.update(learningRate: lr)
-        step += 1
+        state.step += 1
         return loss / Float(M_LN2)
     }
 
@@ -145,7 +141,7 @@ public final class PriorTrainer {
                     validated: (Int, Double) -> Void = { _, _ in }) throws {
         let first = step, t0 = Date(), s = options.cropSize
         while step < options.steps && !shouldStop() {
-            let x = data.batch(count: options.batchSize, size: s, rng: &rng)
+            let x = data.batch(count: options.batchSize, size: s, rng: &state.rng)
             let bits = trainStep(x, batch: options.batchSize, size: s)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
@@ -153,7 +149,7 @@ public final class PriorTrainer {
             if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
                 validated(step, validate(validation))
             }
-            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
+            if state.saveIsDue { try saveCheckpoint() }
         }
         try saveCheckpoint()
     }
