@@ -20,16 +20,9 @@ extension ContextPrior {
 
     /// A context prior from a weights file (shipped weights or a training checkpoint), with its metadata.
     public static func load(weights bytes: [UInt8]) throws -> (prior: ContextPrior, metadata: [String: String]) {
-        let tensors: [String: SafeTensors.Entry], meta: [String: String]
-        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        let kind = meta["kind"]
-        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
-        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
-        let config: ContextPriorConfig
-        do { config = try ContextPriorConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
-        guard config.isValid else { throw ModelError.badConfig(json) }
-        let prior = ContextPrior(config: config)
-        do { try prior.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        return (prior, meta)
+        let file = try ModelFile.read(bytes, kinds: [weightsKind, checkpointKind], config: ContextPriorConfig.self)
+        let prior = ContextPrior(config: file.config)
+        try ModelFile.load(file.tensors, into: prior.store)
+        return (prior, file.metadata)
     }
 }

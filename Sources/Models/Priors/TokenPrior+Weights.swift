@@ -28,16 +28,9 @@ public enum Priors {
 
     /// A prior from a weights file (shipped weights or a training checkpoint), with the file's metadata.
     public static func load(weights bytes: [UInt8]) throws -> (prior: any TokenPrior, metadata: [String: String]) {
-        let tensors: [String: SafeTensors.Entry], meta: [String: String]
-        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        let kind = meta["kind"]
-        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
-        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
-        let config: PriorConfig
-        do { config = try PriorConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
-        guard config.isValid else { throw ModelError.badConfig(json) }
-        let prior = make(config)
-        do { try prior.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        return (prior, meta)
+        let file = try ModelFile.read(bytes, kinds: [weightsKind, checkpointKind], config: PriorConfig.self)
+        let prior = make(file.config)
+        try ModelFile.load(file.tensors, into: prior.store)
+        return (prior, file.metadata)
     }
 }

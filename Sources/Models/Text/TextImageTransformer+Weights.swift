@@ -25,18 +25,13 @@ public enum TextImageModels {
 
     /// A model, its text tokenizer and its metadata from weights or a training checkpoint.
     public static func load(weights bytes: [UInt8]) throws -> (model: TextImageTransformer, text: TextTokenizer, metadata: [String: String]) {
-        let tensors: [String: SafeTensors.Entry], meta: [String: String]
-        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        let kind = meta["kind"]
-        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
-        guard let json = meta["config"], let config = try? TextImageConfig(json: json), config.isValid else {
-            throw ModelError.badConfig(meta["config"] ?? "no config")
-        }
-        guard let textJSON = meta[textTokenizerKey], let text = try? TextTokenizer(json: textJSON),
+        let file = try ModelFile.read(bytes, kinds: [weightsKind, checkpointKind], config: TextImageConfig.self)
+        let config = file.config
+        guard let textJSON = file.metadata[textTokenizerKey], let text = try? TextTokenizer(json: textJSON),
               text.vocabularySize == config.textVocabulary, text.length == config.textLength
         else { throw ModelError.badConfig("no text tokenizer matching the model") }
         let model = TextImageTransformer(config: config)
-        do { try model.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        return (model, text, meta)
+        try ModelFile.load(file.tensors, into: model.store)
+        return (model, text, file.metadata)
     }
 }

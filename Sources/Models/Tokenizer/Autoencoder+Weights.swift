@@ -22,17 +22,10 @@ extension Autoencoder {
 
     /// A model from a weights file (shipped weights or a training checkpoint), with the file's metadata.
     public static func load(weights bytes: [UInt8]) throws -> (model: Autoencoder, metadata: [String: String]) {
-        let tensors: [String: SafeTensors.Entry], meta: [String: String]
-        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        let kind = meta["kind"]
-        guard kind == weightsKind || kind == checkpointKind else { throw ModelError.wrongKind(found: kind, expected: weightsKind) }
-        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
-        let config: AutoencoderConfig
-        do { config = try AutoencoderConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
-        guard config.isValid else { throw ModelError.badConfig(json) }
-        let model = Autoencoder(config: config)
-        do { try model.store.load(tensors) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        return (model, meta)
+        let file = try ModelFile.read(bytes, kinds: [weightsKind, checkpointKind], config: AutoencoderConfig.self)
+        let model = Autoencoder(config: file.config)
+        try ModelFile.load(file.tensors, into: model.store)
+        return (model, file.metadata)
     }
 
     /// The `kind` a weights file's metadata names (vqz-tokenizer, vqz-autoencoder, ...), read

@@ -37,22 +37,11 @@ extension VQTokenizer {
 
     /// A model from a weights file (shipped weights or a training checkpoint), with the file's metadata.
     public static func load(weights bytes: [UInt8]) throws -> (model: VQTokenizer, metadata: [String: String]) {
-        let tensors: [String: SafeTensors.Entry], meta: [String: String]
-        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        let kind = meta["kind"]
-        guard kind == weightsKind || kind == "vqz-tokenizer-checkpoint" else {
-            throw ModelError.wrongKind(found: kind, expected: weightsKind)
-        }
-        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
-        let config: TokenizerConfig
-        do { config = try TokenizerConfig(json: json) } catch { throw ModelError.badConfig("unreadable config") }
-        guard config.isValid else { throw ModelError.badConfig(json) }
-        let model = VQTokenizer(config: config)
-        do {
-            // Training state is absent from shipped weights; a loaded model is fully initialised.
-            try model.store.load(tensors, optional: { $0.name.contains(".ema_") || $0.name.hasSuffix(".initialized") })
-        } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
-        return (model, meta)
+        let file = try ModelFile.read(bytes, kinds: [weightsKind, "vqz-tokenizer-checkpoint"], config: TokenizerConfig.self)
+        let model = VQTokenizer(config: file.config)
+        // Training state is absent from shipped weights; a loaded model is fully initialised.
+        try ModelFile.load(file.tensors, into: model.store, optional: { $0.name.contains(".ema_") || $0.name.hasSuffix(".initialized") })
+        return (model, file.metadata)
     }
 }
 

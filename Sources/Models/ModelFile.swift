@@ -1,0 +1,39 @@
+import Foundation
+import NN
+
+/// A model's shape, stored as JSON under "config" in its weights file's metadata.
+public protocol StoredModelConfig: Codable {
+    /// Bounds that keep a hostile file from allocating absurd models.
+    var isValid: Bool { get }
+}
+
+extension TokenizerConfig: StoredModelConfig {}
+extension PriorConfig: StoredModelConfig {}
+extension ContextPriorConfig: StoredModelConfig {}
+extension AutoencoderConfig: StoredModelConfig {}
+extension TextImageConfig: StoredModelConfig {}
+
+/// Reading the weights files every model of vqz writes: safetensors whose metadata names the
+/// file's kind and the model's config. One reader, so every model refuses a wrong file alike.
+enum ModelFile {
+    /// The tensors, metadata and checked config of a file whose kind is one of `kinds` (the
+    /// first is the one an error names as expected).
+    static func read<Config: StoredModelConfig>(_ bytes: [UInt8], kinds: [String], config: Config.Type)
+        throws -> (tensors: [String: SafeTensors.Entry], metadata: [String: String], config: Config) {
+        let tensors: [String: SafeTensors.Entry], meta: [String: String]
+        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        let kind = meta["kind"]
+        guard let kind, kinds.contains(kind) else { throw ModelError.wrongKind(found: kind, expected: kinds[0]) }
+        guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
+        let config: Config
+        do { config = try JSONDecoder().decode(Config.self, from: Data(json.utf8)) } catch { throw ModelError.badConfig("unreadable config") }
+        guard config.isValid else { throw ModelError.badConfig(json) }
+        return (tensors, meta, config)
+    }
+
+    /// Fills a model's parameters from a file's tensors; `optional` names those a file may lack.
+    static func load(_ tensors: [String: SafeTensors.Entry], into store: ParameterStore,
+                     optional: (Param) -> Bool = { _ in false }) throws {
+        do { try store.load(tensors, optional: optional) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+    }
+}
