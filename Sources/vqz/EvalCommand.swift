@@ -32,7 +32,7 @@ struct EvalPriorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var data: String
     @Option(help: ArgumentHelp("Folder for token caches.", valueName: "DIR")) var cache = defaultTokenCache
     @Option(help: "Validation crops at most.") var valCrops = 256
-    @Option(help: "Scales, as in 'vqz train prior'.") var scales = "2,4"
+    @OptionGroup var scaleOptions: ScaleOptions
     @OptionGroup var priorOptions: PriorOptions
     @OptionGroup var modelOptions: ModelOptions
 
@@ -40,8 +40,7 @@ struct EvalPriorCommand: ParsableCommand {
         let codec = Codec(model: try modelOptions.load())
         let prior = try reportingGenerationErrors { try priorOptions.load() }
         try reportingGenerationErrors { try prior.check(codec.model) }
-        let factors = scales.split(separator: ",").compactMap { Int($0) }
-        let grids = try PriorTrainingData.grids(folder: data, codec: codec, cacheFolder: cache, scales: factors)
+        let grids = try PriorTrainingData.grids(folder: data, codec: codec, cacheFolder: cache, scales: scaleOptions.factors)
         let crops = TokenCropSource.tiles(of: grids, size: 16, limit: valCrops)
         let k = codec.model.config.codebookSize
         let net = prior.network

@@ -30,9 +30,7 @@ struct TrainEntropyCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
     @Option(help: "Width of each context slot's embedding.") var embed = 16
     @Option(help: "Width of the hidden layer.") var hidden = 192
-    @Option(help: "Scales to tokenize the training pictures at: 1 full size, 2 half, 4 quarter, 8.") var scales = "2,4"
-
-    var scaleFactors: [Int] { scales.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    @OptionGroup var scaleOptions: ScaleOptions
 
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG).", valueName: "PATH"))
     var checkpoint: String?
@@ -53,9 +51,6 @@ struct TrainEntropyCommand: ParsableCommand {
     func validate() throws {
         if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be positive") }
         if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
-        if scaleFactors.isEmpty || scaleFactors.count != scales.split(separator: ",").count || !scaleFactors.allSatisfy([1, 2, 4, 8].contains) {
-            throw ValidationError("--scales takes factors from 1, 2, 4, 8 separated by commas")
-        }
         if !ContextPriorConfig(embedDim: embed, hidden: hidden).isValid { throw ValidationError("invalid model shape (--embed, --hidden)") }
         if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
             throw ValidationError("--resume: no checkpoint at \(checkpointPath)")
@@ -75,7 +70,7 @@ struct TrainEntropyCommand: ParsableCommand {
                                           log: { progress.log("vqz: " + $0) },
                                           progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n) pictures") })
         }
-        let train = try tokenize(data, scales: scaleFactors)
+        let train = try tokenize(data, scales: scaleOptions.factors)
         guard !train.isEmpty else { throw CLIError(.usage, "no image under \(data)") }
         let validation = try val.map { try tokenize($0, scales: [1]) } ?? []
         let k = tokenizer.config.codebookSize
@@ -107,10 +102,7 @@ struct TrainEntropyCommand: ParsableCommand {
         let trainer = ContextPriorTrainer(model: model, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(tokenizer)
         if resume {
-            let meta = try trainer.resume(from: checkpointPath)
-            guard meta[PriorModel.tokenizerDigestKey] == tokenizer.fingerprint.digestHex else {
-                throw CLIError(.model, "\(checkpointPath) was trained on the tokens of another tokenizer than \(tokenizer.fingerprint)")
-            }
+            try requireSameTokenizer(trainer.resume(from: checkpointPath), path: checkpointPath, tokenizer: tokenizer)
             console.warn(nil, "resumed from \(checkpointPath) at step \(trainer.step)")
         }
         let tokens = train.reduce(0) { $0 + $1.width * $1.height }

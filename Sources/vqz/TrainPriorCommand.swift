@@ -32,9 +32,7 @@ struct TrainPriorCommand: ParsableCommand {
     @Option(help: "PixelCNN channels or transformer width (default 128 / 256).") var width: Int?
     @Option(help: "Layers (default 6 PixelCNN / 4 transformer).") var layers: Int?
     @Option(help: "Transformer attention heads.") var heads = 4
-    @Option(help: "Scales to tokenize each picture at: 1 full size, 2 half, 4 quarter, 8.") var scales = "2,4"
-
-    var scaleFactors: [Int] { scales.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    @OptionGroup var scaleOptions: ScaleOptions
 
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG).", valueName: "PATH"))
     var checkpoint: String?
@@ -63,9 +61,6 @@ struct TrainPriorCommand: ParsableCommand {
         if batch < 1 || steps < 1 || validateEvery < 1 || crop < 2 || crop > 64 || valCrops < 1 {
             throw ValidationError("--batch, --steps, --validate-every, --val-crops must be positive, --crop 2...64")
         }
-        if scaleFactors.isEmpty || scaleFactors.count != scales.split(separator: ",").count || !scaleFactors.allSatisfy([1, 2, 4, 8].contains) {
-            throw ValidationError("--scales takes factors from 1, 2, 4, 8 separated by commas")
-        }
         if !PriorConfig(kind: kind, codebookSize: 1024, width: width, layers: layers, heads: heads, maxRows: crop, maxCols: crop).isValid {
             throw ValidationError("invalid model shape (--width, --layers, --heads)")
         }
@@ -82,7 +77,7 @@ struct TrainPriorCommand: ParsableCommand {
         let cacheFolder = (checkpointPath as NSString).deletingLastPathComponent
         let progress = ProgressLine(console: console)
         func tokenize(_ folder: String) throws -> [TokenGridSample] {
-            try PriorTrainingData.grids(folder: folder, codec: codec, cacheFolder: cacheFolder, scales: scaleFactors,
+            try PriorTrainingData.grids(folder: folder, codec: codec, cacheFolder: cacheFolder, scales: scaleOptions.factors,
                                         log: { progress.log("vqz: " + $0) },
                                         progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n) pictures") })
         }
@@ -125,10 +120,7 @@ struct TrainPriorCommand: ParsableCommand {
         let trainer = PriorTrainer(model: model, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(tokenizer)
         if resume {
-            let meta = try trainer.resume(from: checkpointPath)
-            guard meta[PriorModel.tokenizerDigestKey] == tokenizer.fingerprint.digestHex else {
-                throw CLIError(.model, "\(checkpointPath) was trained on the tokens of another tokenizer than \(tokenizer.fingerprint)")
-            }
+            try requireSameTokenizer(trainer.resume(from: checkpointPath), path: checkpointPath, tokenizer: tokenizer)
             console.warn(nil, "resumed from \(checkpointPath) at step \(trainer.step)")
         }
         let tokens = train.reduce(0) { $0 + $1.tokens.count }

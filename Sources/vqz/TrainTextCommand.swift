@@ -104,10 +104,7 @@ struct TrainTextCommand: ParsableCommand {
         let trainer = TextImageTrainer(model: model, text: text, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
         if resume {
-            let meta = try trainer.resume(from: checkpoint)
-            guard meta[PriorModel.tokenizerDigestKey] == codec.model.fingerprint.digestHex else {
-                throw CLIError(.model, "\(checkpoint) was trained on the tokens of another tokenizer than \(codec.model.fingerprint)")
-            }
+            try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.fingerprint)")

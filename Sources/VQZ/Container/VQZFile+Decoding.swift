@@ -54,12 +54,12 @@ extension VQZFile {
                 // Ancillary chunks of later versions carry nothing this version needs.
             }
         }
+        if hasAlpha && alpha == nil { throw ContainerError.inconsistent("HEAD says alpha but there is no ALPH chunk") }
         if entropyCoder == .prior {
             guard let priorName else { throw ContainerError.inconsistent("HEAD says entropy coder prior but there is no PRIO chunk") }
             guard priorPayloads.count == tokens.codebookSizes.count else {
                 throw ContainerError.inconsistent("\(priorPayloads.count) TOKN chunks for \(tokens.codebookSizes.count) levels")
             }
-            if hasAlpha && alpha == nil { throw ContainerError.inconsistent("HEAD says alpha but there is no ALPH chunk") }
             // The model is checked last: the file is otherwise sound, so a missing prior is the problem to report.
             guard let prior = try entropyPriors(priorName), prior.fingerprint == priorName else {
                 throw ContainerError.entropyPriorUnavailable(needed: priorName)
@@ -71,7 +71,6 @@ extension VQZFile {
         guard levels.count == tokens.codebookSizes.count else {
             throw ContainerError.inconsistent("\(levels.count) TOKN chunks for \(tokens.codebookSizes.count) levels")
         }
-        if hasAlpha && alpha == nil { throw ContainerError.inconsistent("HEAD says alpha but there is no ALPH chunk") }
         self.tokens.levels = levels
         self.alpha = alpha
     }
