@@ -43,8 +43,7 @@ struct CompressCommand: ParsableCommand {
         if let level, level > codec.model.levels { throw CodecError.levelOutOfRange(level, available: codec.model.levels) }
         let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
         if let prior {
-            try prior.check(tokenizer: codec.model.fingerprint,
-                            codebookSizes: Array(repeating: codec.model.config.codebookSize, count: level ?? codec.model.levels))
+            try prior.check(codec.model, levels: level ?? codec.model.levels)
         }
         try Batch(files: files, console: console, name: OutputNaming.compressed).run { job in
             let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))

@@ -26,7 +26,7 @@ struct EvalEntropyCommand: ParsableCommand {
         let codec = Codec(model: try modelOptions.load())
         let prior = try entropyPriorOptions.load()
         let levels = codec.model.levels
-        try prior.check(tokenizer: codec.model.fingerprint, codebookSizes: Array(repeating: codec.model.config.codebookSize, count: levels))
+        try prior.check(codec.model, levels: levels)
         let images = try TrainingImages.load(folder: data)
         guard !images.pictures.isEmpty else { throw CLIError(.usage, "no image under \(data)") }
         var zstdBytes = [Int](repeating: 0, count: levels), priorBytes = zstdBytes
@@ -66,7 +66,7 @@ struct EvalEntropyCommand: ParsableCommand {
             }
         }
         let n = Double(images.pictures.count), perToken = Double(tokens)
-        print("entropy prior: \(prior.fingerprint) (\(prior.network.parameterCount) parameters) for \(codec.model.fingerprint)")
+        print("entropy prior: \(prior.fingerprint) (\(prior.network.parameterCount) parameters) for \(codec.model.tokens)")
         print("images:        \(images.pictures.count), \(pixels) pixels, \(Int(perToken)) tokens per level")
         print("")
         print("level  zstd bytes  prior bytes  saved   floor bytes  over floor  zstd bits/token  prior bits/token")

@@ -59,6 +59,9 @@ struct TrainTokenizerCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from shipped weights (e.g. the bundled tokenizer's file) with a fresh optimizer; their shape wins over --channels and the others.", valueName: "WEIGHTS"))
     var initWeights: String?
 
+    @Flag(name: .customLong("decoder-only"), help: "Train only the decoder of the --init (or resumed) tokenizer: its tokens, and the priors trained on them, stay valid.")
+    var decoderOnly = false
+
     @Option(help: ArgumentHelp("Where to write the shipped weights when training stops.", valueName: "PATH"))
     var output: String?
 
@@ -101,6 +104,9 @@ struct TrainTokenizerCommand: ParsableCommand {
         if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if kind != .vq && initWeights != nil { throw ValidationError("--init continues a VQ tokenizer; it does not combine with --kind \(kind.rawValue)") }
+        if decoderOnly && (kind != .vq || (initWeights == nil && !resume)) {
+            throw ValidationError("--decoder-only retrains the decoder of a VQ tokenizer given by --init (or --resume)")
+        }
         if !(beta >= 0 && beta.isFinite) { throw ValidationError("--beta must be a non-negative number") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
         if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be positive") }
@@ -137,11 +143,13 @@ struct TrainTokenizerCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: initWeights) else { throw CodecError.cannotReadModel(initWeights) }
             let tokenizer = try VQTokenizer.load(weights: [UInt8](data)).model
             tokenizer.quantizer.adoptLoadedCodebooks()
+            if decoderOnly { tokenizer.frozenTokens = try TokenizerModel(weights: [UInt8](data), fallbackName: "init").tokenLineage }
             (model, parameterCount) = (tokenizer, tokenizer.parameterCount)
             exportWeights = { tokenizer.exportWeights(name: $0, metadata: $1) }
             console.warn(nil, "starting from the weights in \(initWeights)")
         } else {
             let tokenizer = VQTokenizer(config: config, seed: seed)
+            if resume { tokenizer.frozenTokens = try frozenTokens(inCheckpoint: checkpoint) }
             (model, parameterCount) = (tokenizer, tokenizer.parameterCount)
             exportWeights = { tokenizer.exportWeights(name: $0, metadata: $1) }
         }
@@ -199,6 +207,17 @@ struct TrainTokenizerCommand: ParsableCommand {
             console.warn(nil, "weights written to \(output)")
         }
         if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+    }
+}
+
+extension TrainTokenizerCommand {
+    /// The token lineage a checkpoint was trained under, checked against --decoder-only.
+    func frozenTokens(inCheckpoint path: String) throws -> TokenLineage? {
+        let meta = try SafeTensors.read([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))).metadata
+        let lineage = TokenLineage(metadata: meta)
+        if decoderOnly && lineage == nil { throw CLIError(.usage, "\(path) is not the checkpoint of a --decoder-only run") }
+        if !decoderOnly && lineage != nil { throw CLIError(.usage, "\(path) is the checkpoint of a --decoder-only run; resume it with --decoder-only") }
+        return lineage
     }
 }
 

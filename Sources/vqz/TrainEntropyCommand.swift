@@ -30,6 +30,9 @@ struct TrainEntropyCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
     @Option(help: "Width of each context slot's embedding.") var embed = 16
     @Option(help: "Width of the hidden layer.") var hidden = 192
+    @Flag(name: .customLong("copy-gate"), inversion: .prefixedNo,
+          help: "Score copying each causal neighbour's token (learned per slot from the hidden layer).")
+    var copyGate = true
     @OptionGroup var scaleOptions: ScaleOptions
 
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG).", valueName: "PATH"))
@@ -81,7 +84,7 @@ struct TrainEntropyCommand: ParsableCommand {
             progress.log("vqz: validation: \(validation.count) grids; unigram entropy per level \(unigram.joined(separator: " / ")) bits, log2(K) = \(Int(log2(Double(k))))")
         }
 
-        var config = ContextPriorConfig(codebookSize: k, levels: tokenizer.levels, embedDim: embed, hidden: hidden)
+        var config = ContextPriorConfig(codebookSize: k, levels: tokenizer.levels, embedDim: embed, hidden: hidden, copyGate: copyGate)
         if resume {
             // The checkpoint's shape wins, so a resume needs no repeated shape flags.
             let meta = try SafeTensors.read([UInt8](Data(contentsOf: URL(fileURLWithPath: checkpointPath)))).metadata
@@ -106,7 +109,7 @@ struct TrainEntropyCommand: ParsableCommand {
             console.warn(nil, "resumed from \(checkpointPath) at step \(trainer.step)")
         }
         let tokens = train.reduce(0) { $0 + $1.width * $1.height }
-        console.warn(nil, "training a context prior (\(model.parameterCount) parameters) on \(train.count) grids, \(tokens) positions x \(config.levels) levels, for tokenizer \(tokenizer.fingerprint)")
+        console.warn(nil, "training a context prior (\(model.parameterCount) parameters) on \(train.count) grids, \(tokens) positions x \(config.levels) levels, for tokenizer \(tokenizer.tokens)")
 
         func levels(_ bits: [Double]) -> String { bits.map { String(format: "%.3f", $0) }.joined(separator: " / ") }
         TrainingStop.install()

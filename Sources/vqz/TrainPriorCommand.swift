@@ -124,7 +124,7 @@ struct TrainPriorCommand: ParsableCommand {
             console.warn(nil, "resumed from \(checkpointPath) at step \(trainer.step)")
         }
         let tokens = train.reduce(0) { $0 + $1.tokens.count }
-        console.warn(nil, "training a \(kind.rawValue) prior (\(model.store.trainableCount) parameters) on \(train.count) grids, \(tokens) tokens, for tokenizer \(tokenizer.fingerprint)")
+        console.warn(nil, "training a \(kind.rawValue) prior (\(model.store.trainableCount) parameters) on \(train.count) grids, \(tokens) tokens, for tokenizer \(tokenizer.tokens)")
 
         TrainingStop.install()
         try trainer.run(data: source, validation: validation,

@@ -107,7 +107,7 @@ struct TrainTextCommand: ParsableCommand {
             try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
-        console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.fingerprint)")
+        console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
         TrainingStop.install()
         try trainer.run(data: train, validation: validation,
                         shouldStop: { TrainingStop.requested },

@@ -17,7 +17,7 @@ struct ScaleOptions: ParsableArguments {
 
 /// Refuses to continue a checkpoint trained on another tokenizer's tokens.
 func requireSameTokenizer(_ checkpointMetadata: [String: String], path: String, tokenizer: TokenizerModel) throws {
-    guard checkpointMetadata[PriorModel.tokenizerDigestKey] == tokenizer.fingerprint.digestHex else {
-        throw CLIError(.model, "\(path) was trained on the tokens of another tokenizer than \(tokenizer.fingerprint)")
+    guard checkpointMetadata[PriorModel.tokenizerDigestKey] == tokenizer.tokens.digestHex else {
+        throw CLIError(.model, "\(path) was trained on the tokens of another tokenizer than \(tokenizer.tokens)")
     }
 }

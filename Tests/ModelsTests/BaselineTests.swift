@@ -152,6 +152,34 @@ final class BaselineTests: XCTestCase {
         }
     }
 
+    /// --decoder-only: the encoder and codebooks come out bit for bit as they went in (so the
+    /// tokens, and every prior trained on them, stay valid), the decoder moves, and the exported
+    /// weights name the tokens' lineage.
+    func testDecoderOnlyTrainingKeepsTheTokens() throws {
+        let path = checkpointPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let config = TokenizerConfig(channels: [4, 6], bottomBlocks: 1, codeDim: 3, codebookSize: 8, levels: 2)
+        let start = VQTokenizer(config: config, seed: 4)
+        try TokenizerTrainer(model: start, options: options(path, steps: 3)).run(data: NoiseSource())
+        let tuned = try VQTokenizer.load(weights: start.exportWeights(name: "base")).model
+        tuned.quantizer.adoptLoadedCodebooks()
+        let lineage = TokenLineage(name: "base", digestHex: String(repeating: "ab", count: 16))
+        tuned.frozenTokens = lineage
+        func values(_ model: VQTokenizer, _ prefix: String) -> [Float] {
+            model.store.params.filter { $0.name.hasPrefix(prefix) && !$0.name.contains(".ema_") }.flatMap {
+                Array(UnsafeBufferPointer(start: model.store.value($0), count: $0.count))
+            }
+        }
+        let (encoder, codebooks, decoder) = (values(tuned, "encoder."), values(tuned, "quantizer.codebook"), values(tuned, "decoder."))
+        try TokenizerTrainer(model: tuned, options: options(path, steps: 5)).run(data: NoiseSource())
+        XCTAssertEqual(values(tuned, "encoder."), encoder)
+        XCTAssertEqual(values(tuned, "quantizer.codebook"), codebooks)
+        XCTAssertNotEqual(values(tuned, "decoder."), decoder)
+        let exported = try VQTokenizer.load(weights: tuned.exportWeights(name: "base")).metadata
+        XCTAssertEqual(TokenLineage(metadata: exported), lineage)
+        XCTAssertEqual(TokenLineage(metadata: try SafeTensors.read([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))).metadata), lineage)
+    }
+
     /// A checkpoint of one kind is refused by a trainer of another.
     func testResumeRefusesAnotherKind() throws {
         let path = checkpointPath()

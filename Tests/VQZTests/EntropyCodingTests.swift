@@ -99,9 +99,46 @@ import Testing
         #expect(throws: ContainerError.entropyPriorUnavailable(needed: Self.prior.fingerprint)) {
             try VQZFile(decoding: bytes, entropyPriors: { _ in nil })
         }
-        var other = file
-        other.model = ModelFingerprint(name: "another", digest: Array(repeating: 9, count: 16))
-        #expect(throws: CodecError.self) { try other.encode(prior: Self.prior) }
+    }
+
+    /// A prior follows the tokens, not the decoder: a tokenizer whose decoder alone was retrained
+    /// (it records the tokens' lineage) is still served by its priors; any other is refused.
+    @Test func priorsFollowTheTokensNotTheDecoder() throws {
+        let config = TokenizerConfig(channels: [4, 6], bottomBlocks: 1, codeDim: 3, codebookSize: 64, levels: 2)
+        let base = try TokenizerModel(weights: VQTokenizer(config: config, seed: 1).exportWeights(name: "base"), fallbackName: "x")
+        let network = ContextPrior(config: ContextPriorConfig(codebookSize: 64, levels: 2, embedDim: 4, hidden: 8), seed: 1)
+        let meta = [PriorModel.tokenizerNameKey: base.tokens.name, PriorModel.tokenizerDigestKey: base.tokens.digestHex]
+        let prior = try EntropyPrior(weights: network.exportWeights(name: "p", metadata: meta), fallbackName: "p")
+        try prior.check(base, levels: 2)
+
+        let retrained = VQTokenizer(config: config, seed: 2)
+        retrained.frozenTokens = base.tokenLineage
+        let tuned = try TokenizerModel(weights: retrained.exportWeights(name: "base"), fallbackName: "x")
+        #expect(tuned.fingerprint != base.fingerprint)
+        #expect(tuned.tokens == base.tokens)
+        try prior.check(tuned, levels: 2)
+
+        let other = try TokenizerModel(weights: VQTokenizer(config: config, seed: 3).exportWeights(name: "other"), fallbackName: "x")
+        #expect(throws: CodecError.entropyPriorTokenizerMismatch(prior: prior.fingerprint, trainedFor: base.tokens, tokenizer: other.tokens)) {
+            try prior.check(other, levels: 2)
+        }
+        #expect(throws: CodecError.self) { try prior.check(base, levels: 3) }
+    }
+
+    /// Priors without the copy gate code under revision 1, with it under 2; both round-trip.
+    @Test func bothCodingRevisionsRoundTrip() throws {
+        let plain = ContextPrior(config: ContextPriorConfig(codebookSize: 64, levels: 2, embedDim: 4, hidden: 24, copyGate: false), seed: 3)
+        let meta = [PriorModel.tokenizerNameKey: ContainerSamples.model.name,
+                    PriorModel.tokenizerDigestKey: ContainerSamples.model.digestHex]
+        let revision1 = try EntropyPrior(weights: plain.exportWeights(name: "plain", metadata: meta), fallbackName: "x")
+        #expect(revision1.codingRevision == 1 && Self.prior.codingRevision == 2)
+        for prior in [revision1, Self.prior] {
+            var file = Self.structuredFile(width: 11, height: 9, seed: 6)
+            file.useEntropyPrior(prior)
+            let bytes = try file.encode(prior: prior)
+            let back = try VQZFile(decoding: bytes, entropyPriors: { $0 == prior.fingerprint ? prior : nil })
+            #expect(back == file)
+        }
     }
 
     /// Damaged TOKN streams (the file's CRC made to match, so the rANS decoder sees them) end in
@@ -144,12 +181,12 @@ import Testing
         #expect(error([("HEAD", S.head(coder: 1)), ("TOKN", [0, 0, 0, 128, 0, 0, 0, 0])])
                 == .inconsistent("TOKN chunk before the PRIO chunk"))
         #expect(error([("HEAD", S.head(coder: 1))]) == .inconsistent("HEAD says entropy coder prior but there is no PRIO chunk"))
-        let prio = VQZFile.priorBytes(Self.prior.fingerprint)
+        let prio = VQZFile.priorBytes(Self.prior.fingerprint, revision: Self.prior.codingRevision)
         #expect(error([("HEAD", S.head()), ("PRIO", prio)]) == .inconsistent("PRIO chunk but HEAD says entropy coder zstd"))
         var revised = prio
         revised[revised.count - 1] = 9
         #expect(error([("HEAD", S.head(coder: 1)), ("PRIO", revised)])
-                == .inconsistent("PRIO: prior coding revision 9 (this vqz knows 1; upgrade vqz)"))
+                == .inconsistent("PRIO: prior coding revision 9 (this vqz knows 1 and 2; upgrade vqz)"))
         #expect(error([("HEAD", S.head(coder: 1)), ("PRIO", Array(prio.dropLast()))])
                 == .inconsistent("PRIO chunk of \(prio.count - 1) bytes is too short for its fields"))
     }

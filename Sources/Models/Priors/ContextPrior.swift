@@ -14,12 +14,30 @@ public struct ContextPriorConfig: Codable, Equatable, Sendable {
     public var embedDim: Int
     /// H: width of the hidden layer.
     public var hidden: Int
+    /// Whether the hidden layer also scores copying: a learned bonus, per causal slot, on the
+    /// logit of the token that slot sees (C = 9 gates). Token grids repeat their neighbours,
+    /// and a bonus on "the token to the left" holds for every token alike, where the K-way output
+    /// layer must learn each token's own repetition (and does so poorly for rare ones).
+    public var copyGate: Bool
 
-    public init(codebookSize: Int = 1024, levels: Int = 4, embedDim: Int = 16, hidden: Int = 192) {
+    public init(codebookSize: Int = 1024, levels: Int = 4, embedDim: Int = 16, hidden: Int = 192, copyGate: Bool = true) {
         self.codebookSize = codebookSize
         self.levels = levels
         self.embedDim = embedDim
         self.hidden = hidden
+        self.copyGate = copyGate
+    }
+
+    private enum CodingKeys: String, CodingKey { case codebookSize, levels, embedDim, hidden, copyGate }
+
+    /// Files written before the copy gate existed have no `copyGate`: they have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        codebookSize = try c.decode(Int.self, forKey: .codebookSize)
+        levels = try c.decode(Int.self, forKey: .levels)
+        embedDim = try c.decode(Int.self, forKey: .embedDim)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+        copyGate = try c.decodeIfPresent(Bool.self, forKey: .copyGate) ?? false
     }
 
     /// Bounds that keep a hostile config from allocating absurd models.
@@ -63,6 +81,20 @@ public enum ContextTemplate {
     /// S for level l.
     public static func slots(level l: Int) -> Int { causal.count + (l > 0 ? l + coarserNeighbours.count : 0) }
 
+    /// The tokens the copy gate can copy, [M, C] with C = causal.count: what each causal slot of
+    /// `contexts` (from `contexts(level:...)`) sees, -1 where it is outside the grid.
+    public static func copyCandidates(_ contexts: [Int32], rows m: Int, level l: Int, codebookSize k: Int) -> [Int32] {
+        let s = slots(level: l), c = causal.count, vocab = Int32(k + 1)
+        var out = [Int32](repeating: -1, count: m * c)
+        for r in 0..<m {
+            for slot in 0..<c {
+                let v = contexts[r * s + slot] - Int32(slot) * vocab
+                if v < Int32(k) { out[r * c + slot] = v }
+            }
+        }
+        return out
+    }
+
     /// The diagonal of (y, x): positions with equal values are independent of each other.
     @inline(__always) public static func wavefront(y: Int, x: Int) -> Int { 2 * y + x }
 
@@ -103,16 +135,21 @@ public enum ContextTemplate {
 /// A model of a token grid for entropy coding: p(token | context) for every level, where the
 /// context is the small causal neighbourhood of `ContextTemplate`. Per level, each slot has
 /// its own embedding of the token it sees; the concatenated embeddings pass through one ReLU
-/// hidden layer to K logits. Small and local on purpose: the decoder must score positions in
+/// hidden layer to K logits, plus (with `copyGate`) a bonus on the logits of the causal
+/// neighbours' tokens, weighted per slot by the hidden layer. Small and local on purpose: the decoder must score positions in
 /// order, so the model is cheap per position and a whole diagonal is scored at once.
 public final class ContextPrior {
     public let config: ContextPriorConfig
     public let store: ParameterStore
-    /// Per level: slot embeddings [S * (K+1), E], hidden [S*E -> H], ReLU, output [H -> K].
+    /// Per level: slot embeddings [S * (K+1), E], hidden [S*E -> H], ReLU, output [H -> K],
+    /// copy gates [H -> C].
     let embeddings: [Embedding]
-    let networks: [Sequential]
+    let trunks: [Sequential]
     let hiddenLayers: [Linear]
     let outputLayers: [Linear]
+    let copyGates: [Linear]
+    /// The copy candidates of each level's last training forward, for its backward.
+    private var lastCandidates: [[Int32]]
 
     public init(config: ContextPriorConfig, seed: UInt64 = 0) {
         precondition(config.isValid, "invalid context prior config \(config)")
@@ -121,7 +158,8 @@ public final class ContextPrior {
         self.store = store
         var rng = RNG(seed: seed)
         let (k, e, h) = (config.codebookSize, config.embedDim, config.hidden)
-        var embeddings: [Embedding] = [], networks: [Sequential] = [], hidden: [Linear] = [], output: [Linear] = []
+        var embeddings: [Embedding] = [], trunks: [Sequential] = [], hidden: [Linear] = [], output: [Linear] = []
+        var gates: [Linear] = []
         for l in 0..<config.levels {
             let s = ContextTemplate.slots(level: l)
             embeddings.append(Embedding(store, "level\(l).slots", vocabulary: s * (k + 1), dim: e, std: 1, rng: &rng))
@@ -129,12 +167,18 @@ public final class ContextPrior {
             let h2 = Linear(store, "level\(l).out", inFeatures: h, outFeatures: k, initGain: 0.5, rng: &rng)
             hidden.append(h1)
             output.append(h2)
-            networks.append(Sequential([h1, ReLU(), h2]))
+            trunks.append(Sequential([h1, ReLU()]))
+            if config.copyGate {
+                gates.append(Linear(store, "level\(l).copy", inFeatures: h, outFeatures: ContextTemplate.causal.count,
+                                    initGain: 0.1, rng: &rng))
+            }
         }
         self.embeddings = embeddings
-        self.networks = networks
+        self.trunks = trunks
         self.hiddenLayers = hidden
         self.outputLayers = output
+        self.copyGates = gates
+        lastCandidates = [[Int32]](repeating: [], count: config.levels)
         store.seal()
     }
 
@@ -142,14 +186,42 @@ public final class ContextPrior {
 
     /// Training forward: contexts [M, S] of level l -> logits [M, K] (sgemm: fast, not fixed-order).
     public func forward(level l: Int, contexts: [Int32], rows m: Int) -> Tensor {
-        let s = ContextTemplate.slots(level: l)
+        let s = ContextTemplate.slots(level: l), k = config.codebookSize
         let x = embeddings[l].forward(contexts, shape: [m, s])
-        return networks[l].forward(x.reshaped([m, s * config.embedDim]))
+        let hidden = trunks[l].forward(x.reshaped([m, s * config.embedDim]))
+        let logits = outputLayers[l].forward(hidden)
+        guard config.copyGate else { return logits }
+        let c = ContextTemplate.causal.count
+        let candidates = ContextTemplate.copyCandidates(contexts, rows: m, level: l, codebookSize: k)
+        let gates = copyGates[l].forward(hidden)
+        for r in 0..<m {
+            for slot in 0..<c where candidates[r * c + slot] >= 0 {
+                logits.data[r * k + Int(candidates[r * c + slot])] += gates.data[r * c + slot]
+            }
+        }
+        lastCandidates[l] = candidates
+        return logits
     }
 
     /// Adds the gradients of level l's parameters, given dlogits [M, K] of its last forward.
     public func backward(level l: Int, _ dlogits: Tensor) {
-        embeddings[l].backward(networks[l].backward(dlogits))
+        var dhidden = outputLayers[l].backward(dlogits)
+        if config.copyGate {
+            let (m, k, c) = (dlogits.rows, config.codebookSize, ContextTemplate.causal.count)
+            let candidates = lastCandidates[l]
+            // A gate's gradient is that of the logit it raised.
+            let dgates = Tensor([m, c])
+            for r in 0..<m {
+                for slot in 0..<c where candidates[r * c + slot] >= 0 {
+                    dgates.data[r * c + slot] = dlogits.data[r * k + Int(candidates[r * c + slot])]
+                }
+            }
+            let sum = dhidden.copy()
+            let viaGates = copyGates[l].backward(dgates)
+            for i in 0..<sum.count { sum.data[i] += viaGates.data[i] }
+            dhidden = sum
+        }
+        embeddings[l].backward(trunks[l].backward(dhidden))
     }
 
     /// The fixed-order form used for entropy coding (see `ContextPriorScorer`).
@@ -167,6 +239,8 @@ public final class ContextPriorScorer: @unchecked Sendable {
     private var hiddenBias: [[Float]] = []    // per level [H]
     private var outWeight: [[Float]] = []     // per level [H, K]
     private var outBias: [[Float]] = []       // per level [K]
+    private var gateWeight: [[Float]] = []    // per level [H, C] (empty without the copy gate)
+    private var gateBias: [[Float]] = []      // per level [C]
 
     init(_ prior: ContextPrior) {
         config = prior.config
@@ -190,6 +264,11 @@ public final class ContextPriorScorer: @unchecked Sendable {
             hiddenBias.append(Array(UnsafeBufferPointer(start: store.value(prior.hiddenLayers[l].bias!), count: h)))
             outWeight.append(Array(UnsafeBufferPointer(start: store.value(prior.outputLayers[l].weight), count: h * k)))
             outBias.append(Array(UnsafeBufferPointer(start: store.value(prior.outputLayers[l].bias!), count: k)))
+            if config.copyGate {
+                let gate = prior.copyGates[l], c = ContextTemplate.causal.count
+                gateWeight.append(Array(UnsafeBufferPointer(start: store.value(gate.weight), count: h * c)))
+                gateBias.append(Array(UnsafeBufferPointer(start: store.value(gate.bias!), count: c)))
+            }
         }
     }
 
@@ -220,6 +299,26 @@ public final class ContextPriorScorer: @unchecked Sendable {
                 hidden.withUnsafeBufferPointer { hid in
                     fixedOrderAffine(out, hid.baseAddress!, w.baseAddress!, b.baseAddress!, rows: m, inFeatures: h, outFeatures: k)
                 }
+            }
+        }
+        guard config.copyGate else { return }
+        let c = ContextTemplate.causal.count
+        var gates = [Float](repeating: 0, count: m * c)
+        gateWeight[l].withUnsafeBufferPointer { w in
+            gateBias[l].withUnsafeBufferPointer { b in
+                hidden.withUnsafeBufferPointer { hid in
+                    gates.withUnsafeMutableBufferPointer { g in
+                        fixedOrderAffine(g.baseAddress!, hid.baseAddress!, w.baseAddress!, b.baseAddress!, rows: m, inFeatures: h, outFeatures: c)
+                    }
+                }
+            }
+        }
+        // Slot by slot, so a token two slots see gets its bonuses in one order everywhere.
+        let candidates = ContextTemplate.copyCandidates(contexts, rows: m, level: l, codebookSize: k)
+        for r in 0..<m {
+            for slot in 0..<c where candidates[r * c + slot] >= 0 {
+                let j = r * k + Int(candidates[r * c + slot])
+                out[j] = out[j] + gates[r * c + slot]
             }
         }
     }

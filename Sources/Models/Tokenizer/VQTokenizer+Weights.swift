@@ -28,7 +28,7 @@ extension VQTokenizer {
             SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") ? .f16 : .f32, shape: p.shape,
                               values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
         }
-        var meta = metadata
+        var meta = metadata.merging(frozenTokens?.metadata ?? [:]) { a, _ in a }
         meta["kind"] = Self.weightsKind
         meta["name"] = name
         meta["config"] = config.json

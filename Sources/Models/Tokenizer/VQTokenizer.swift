@@ -10,6 +10,9 @@ public final class VQTokenizer {
     public let encoder: Sequential
     public let quantizer: ResidualVectorQuantizer
     public let decoder: Sequential
+    /// Set while only the decoder trains: the tokens stay those of the model named here, so
+    /// priors trained on them stay valid (recorded in the checkpoint and the exported weights).
+    public var frozenTokens: TokenLineage?
 
     public init(config: TokenizerConfig, seed: UInt64 = 0) {
         self.config = config
@@ -41,4 +44,25 @@ public final class VQTokenizer {
     public var parameterCount: Int {
         store.params.filter(\.trainable).reduce(0) { $0 + $1.count }
     }
+}
+
+/// The tokenizer whose encoder and codebooks define a model's tokens. A model whose decoder alone
+/// was retrained records the one it started from, so its tokens keep their identity.
+public struct TokenLineage: Equatable, Sendable {
+    public static let nameKey = "tokens_name", digestKey = "tokens_digest"
+    public var name: String
+    public var digestHex: String
+
+    public init(name: String, digestHex: String) {
+        self.name = name
+        self.digestHex = digestHex
+    }
+
+    /// The lineage a weights file or checkpoint records, if any.
+    public init?(metadata: [String: String]) {
+        guard let name = metadata[Self.nameKey], let hex = metadata[Self.digestKey] else { return nil }
+        self.init(name: name, digestHex: hex)
+    }
+
+    public var metadata: [String: String] { [Self.nameKey: name, Self.digestKey: digestHex] }
 }

@@ -28,6 +28,7 @@ extension Autoencoder: TrainableTokenizer {
         return TokenizerStepFigures(loss: loss, klBitsPerPixel: Float((latent?.kl ?? 0) / pixels / log(2)))
     }
 
+    public func trains(_ param: Param) -> Bool { true }
     public func afterUpdate(rng: inout RNG) -> [Int] { [] }
 
     /// PSNR (RGB, 8-bit rounding) of the reconstructions (the VAE decodes its posterior mean) and,

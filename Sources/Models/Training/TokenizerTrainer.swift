@@ -57,6 +57,8 @@ public protocol TrainableTokenizer: AnyObject {
     var checkpointMetadata: [String: String] { get }
     /// Forward and backward on a batch [N, H, W, 3]; gradients are added into `store`.
     func lossAndGradients(_ x: Tensor, rng: inout RNG) -> TokenizerStepFigures
+    /// Which trainable parameters the optimizer moves (all, unless only the decoder trains).
+    func trains(_ param: Param) -> Bool
     /// Work after the optimizer step (the VQ-VAE's EMA codebooks); dead codes restarted per level.
     func afterUpdate(rng: inout RNG) -> [Int]
     /// Figures on held-out images [1, H, W, 3].
@@ -78,7 +80,7 @@ public final class TokenizerTrainer {
     public init(model: any TrainableTokenizer, options: TokenizerTrainingOptions) {
         self.model = model
         self.options = options
-        optimizer = Adam(model.store, learningRate: options.learningRate, clipNorm: 1)
+        optimizer = Adam(model.store, learningRate: options.learningRate, clipNorm: 1, trains: model.trains)
         rng = RNG(seed: options.seed &+ 0x5eed)
     }
 
@@ -147,12 +149,26 @@ public final class TokenizerTrainer {
 }
 
 extension VQTokenizer: TrainableTokenizer {
-    public var checkpointMetadata: [String: String] { ["kind": "vqz-tokenizer-checkpoint", "config": config.json] }
+    public var checkpointMetadata: [String: String] {
+        ["kind": "vqz-tokenizer-checkpoint", "config": config.json].merging(frozenTokens?.metadata ?? [:]) { a, _ in a }
+    }
+
+    public func trains(_ param: Param) -> Bool { frozenTokens == nil || param.name.hasPrefix("decoder.") }
 
     /// Draws how many levels this step uses (quantizer dropout), then MSE through the
-    /// straight-through quantizer plus the commitment term.
+    /// straight-through quantizer plus the commitment term. With frozen tokens only the decoder
+    /// learns: the encoder and codebooks run as at inference, and nothing flows back into them.
     public func lossAndGradients(_ x: Tensor, rng: inout RNG) -> TokenizerStepFigures {
         let levels = 1 + rng.int(below: config.levels)
+        if frozenTokens != nil {
+            let (h, w) = (x.shape[1] / config.downsampling, x.shape[2] / config.downsampling)
+            let zq = quantizer.decode(encode(x, levels: levels), shape: [x.shape[0], h, w, config.codeDim])
+            let y = decoder.forward(zq)
+            let dy = Tensor(y.shape)
+            let loss = mseLoss(y, x, dpred: dy)
+            _ = decoder.backward(dy)
+            return TokenizerStepFigures(loss: loss, levels: levels)
+        }
         let z = encoder.forward(x)
         let zq = quantizer.forward(z, levels: levels, rng: &rng)
         let y = decoder.forward(zq)
@@ -164,7 +180,9 @@ extension VQTokenizer: TrainableTokenizer {
         return TokenizerStepFigures(loss: loss, commitment: quantizer.commitmentLoss, levels: levels)
     }
 
-    public func afterUpdate(rng: inout RNG) -> [Int] { quantizer.updateCodebooks(rng: &rng) }
+    public func afterUpdate(rng: inout RNG) -> [Int] {
+        frozenTokens == nil ? quantizer.updateCodebooks(rng: &rng) : [Int](repeating: 0, count: config.levels)
+    }
 }
 
 extension VQTokenizer {

@@ -14,7 +14,9 @@ public final class Adam {
     public private(set) var v: [Float]
     private let trainableRanges: [Range<Int>]
 
-    public init(_ store: ParameterStore, learningRate: Float = 3e-4, weightDecay: Float = 0, clipNorm: Float? = 1) {
+    /// `trains` picks which trainable parameters move (all by default), e.g. only a decoder.
+    public init(_ store: ParameterStore, learningRate: Float = 3e-4, weightDecay: Float = 0, clipNorm: Float? = 1,
+                trains: (Param) -> Bool = { _ in true }) {
         store.seal()
         self.store = store
         self.learningRate = learningRate
@@ -22,7 +24,7 @@ public final class Adam {
         self.clipNorm = clipNorm
         m = [Float](repeating: 0, count: store.count)
         v = [Float](repeating: 0, count: store.count)
-        trainableRanges = store.params.filter(\.trainable).map { $0.offset..<($0.offset + $0.count) }
+        trainableRanges = store.params.filter { $0.trainable && trains($0) }.map { $0.offset..<($0.offset + $0.count) }
     }
 
     /// The L2 norm of all trainable gradients.

@@ -7,6 +7,10 @@ public final class TokenizerModel: @unchecked Sendable {
     public let network: VQTokenizer
     public let fingerprint: ModelFingerprint
     public let metadata: [String: String]
+    /// Whose tokens these are: the fingerprint of the model that defined the encoder and
+    /// codebooks. Itself, unless only the decoder was retrained from another (`--decoder-only`).
+    /// Priors and token caches key on this; .vqz files on `fingerprint`, since pixels need the decoder.
+    public let tokens: ModelFingerprint
 
     public var config: TokenizerConfig { network.config }
     public var levels: Int { network.config.levels }
@@ -19,7 +23,18 @@ public final class TokenizerModel: @unchecked Sendable {
         metadata = meta
         let name = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
         fingerprint = ModelFingerprint(name: name, digest: fnv1a128(bytes))
+        if let lineage = TokenLineage(metadata: meta) {
+            guard let digest = PriorModel.bytes(hex: lineage.digestHex), digest.count == ModelFingerprint.digestSize else {
+                throw ModelError.badConfig("tokens_digest is not a \(ModelFingerprint.digestSize)-byte hex digest")
+            }
+            tokens = ModelFingerprint(name: lineage.name, digest: digest)
+        } else {
+            tokens = fingerprint
+        }
     }
+
+    /// What a model whose decoder alone is retrained from this one records.
+    public var tokenLineage: TokenLineage { TokenLineage(name: tokens.name, digestHex: tokens.digestHex) }
 
     public convenience init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }

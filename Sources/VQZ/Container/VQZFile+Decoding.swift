@@ -15,6 +15,7 @@ extension VQZFile {
         let count = tokens.count
         var levels: [[UInt16]] = []
         var priorName: ModelFingerprint?
+        var priorRevision: UInt8 = 0
         var priorPayloads: [ArraySlice<UInt8>] = []
         var alpha: [UInt8]?
         for chunk in chunks.dropFirst().dropLast() {
@@ -26,7 +27,7 @@ extension VQZFile {
                 guard priorName == nil, priorPayloads.isEmpty else {
                     throw ContainerError.inconsistent("PRIO chunk at offset \(chunk.offset) after TOKN or a first PRIO")
                 }
-                priorName = try Self.readPrior(bytes, chunk)
+                (priorName, priorRevision) = try Self.readPrior(bytes, chunk)
             case "TOKN" where entropyCoder == .prior:
                 guard priorName != nil else { throw ContainerError.inconsistent("TOKN chunk before the PRIO chunk") }
                 guard priorPayloads.count < tokens.codebookSizes.count else {
@@ -64,7 +65,10 @@ extension VQZFile {
             guard let prior = try entropyPriors(priorName), prior.fingerprint == priorName else {
                 throw ContainerError.entropyPriorUnavailable(needed: priorName)
             }
-            try prior.check(tokenizer: model, codebookSizes: tokens.codebookSizes)
+            guard prior.codingRevision == priorRevision else {
+                throw ContainerError.inconsistent("PRIO: coding revision \(priorRevision), but prior \(priorName) codes with revision \(prior.codingRevision)")
+            }
+            try prior.check(codebookSizes: tokens.codebookSizes)
             levels = try prior.decode(priorPayloads, width: tokens.width, height: tokens.height)
             entropyPrior = priorName
         }
@@ -76,7 +80,7 @@ extension VQZFile {
     }
 
     /// PRIO's fields: the prior's fingerprint, after checking the coder parameters.
-    private static func readPrior(_ bytes: [UInt8], _ chunk: ChunkSummary) throws -> ModelFingerprint {
+    private static func readPrior(_ bytes: [UInt8], _ chunk: ChunkSummary) throws -> (ModelFingerprint, UInt8) {
         var r = ByteReader(bytes, range: chunk.dataRange,
                            overrun: .inconsistent("PRIO chunk of \(chunk.length) bytes is too short for its fields"))
         let nameLength = Int(try r.u8())
@@ -90,10 +94,10 @@ extension VQZFile {
         guard scaleBits == FrequencyTable.scaleBits else {
             throw ContainerError.inconsistent("PRIO: rANS scale of \(scaleBits) bits (this vqz codes with \(FrequencyTable.scaleBits))")
         }
-        guard revision == priorCodingRevision else {
-            throw ContainerError.inconsistent("PRIO: prior coding revision \(revision) (this vqz knows \(priorCodingRevision); upgrade vqz)")
+        guard priorCodingRevisions.contains(revision) else {
+            throw ContainerError.inconsistent("PRIO: prior coding revision \(revision) (this vqz knows \(priorCodingRevisions.map(String.init).joined(separator: " and ")); upgrade vqz)")
         }
-        return ModelFingerprint(name: name, digest: digest)
+        return (ModelFingerprint(name: name, digest: digest), revision)
     }
 
     /// HEAD's fields, checked; the result has empty levels and, when HEAD says alpha, an empty

@@ -18,8 +18,8 @@ extension VQZFile {
             guard let prior, let named = entropyPrior, prior.fingerprint == named else {
                 throw ContainerError.entropyPriorUnavailable(needed: entropyPrior)
             }
-            try prior.check(tokenizer: model, codebookSizes: tokens.codebookSizes)
-            out.chunk("PRIO", Self.priorBytes(named))
+            try prior.check(codebookSizes: tokens.codebookSizes)
+            out.chunk("PRIO", Self.priorBytes(named, revision: prior.codingRevision))
             for payload in prior.encode(tokens).payloads { out.chunk("TOKN", payload) }
         }
         if let alpha {
@@ -34,19 +34,20 @@ extension VQZFile {
 
     /// PRIO's data: the prior's name and digest, then the coder's parameters (rANS scale bits,
     /// and the revision of the coding procedure, so a changed procedure is refused by name).
-    static func priorBytes(_ prior: ModelFingerprint) -> [UInt8] {
+    static func priorBytes(_ prior: ModelFingerprint, revision: UInt8) -> [UInt8] {
         var w = ByteWriter()
         let name = Array(prior.name.utf8)
         w.u8(UInt8(name.count))
         w.append(name)
         w.append(prior.digest)
         w.u8(UInt8(FrequencyTable.scaleBits))
-        w.u8(priorCodingRevision)
+        w.u8(revision)
         return w.bytes
     }
 
-    /// Revision of the prior coding procedure (context template, frequency tables, coding order).
-    static let priorCodingRevision: UInt8 = 1
+    /// Revisions of the prior coding procedure (context template, frequency tables, coding order)
+    /// this vqz reads: 1, the context prior without copy gates; 2, with them.
+    static let priorCodingRevisions: ClosedRange<UInt8> = 1...2
 
     func headBytes() -> [UInt8] {
         var head = ByteWriter()

@@ -18,6 +18,8 @@ public final class EntropyPrior: @unchecked Sendable {
     private lazy var scorer: ContextPriorScorer = network.scorer()
 
     public var levels: Int { network.config.levels }
+    /// The PRIO chunk's coding revision for this prior (the copy gate changes how logits are made).
+    public var codingRevision: UInt8 { network.config.copyGate ? 2 : 1 }
     public var codebookSize: Int { network.config.codebookSize }
 
     public init(weights bytes: [UInt8], fallbackName: String) throws {
@@ -54,14 +56,20 @@ public final class EntropyPrior: @unchecked Sendable {
         return prior?.fingerprint == name ? prior : nil
     }
 
-    /// Throws unless this prior can code `levels` levels of this tokenizer's tokens.
-    public func check(tokenizer model: ModelFingerprint, codebookSizes: [Int]) throws {
-        guard tokenizer == model else {
-            throw CodecError.entropyPriorTokenizerMismatch(prior: fingerprint, trainedFor: tokenizer, tokenizer: model)
+    /// Throws unless this prior models this tokenizer's tokens and can code `levels` levels of them.
+    public func check(_ model: TokenizerModel, levels: Int) throws {
+        guard tokenizer == model.tokens else {
+            throw CodecError.entropyPriorTokenizerMismatch(prior: fingerprint, trainedFor: tokenizer, tokenizer: model.tokens)
         }
-        guard codebookSizes.count <= levels, codebookSizes.allSatisfy({ $0 == codebookSize }) else {
+        try check(codebookSizes: Array(repeating: model.config.codebookSize, count: levels))
+    }
+
+    /// Throws unless this prior can code levels of these codebook sizes. All the container checks:
+    /// the PRIO digest already ties decoding to the very prior that coded the file.
+    public func check(codebookSizes: [Int]) throws {
+        guard codebookSizes.count <= self.levels, codebookSizes.allSatisfy({ $0 == codebookSize }) else {
             throw CodecError.entropyPriorShape(levels: codebookSizes.count, codebookSize: codebookSizes.first ?? 0,
-                                               priorLevels: levels, priorCodebookSize: codebookSize)
+                                               priorLevels: self.levels, priorCodebookSize: codebookSize)
         }
     }
 

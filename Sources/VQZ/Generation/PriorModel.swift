@@ -40,8 +40,8 @@ public final class PriorModel: @unchecked Sendable {
 
     /// Throws unless the prior models this tokenizer's tokens.
     public func check(_ model: TokenizerModel) throws {
-        guard tokenizer == model.fingerprint else {
-            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.fingerprint.description)
+        guard tokenizer == model.tokens else {
+            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.tokens.description)
         }
         guard network.config.codebookSize == model.config.codebookSize else {
             throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
@@ -50,7 +50,7 @@ public final class PriorModel: @unchecked Sendable {
 
     /// The metadata that ties a prior's weights to `model`.
     public static func tokenizerMetadata(_ model: TokenizerModel) -> [String: String] {
-        [tokenizerNameKey: model.fingerprint.name, tokenizerDigestKey: model.fingerprint.digestHex]
+        [tokenizerNameKey: model.tokens.name, tokenizerDigestKey: model.tokens.digestHex]
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -12,8 +12,8 @@ public enum TextTrainingData {
                              rows: Int, cols: Int, log: (String) -> Void = { _ in },
                              progress: (Int, Int) -> Void = { _, _ in }) throws -> [[Int32]] {
         let paths = records.map { (folder as NSString).appendingPathComponent($0.image) }
-        let cache = PriorTrainingData.cachePath(folder: cacheFolder, tokenizer: codec.model.fingerprint, paths: paths, scales: [1])
-        if let cached = PriorTrainingData.load(cache: cache, tokenizer: codec.model.fingerprint), cached.count == paths.count,
+        let cache = PriorTrainingData.cachePath(folder: cacheFolder, tokenizer: codec.model.tokens, paths: paths, scales: [1])
+        if let cached = PriorTrainingData.load(cache: cache, tokenizer: codec.model.tokens), cached.count == paths.count,
            cached.allSatisfy({ $0.width == cols && $0.height == rows }) {
             log("token grids of \(folder) read from \(cache)")
             return cached.map(\.tokens)
@@ -29,7 +29,7 @@ public enum TextTrainingData {
             grids.append(TokenGridSample(width: cols, height: rows, tokens: grid.levels[0].map { Int32($0) }))
             progress(i + 1, paths.count)
         }
-        try PriorTrainingData.save(grids, cache: cache, tokenizer: codec.model.fingerprint)
+        try PriorTrainingData.save(grids, cache: cache, tokenizer: codec.model.tokens)
         log("token grids cached in \(cache)")
         return grids.map(\.tokens)
     }

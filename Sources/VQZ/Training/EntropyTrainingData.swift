@@ -26,7 +26,7 @@ public enum EntropyTrainingData {
                              log: (String) -> Void = { _ in }, progress: (Int, Int) -> Void = { _, _ in }) throws -> [LeveledTokenGrid] {
         let images = try TrainingImages.load(folder: folder)
         for s in images.skipped { log("\(s.path): skipped: \(s.reason)") }
-        let fingerprint = codec.model.fingerprint
+        let fingerprint = codec.model.tokens
         let path = PriorTrainingData.cachePath(folder: cacheFolder, tokenizer: fingerprint, paths: images.paths,
                                                scales: scales, levels: codec.model.levels)
         if let cached = load(cache: path, tokenizer: fingerprint) {

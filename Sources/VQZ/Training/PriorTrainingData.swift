@@ -89,14 +89,14 @@ public enum PriorTrainingData {
                              log: (String) -> Void = { _ in }, progress: (Int, Int) -> Void = { _, _ in }) throws -> [TokenGridSample] {
         let images = try TrainingImages.load(folder: folder)
         for s in images.skipped { log("\(s.path): skipped: \(s.reason)") }
-        let path = cachePath(folder: cacheFolder, tokenizer: codec.model.fingerprint, paths: images.paths, scales: scales)
-        if let cached = load(cache: path, tokenizer: codec.model.fingerprint) {
+        let path = cachePath(folder: cacheFolder, tokenizer: codec.model.tokens, paths: images.paths, scales: scales)
+        if let cached = load(cache: path, tokenizer: codec.model.tokens) {
             log("token grids of \(folder) read from \(path)")
             return cached
         }
         let t0 = Date()
         let grids = tokenize(images.pictures, codec: codec, scales: scales, progress: progress)
-        try save(grids, cache: path, tokenizer: codec.model.fingerprint)
+        try save(grids, cache: path, tokenizer: codec.model.tokens)
         log(String(format: "tokenized %d pictures of %@ (%d grids) in %.0f s; cached in %@",
                    images.pictures.count, folder, grids.count, Date().timeIntervalSince(t0), path))
         return grids
