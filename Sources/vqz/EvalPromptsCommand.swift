@@ -45,7 +45,7 @@ struct EvalPromptsCommand: ParsableCommand {
         let records = Array(try ShapesDataset.records(jsonl: String(decoding: data, as: UTF8.self), name: file).prefix(limit))
         guard !records.isEmpty else { throw DatasetError.empty(file) }
         let codec = Codec(model: try modelOptions.load())
-        let model = try TextPriorModel(contentsOf: textWeights)
+        let model = try loadingModel(textWeights) { try TextPriorModel(contentsOf: textWeights) }
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })

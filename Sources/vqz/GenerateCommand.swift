@@ -98,7 +98,7 @@ struct GenerateCommand: ParsableCommand {
         guard let textWeights else {
             throw CLIError(.model, "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
         }
-        let model = try TextPriorModel(contentsOf: textWeights)
+        let model = try loadingModel(textWeights) { try TextPriorModel(contentsOf: textWeights) }
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let (w, h) = dimensions!
         guard (w, h) == generator.imageSize else {

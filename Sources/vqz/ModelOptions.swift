@@ -15,6 +15,8 @@ struct ModelOptions: ParsableArguments {
         } catch ModelError.wrongKind(found: Autoencoder.weightsKind, expected: _) {
             // A baseline's float latent has no bitstream: say where it can be used instead.
             throw CLIError(.model, BaselineError.notACodec(model).description)
+        } catch let e as ModelError {
+            throw CLIError(model: model, e)
         }
     }
 
@@ -33,14 +35,14 @@ struct EntropyPriorOptions: ParsableArguments {
 
     /// The prior `--entropy prior` codes with.
     func load() throws -> EntropyPrior {
-        if let entropyPrior { return try EntropyPrior(contentsOf: entropyPrior) }
+        if let entropyPrior { return try loadingModel(entropyPrior) { try EntropyPrior(contentsOf: entropyPrior) } }
         return try EntropyPrior.bundled()
     }
 
     /// How a reader finds the prior a file names: --entropy-prior's file, else the bundled one.
     func lookup(_ name: ModelFingerprint) throws -> EntropyPrior? {
         if let entropyPrior {
-            let prior = try EntropyPrior(contentsOf: entropyPrior)
+            let prior = try loadingModel(entropyPrior) { try EntropyPrior(contentsOf: entropyPrior) }
             if prior.fingerprint == name { return prior }
         }
         return try EntropyPrior.bundledIfNamed(name)
@@ -52,4 +54,14 @@ extension EntropyCoder: ExpressibleByArgument {
         guard let coder = EntropyCoder.allCases.first(where: { $0.description == argument }) else { return nil }
         self = coder
     }
+}
+
+extension CLIError {
+    /// A weights file that is not the model it should be, named: "PATH: what is wrong".
+    init(model path: String, _ error: ModelError) { self.init(.model, "\(path): \(error)") }
+}
+
+/// Loads a model file, naming it in the error when its contents are not that model.
+func loadingModel<T>(_ path: String, _ load: () throws -> T) throws -> T {
+    do { return try load() } catch let e as ModelError { throw CLIError(model: path, e) }
 }

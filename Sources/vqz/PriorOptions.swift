@@ -11,7 +11,7 @@ struct PriorOptions: ParsableArguments {
     var priorWeights: String?
 
     func load() throws -> PriorModel {
-        if let priorWeights { return try PriorModel(contentsOf: priorWeights) }
+        if let priorWeights { return try loadingModel(priorWeights) { try PriorModel(contentsOf: priorWeights) } }
         return try PriorModel.bundled(prior)
     }
 }

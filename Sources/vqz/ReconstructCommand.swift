@@ -54,7 +54,7 @@ struct ReconstructCommand: ParsableCommand {
         }
         let network: ReconstructionModel
         if let model {
-            network = try ReconstructionModel.load(contentsOf: model)
+            network = try loadingModel(model) { try ReconstructionModel.load(contentsOf: model) }
         } else {
             network = .tokenizer(Codec(model: try TokenizerModel.bundled()))
         }

@@ -70,6 +70,10 @@ import Testing
 
         let wrongModel = try CLIRunner.run(["compress", "--model", "leaf-256.jpg", "-c", "leaf-256.jpg"], in: folder)
         #expect(wrongModel.status == 3, "\(wrongModel.stderr)")
+        #expect(wrongModel.stderr.hasPrefix("vqz: leaf-256.jpg: "), "the error names the model file: \(wrongModel.stderr)")
+        let wrongPrior = try CLIRunner.run(["compress", "--entropy", "prior", "--entropy-prior", "leaf-256.jpg", "-c", "leaf-256.jpg"], in: folder)
+        #expect(wrongPrior.status == 3, "\(wrongPrior.stderr)")
+        #expect(wrongPrior.stderr.hasPrefix("vqz: leaf-256.jpg: "), "the error names the prior file: \(wrongPrior.stderr)")
     }
 
     @Test func tokensExportsJSONAndNpy() throws {

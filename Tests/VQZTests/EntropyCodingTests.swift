@@ -139,6 +139,16 @@ import Testing
             let back = try VQZFile(decoding: bytes, entropyPriors: { $0 == prior.fingerprint ? prior : nil })
             #expect(back == file)
         }
+        // Revision 2's first byte names a cache weight; one past the list is refused.
+        let file = Self.structuredFile(width: 6, height: 5, seed: 7)
+        let chunks = try VQZFile.chunks(in: try file.encode(prior: Self.prior)).dropLast()
+        let bytes = try file.encode(prior: Self.prior)
+        var parts = chunks.map { ($0.tag, Array(bytes[$0.dataRange])) }
+        let i = parts.firstIndex { $0.0 == "TOKN" }!
+        parts[i].1[0] = UInt8(TokenCache.weights.count)
+        #expect(throws: ContainerError.corruptPayload(chunk: "TOKN (level 0)", reason: RANSError.badChoice(UInt8(TokenCache.weights.count)).description)) {
+            try VQZFile(decoding: ContainerSamples.assemble(parts), entropyPriors: lookup)
+        }
     }
 
     /// Damaged TOKN streams (the file's CRC made to match, so the rANS decoder sees them) end in

@@ -75,14 +75,18 @@ public final class EntropyPrior: @unchecked Sendable {
 
     /// One rANS stream per level, and each level's information content under the model in bits
     /// (the floor an ideal coder would reach; the streams should come within a few bytes of it).
+    /// Under revision 2 each stream starts with a byte naming the cache weight it was coded with:
+    /// the one of `TokenCache.weights` that makes the level smallest.
     public func encode(_ grid: TokenGrid) -> (payloads: [[UInt8]], informationBits: [Double]) {
         let (w, h, k) = (grid.width, grid.height, codebookSize)
         let order = Self.codingOrder(width: w, height: h)
         let levels = grid.levels.map { $0.map { Int32($0) } }
+        let choices = cacheWeights
         var payloads: [[UInt8]] = [], information: [Double] = []
         for l in 0..<grid.levels.count {
-            var intervals = [(start: UInt32, frequency: UInt32)](repeating: (0, 1), count: order.count)
-            var bits = 0.0
+            var intervals = [[(start: UInt32, frequency: UInt32)]](repeating: Array(repeating: (0, 1), count: order.count),
+                                                                    count: choices.count)
+            var bits = [Double](repeating: 0, count: choices.count)
             // The cache holds the tokens of the diagonals before the current one, as the decoder's does.
             var cache = TokenCache(codebookSize: k), pending: [Int] = [], diagonal = 0
             let chunk = 2048
@@ -99,21 +103,28 @@ public final class EntropyPrior: @unchecked Sendable {
                             diagonal = d
                         }
                         let token = Int(levels[l][p])
-                        let table = FrequencyTable(logits: z.baseAddress! + r * k, count: k, cache: cache)
-                        intervals[c0 + r] = table.interval(of: token)
-                        bits += table.information(of: token)
+                        let model = ModelDistribution(logits: z.baseAddress! + r * k, count: k)
+                        for (c, weight) in choices.enumerated() {
+                            let table = FrequencyTable(model, cache: cache, cacheWeight: weight)
+                            intervals[c][c0 + r] = table.interval(of: token)
+                            bits[c] += table.information(of: token)
+                        }
                         pending.append(token)
                     }
                 }
                 c0 += positions.count
             }
+            let best = bits.indices.min { bits[$0] < bits[$1] }!
             var encoder = RANSEncoder(scaleBits: FrequencyTable.scaleBits)
-            for i in intervals.indices.reversed() { encoder.push(start: intervals[i].start, frequency: intervals[i].frequency) }
-            payloads.append(encoder.finish())
-            information.append(bits)
+            for i in intervals[best].indices.reversed() { encoder.push(start: intervals[best][i].start, frequency: intervals[best][i].frequency) }
+            payloads.append((codingRevision >= 2 ? [UInt8(best)] : []) + encoder.finish())
+            information.append(bits[best])
         }
         return (payloads, information)
     }
+
+    /// The cache weights the encoder may choose from: revision 1 has one, implied.
+    var cacheWeights: [Float] { codingRevision >= 2 ? TokenCache.weights : [TokenCache.weight] }
 
     /// The token levels coded in `payloads` (one per level, coarsest first) of a width x height grid.
     /// A corrupt stream throws `ContainerError.corruptPayload`; it can give wrong tokens only if it still ends exactly
@@ -132,7 +143,13 @@ public final class EntropyPrior: @unchecked Sendable {
     private func decodeLevel(_ l: Int, _ payload: ArraySlice<UInt8>, into levels: inout [[Int32]],
                              width w: Int, height h: Int, diagonals: [[Int]]) throws {
         let k = codebookSize
-        var decoder = try RANSDecoder(payload, scaleBits: FrequencyTable.scaleBits)
+        var stream = payload, cacheWeight = TokenCache.weight
+        if codingRevision >= 2 {
+            guard let choice = stream.popFirst() else { throw RANSError.truncated }
+            guard Int(choice) < TokenCache.weights.count else { throw RANSError.badChoice(choice) }
+            cacheWeight = TokenCache.weights[Int(choice)]
+        }
+        var decoder = try RANSDecoder(stream, scaleBits: FrequencyTable.scaleBits)
         levels.append([Int32](repeating: 0, count: w * h))
         var cache = TokenCache(codebookSize: k)
         for positions in diagonals {
@@ -142,7 +159,7 @@ public final class EntropyPrior: @unchecked Sendable {
             logits.withUnsafeBufferPointer { z in
                 tables.withUnsafeMutableBufferPointer { t in
                     parallelFor(positions.count, minChunk: 8) { rows in
-                        for r in rows { t[r] = FrequencyTable(logits: z.baseAddress! + r * k, count: k, cache: snapshot) }
+                        for r in rows { t[r] = FrequencyTable(logits: z.baseAddress! + r * k, count: k, cache: snapshot, cacheWeight: cacheWeight) }
                     }
                 }
             }

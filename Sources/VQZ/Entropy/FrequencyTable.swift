@@ -14,21 +14,19 @@ struct FrequencyTable {
     private let weights: [Float]
     private let weightSum: Float
 
-    init(logits: UnsafePointer<Float>, count k: Int, cache: TokenCache? = nil) {
-        precondition(k >= 2 && k <= 1 << 16, "frequency table for \(k) symbols")
-        var top = logits[0]
-        for j in 1..<k where logits[j] > top { top = logits[j] }
-        var weights = [Float](repeating: 0, count: k)
-        var sum: Float = 0
-        for j in 0..<k {
-            weights[j] = fixedOrderExp(logits[j] - top)
-            sum = sum + weights[j]
-        }
-        if let cache, cache.seen > 0 {
-            // Mix in the image's own token histogram so far: p = (1 - lambda) p_model + lambda p_cache,
-            // lambda growing with the tokens seen.
+    init(logits: UnsafePointer<Float>, count k: Int, cache: TokenCache? = nil, cacheWeight: Float = TokenCache.weight) {
+        self.init(ModelDistribution(logits: logits, count: k), cache: cache, cacheWeight: cacheWeight)
+    }
+
+    /// The model's distribution mixed with the cache: p = (1 - lambda) p_model + lambda p_cache,
+    /// lambda = cacheWeight once many tokens are seen (it grows with them).
+    init(_ model: ModelDistribution, cache: TokenCache? = nil, cacheWeight: Float = TokenCache.weight) {
+        let k = model.weights.count
+        var weights = model.weights
+        var sum = model.sum
+        if let cache, cache.seen > 0, cacheWeight > 0 {
             let n = Float(cache.seen)
-            let lambda = TokenCache.weight * n / (n + TokenCache.rampIn)
+            let lambda = cacheWeight * n / (n + TokenCache.rampIn)
             let a = (1 - lambda) / sum, b = lambda / n
             sum = 0
             for j in 0..<k {
@@ -86,12 +84,36 @@ struct FrequencyTable {
     }
 }
 
+/// exp(logit - max) of each symbol and their sum: the unnormalised softmax that every mixture
+/// with the cache starts from (computed once per position, whichever cache weight is tried).
+struct ModelDistribution {
+    var weights: [Float]
+    var sum: Float
+
+    init(logits: UnsafePointer<Float>, count k: Int) {
+        precondition(k >= 2 && k <= 1 << 16, "frequency table for \(k) symbols")
+        var top = logits[0]
+        for j in 1..<k where logits[j] > top { top = logits[j] }
+        weights = [Float](repeating: 0, count: k)
+        sum = 0
+        for j in 0..<k {
+            weights[j] = fixedOrderExp(logits[j] - top)
+            sum = sum + weights[j]
+        }
+    }
+}
+
 /// The tokens of one level coded so far, counted: an adaptive unigram model of the image at hand
 /// that the frequency tables mix in (zstd's strength, repeated tokens, made available to the prior).
 struct TokenCache {
-    /// The cache's share once many tokens are seen, and how many it takes to reach half of it.
-    /// 0.15 was the best of 0, 0.15 and 0.3 on five training pictures at 768x512 (docs/MODELS.md).
+    /// Coding revision 1's cache share once many tokens are seen: 0.15 was the best of 0, 0.15
+    /// and 0.3 on five training pictures at 768x512 (docs/MODELS.md).
     static let weight: Float = 0.15
+    /// Revision 2's choices: the encoder tries each on the level and names the one it used in
+    /// the stream's first byte, since how much an image repeats itself varies from image to image.
+    /// Each choice costs the encoder one more table per token (about 10 microseconds), so few.
+    static let weights: [Float] = [0, 0.05, 0.1, 0.2, 0.35]
+    /// How many tokens it takes for the cache's share to reach half of its weight.
     static let rampIn: Float = 64
 
     var counts: [UInt32]

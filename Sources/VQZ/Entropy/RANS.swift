@@ -49,6 +49,7 @@ enum RANSError: Error, Equatable, CustomStringConvertible {
     case badLength(Int)
     case trailingData(words: Int)
     case badFinalState
+    case badChoice(UInt8)
 
     var description: String {
         switch self {
@@ -56,6 +57,7 @@ enum RANSError: Error, Equatable, CustomStringConvertible {
         case .badLength(let n): return "rANS stream of \(n) bytes (must be a multiple of 4, at least 8)"
         case .trailingData(let n): return "rANS stream has \(n) words after its last token"
         case .badFinalState: return "rANS stream does not end in its initial state"
+        case .badChoice(let c): return "stream names cache weight \(c), but there are \(TokenCache.weights.count)"
         }
     }
 }
