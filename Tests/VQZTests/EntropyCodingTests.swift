@@ -72,6 +72,26 @@ import Testing
         }
     }
 
+    /// The encoder's table-free interval is the table's, bit for bit, for every cache weight.
+    @Test func encoderIntervalsEqualTheDecodersTables() {
+        var rng = SeededGenerator(seed: 13)
+        for (k, spread) in [(2, 1.0), (64, 4.0), (1024, 12.0), (1024, 60.0)] {
+            var logits = (0..<k).map { _ in Float(Double.random(in: -spread...spread, using: &rng)) }
+            let model = logits.withUnsafeMutableBufferPointer { ModelDistribution(logits: $0.baseAddress!, count: k) }
+            var cache = TokenCache(codebookSize: k)
+            for _ in 0..<Int.random(in: 0...300, using: &rng) { cache.add(Int.random(in: 0..<min(k, 5), using: &rng)) }
+            for weight in TokenCache.weights + [TokenCache.weight] {
+                let table = FrequencyTable(model, cache: cache, cacheWeight: weight)
+                for s in [0, k / 3, k - 1, 1] where s < k {
+                    let coded = FrequencyTable.interval(of: s, model, cache: cache, cacheWeight: weight)
+                    #expect(coded.start == table.interval(of: s).start && coded.frequency == table.interval(of: s).frequency,
+                            "K \(k), weight \(weight), symbol \(s)")
+                    #expect(coded.information == table.information(of: s))
+                }
+            }
+        }
+    }
+
     @Test func priorCodedFileRoundTripsAtTheModelsInformationContent() throws {
         let file = Self.structuredFile(width: 23, height: 17, seed: 1)
         let bytes = try file.encode(prior: Self.prior)

@@ -105,9 +105,9 @@ public final class EntropyPrior: @unchecked Sendable {
                         let token = Int(levels[l][p])
                         let model = ModelDistribution(logits: z.baseAddress! + r * k, count: k)
                         for (c, weight) in choices.enumerated() {
-                            let table = FrequencyTable(model, cache: cache, cacheWeight: weight)
-                            intervals[c][c0 + r] = table.interval(of: token)
-                            bits[c] += table.information(of: token)
+                            let coded = FrequencyTable.interval(of: token, model, cache: cache, cacheWeight: weight)
+                            intervals[c][c0 + r] = (coded.start, coded.frequency)
+                            bits[c] += coded.information
                         }
                         pending.append(token)
                     }

@@ -22,15 +22,13 @@ struct FrequencyTable {
     /// lambda = cacheWeight once many tokens are seen (it grows with them).
     init(_ model: ModelDistribution, cache: TokenCache? = nil, cacheWeight: Float = TokenCache.weight) {
         let k = model.weights.count
+        let mix = Mixture(model, cache: cache, cacheWeight: cacheWeight)
         var weights = model.weights
         var sum = model.sum
-        if let cache, cache.seen > 0, cacheWeight > 0 {
-            let n = Float(cache.seen)
-            let lambda = cacheWeight * n / (n + TokenCache.rampIn)
-            let a = (1 - lambda) / sum, b = lambda / n
+        if mix.mixes, let counts = cache?.counts {
             sum = 0
             for j in 0..<k {
-                weights[j] = weights[j] * a + Float(cache.counts[j]) * b
+                weights[j] = mix.weight(weights[j], counts[j])
                 sum = sum + weights[j]
             }
         }
@@ -38,11 +36,11 @@ struct FrequencyTable {
         for j in 1..<k where weights[j] > weights[argmax] { argmax = j }
         // Each symbol gets 1 plus its share of what the floors leave; the rounding remainder
         // (a few units either way) goes to the most likely symbol.
-        let spare = Float(Self.total - UInt32(k)) / sum
+        let spare = Self.spare(k, sum)
         var freq = [UInt32](repeating: 1, count: k)
         var used: UInt32 = 0
         for j in 0..<k {
-            freq[j] += UInt32(min(weights[j] * spare, Float(Self.total)))
+            freq[j] = Self.quantized(weights[j], spare)
             used &+= freq[j]
         }
         if used <= Self.total {
@@ -60,6 +58,53 @@ struct FrequencyTable {
         frequencies = freq
         self.weights = weights
         weightSum = sum
+    }
+
+    /// What the table of `init(model, cache:, cacheWeight:)` gives symbol s (its interval and
+    /// information), without building the table: the encoder's per-token work, done for every
+    /// cache weight it tries. The same expressions in the same order, so the same numbers.
+    static func interval(of s: Int, _ model: ModelDistribution, cache: TokenCache?, cacheWeight: Float)
+        -> (start: UInt32, frequency: UInt32, information: Double) {
+        let k = model.weights.count
+        let mix = Mixture(model, cache: cache, cacheWeight: cacheWeight)
+        let counts = cache?.counts ?? []
+        return model.weights.withUnsafeBufferPointer { w in
+            @inline(__always) func weight(_ j: Int) -> Float { mix.mixes ? mix.weight(w[j], counts[j]) : w[j] }
+            var sum = model.sum
+            if mix.mixes {
+                sum = 0
+                for j in 0..<k { sum = sum + weight(j) }
+            }
+            var argmax = 0, top = weight(0)
+            for j in 1..<k {
+                let v = weight(j)
+                if v > top { top = v; argmax = j }
+            }
+            let spare = Self.spare(k, sum)
+            var used: UInt32 = 0, start: UInt32 = 0
+            for j in 0..<k {
+                let f = quantized(weight(j), spare)
+                if j < s { start &+= f }
+                used &+= f
+            }
+            guard used <= total else {
+                // The rare excess: take it away exactly as the table does.
+                let table = FrequencyTable(model, cache: cache, cacheWeight: cacheWeight)
+                let (start, frequency) = table.interval(of: s)
+                return (start, frequency, table.information(of: s))
+            }
+            let remainder = total - used
+            var frequency = quantized(weight(s), spare)
+            if argmax == s { frequency += remainder } else if argmax < s { start &+= remainder }
+            return (start, frequency, -log2(Double(weight(s)) / Double(sum)))
+        }
+    }
+
+    @inline(__always) static func spare(_ k: Int, _ sum: Float) -> Float { Float(total - UInt32(k)) / sum }
+
+    /// A symbol's frequency before the remainder: 1 plus its share of what the floors leave.
+    @inline(__always) static func quantized(_ weight: Float, _ spare: Float) -> UInt32 {
+        1 + UInt32(min(weight * spare, Float(total)))
     }
 
     /// -log2 p(s) under the unrounded distribution: what an ideal coder would spend on s.
@@ -82,6 +127,22 @@ struct FrequencyTable {
         // Unreachable: the frequencies sum to 2^scaleBits and slot is below it.
         return (frequencies.count - 1, start &- frequencies[frequencies.count - 1], frequencies[frequencies.count - 1])
     }
+}
+
+/// p = (1 - lambda) p_model + lambda p_cache as e_j a + c_j b on the model's unnormalised weights,
+/// lambda = cacheWeight n / (n + rampIn) after n tokens; no mixing before the first token or at weight 0.
+struct Mixture {
+    let mixes: Bool
+    let a: Float, b: Float
+
+    init(_ model: ModelDistribution, cache: TokenCache?, cacheWeight: Float) {
+        guard let cache, cache.seen > 0, cacheWeight > 0 else { (mixes, a, b) = (false, 1, 0); return }
+        let n = Float(cache.seen)
+        let lambda = cacheWeight * n / (n + TokenCache.rampIn)
+        (mixes, a, b) = (true, (1 - lambda) / model.sum, lambda / n)
+    }
+
+    @inline(__always) func weight(_ e: Float, _ count: UInt32) -> Float { e * a + Float(count) * b }
 }
 
 /// exp(logit - max) of each symbol and their sum: the unnormalised softmax that every mixture
