@@ -53,6 +53,13 @@ public final class PriorModel: @unchecked Sendable {
         [tokenizerNameKey: model.tokens.name, tokenizerDigestKey: model.tokens.digestHex]
     }
 
+    /// The tokenizer that weights' metadata records (`tokenizerMetadata`), if they record one.
+    static func recordedTokenizer(_ meta: [String: String]) -> ModelFingerprint? {
+        guard let name = meta[tokenizerNameKey], let hex = meta[tokenizerDigestKey],
+              let digest = bytes(hex: hex), digest.count == ModelFingerprint.digestSize else { return nil }
+        return ModelFingerprint(name: name, digest: digest)
+    }
+
     static func bytes(hex: String) -> [UInt8]? {
         let chars = Array(hex.utf8)
         guard chars.count % 2 == 0 else { return nil }

@@ -11,13 +11,13 @@ public final class TextPriorModel: @unchecked Sendable {
 
     public init(weights bytes: [UInt8]) throws {
         let (model, text, meta) = try TextImageModels.load(weights: bytes)
-        guard let name = meta[PriorModel.tokenizerNameKey], let hex = meta[PriorModel.tokenizerDigestKey],
-              let digest = PriorModel.bytes(hex: hex), digest.count == ModelFingerprint.digestSize
-        else { throw ModelError.badConfig("the text model's weights do not say which tokenizer they were trained for") }
+        guard let tokenizer = PriorModel.recordedTokenizer(meta) else {
+            throw ModelError.badConfig("the text model's weights do not say which tokenizer they were trained for")
+        }
         network = model
         self.text = text
         metadata = meta
-        tokenizer = ModelFingerprint(name: name, digest: digest)
+        self.tokenizer = tokenizer
     }
 
     public convenience init(contentsOf path: String) throws {
