@@ -64,7 +64,7 @@ struct TrainRerankCommand: ParsableCommand {
         let side = records[0].scene.canvas / codec.model.downsampling
         var config = RerankerConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
                                     textLength: textLength, rows: side, cols: side, width: width, layers: layers, heads: heads,
-                                    channels: channels, embedding: embedding)
+                                    codeDim: codec.model.config.codeDim, channels: channels, embedding: embedding)
         if resume {
             let saved = try loadingModel(checkpoint) { try RerankerModels.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))) }
             guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a reranker checkpoint") }
@@ -74,7 +74,9 @@ struct TrainRerankCommand: ParsableCommand {
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
-        let model = Reranker(config: config, seed: seed)
+        // The image side reads each token as the tokenizer's level-1 code vector (fixed).
+        let network = codec.model.network, codebook = network.quantizer.codebooks[0]
+        let model = Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
         var options = RerankerTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch
