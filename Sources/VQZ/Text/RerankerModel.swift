@@ -27,12 +27,8 @@ public final class RerankerModel: @unchecked Sendable {
 
     /// Throws unless the reranker reads this tokenizer's grids.
     public func check(_ model: TokenizerModel) throws {
-        guard tokenizer == model.tokens else {
-            throw GenerationError.rerankerTokenizerMismatch(reranker: tokenizer.description, tokenizer: model.tokens.description)
-        }
-        guard network.config.codebookSize == model.config.codebookSize else {
-            throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
-        }
+        try PriorModel.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model,
+                                     mismatch: GenerationError.rerankerTokenizerMismatch)
     }
 
     /// The cosine similarity of `prompt` to each level-1 grid (raster order, rows x cols of the

@@ -27,11 +27,6 @@ public final class TextPriorModel: @unchecked Sendable {
 
     /// Throws unless the model draws this tokenizer's tokens.
     public func check(_ model: TokenizerModel) throws {
-        guard tokenizer == model.tokens else {
-            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.tokens.description)
-        }
-        guard network.config.codebookSize == model.config.codebookSize else {
-            throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
-        }
+        try PriorModel.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model)
     }
 }
