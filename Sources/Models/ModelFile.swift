@@ -12,6 +12,7 @@ extension PriorConfig: StoredModelConfig {}
 extension ContextPriorConfig: StoredModelConfig {}
 extension AutoencoderConfig: StoredModelConfig {}
 extension TextImageConfig: StoredModelConfig {}
+extension RerankerConfig: StoredModelConfig {}
 
 /// Reading the weights files every model of vqz writes: safetensors whose metadata names the
 /// file's kind and the model's config. One reader, so every model refuses a wrong file alike.
@@ -35,5 +36,14 @@ enum ModelFile {
     static func load(_ tensors: [String: SafeTensors.Entry], into store: ParameterStore,
                      optional: (Param) -> Bool = { _ in false }) throws {
         do { try store.load(tensors, optional: optional) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+    }
+
+    /// A model's parameters as shipped: matrices and tables in float16, biases, norms and
+    /// scalars in float32.
+    static func shippedEntries(_ store: ParameterStore) -> [SafeTensors.Entry] {
+        store.params.map { p in
+            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
+                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
+        }
     }
 }

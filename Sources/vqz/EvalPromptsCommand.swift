@@ -17,7 +17,10 @@ struct EvalPromptsCommand: ParsableCommand {
             asks for: the number of shapes, each one's kind, colour, size and position when asked, \
             the relations, the background when asked (size, position and relations count only for \
             shapes of the right kind and colour). 'present' is the share of all requested \
-            attributes found, 'all' the share of prompts with every one found.
+            attributes found, 'all' the share of prompts with every one found. With \
+            --rerank-weights, each scale also gets a row 'S+rN': --candidates N pictures \
+            generated in one batch (the first with the plain row's seed) and the one the \
+            reranker scores highest judged.
             """
     )
 
@@ -29,6 +32,9 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
     @Option(help: "Seed of the first prompt (prompt i uses seed + i).") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Write each prompt's pictures here, one per scale, side by side.", valueName: "DIR")) var save: String?
+    @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
+    var rerankWeights: String?
+    @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
     @OptionGroup var modelOptions: ModelOptions
 
     var scales: [Float] { guidance.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
@@ -38,6 +44,7 @@ struct EvalPromptsCommand: ParsableCommand {
             throw ValidationError("--guidance takes scales in 0...100 separated by commas")
         }
         if limit < 1 { throw ValidationError("--limit must be positive") }
+        if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
     }
 
     func run() throws {
@@ -47,22 +54,36 @@ struct EvalPromptsCommand: ParsableCommand {
         let codec = Codec(model: try modelOptions.load())
         let model = try loadingModel(textWeights) { try TextPriorModel(contentsOf: textWeights) }
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
+        let reranker = try rerankWeights.map { try loadReranker($0, codec: codec) }
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })
         if !unknown.isEmpty { Console().warn(nil, "the text model does not know: \(unknown.sorted().joined(separator: ", "))") }
-        var totals = [SceneScore](repeating: SceneScore(), count: scales.count), seconds = [Double](repeating: 0, count: scales.count)
-        var complete = [Int](repeating: 0, count: scales.count)
+        // One row per scale, then with the reranker one per scale again: (label, score, prompts all right, seconds).
+        var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
+        if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
         let options = SamplingOptions(temperature: temperature, topK: topK)
+        func judge(_ row: Int, _ image: Image, _ record: ShapesDataset.Record, since t0: Date) {
+            rows[row].seconds += Date().timeIntervalSince(t0)
+            let score = SceneJudge.score(record.request, SceneJudge.analyse(image))
+            rows[row].score.add(score)
+            if score.satisfiedTotal == score.requestedTotal { rows[row].complete += 1 }
+        }
         for (i, record) in records.enumerated() {
             var pictures: [Image] = []
             for (s, scale) in scales.enumerated() {
                 let t0 = Date()
                 let image = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options).images[0]
-                seconds[s] += Date().timeIntervalSince(t0)
-                let score = SceneJudge.score(record.request, SceneJudge.analyse(image))
-                totals[s].add(score)
-                if score.satisfiedTotal == score.requestedTotal { complete[s] += 1 }
+                judge(s, image, record, since: t0)
                 pictures.append(image)
+            }
+            if let reranker {
+                for (s, scale) in scales.enumerated() {
+                    let t0 = Date()
+                    let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale, options: options)
+                    let best = try result.ranked(by: reranker, prompt: record.caption).result.images[0]
+                    judge(scales.count + s, best, record, since: t0)
+                    pictures.append(best)
+                }
             }
             if let save {
                 let sheet = Generator.contactSheet(pictures, gap: 4)
@@ -70,16 +91,18 @@ struct EvalPromptsCommand: ParsableCommand {
                 try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
             }
         }
-        print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)")
+        print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
+              + (reranker.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? ""))
         print("guidance  present  all     " + SceneScore.Attribute.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "s/prompt")
-        for (s, scale) in scales.enumerated() {
-            let t = totals[s]
-            var line = String(format: "%-9.2f %6.2f%% %5.1f%%  ", scale, 100 * t.share, 100 * Double(complete[s]) / Double(records.count))
+        for row in rows {
+            let t = row.score
+            var line = row.label + String(repeating: " ", count: max(0, 9 - row.label.count))
+                + String(format: " %6.2f%% %5.1f%%  ", 100 * t.share, 100 * Double(row.complete) / Double(records.count))
             for a in SceneScore.Attribute.allCases {
                 let r = t.requested[a] ?? 0
                 line += (r == 0 ? "-" : String(format: "%.1f%%", 100 * Double(t.satisfied[a] ?? 0) / Double(r))).padding(toLength: 11, withPad: " ", startingAt: 0)
             }
-            print(line + String(format: "%.2f", seconds[s] / Double(records.count)))
+            print(line + String(format: "%.2f", row.seconds / Double(records.count)))
         }
     }
 }

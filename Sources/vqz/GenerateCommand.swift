@@ -15,7 +15,10 @@ struct GenerateCommand: ParsableCommand {
             With --model VAE.safetensors (from 'vqz train tokenizer --kind vae') it decodes latents \
             drawn from the VAE's prior N(0, I) instead, their deviation scaled by --temperature. \
             With --count N, writes OUT-1.png ... OUT-N.png (the number goes before the extension), \
-            or one contact sheet with --grid. The output format follows OUT's extension (PNG otherwise).
+            or one contact sheet with --grid. With --prompt and --rerank, the N candidates are \
+            scored against the prompt by the contrastive reranker and only the best is written \
+            (with --grid, all of them on one sheet, best first). The output format follows OUT's \
+            extension (PNG otherwise).
             """
     )
 
@@ -33,6 +36,9 @@ struct GenerateCommand: ParsableCommand {
     var guidance: Float = 1
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
     var textWeights: String?
+    @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
+    @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank').", valueName: "PATH"))
+    var rerankWeights: String?
 
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
@@ -51,14 +57,15 @@ struct GenerateCommand: ParsableCommand {
         }
         if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
-        if output == "-" && count > 1 && !grid { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
+        if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
         if !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
-        if prompt == nil && (textWeights != nil || guidance != 1) { throw ValidationError("--guidance and --text-weights go with --prompt") }
+        if prompt == nil && (textWeights != nil || guidance != 1 || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
+        if rerankWeights != nil && !rerank { throw ValidationError("--rerank-weights goes with --rerank") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
     func paths() -> [String] {
-        if count == 1 || grid { return [output] }
+        if count == 1 || grid || rerank { return [output] }
         let url = output as NSString
         let ext = url.pathExtension, base = ext.isEmpty ? output : url.deletingPathExtension
         return (1...count).map { ext.isEmpty ? "\(base)-\($0)" : "\(base)-\($0).\(ext)" }
@@ -100,6 +107,7 @@ struct GenerateCommand: ParsableCommand {
         }
         let model = try loadingModel(textWeights) { try TextPriorModel(contentsOf: textWeights) }
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
+        let reranker = try rerank ? loadReranker(rerankWeights, codec: codec) : nil
         let (w, h) = dimensions!
         guard (w, h) == generator.imageSize else {
             throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")
@@ -118,7 +126,12 @@ struct GenerateCommand: ParsableCommand {
         }
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f)", count, w, h,
                             Date().timeIntervalSince(t0), guidance))
-        return result.images
+        guard let reranker else { return result.images }
+        let unknown = reranker.text.encode(prompt).unknown
+        if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }
+        let (ranked, scores) = try reportingGenerationErrors { try result.ranked(by: reranker, prompt: prompt) }
+        console.note("reranked \(count) candidate(s); scores, best first: " + scores.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        return grid ? ranked.images : [ranked.images[0]]
     }
 
     /// Samples of a VAE's prior; the token priors' options do not apply.

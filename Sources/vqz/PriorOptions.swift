@@ -23,7 +23,7 @@ func reportingGenerationErrors<T>(_ body: () throws -> T) throws -> T {
         return try body()
     } catch let e as GenerationError {
         switch e {
-        case .priorTokenizerMismatch, .codebookMismatch, .noBundledPrior: throw CLIError(.model, e.description)
+        case .priorTokenizerMismatch, .rerankerTokenizerMismatch, .codebookMismatch, .noBundledPrior: throw CLIError(.model, e.description)
         default: throw CLIError(.usage, e.description)
         }
     }

@@ -9,7 +9,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train vqz's models on a folder of images.",
-        subcommands: [TrainTokenizerCommand.self, TrainPriorCommand.self, TrainEntropyCommand.self, TrainTextCommand.self]
+        subcommands: [TrainTokenizerCommand.self, TrainPriorCommand.self, TrainEntropyCommand.self, TrainTextCommand.self, TrainRerankCommand.self]
     )
 }
 

@@ -71,27 +71,9 @@ struct TrainTextCommand: ParsableCommand {
             (text, config) = (saved.text, saved.model.config)
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
-        let cache = (checkpoint as NSString).deletingLastPathComponent
-        let progress = ProgressLine(console: console)
-        func load(_ folder: String, _ recs: [ShapesDataset.Record]) throws -> [TextImagePair] {
-            let grids = try reportingGenerationErrors {
-                try TextTrainingData.grids(records: recs, folder: folder, codec: codec, cacheFolder: cache, rows: config.rows, cols: config.cols,
-                                           log: { console.warn(nil, $0) },
-                                           progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n)") })
-            }
-            progress.finish()
-            return TextTrainingData.pairs(records: recs, grids: grids, text: text)
-        }
-        let cut = records.filter { text.encode($0.caption).truncated > 0 }.count
-        if cut > 0 { console.warn(nil, "\(cut) captions are longer than \(config.textLength) words and are cut (--text-length)") }
-        let train = try load(data, records)
-        var validation: [TextImagePair] = []
-        if let val {
-            let v = Array(try ShapesDataset.records(folder: val).prefix(valCount))
-            let unknown = Set(v.flatMap { text.encode($0.caption).unknown })
-            if !unknown.isEmpty { console.warn(nil, "validation captions use words the training captions do not: \(unknown.sorted().joined(separator: ", "))") }
-            validation = try load(val, v)
-        }
+        let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
+                                                         rows: config.rows, cols: config.cols, codec: codec,
+                                                         cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
         let model = TextImageTransformer(config: config, seed: seed)
         var options = TextImageTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
@@ -108,6 +90,7 @@ struct TrainTextCommand: ParsableCommand {
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
+        let progress = ProgressLine(console: console)
         TrainingStop.install()
         try trainer.run(data: train, validation: validation,
                         shouldStop: { TrainingStop.requested },

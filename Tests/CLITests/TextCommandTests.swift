@@ -64,4 +64,43 @@ import Testing
         #expect(eval.stdout.split(separator: "\n").filter { $0.hasPrefix("1.00 ") || $0.hasPrefix("3.00 ") }.count == 2, "\(eval.stdout)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("shown/000000-prompt.png").path))
     }
+
+    @Test func trainRerankThenGenerateTheBestCandidate() throws {
+        let folder = try CLIRunner.scratchFolder()
+        #expect(try CLIRunner.run(["dataset", "shapes", "--count", "8", "-o", "d"], in: folder).status == 0)
+        #expect(try CLIRunner.run(["dataset", "shapes", "--count", "4", "--split", "heldout", "-o", "h"], in: folder).status == 0)
+        let text = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "2", "--batch", "2", "--width", "16", "--layers", "1",
+                                      "--heads", "2", "--checkpoint", "ck/text.ckpt", "--output", "text.safetensors", "--threads", "1"], in: folder)
+        #expect(text.status == 0, "\(text.stderr)")
+        let train = try CLIRunner.run(["train", "rerank", "--data", "d", "--val", "h", "--steps", "4", "--batch", "4", "--width", "16",
+                                       "--layers", "1", "--heads", "2", "--channels", "8", "--embedding", "8", "--validate-every", "2",
+                                       "--checkpoint", "ck/rerank.ckpt", "--output", "rerank.safetensors", "--threads", "1"], in: folder)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("finished at step 4"), "\(train.stderr)")
+        #expect(train.stderr.contains("validation at step 4: top-1 retrieval among 4 pairs"), "\(train.stderr)")
+        #expect(train.stderr.contains("read from"), "the grids tokenized for train text are reused: \(train.stderr)")
+        let more = try CLIRunner.run(["train", "rerank", "--data", "d", "--steps", "6", "--checkpoint", "ck/rerank.ckpt", "--resume",
+                                      "--threads", "1"], in: folder)
+        #expect(more.status == 0 && more.stderr.contains("resumed from ck/rerank.ckpt at step 4") && more.stderr.contains("finished at step 6"),
+                "\(more.stderr)")
+        let prompt = ["generate", "--prompt", "a red circle above a blue square", "--text-weights", "text.safetensors", "--count", "3"]
+        let best = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", "rerank.safetensors", "-o", "best.png", "-v"], in: folder)
+        #expect(best.status == 0, "\(best.stderr)")
+        #expect(best.stderr.contains("reranked 3 candidate(s)"), "\(best.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("best.png").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("best-1.png").path), "only the best is written")
+        // A missing or wrong reranker file: one line naming it, exit status 3, no picture.
+        for (weights, why) in [("missing.safetensors", "cannot read"), ("text.safetensors", "text.safetensors: ")] {
+            let r = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", weights, "-o", "no.png"], in: folder)
+            #expect(r.status == 3, "\(r.stderr)")
+            #expect(r.stderr.contains(weights) && r.stderr.contains(why) && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("no.png").path))
+        }
+        let none = try CLIRunner.run(prompt + ["--rerank", "-o", "no.png"], in: folder)
+        #expect(none.status == 3 && none.stderr.contains("--rerank-weights"), "\(none.stderr)")
+        let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "text.safetensors", "--guidance", "1",
+                                      "--rerank-weights", "rerank.safetensors", "--candidates", "2", "--limit", "2"], in: folder)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.split(separator: "\n").contains { $0.hasPrefix("1.00+r2 ") }, "\(eval.stdout)")
+    }
 }

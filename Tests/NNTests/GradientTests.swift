@@ -53,6 +53,14 @@ final class GradientTests: XCTestCase {
         checkLayer("relu", ReLU(), input: x, store: ParameterStore(), params: [])
     }
 
+    /// Rows of very different lengths, one of them tiny: the gradient is the part of dY across the sphere over |x|.
+    func testL2Normalize() {
+        var rng = RNG(seed: 12)
+        let x = randomTensor([3, 2, 5], &rng)
+        for j in 0..<5 { x.data[5 + j] *= 4; x.data[10 + j] *= 0.3 }
+        checkLayer("l2 normalize", L2Normalize(), input: x, store: ParameterStore(), params: [], eps: 1e-3, tolerance: 2e-3)
+    }
+
     func testUpsample2x() {
         var rng = RNG(seed: 7)
         checkLayer("upsample", Upsample2x(), input: randomTensor([2, 3, 4, 3], &rng), store: ParameterStore(), params: [])

@@ -10,11 +10,7 @@ public enum TextImageModels {
     /// The shipped form: matrices and tables in float16, biases and norms in float32.
     public static func exportWeights(_ model: TextImageTransformer, text: TextTokenizer, name: String,
                                      metadata: [String: String] = [:]) -> [UInt8] {
-        let store = model.store
-        let entries = store.params.map { p in
-            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
-                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
-        }
+        let entries = ModelFile.shippedEntries(model.store)
         var meta = metadata
         meta["kind"] = weightsKind
         meta["name"] = name

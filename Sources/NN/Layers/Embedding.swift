@@ -10,11 +10,13 @@ public final class Embedding {
     private var tokens: [Int32] = []    // [M], saved for backward: the rows to scatter into
     private var output = Workspace()
 
-    public init(_ store: ParameterStore, _ name: String, vocabulary: Int, dim: Int, std: Float = 0.02, rng: inout RNG) {
+    /// A table that is not `trainable` is left alone by the optimizer (fixed features).
+    public init(_ store: ParameterStore, _ name: String, vocabulary: Int, dim: Int, std: Float = 0.02, trainable: Bool = true,
+                rng: inout RNG) {
         self.store = store
         self.vocabulary = vocabulary
         self.dim = dim
-        table = store.add("\(name).weight", [vocabulary, dim], (0..<(vocabulary * dim)).map { _ in rng.normal() * std })
+        table = store.add("\(name).weight", [vocabulary, dim], trainable: trainable, (0..<(vocabulary * dim)).map { _ in rng.normal() * std })
     }
 
     /// tokens [M] -> [shape..., D] where shape multiplies to M (e.g. [N, T]).

@@ -3,6 +3,8 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible {
     /// The prior was trained on another tokenizer's tokens: they would mean nothing to it.
     case priorTokenizerMismatch(prior: String, tokenizer: String)
     case codebookMismatch(prior: Int, tokenizer: Int)
+    /// The reranker was trained on another tokenizer's grids: its scores would mean nothing.
+    case rerankerTokenizerMismatch(reranker: String, tokenizer: String)
     case gridTooLarge(rows: Int, cols: Int, maxRows: Int, maxCols: Int)
     case badSize(String)
     case emptyHole
@@ -16,6 +18,8 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .priorTokenizerMismatch(let p, let t):
             return "the prior was trained for tokenizer \(p), not \(t) (train a prior for this tokenizer with 'vqz train prior --model ...')"
+        case .rerankerTokenizerMismatch(let r, let t):
+            return "the reranker was trained for tokenizer \(r), not \(t) (train one for this tokenizer with 'vqz train rerank --model ...')"
         case .codebookMismatch(let p, let t): return "the prior models \(p) codes but the tokenizer has \(t)"
         case .gridTooLarge(let r, let c, let mr, let mc):
             return "a \(c)x\(r) token grid is larger than the transformer prior's \(mc)x\(mr) context (use --prior pixelcnn)"

@@ -40,17 +40,29 @@ public final class PriorModel: @unchecked Sendable {
 
     /// Throws unless the prior models this tokenizer's tokens.
     public func check(_ model: TokenizerModel) throws {
-        guard tokenizer == model.tokens else {
-            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.tokens.description)
-        }
-        guard network.config.codebookSize == model.config.codebookSize else {
-            throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
-        }
+        try Self.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model)
     }
 
     /// The metadata that ties a prior's weights to `model`.
     public static func tokenizerMetadata(_ model: TokenizerModel) -> [String: String] {
         [tokenizerNameKey: model.tokens.name, tokenizerDigestKey: model.tokens.digestHex]
+    }
+
+    /// Throws unless `recorded` names `model`'s tokens and `codebookSize` is its codebook's;
+    /// `mismatch` makes the error for another tokenizer's tokens (given what was recorded and `model`).
+    static func requireTokens(_ recorded: ModelFingerprint, codebookSize: Int, of model: TokenizerModel,
+                              mismatch: (String, String) -> GenerationError = GenerationError.priorTokenizerMismatch) throws {
+        guard recorded == model.tokens else { throw mismatch(recorded.description, model.tokens.description) }
+        guard codebookSize == model.config.codebookSize else {
+            throw GenerationError.codebookMismatch(prior: codebookSize, tokenizer: model.config.codebookSize)
+        }
+    }
+
+    /// The tokenizer that weights' metadata records (`tokenizerMetadata`), if they record one.
+    static func recordedTokenizer(_ meta: [String: String]) -> ModelFingerprint? {
+        guard let name = meta[tokenizerNameKey], let hex = meta[tokenizerDigestKey],
+              let digest = bytes(hex: hex), digest.count == ModelFingerprint.digestSize else { return nil }
+        return ModelFingerprint(name: name, digest: digest)
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -11,13 +11,13 @@ public final class TextPriorModel: @unchecked Sendable {
 
     public init(weights bytes: [UInt8]) throws {
         let (model, text, meta) = try TextImageModels.load(weights: bytes)
-        guard let name = meta[PriorModel.tokenizerNameKey], let hex = meta[PriorModel.tokenizerDigestKey],
-              let digest = PriorModel.bytes(hex: hex), digest.count == ModelFingerprint.digestSize
-        else { throw ModelError.badConfig("the text model's weights do not say which tokenizer they were trained for") }
+        guard let tokenizer = PriorModel.recordedTokenizer(meta) else {
+            throw ModelError.badConfig("the text model's weights do not say which tokenizer they were trained for")
+        }
         network = model
         self.text = text
         metadata = meta
-        tokenizer = ModelFingerprint(name: name, digest: digest)
+        self.tokenizer = tokenizer
     }
 
     public convenience init(contentsOf path: String) throws {
@@ -27,11 +27,6 @@ public final class TextPriorModel: @unchecked Sendable {
 
     /// Throws unless the model draws this tokenizer's tokens.
     public func check(_ model: TokenizerModel) throws {
-        guard tokenizer == model.tokens else {
-            throw GenerationError.priorTokenizerMismatch(prior: tokenizer.description, tokenizer: model.tokens.description)
-        }
-        guard network.config.codebookSize == model.config.codebookSize else {
-            throw GenerationError.codebookMismatch(prior: network.config.codebookSize, tokenizer: model.config.codebookSize)
-        }
+        try PriorModel.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model)
     }
 }

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The shape of a contrastive reranker. Stored in its weights' metadata.
+public struct RerankerConfig: Codable, Equatable, Sendable {
+    /// K: the image tokenizer's codebook size.
+    public var codebookSize: Int
+    /// Text ids 0..<textVocabulary (0 is padding).
+    public var textVocabulary: Int
+    /// L: text positions.
+    public var textLength: Int
+    /// The level-1 token grid (rows x cols, raster order).
+    public var rows: Int
+    public var cols: Int
+    /// The text encoder: width and causal transformer blocks.
+    public var width: Int
+    public var layers: Int
+    public var heads: Int
+    /// The width of a token's fixed features (the image tokenizer's code vectors).
+    public var codeDim: Int
+    /// The image encoder's channels.
+    public var channels: Int
+    /// E: the shared embedding space.
+    public var embedding: Int
+
+    public init(codebookSize: Int = 1024, textVocabulary: Int, textLength: Int = 40, rows: Int = 16, cols: Int = 16,
+                width: Int = 64, layers: Int = 2, heads: Int = 4, codeDim: Int = 32, channels: Int = 64, embedding: Int = 64) {
+        self.codebookSize = codebookSize
+        self.textVocabulary = textVocabulary
+        self.textLength = textLength
+        self.rows = rows
+        self.cols = cols
+        self.width = width
+        self.layers = layers
+        self.heads = heads
+        self.codeDim = codeDim
+        self.channels = channels
+        self.embedding = embedding
+    }
+
+    public var isValid: Bool {
+        (2...65536).contains(codebookSize) && (1...65536).contains(textVocabulary) && (1...1024).contains(textLength)
+            && (1...64).contains(rows) && (1...64).contains(cols) && (1...1024).contains(width) && (1...16).contains(layers)
+            && (1...64).contains(heads) && width % heads == 0 && (1...1024).contains(codeDim) && (1...1024).contains(channels) && (1...1024).contains(embedding)
+    }
+
+    public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import NN
+
+/// Options of `vqz train rerank`.
+public struct RerankerTrainingOptions: Sendable {
+    public var steps = 5_000
+    /// Pairs per batch: each pair's negatives are the other pairs, so larger batches make a
+    /// harder, more useful task (CLIP's strength came from very large ones).
+    public var batchSize = 64
+    public var learningRate: Float = 1e-3
+    public var warmupSteps = 100
+    public var weightDecay: Float = 0.01
+    public var seed: UInt64 = 1
+    public var checkpointPath: String
+    public var checkpointSeconds: Double = 300
+    public var validateEvery = 250
+
+    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
+}
+
+/// One training report.
+public struct RerankerProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    /// The batch's symmetric InfoNCE loss (nats; log N for a model that cannot tell pairs apart).
+    public var loss: Float
+    /// The logits' scale, exp(s): the inverse temperature.
+    public var scale: Float
+    public var stepsPerSecond: Double
+    public var secondsLeft: Double
+}
+
+/// Top-1 retrieval among a set of pairs: how often a caption's own grid scores highest of all
+/// the set's grids (what reranking asks of the model), and the other way round. Chance is 1/pairs.
+public struct RetrievalAccuracy: Sendable, Equatable {
+    public var pairs: Int
+    public var textToImage: Double
+    public var imageToText: Double
+}
+
+/// Trains a Reranker by CLIP's symmetric InfoNCE over batches of distinct (caption, grid) pairs,
+/// with the other trainers' machinery: AdamW with clipping, warm-up and cosine decay, Checkpoint
+/// files (weights, moments, step, RNG) on a timer, at the end and for --resume.
+public final class RerankerTrainer {
+    public let model: Reranker
+    public let text: TextTokenizer
+    public let options: RerankerTrainingOptions
+    public let state: TrainingState
+    /// Saved in every checkpoint (the image tokenizer the tokens came from).
+    public var metadata: [String: String] = [:]
+    public var step: Int { state.step }
+
+    public init(model: Reranker, text: TextTokenizer, options: RerankerTrainingOptions) {
+        self.model = model
+        self.text = text
+        self.options = options
+        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
+                              rng: RNG(seed: options.seed &+ 0x5e1a),
+                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
+    }
+
+    @discardableResult
+    public func resume(from path: String) throws -> [String: String] {
+        try state.resume(from: path)
+    }
+
+    public func saveCheckpoint() throws {
+        var meta = metadata
+        meta["kind"] = RerankerModels.checkpointKind
+        meta["config"] = model.config.json
+        meta[TextImageModels.textTokenizerKey] = text.json
+        try state.save(metadata: meta)
+    }
+
+    /// A batch of distinct random pairs (all of them when there are fewer than the batch size):
+    /// a pair drawn twice would be its own negative.
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], count: Int) {
+        let n = min(options.batchSize, data.count)
+        var order = Array(data.indices)
+        for i in 0..<n { order.swapAt(i, i + state.rng.int(below: order.count - i)) }
+        let picked = order.prefix(n).map { data[$0] }
+        return (picked.flatMap(\.text), picked.flatMap(\.tokens), n)
+    }
+
+    /// One optimisation step; returns the batch's loss.
+    @discardableResult
+    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int) -> Float {
+        model.store.zeroGrads()
+        let loss = model.loss(text: text, tokens: tokens, batch: n, backward: true)
+        state.optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
+        state.step += 1
+        return loss
+    }
+
+    /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
+    public func run(data: [TextImagePair], validation: [TextImagePair] = [],
+                    shouldStop: () -> Bool = { false },
+                    progress: (RerankerProgress) -> Void = { _ in },
+                    validated: (Int, RetrievalAccuracy) -> Void = { _, _ in }) throws {
+        precondition(data.count >= 2, "contrastive training needs two pairs or more")
+        let first = step, t0 = Date()
+        while step < options.steps && !shouldStop() {
+            let (x, y, n) = batch(data)
+            let loss = trainStep(text: x, tokens: y, batch: n)
+            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
+            progress(RerankerProgress(step: step, totalSteps: options.steps, loss: loss, scale: model.scale, stepsPerSecond: rate,
+                                      secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
+            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
+                validated(step, validate(validation))
+            }
+            if state.saveIsDue { try saveCheckpoint() }
+        }
+        try saveCheckpoint()
+    }
+
+    /// Top-1 retrieval accuracy among all of `pairs`.
+    public func validate(_ pairs: [TextImagePair]) -> RetrievalAccuracy {
+        let m = pairs.count
+        let sim = model.similarities(text: pairs.flatMap(\.text), captions: m, tokens: pairs.flatMap(\.tokens), grids: m)
+        var t2i = 0, i2t = 0
+        for i in 0..<m {
+            if (0..<m).allSatisfy({ $0 == i || sim[i * m + $0] < sim[i * m + i] }) { t2i += 1 }
+            if (0..<m).allSatisfy({ $0 == i || sim[$0 * m + i] < sim[i * m + i] }) { i2t += 1 }
+        }
+        return RetrievalAccuracy(pairs: m, textToImage: Double(t2i) / Double(max(m, 1)), imageToText: Double(i2t) / Double(max(m, 1)))
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+import VQZ
+
+/// `vqz train rerank`: the contrastive reranker on a captioned dataset (`vqz dataset shapes`).
+struct TrainRerankCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rerank",
+        abstract: "Train the contrastive reranker (CLIP's objective) on captioned pictures (vqz dataset shapes).",
+        discussion: """
+            Builds the word-level text tokenizer from the captions of --data, tokenizes every \
+            picture once at level 1 with the image tokenizer (cached beside --checkpoint, shared \
+            with 'vqz train text'), and trains a text encoder and a token-grid encoder so that \
+            each caption's embedding is nearest its own picture's among the batch (symmetric \
+            InfoNCE with a learned temperature). Validation reports top-1 retrieval accuracy \
+            among the --val pairs. Progress on stderr, checkpoints every few minutes and on \
+            Ctrl-C, --resume continues, --output writes the weights for 'vqz generate --rerank'.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
+    @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "DIR")) var val: String?
+    @Option(help: "Validation pictures at most (retrieval is among all of them).") var valCount = 128
+
+    @Option(help: "Total optimisation steps (the learning-rate schedule spans them).") var steps = 5_000
+    @Option(help: "Pairs per batch (each pair's negatives are the others).") var batch = 64
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
+    @Option(help: "Text encoder width.") var width = 64
+    @Option(help: "Text encoder transformer blocks.") var layers = 2
+    @Option(help: "Text encoder attention heads.") var heads = 4
+    @Option(help: "Image encoder channels.") var channels = 64
+    @Option(help: "Width of the shared embedding.") var embedding = 64
+    @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
+
+    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
+    var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/rerank.ckpt.safetensors"
+    @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
+    @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
+    @Option(help: "Model name recorded in the weights.") var name = "vqz-rerank-shapes"
+
+    @Option(help: "Validate every N steps.") var validateEvery = 250
+    @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
+    @Option(help: "Threads (BLAS and ours); default all cores.") var threads: Int?
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var verbosity: VerbosityOptions
+
+    func validate() throws {
+        if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
+        if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
+    }
+
+    func run() throws {
+        let console = verbosity.console
+        if let threads { Threads.set(threads) }
+        let codec = Codec(model: try modelOptions.load())
+        let records = try ShapesDataset.records(folder: data)
+        guard records.count >= 2 else { throw CLIError(.usage, "\(data): contrastive training needs two captioned pictures or more") }
+        // The text tokenizer: from the checkpoint when resuming, else from these captions.
+        var text = TextTokenizer(training: records.map(\.caption), length: textLength)
+        let side = records[0].scene.canvas / codec.model.downsampling
+        var config = RerankerConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
+                                    textLength: textLength, rows: side, cols: side, width: width, layers: layers, heads: heads,
+                                    codeDim: codec.model.config.codeDim, channels: channels, embedding: embedding)
+        if resume {
+            let saved = try loadingModel(checkpoint) { try RerankerModels.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))) }
+            guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a reranker checkpoint") }
+            (text, config) = (saved.text, saved.model.config)
+        }
+        guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --channels, --embedding, --text-length)") }
+        let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
+                                                         rows: config.rows, cols: config.cols, codec: codec,
+                                                         cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
+        // The image side reads each token as the tokenizer's level-1 code vector (fixed).
+        let network = codec.model.network, codebook = network.quantizer.codebooks[0]
+        let model = Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
+        var options = RerankerTrainingOptions(checkpointPath: checkpoint)
+        options.steps = steps
+        options.batchSize = batch
+        options.learningRate = lr
+        options.seed = seed
+        options.validateEvery = validateEvery
+        options.checkpointSeconds = checkpointSeconds
+        let trainer = RerankerTrainer(model: model, text: text, options: options)
+        trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
+        if resume {
+            try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
+            console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
+        }
+        console.warn(nil, "training a reranker (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
+        let progress = ProgressLine(console: console)
+        func report(_ step: Int, _ r: RetrievalAccuracy) -> String {
+            String(format: "validation at step %d: top-1 retrieval among %d pairs: caption to picture %.1f%%, picture to caption %.1f%% (chance %.1f%%)",
+                   step, r.pairs, 100 * r.textToImage, 100 * r.imageToText, 100 / Double(r.pairs))
+        }
+        TrainingStop.install()
+        try trainer.run(data: train, validation: validation,
+                        shouldStop: { TrainingStop.requested },
+                        progress: { p in
+                            progress.update(String(format: "step %d/%d  loss %.3f  scale %.1f  %.2f steps/s  eta %@",
+                                                   p.step, p.totalSteps, p.loss, p.scale, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
+                        },
+                        validated: { step, r in progress.log(report(step, r)) })
+        progress.finish()
+        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
+        if let output {
+            var meta = PriorModel.tokenizerMetadata(codec.model)
+            meta["steps"] = String(trainer.step)
+            meta["seed"] = String(seed)
+            if !validation.isEmpty {
+                let r = trainer.validate(validation)
+                meta["val_pairs"] = String(r.pairs)
+                meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
+                meta["val_image_to_text"] = String(format: "%.4f", r.imageToText)
+            }
+            try AtomicFile.write(RerankerModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
+            console.warn(nil, "weights written to \(output)")
+        }
+        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import ImageIO
+import Models
+import NN
+import VQZ
+import XCTest
+
+/// The contrastive reranker: its backward against finite differences, learning to retrieve
+/// held-out pairs, checkpoints, the weights file and its tokenizer check, ranking candidates.
+final class RerankerTests: XCTestCase {
+    static let tiny = RerankerConfig(codebookSize: 12, textVocabulary: 7, textLength: 5, rows: 4, cols: 4,
+                                     width: 8, layers: 1, heads: 2, channels: 6, embedding: 5)
+
+    /// A random batch of n captions (words, then padding; one empty) and grids for `config`.
+    static func randomBatch(_ config: RerankerConfig, _ n: Int, _ rng: inout RNG) -> (text: [Int32], tokens: [Int32]) {
+        var text: [Int32] = []
+        for b in 0..<n {
+            let words = b == 0 ? 0 : 1 + rng.int(below: config.textLength)
+            text += (0..<config.textLength).map { $0 < words ? Int32(1 + rng.int(below: config.textVocabulary - 1)) : 0 }
+        }
+        let tokens = (0..<(n * config.rows * config.cols)).map { _ in Int32(rng.int(below: config.codebookSize)) }
+        return (text, tokens)
+    }
+
+    /// Every parameter's gradient (encoders, projections, the temperature) against central
+    /// differences of the batch loss, and a second backward adding the same again.
+    func testBackwardMatchesFiniteDifferences() {
+        for logScale: Float in [2, 5] {         // 5 is above the clamp at log 100: no gradient then
+            let model = Reranker(config: Self.tiny, seed: 3)
+            model.store.value(model.logScale)[0] = logScale
+            var rng = RNG(seed: 11)
+            // Biases start at zero: move them. The text tables start at 0.02, so small that the
+            // first LayerNorm is far from linear over a finite difference's step: widen them.
+            for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
+                let v = model.store.value(p)
+                for i in 0..<p.count { v[i] = (p.name.hasSuffix(".bias") ? 0.1 : 0.5) * rng.normal() }
+            }
+            let (text, tokens) = Self.randomBatch(Self.tiny, 4, &rng)
+            let loss = { Double(model.loss(text: text, tokens: tokens, batch: 4)) }
+            model.store.zeroGrads()
+            model.loss(text: text, tokens: tokens, batch: 4, backward: true)
+            let grads = model.store.params.map { Array(UnsafeBufferPointer(start: model.store.grad($0), count: $0.count)) }
+            model.loss(text: text, tokens: tokens, batch: 4, backward: true)
+            for (p, g) in zip(model.store.params, grads) {
+                let again = model.store.grad(p)
+                for i in 0..<p.count { XCTAssertEqual(again[i], 2 * g[i], accuracy: 1e-5 + 1e-4 * abs(g[i]), "\(p.name): backward overwrote") }
+            }
+            for (p, g) in zip(model.store.params, grads) where p.trainable {   // not the fixed code table
+                if p.name == model.logScale.name && logScale > Reranker.maxLogScale {
+                    XCTAssertEqual(g[0], 0, "the clamped temperature has no gradient")
+                    continue
+                }
+                checkGradient("\(p.name) at s = \(logScale)", values: model.store.value(p), analytic: g, rng: &rng, loss: loss)
+            }
+        }
+    }
+
+    /// Central differences on up to 60 entries; fails when the relative error of the gradient
+    /// vector is above 2% or when the gradient is zero (the check would prove nothing).
+    func checkGradient(_ label: String, values: UnsafeMutablePointer<Float>, analytic: [Float], rng: inout RNG,
+                       loss: () -> Double, file: StaticString = #filePath, line: UInt = #line) {
+        let eps: Float = 1e-2
+        let indices = analytic.count <= 60 ? Array(analytic.indices) : (0..<60).map { _ in rng.int(below: analytic.count) }
+        var diff = 0.0, normA = 0.0, normN = 0.0
+        for i in indices {
+            let old = values[i]
+            values[i] = old + eps
+            let plus = loss()
+            values[i] = old - eps
+            let minus = loss()
+            values[i] = old
+            let numeric = (plus - minus) / Double(2 * eps), a = Double(analytic[i])
+            diff += (a - numeric) * (a - numeric)
+            normA += a * a
+            normN += numeric * numeric
+        }
+        let scale = max(normA, normN).squareRoot()
+        XCTAssertGreaterThan(scale, 1e-6, "\(label): zero gradient", file: file, line: line)
+        XCTAssertLessThan(diff.squareRoot() / max(scale, 1e-12), 0.02, "\(label): analytic and numeric gradients differ", file: file, line: line)
+    }
+
+    // Synthetic pairs: "a C patch at P" for six colours and four places; the grid is noise
+    // (tokens 12..<24) with a 3 x 3 patch of colour C's two tokens in quadrant P.
+    static let colours = ["red", "orange", "yellow", "green", "blue", "purple"], places = ["left", "right", "top", "bottom"]
+    static let vocabulary = TextTokenizer(words: ["a", "patch", "at"] + colours + places, length: 6)
+    static let patchConfig = RerankerConfig(codebookSize: 24, textVocabulary: vocabulary.vocabularySize, textLength: 6, rows: 8, cols: 8,
+                                            width: 16, layers: 1, heads: 2, channels: 16, embedding: 16)
+
+    static func patchPair(colour: Int, place: Int, _ rng: inout RNG) -> TextImagePair {
+        var grid = (0..<64).map { _ in Int32(12 + rng.int(below: 12)) }
+        let (r0, c0) = [(2 + rng.int(below: 2), rng.int(below: 2)), (2 + rng.int(below: 2), 4 + rng.int(below: 2)),
+                        (rng.int(below: 2), 2 + rng.int(below: 3)), (4 + rng.int(below: 2), 2 + rng.int(below: 3))][place]
+        for r in r0..<(r0 + 3) { for c in c0..<(c0 + 3) { grid[r * 8 + c] = Int32(2 * colour + rng.int(below: 2)) } }
+        return TextImagePair(text: vocabulary.encode("a \(colours[colour]) patch at \(places[place])").ids, tokens: grid)
+    }
+
+    /// On pairs it never saw (fresh noise and placement, one per caption), the trained model
+    /// finds each caption's grid among 24 far above chance (1 in 24), and the checkpoint resumes.
+    func testTrainingRetrievesHeldOutPairs() throws {
+        var rng = RNG(seed: 5)
+        let train = (0..<480).map { i in Self.patchPair(colour: i % 6, place: i / 6 % 4, &rng) }
+        let heldout = (0..<24).map { i in Self.patchPair(colour: i % 6, place: i / 6, &rng) }
+        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+        options.steps = 300
+        options.batchSize = 24
+        options.learningRate = 3e-3
+        options.warmupSteps = 20
+        options.validateEvery = 100
+        let trainer = RerankerTrainer(model: Reranker(config: Self.patchConfig, seed: 1), text: Self.vocabulary, options: options)
+        let before = trainer.validate(heldout)
+        var losses: [Float] = [], validations: [Int] = []
+        try trainer.run(data: train, validation: heldout, progress: { losses.append($0.loss) }, validated: { step, _ in validations.append(step) })
+        let after = trainer.validate(heldout)
+        XCTAssertEqual(losses.count, 300)
+        XCTAssertEqual(validations, [100, 200, 300])
+        XCTAssertLessThan(before.textToImage, 0.25)
+        XCTAssertGreaterThan(after.textToImage, 0.6, "caption to grid retrieval among 24 held-out pairs")
+        XCTAssertGreaterThan(after.imageToText, 0.6, "grid to caption retrieval among 24 held-out pairs")
+        XCTAssertLessThan(losses.suffix(20).reduce(0, +) / 20, 0.5 * log(24), "the batch loss falls well below log N")
+        let resumed = RerankerTrainer(model: Reranker(config: Self.patchConfig, seed: 9), text: Self.vocabulary, options: options)
+        try resumed.resume(from: options.checkpointPath)
+        XCTAssertEqual(resumed.step, 300)
+        XCTAssertEqual(resumed.validate(heldout), after)
+        XCTAssertEqual(resumed.model.scale, trainer.model.scale)
+        try? FileManager.default.removeItem(atPath: options.checkpointPath)
+    }
+
+    func testWeightsRoundTripAndTheTokenizerCheck() throws {
+        let tokenizer = try TokenizerModel.bundled()
+        let text = TextTokenizer(training: TextModelTests.captions, length: 40)
+        let config = RerankerConfig(codebookSize: 1024, textVocabulary: text.vocabularySize, width: 16, layers: 1, heads: 2, channels: 8, embedding: 8)
+        let model = Reranker(config: config, seed: 2)
+        model.store.value(model.logScale)[0] = 3.25
+        let bytes = RerankerModels.exportWeights(model, text: text, name: "test", metadata: PriorModel.tokenizerMetadata(tokenizer))
+        let loaded = try RerankerModel(weights: bytes)
+        XCTAssertEqual(loaded.text, text)
+        XCTAssertEqual(loaded.network.config, config)
+        XCTAssertEqual(loaded.network.scale, model.scale)
+        XCTAssertNoThrow(try loaded.check(tokenizer))
+        var rng = RNG(seed: 4)
+        let grids = (0..<3).map { _ in (0..<256).map { _ in Int32(rng.int(below: 1024)) } }
+        let prompt = "a red circle above a blue square"
+        let expected = model.similarities(text: text.encode(prompt).ids, captions: 1, tokens: grids.flatMap { $0 }, grids: 3)
+        let scores = try loaded.score(prompt: prompt, grids: grids)
+        for (s, e) in zip(scores, expected) { XCTAssertEqual(s, e, accuracy: 2e-3, "float16 weights score about the same") }
+        XCTAssertThrowsError(try loaded.score(prompt: prompt, grids: [[1, 2, 3]]))
+        // Weights for another tokenizer's tokens, or with no tokenizer recorded, are refused.
+        let other = [PriorModel.tokenizerNameKey: "other", PriorModel.tokenizerDigestKey: String(repeating: "ab", count: ModelFingerprint.digestSize)]
+        let foreign = try RerankerModel(weights: RerankerModels.exportWeights(model, text: text, name: "test", metadata: other))
+        XCTAssertThrowsError(try foreign.check(tokenizer)) { error in
+            guard case GenerationError.rerankerTokenizerMismatch = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try RerankerModel(weights: RerankerModels.exportWeights(model, text: text, name: "test")))
+        // Another model's weights are not a reranker.
+        let prior = TextImageModels.exportWeights(TextImageTransformer(config: TextImageConfig(codebookSize: 1024, textVocabulary: text.vocabularySize,
+                                                                                               width: 16, layers: 1, heads: 2)),
+                                                  text: text, name: "t", metadata: PriorModel.tokenizerMetadata(tokenizer))
+        XCTAssertThrowsError(try RerankerModel(weights: prior)) { error in
+            guard case ModelError.wrongKind = error else { return XCTFail("\(error)") }
+        }
+        // Candidates of a prompt come back best first, pictures and grids together.
+        let generator = try TextGenerator(codec: Codec(model: tokenizer), prior: TextPriorModel(weights: prior))
+        let result = try generator.generate(prompt: prompt, count: 3, seed: 1)
+        let (ranked, rankedScores) = try result.ranked(by: loaded, prompt: prompt)
+        let raw = try loaded.score(prompt: prompt, grids: result.grids)
+        XCTAssertEqual(rankedScores, raw.sorted(by: >))
+        XCTAssertEqual(ranked.grids[0], result.grids[raw.firstIndex(of: raw.max()!)!])
+        XCTAssertEqual(Set(ranked.grids.map { $0.description }), Set(result.grids.map { $0.description }))
+        for (image, grid) in zip(ranked.images, ranked.grids) {
+            XCTAssertEqual(image, result.images[result.grids.firstIndex(of: grid)!])
+        }
+    }
+}
