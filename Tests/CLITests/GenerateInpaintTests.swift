@@ -65,7 +65,7 @@ import VQZ
         (["generate", "--size", "big", "-o", "a.png"], Int32(1), "--size"),
         (["generate", "--count", "0", "-o", "a.png"], Int32(1), "--count"),
         (["generate", "--top-p", "1.5", "-o", "a.png"], Int32(1), "--top-p"),
-        (["generate", "--prior-weights", "other.safetensors", "-o", "a.png"], Int32(3), "trained for tokenizer"),
+        (["generate", "--prior-weights", "other.safetensors", "-o", "a.png"], Int32(3), "trained for the tokens of tokenizer"),
         (["generate", "--prior-weights", "prior.safetensors", "--size", "256x256", "-o", "a.png"], Int32(1), "--prior pixelcnn"),
         (["generate", "--prior-weights", "missing.safetensors", "-o", "a.png"], Int32(3), "cannot read model file"),
         (["inpaint", "photo.png", "--rect", "1,2,3", "--prior-weights", "prior.safetensors"], Int32(1), "--rect must be X,Y,W,H"),
@@ -76,7 +76,7 @@ import VQZ
         (["inpaint", "photo.png", "--mask", "small-mask.png", "--prior-weights", "prior.safetensors"], Int32(1), "mask is 10x10 but the image is 64x48"),
         (["inpaint", "photo.png", "--mask", "nothing.png", "--prior-weights", "prior.safetensors"], Int32(1), "nothing.png: cannot open"),
         (["inpaint", "nothing.png", "--rect", "1,1,4,4", "--prior-weights", "prior.safetensors"], Int32(1), "nothing.png: cannot open"),
-        (["inpaint", "mask.png", "--rect", "1,1,4,4", "--prior-weights", "other.safetensors", "-o", "x.png"], Int32(3), "trained for tokenizer"),
+        (["inpaint", "mask.png", "--rect", "1,1,4,4", "--prior-weights", "other.safetensors", "-o", "x.png"], Int32(3), "trained for the tokens of tokenizer"),
     ])
     func usageErrors(arguments: [String], status: Int32, message: String) throws {
         let dir = try folder()

@@ -111,7 +111,7 @@ final class GenerationTests: XCTestCase {
         XCTAssertThrowsError(try Generator(codec: codec, prior: other)) { e in
             guard case .priorTokenizerMismatch(let p, let t)? = e as? GenerationError else { return XCTFail("\(e)") }
             XCTAssertEqual(p, "other@abababababababab")
-            XCTAssertEqual(t, Self.tokenizer.fingerprint.description)
+            XCTAssertEqual(t, Self.tokenizer.tokens.description)
         }
         XCTAssertThrowsError(try Inpainter(codec: codec, prior: other))
         // The transformer's context is 16x16 tokens.

@@ -17,9 +17,9 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .priorTokenizerMismatch(let p, let t):
-            return "the prior was trained for tokenizer \(p), not \(t) (train a prior for this tokenizer with 'vqz train prior --model ...')"
+            return "the prior was trained for the tokens of tokenizer \(p), not of \(t) (train a prior for this tokenizer with 'vqz train prior --model ...')"
         case .rerankerTokenizerMismatch(let r, let t):
-            return "the reranker was trained for tokenizer \(r), not \(t) (train one for this tokenizer with 'vqz train rerank --model ...')"
+            return "the reranker was trained for the tokens of tokenizer \(r), not of \(t) (train one for this tokenizer with 'vqz train rerank --model ...')"
         case .codebookMismatch(let p, let t): return "the prior models \(p) codes but the tokenizer has \(t)"
         case .gridTooLarge(let r, let c, let mr, let mc):
             return "a \(c)x\(r) token grid is larger than the transformer prior's \(mc)x\(mr) context (use --prior pixelcnn)"
