@@ -88,8 +88,7 @@ final class ContextPriorTests: XCTestCase {
     /// neighbour is one weight for every token, not one per token.
     func testCopyGateHelpsOnRepetitiveGrids() throws {
         func trainedBits(copyGate: Bool) throws -> Double {
-            var config = ContextPriorConfig(codebookSize: 64, levels: 1, embedDim: 4, hidden: 16, copyGate: copyGate)
-            config.copyGate = copyGate
+            let config = ContextPriorConfig(codebookSize: 64, levels: 1, embedDim: 4, hidden: 16, copyGate: copyGate)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("ctx-\(UUID().uuidString).safetensors").path
             defer { try? FileManager.default.removeItem(atPath: path) }
             var options = ContextPriorTrainingOptions(checkpointPath: path)
