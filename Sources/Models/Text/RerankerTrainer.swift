@@ -54,8 +54,8 @@ public final class RerankerTrainer {
         self.model = model
         self.text = text
         self.options = options
-        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
-                              rng: RNG(seed: options.seed &+ 0x5e1a),
+        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
+                              seed: options.seed &+ 0x5e1a,
                               checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
@@ -66,10 +66,8 @@ public final class RerankerTrainer {
 
     public func saveCheckpoint() throws {
         var meta = metadata
-        meta["kind"] = RerankerModels.checkpointKind
-        meta["config"] = model.config.json
         meta[TextImageModels.textTokenizerKey] = text.json
-        try state.save(metadata: meta)
+        try state.save(kind: RerankerModels.checkpointKind, config: model.config.json, metadata: meta)
     }
 
     /// A batch of distinct random pairs (all of them when there are fewer than the batch size):

@@ -49,8 +49,8 @@ public final class TextImageTrainer {
         self.model = model
         self.text = text
         self.options = options
-        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
-                              rng: RNG(seed: options.seed &+ 0x7e47),
+        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
+                              seed: options.seed &+ 0x7e47,
                               checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
@@ -61,10 +61,8 @@ public final class TextImageTrainer {
 
     public func saveCheckpoint() throws {
         var meta = metadata
-        meta["kind"] = TextImageModels.checkpointKind
-        meta["config"] = model.config.json
         meta[TextImageModels.textTokenizerKey] = text.json
-        try state.save(metadata: meta)
+        try state.save(kind: TextImageModels.checkpointKind, config: model.config.json, metadata: meta)
     }
 
     /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share)

@@ -40,8 +40,8 @@ public final class ContextPriorTrainer {
     public init(model: ContextPrior, options: ContextPriorTrainingOptions) {
         self.model = model
         self.options = options
-        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
-                              rng: RNG(seed: options.seed &+ 0xc0de),
+        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
+                              seed: options.seed &+ 0xc0de,
                               checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
@@ -51,10 +51,7 @@ public final class ContextPriorTrainer {
     }
 
     public func saveCheckpoint() throws {
-        var meta = metadata
-        meta["kind"] = ContextPrior.checkpointKind
-        meta["config"] = model.config.json
-        try state.save(metadata: meta)
+        try state.save(kind: ContextPrior.checkpointKind, config: model.config.json, metadata: metadata)
     }
 
     /// One optimisation step on `positions` (grid index, flat position) of `grids`; returns

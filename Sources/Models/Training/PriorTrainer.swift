@@ -102,8 +102,8 @@ public final class PriorTrainer {
     public init(model: any TokenPrior, options: PriorTrainingOptions) {
         self.model = model
         self.options = options
-        state = TrainingState(store: model.store, optimizer: Adam(model.store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1),
-                              rng: RNG(seed: options.seed &+ 0x9e10),
+        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
+                              seed: options.seed &+ 0x9e10,
                               checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
     }
 
@@ -114,10 +114,7 @@ public final class PriorTrainer {
     }
 
     public func saveCheckpoint() throws {
-        var meta = metadata
-        meta["kind"] = Priors.checkpointKind
-        meta["config"] = model.config.json
-        try state.save(metadata: meta)
+        try state.save(kind: Priors.checkpointKind, config: model.config.json, metadata: metadata)
     }
 
     /// One optimisation step on crops [N, S, S]; returns the batch's bits per token.

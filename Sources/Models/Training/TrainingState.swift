@@ -13,10 +13,13 @@ public final class TrainingState {
     public let checkpointSeconds: Double
     private var lastSave = Date()
 
-    public init(store: ParameterStore, optimizer: Adam, rng: RNG, checkpointPath: String, checkpointSeconds: Double) {
+    /// AdamW over `store` (gradient norm clipped at 1), the token models' optimizer, and an RNG
+    /// from `seed` for data order and noise.
+    public init(store: ParameterStore, learningRate: Float, weightDecay: Float, seed: UInt64,
+                checkpointPath: String, checkpointSeconds: Double) {
         self.store = store
-        self.optimizer = optimizer
-        self.rng = rng
+        optimizer = Adam(store, learningRate: learningRate, weightDecay: weightDecay, clipNorm: 1)
+        rng = RNG(seed: seed)
         self.checkpointPath = checkpointPath
         self.checkpointSeconds = checkpointSeconds
     }
@@ -29,8 +32,13 @@ public final class TrainingState {
         return ck.metadata
     }
 
-    public func save(metadata: [String: String]) throws {
-        try Checkpoint.save(to: checkpointPath, store: store, optimizer: optimizer, step: step, rng: rng, metadata: metadata)
+    /// Saves a checkpoint whose metadata names its `kind` and model `config` (what `resume`'s
+    /// callers check) beside `metadata`.
+    public func save(kind: String, config: String, metadata: [String: String]) throws {
+        var meta = metadata
+        meta["kind"] = kind
+        meta["config"] = config
+        try Checkpoint.save(to: checkpointPath, store: store, optimizer: optimizer, step: step, rng: rng, metadata: meta)
         lastSave = Date()
     }
 
