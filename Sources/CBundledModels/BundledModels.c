@@ -1,7 +1,7 @@
 #include <string.h>
 #include "CBundledModels.h"
 
-/* .incbin copies the weights file into the object at assembly time; the file is found through
+/* .incbin copies each weights file into the object at assembly time; the files are found through
    the target's header search path (weights/). A Swift array literal of a few MiB would take the
    compiler minutes; this takes none. After retraining, touch this file so the build picks the
    new weights up (the build system does not see .incbin's input). */
@@ -23,6 +23,14 @@ __asm__(
     "vqz_prior_context_begin:\n"
     "    .incbin \"prior-context.safetensors\"\n"
     "vqz_prior_context_end:\n"
+    "    .balign 16\n"
+    "vqz_text_begin:\n"
+    "    .incbin \"text-shapes.safetensors\"\n"
+    "vqz_text_end:\n"
+    "    .balign 16\n"
+    "vqz_reranker_begin:\n"
+    "    .incbin \"reranker-shapes.safetensors\"\n"
+    "vqz_reranker_end:\n"
     "    .previous\n");
 
 extern const unsigned char vqz_tokenizer_begin[];
@@ -33,25 +41,31 @@ extern const unsigned char vqz_prior_transformer_begin[];
 extern const unsigned char vqz_prior_transformer_end[];
 extern const unsigned char vqz_prior_context_begin[];
 extern const unsigned char vqz_prior_context_end[];
+extern const unsigned char vqz_text_begin[];
+extern const unsigned char vqz_text_end[];
+extern const unsigned char vqz_reranker_begin[];
+extern const unsigned char vqz_reranker_end[];
 
-const unsigned char *vqz_bundled_tokenizer(size_t *size) {
-    *size = (size_t)(vqz_tokenizer_end - vqz_tokenizer_begin);
-    return vqz_tokenizer_begin;
-}
+static const struct {
+    const char *name;
+    const unsigned char *begin, *end;
+} bundled[] = {
+    {"tokenizer", vqz_tokenizer_begin, vqz_tokenizer_end},
+    {"prior-pixelcnn", vqz_prior_pixelcnn_begin, vqz_prior_pixelcnn_end},
+    {"prior-transformer", vqz_prior_transformer_begin, vqz_prior_transformer_end},
+    {"prior-context", vqz_prior_context_begin, vqz_prior_context_end},
+    {"text-shapes", vqz_text_begin, vqz_text_end},
+    {"reranker-shapes", vqz_reranker_begin, vqz_reranker_end},
+};
 
-/* An empty weights file (a build made before the priors were trained) gives NULL. */
-const unsigned char *vqz_bundled_prior(const char *kind, size_t *size) {
-    const unsigned char *begin = NULL, *end = NULL;
-    if (strcmp(kind, "pixelcnn") == 0) {
-        begin = vqz_prior_pixelcnn_begin;
-        end = vqz_prior_pixelcnn_end;
-    } else if (strcmp(kind, "transformer") == 0) {
-        begin = vqz_prior_transformer_begin;
-        end = vqz_prior_transformer_end;
-    } else if (strcmp(kind, "context") == 0) {
-        begin = vqz_prior_context_begin;
-        end = vqz_prior_context_end;
+/* An empty weights file (a build made before that model was trained) gives NULL. */
+const unsigned char *vqz_bundled_weights(const char *name, size_t *size) {
+    *size = 0;
+    for (size_t i = 0; i < sizeof bundled / sizeof bundled[0]; i++) {
+        if (strcmp(name, bundled[i].name) == 0) {
+            *size = (size_t)(bundled[i].end - bundled[i].begin);
+            return *size > 0 ? bundled[i].begin : NULL;
+        }
     }
-    *size = begin ? (size_t)(end - begin) : 0;
-    return *size > 0 ? begin : NULL;
+    return NULL;
 }

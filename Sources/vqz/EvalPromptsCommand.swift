@@ -18,20 +18,22 @@ struct EvalPromptsCommand: ParsableCommand {
             the relations, the background when asked (size, position and relations count only for \
             shapes of the right kind and colour). 'present' is the share of all requested \
             attributes found, 'all' the share of prompts with every one found. With \
-            --rerank-weights, each scale also gets a row 'S+rN': --candidates N pictures \
+            --rerank (the bundled reranker, or --rerank-weights PATH), each scale also gets a row 'S+rN': --candidates N pictures \
             generated in one batch (the first with the plain row's seed) and the one the \
             reranker scores highest judged.
             """
     )
 
     @Argument(help: ArgumentHelp("Captions file (captions.jsonl).", valueName: "FILE")) var file: String
-    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH")) var textWeights: String
+    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text'; the bundled model without it).", valueName: "PATH"))
+    var textWeights: String?
     @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "S,...")) var guidance = "1,3"
     @Option(help: "Prompts to use at most.") var limit = 100
     @Option(help: "Sampling temperature.") var temperature: Float = 1
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
     @Option(help: "Seed of the first prompt (prompt i uses seed + i).") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Write each prompt's pictures here, one per scale, side by side.", valueName: "DIR")) var save: String?
+    @Flag(help: "Add reranked best-of-N rows, scored by the bundled reranker (or --rerank-weights).") var rerank = false
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
     var rerankWeights: String?
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
@@ -52,9 +54,9 @@ struct EvalPromptsCommand: ParsableCommand {
         let records = Array(try ShapesDataset.records(jsonl: String(decoding: data, as: UTF8.self), name: file).prefix(limit))
         guard !records.isEmpty else { throw DatasetError.empty(file) }
         let codec = Codec(model: try modelOptions.load())
-        let model = try loadingModel(textWeights) { try TextPriorModel(contentsOf: textWeights) }
+        let model = try loadTextModel(textWeights)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        let reranker = try rerankWeights.map { try loadReranker($0, codec: codec) }
+        let reranker = try rerank || rerankWeights != nil ? loadReranker(rerankWeights, codec: codec) : nil
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })
         if !unknown.isEmpty { Console().warn(nil, "the text model does not know: \(unknown.sorted().joined(separator: ", "))") }

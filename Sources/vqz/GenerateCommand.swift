@@ -102,10 +102,7 @@ struct GenerateCommand: ParsableCommand {
 
     /// --prompt: the text-to-image model's pictures, with a warning naming the words it does not know.
     func generate(prompt: String, codec: Codec, console: Console) throws -> [Image] {
-        guard let textWeights else {
-            throw CLIError(.model, "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
-        }
-        let model = try loadingModel(textWeights) { try TextPriorModel(contentsOf: textWeights) }
+        let model = try loadTextModel(textWeights)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let reranker = try rerank ? loadReranker(rerankWeights, codec: codec) : nil
         let (w, h) = dimensions!

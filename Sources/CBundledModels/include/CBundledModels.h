@@ -2,11 +2,10 @@
 #define VQZ_BUNDLED_MODELS_H
 #include <stddef.h>
 
-/* The default models, embedded in the binary so that vqz is one file that works with no flag. */
-const unsigned char *vqz_bundled_tokenizer(size_t *size);
-
-/* The default prior of a kind ("pixelcnn" or "transformer", or "context": the entropy prior
-   of --entropy prior); NULL when this build has none. */
-const unsigned char *vqz_bundled_prior(const char *kind, size_t *size);
+/* The default models, embedded in the binary so that vqz is one file that works with no flag.
+   Names: "tokenizer"; the priors "prior-pixelcnn", "prior-transformer" and "prior-context"
+   (the entropy prior of --entropy prior); "text-shapes" (the text-to-image model) and
+   "reranker-shapes". NULL (and *size 0) for a name this build has no weights for. */
+const unsigned char *vqz_bundled_weights(const char *name, size_t *size);
 
 #endif

@@ -38,9 +38,11 @@ public final class SiLU: Layer {
 }
 
 /// GELU in its tanh approximation (as in GPT-2 and llm.c), not the exact erf form:
-/// y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Saves its input.
+/// y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Saves its input and the tanh, which is
+/// all backward needs.
 public final class GELU: Layer {
     private var input: Tensor?      // same shape as y
+    private var tanhOut = Workspace()
     private var output = Workspace()
     private var dInput = Workspace()
     static let k0: Float = 0.7978845608028654, k1: Float = 0.044715   // sqrt(2/pi), cubic coefficient
@@ -49,12 +51,14 @@ public final class GELU: Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         input = x
-        let y = output.tensor(x.shape)
-        let (src, dst) = (x.data, y.data)
+        let y = output.tensor(x.shape), t = tanhOut.tensor(x.shape)
+        let (src, dst, th) = (x.data, y.data, t.data)
+        let (k0, k1) = (GELU.k0, GELU.k1)
         parallelFor(x.count, minChunk: 1 << 13) { r in
             for i in r {
                 let v = src[i]
-                dst[i] = 0.5 * v * (1 + tanhf(GELU.k0 * (v + GELU.k1 * v * v * v)))
+                th[i] = fastTanh(k0 * (v + k1 * v * v * v))
+                dst[i] = 0.5 * v * (1 + th[i])
             }
         }
         return y
@@ -62,14 +66,13 @@ public final class GELU: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let x = input!
-        let dx = dInput.tensor(x.shape)
-        let (src, g, dst) = (x.data, dy.data, dx.data)
+        let dx = dInput.tensor(x.shape), t = tanhOut.tensor(x.shape)
+        let (src, g, dst, th) = (x.data, dy.data, dx.data, t.data)
+        let (k0, k1) = (GELU.k0, GELU.k1)
         parallelFor(x.count, minChunk: 1 << 13) { r in
             for i in r {
-                let v = src[i]
-                let t = tanhf(GELU.k0 * (v + GELU.k1 * v * v * v))
-                let sech2 = 1 - t * t
-                let local = 0.5 * (1 + t) + 0.5 * v * sech2 * GELU.k0 * (1 + 3 * GELU.k1 * v * v)
+                let v = src[i], t = th[i]
+                let local = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k0 * (1 + 3 * k1 * v * v)
                 dst[i] = g[i] * local
             }
         }

@@ -67,12 +67,7 @@ public final class CausalSelfAttention: Layer {
         parallelFor(n * h * t, minChunk: max(1, 8192 / t)) { rows in
             for r in rows {
                 let i = r % t, row = pp + r * t
-                var mx = -Float.infinity
-                for j in 0...i { mx = max(mx, row[j]) }
-                var sum: Float = 0
-                for j in 0...i { let e = expf(row[j] - mx); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0...i { row[j] *= inv }
+                softmaxInPlace(row, count: i + 1)
                 for j in (i + 1)..<t { row[j] = 0 }
             }
         }
@@ -149,28 +144,16 @@ public final class CausalSelfAttention: Layer {
             (cache.keys.data + (b * cap + s) * d).update(from: qkvRow.data + b * 3 * d + d, count: d)
             (cache.values.data + (b * cap + s) * d).update(from: qkvRow.data + b * 3 * d + 2 * d, count: d)
         }
-        let (keys, values, qp, ap) = (cache.keys.data, cache.values.data, qkvRow.data, att.data)
-        parallelFor(n * h) { pairs in
-            var w = [Float](repeating: 0, count: s + 1)
-            for pair in pairs {
-                let b = pair / h, hd = pair % h
-                let q = qp + b * 3 * d + hd * dh
-                var mx = -Float.infinity
-                for j in 0...s {
-                    let kj = keys + (b * cap + j) * d + hd * dh
-                    var dot: Float = 0
-                    for c in 0..<dh { dot += q[c] * kj[c] }
-                    w[j] = dot * sc
-                    mx = max(mx, w[j])
-                }
-                var sum: Float = 0
-                for j in 0...s { w[j] = expf(w[j] - mx); sum += w[j] }
-                let o = ap + b * d + hd * dh
-                for c in 0..<dh { o[c] = 0 }
-                for j in 0...s {
-                    let vj = values + (b * cap + j) * d + hd * dh, pj = w[j] / sum
-                    for c in 0..<dh { o[c] += pj * vj[c] }
-                }
+        // Per sequence and head, scores = q K^T and o = softmax(scores) V: two one-row sgemms over
+        // the head's strided columns of the cache. Serial: each is small, and BLAS stays off our pool.
+        let w = Tensor([s + 1])
+        for b in 0..<n {
+            for hd in 0..<h {
+                let q = qkvRow.data + b * 3 * d + hd * dh
+                let k = cache.keys.data + b * cap * d + hd * dh, v = cache.values.data + b * cap * d + hd * dh
+                gemm(w.data, q, k, m: 1, n: s + 1, k: dh, transB: true, alpha: sc, lda: dh, ldb: d, ldc: s + 1)
+                softmaxInPlace(w.data, count: s + 1)
+                gemm(att.data + b * d + hd * dh, w.data, v, m: 1, n: dh, k: s + 1, lda: s + 1, ldb: d, ldc: dh)
             }
         }
         linearForward(y.data, att.data, store.value(projWeight), store.value(projBias), rows: n, inFeatures: d, outFeatures: d)
@@ -196,4 +179,14 @@ public final class KVCache {
 
     /// Forgets every position (the buffers are reused).
     public func reset() { length = 0 }
+}
+
+/// x[0..<count] = softmax(x), shifted by the maximum so that exp never overflows.
+func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    var mx = -Float.infinity
+    for j in 0..<count { mx = max(mx, x[j]) }
+    var sum: Float = 0
+    for j in 0..<count { x[j] = expf(x[j] - mx); sum += x[j] }
+    let inv = 1 / sum
+    for j in 0..<count { x[j] *= inv }
 }

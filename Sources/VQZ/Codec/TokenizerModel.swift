@@ -1,4 +1,3 @@
-import CBundledModels
 import Foundation
 import Models
 
@@ -44,9 +43,8 @@ public final class TokenizerModel: @unchecked Sendable {
 
     /// The model built into the binary.
     public static func bundled() throws -> TokenizerModel {
-        var size = 0
-        let start = vqz_bundled_tokenizer(&size)!
-        return try TokenizerModel(weights: Array(UnsafeBufferPointer(start: start, count: size)), fallbackName: "bundled")
+        guard let weights = BundledWeights.named("tokenizer") else { throw ModelError.badConfig("this build has no bundled tokenizer") }
+        return try TokenizerModel(weights: weights, fallbackName: "bundled")
     }
 }
 

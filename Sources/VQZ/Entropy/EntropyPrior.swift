@@ -1,4 +1,3 @@
-import CBundledModels
 import Foundation
 import Models
 import NN
@@ -42,11 +41,8 @@ public final class EntropyPrior: @unchecked Sendable {
 
     /// The entropy prior built into the binary.
     public static func bundled() throws -> EntropyPrior {
-        var size = 0
-        guard let start = "context".withCString({ vqz_bundled_prior($0, &size) }), size > 0 else {
-            throw CodecError.noEntropyPrior
-        }
-        return try EntropyPrior(weights: Array(UnsafeBufferPointer(start: start, count: size)), fallbackName: "bundled-context")
+        guard let weights = BundledWeights.named("prior-context") else { throw CodecError.noEntropyPrior }
+        return try EntropyPrior(weights: weights, fallbackName: "bundled-context")
     }
 
     /// The bundled prior when `name` is its fingerprint, else nil: the default way a .vqz

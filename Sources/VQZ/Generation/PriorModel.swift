@@ -1,4 +1,3 @@
-import CBundledModels
 import Foundation
 import Models
 
@@ -31,11 +30,8 @@ public final class PriorModel: @unchecked Sendable {
 
     /// The prior of `kind` built into the binary.
     public static func bundled(_ kind: PriorKind) throws -> PriorModel {
-        var size = 0
-        guard let start = kind.rawValue.withCString({ vqz_bundled_prior($0, &size) }), size > 0 else {
-            throw GenerationError.noBundledPrior(kind.rawValue)
-        }
-        return try PriorModel(weights: Array(UnsafeBufferPointer(start: start, count: size)))
+        guard let weights = BundledWeights.named("prior-\(kind.rawValue)") else { throw GenerationError.noBundledPrior(kind.rawValue) }
+        return try PriorModel(weights: weights)
     }
 
     /// Throws unless the prior models this tokenizer's tokens.

@@ -25,6 +25,11 @@ public final class RerankerModel: @unchecked Sendable {
         try self.init(weights: [UInt8](data))
     }
 
+    /// The model built into the binary, nil when this build has none.
+    public static func bundled() throws -> RerankerModel? {
+        try BundledWeights.named("reranker-shapes").map { try RerankerModel(weights: $0) }
+    }
+
     /// Throws unless the reranker reads this tokenizer's grids.
     public func check(_ model: TokenizerModel) throws {
         try PriorModel.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model,

@@ -25,6 +25,11 @@ public final class TextPriorModel: @unchecked Sendable {
         try self.init(weights: [UInt8](data))
     }
 
+    /// The model built into the binary, nil when this build has none.
+    public static func bundled() throws -> TextPriorModel? {
+        try BundledWeights.named("text-shapes").map { try TextPriorModel(weights: $0) }
+    }
+
     /// Throws unless the model draws this tokenizer's tokens.
     public func check(_ model: TokenizerModel) throws {
         try PriorModel.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model)
