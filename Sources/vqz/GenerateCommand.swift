@@ -33,7 +33,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Generate what TEXT says, with the text-to-image model ('' is unconditional).", valueName: "TEXT"))
     var prompt: String?
     @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger).", valueName: "S"))
-    var guidance: Float = 1
+    var guidance: Float = TextGenerator.defaultGuidance
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
     var textWeights: String?
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
@@ -59,7 +59,7 @@ struct GenerateCommand: ParsableCommand {
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
         if !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
-        if prompt == nil && (textWeights != nil || guidance != 1 || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
+        if prompt == nil && (textWeights != nil || guidance != TextGenerator.defaultGuidance || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
         if rerankWeights != nil && !rerank { throw ValidationError("--rerank-weights goes with --rerank") }
     }
 

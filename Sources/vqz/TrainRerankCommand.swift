@@ -38,6 +38,8 @@ struct TrainRerankCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
     var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/rerank.ckpt.safetensors"
     @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled reranker's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
+    var initWeights: String?
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-rerank-shapes"
 
@@ -51,6 +53,7 @@ struct TrainRerankCommand: ParsableCommand {
     func validate() throws {
         if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
+        if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
     }
 
     func run() throws {
@@ -70,13 +73,19 @@ struct TrainRerankCommand: ParsableCommand {
             guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a reranker checkpoint") }
             (text, config) = (saved.text, saved.model.config)
         }
+        let initial = try initWeights.map { path in try loadingModel(path) { try RerankerModel(contentsOf: path) } }
+        if let initial {
+            try reportingGenerationErrors { try initial.check(codec.model) }
+            (text, config) = (initial.text, initial.network.config)
+            console.warn(nil, "starting from the weights in \(initWeights!)")
+        }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --channels, --embedding, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
         // The image side reads each token as the tokenizer's level-1 code vector (fixed).
         let network = codec.model.network, codebook = network.quantizer.codebooks[0]
-        let model = Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
+        let model = initial?.network ?? Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
         var options = RerankerTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch
@@ -110,6 +119,7 @@ struct TrainRerankCommand: ParsableCommand {
             var meta = PriorModel.tokenizerMetadata(codec.model)
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
+            if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
             if !validation.isEmpty {
                 let r = trainer.validate(validation)
                 meta["val_pairs"] = String(r.pairs)

@@ -36,6 +36,8 @@ struct TrainTextCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
     var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/text.ckpt.safetensors"
     @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled text model's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
+    var initWeights: String?
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
@@ -50,6 +52,7 @@ struct TrainTextCommand: ParsableCommand {
         if batch < 1 || steps < 1 || validateEvery < 1 || valCount < 1 { throw ValidationError("--batch, --steps, --validate-every and --val-count must be positive") }
         if !(captionDropout >= 0 && captionDropout < 1) { throw ValidationError("--caption-dropout must be in 0..<1") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
+        if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
     }
 
     func run() throws {
@@ -70,11 +73,17 @@ struct TrainTextCommand: ParsableCommand {
             guard saved.metadata["kind"] == TextImageModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a text model checkpoint") }
             (text, config) = (saved.text, saved.model.config)
         }
+        let initial = try initWeights.map { path in try loadingModel(path) { try TextPriorModel(contentsOf: path) } }
+        if let initial {
+            try reportingGenerationErrors { try initial.check(codec.model) }
+            (text, config) = (initial.text, initial.network.config)
+            console.warn(nil, "starting from the weights in \(initWeights!)")
+        }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
-        let model = TextImageTransformer(config: config, seed: seed)
+        let model = initial?.network ?? TextImageTransformer(config: config, seed: seed)
         var options = TextImageTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch
@@ -107,6 +116,7 @@ struct TrainTextCommand: ParsableCommand {
             var meta = PriorModel.tokenizerMetadata(codec.model)
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
+            if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
             meta["caption_dropout"] = String(captionDropout)
             if !validation.isEmpty {
                 let (c, u) = trainer.validate(validation)

@@ -38,6 +38,17 @@ import Testing
                                        "--threads", "1"], in: folder)
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stderr.contains("finished at step 3"), "\(train.stderr)")
+        // Shipped weights continue with a fresh optimizer, in their own shape (not --width's).
+        let more = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "2", "--batch", "2", "--width", "64", "--init", "text.safetensors",
+                                      "--checkpoint", "ck/more.ckpt", "--output", "more.safetensors", "--threads", "1"], in: folder)
+        #expect(more.status == 0 && more.stderr.contains("starting from the weights in text.safetensors"), "\(more.stderr)")
+        let configs = try ["text.safetensors", "more.safetensors"].map { name -> [String: Int]? in
+            let json = try Self.metadata(folder.appendingPathComponent(name))["config"] ?? ""
+            return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Int]
+        }
+        #expect(configs[0]?["width"] == 16 && configs[0] == configs[1], "the same shape: \(configs)")
+        let both = try CLIRunner.run(["train", "text", "--data", "d", "--init", "text.safetensors", "--resume", "--checkpoint", "ck/text.ckpt"], in: folder)
+        #expect(both.status != 0 && both.stderr.contains("--resume and --init"), "\(both.stderr)")
         let gen = try CLIRunner.run(["generate", "--prompt", "a red circle above a purple zebra", "--text-weights", "text.safetensors",
                                      "--guidance", "2", "--count", "2", "-o", "out.png"], in: folder)
         #expect(gen.status == 0, "\(gen.stderr)")
@@ -53,8 +64,6 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("odd.png").path))
         let empty = try CLIRunner.run(["generate", "--prompt", "", "--text-weights", "text.safetensors", "-o", "empty.png"], in: folder)
         #expect(empty.status == 0 && empty.stderr.isEmpty, "\(empty.stderr)")
-        let noModel = try CLIRunner.run(["generate", "--prompt", "a red circle", "-o", "x.png"], in: folder)
-        #expect(noModel.status == 3, "\(noModel.stderr)")
         // Held-out prompts scored at two guidance scales.
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "3", "--split", "heldout", "-o", "h"], in: folder).status == 0)
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "text.safetensors", "--guidance", "1,3",
@@ -83,6 +92,9 @@ import Testing
                                       "--threads", "1"], in: folder)
         #expect(more.status == 0 && more.stderr.contains("resumed from ck/rerank.ckpt at step 4") && more.stderr.contains("finished at step 6"),
                 "\(more.stderr)")
+        let again = try CLIRunner.run(["train", "rerank", "--data", "d", "--steps", "2", "--init", "rerank.safetensors",
+                                       "--checkpoint", "ck/again.ckpt", "--threads", "1"], in: folder)
+        #expect(again.status == 0 && again.stderr.contains("starting from the weights in rerank.safetensors"), "\(again.stderr)")
         let prompt = ["generate", "--prompt", "a red circle above a blue square", "--text-weights", "text.safetensors", "--count", "3"]
         let best = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", "rerank.safetensors", "-o", "best.png", "-v"], in: folder)
         #expect(best.status == 0, "\(best.stderr)")
@@ -96,11 +108,31 @@ import Testing
             #expect(r.stderr.contains(weights) && r.stderr.contains(why) && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("no.png").path))
         }
-        let none = try CLIRunner.run(prompt + ["--rerank", "-o", "no.png"], in: folder)
-        #expect(none.status == 3 && none.stderr.contains("--rerank-weights"), "\(none.stderr)")
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "text.safetensors", "--guidance", "1",
                                       "--rerank-weights", "rerank.safetensors", "--candidates", "2", "--limit", "2"], in: folder)
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.split(separator: "\n").contains { $0.hasPrefix("1.00+r2 ") }, "\(eval.stdout)")
+    }
+
+    @Test func bundledModelsDrawFromAPromptWithNoFlag() throws {
+        let folder = try CLIRunner.scratchFolder()
+        let one = try CLIRunner.run(["generate", "--prompt", "a large red circle", "-o", "one.png"], in: folder)
+        #expect(one.status == 0 && one.stderr.isEmpty, "\(one.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("one.png").path))
+        let best = try CLIRunner.run(["generate", "--prompt", "a small blue square left of a yellow triangle", "--count", "3",
+                                      "--rerank", "-o", "best.png", "-v"], in: folder)
+        #expect(best.status == 0 && best.stderr.contains("reranked 3 candidate(s)"), "\(best.stderr)")
+        #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
+        let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--guidance", "1", "--rerank", "--candidates", "2"], in: folder)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.split(separator: "\n").contains { $0.hasPrefix("1.00+r2 ") }, "\(eval.stdout)")
+    }
+
+    /// The `__metadata__` of a safetensors file: an 8-byte little-endian header length, then JSON.
+    static func metadata(_ url: URL) throws -> [String: String] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let length = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any]
+        return header?["__metadata__"] as? [String: String] ?? [:]
     }
 }

@@ -7,7 +7,7 @@
 @inline(__always)
 func fastExp(_ x: Float) -> Float {
     let x = max(x, -87)
-    let k = (x * 1.442695).rounded()                       // x / ln 2
+    let k = (x * 1.442695).rounded(.toNearestOrEven)       // x / ln 2 (one instruction, unlike rounded())
     let r = (x - k * 0.693145751953125) - k * 1.4286068e-6 // ln 2 in two parts, so r keeps its bits
     let p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720))))))
     return p * Float(bitPattern: UInt32(Int32(k) + 127) << 23)

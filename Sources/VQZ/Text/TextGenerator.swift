@@ -9,6 +9,10 @@ public final class TextGenerator {
     public let codec: Codec
     public let prior: TextPriorModel
 
+    /// The classifier-free guidance scale `vqz generate --prompt` uses unless told: the best of
+    /// the bundled model's measured scales (docs/TEXT.md).
+    public static let defaultGuidance: Float = 2
+
     public init(codec: Codec, prior: TextPriorModel) throws {
         try prior.check(codec.model)
         self.codec = codec

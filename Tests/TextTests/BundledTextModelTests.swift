@@ -1,0 +1,49 @@
+import Foundation
+import ImageIO
+import Models
+import VQZ
+import XCTest
+
+/// The bundled text-to-image model and reranker: there with no file, made for the bundled
+/// tokenizer's tokens, and doing their jobs on held-out compositions as the scene judge reads them.
+final class BundledTextModelTests: XCTestCase {
+    static let tokenizer = try! TokenizerModel.bundled()
+
+    func testBundledModelsAreForTheBundledTokenizer() throws {
+        let text = try XCTUnwrap(TextPriorModel.bundled(), "this build has no bundled text model")
+        let reranker = try XCTUnwrap(RerankerModel.bundled(), "this build has no bundled reranker")
+        XCTAssertNoThrow(try text.check(Self.tokenizer))
+        XCTAssertNoThrow(try reranker.check(Self.tokenizer))
+        XCTAssertEqual(text.text, reranker.text, "both read the shapes captions' vocabulary")
+    }
+
+    /// Held-out prompts (every one names a colour-shape pair training never saw), one picture each
+    /// at the default guidance: most of what they ask for is there.
+    func testBundledModelDrawsWhatHeldOutPromptsAsk() throws {
+        let generator = try TextGenerator(codec: Codec(model: Self.tokenizer), prior: XCTUnwrap(TextPriorModel.bundled()))
+        var total = SceneScore()
+        for i in 0..<12 {
+            let record = ShapesDataset.record(index: i, seed: 2, split: .heldout)
+            let image = try generator.generate(prompt: record.caption, count: 1, seed: UInt64(1 + i), guidance: TextGenerator.defaultGuidance).images[0]
+            total.add(SceneJudge.score(record.request, SceneJudge.analyse(image)))
+        }
+        print("bundled text model: \(total.satisfiedTotal) of \(total.requestedTotal) requested attributes present")
+        XCTAssertGreaterThan(total.share, 0.25, "share of the requested attributes present")
+    }
+
+    /// Each held-out caption scores its own picture's tokens above those of 15 other pictures
+    /// for most captions (chance: 1 in 16).
+    func testBundledRerankerFindsEachCaptionsPicture() throws {
+        let reranker = try XCTUnwrap(RerankerModel.bundled())
+        let codec = Codec(model: Self.tokenizer)
+        let records = (0..<16).map { ShapesDataset.record(index: $0, seed: 3, split: .heldout) }
+        let grids = records.map { codec.tokenize(SceneRenderer.render($0.scene), levels: 1).levels[0].map { Int32($0) } }
+        var found = 0
+        for (i, record) in records.enumerated() {
+            let scores = try reranker.score(prompt: record.caption, grids: grids)
+            if scores.indices.max(by: { scores[$0] < scores[$1] }) == i { found += 1 }
+        }
+        print("bundled reranker: \(found) of 16 captions find their picture")
+        XCTAssertGreaterThanOrEqual(found, 12, "captions whose own picture scores highest of 16")
+    }
+}
