@@ -7,6 +7,19 @@ public protocol StoredModelConfig: Codable {
     var isValid: Bool { get }
 }
 
+extension StoredModelConfig {
+    /// The config as it is stored (`canonicalJSON`).
+    public var json: String { canonicalJSON(self) }
+}
+
+/// JSON with its keys sorted, so a weights file's bytes depend on the model alone (a dictionary's
+/// order changes from run to run).
+func canonicalJSON(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
+}
+
 extension TokenizerConfig: StoredModelConfig {}
 extension PriorConfig: StoredModelConfig {}
 extension ContextPriorConfig: StoredModelConfig {}

@@ -46,7 +46,6 @@ public struct ContextPriorConfig: Codable, Equatable, Sendable {
             && (1...4096).contains(hidden)
     }
 
-    public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
 
     public init(json: String) throws { self = try JSONDecoder().decode(Self.self, from: Data(json.utf8)) }
 }

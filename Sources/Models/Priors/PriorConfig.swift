@@ -41,7 +41,6 @@ public struct PriorConfig: Codable, Equatable, Sendable {
             && (1...256).contains(maxRows) && (1...256).contains(maxCols)
     }
 
-    public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
 
     public init(json: String) throws { self = try JSONDecoder().decode(PriorConfig.self, from: Data(json.utf8)) }
 }

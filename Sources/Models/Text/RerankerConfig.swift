@@ -43,5 +43,4 @@ public struct RerankerConfig: Codable, Equatable, Sendable {
             && (1...64).contains(heads) && width % heads == 0 && (1...1024).contains(codeDim) && (1...1024).contains(channels) && (1...1024).contains(embedding)
     }
 
-    public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
 }

@@ -33,6 +33,5 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
             && (1...64).contains(rows) && (1...64).contains(cols)
     }
 
-    public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
     public init(json: String) throws { self = try JSONDecoder().decode(TextImageConfig.self, from: Data(json.utf8)) }
 }

@@ -62,7 +62,7 @@ public struct TextTokenizer: Codable, Equatable, Sendable {
         ids.filter { $0 > 0 && Int($0) <= words.count }.map { words[Int($0) - 1] }.joined(separator: " ")
     }
 
-    public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
+    public var json: String { canonicalJSON(self) }
 
     public init(json: String) throws {
         let t = try JSONDecoder().decode(TextTokenizer.self, from: Data(json.utf8))

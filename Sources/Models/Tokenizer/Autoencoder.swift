@@ -43,13 +43,6 @@ public struct AutoencoderConfig: Codable, Equatable, Sendable {
 
     public var isValid: Bool { networks.isValid }
 
-    /// Keys sorted, so a weights file's bytes depend on the model alone.
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
-
     public init(json: String) throws {
         self = try JSONDecoder().decode(AutoencoderConfig.self, from: Data(json.utf8))
     }

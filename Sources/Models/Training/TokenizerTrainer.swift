@@ -238,9 +238,6 @@ func psnr8Bit(squaredError: Double, samples: Int) -> Double {
 }
 
 extension TokenizerConfig {
-    public var json: String {
-        String(decoding: try! JSONEncoder().encode(self), as: UTF8.self)
-    }
 
     public init(json: String) throws {
         self = try JSONDecoder().decode(TokenizerConfig.self, from: Data(json.utf8))
