@@ -18,9 +18,9 @@ struct EvalPromptsCommand: ParsableCommand {
             the relations, the background when asked (size, position and relations count only for \
             shapes of the right kind and colour). 'present' is the share of all requested \
             attributes found, 'all' the share of prompts with every one found. With \
-            --rerank (the bundled reranker, or --rerank-weights PATH), each scale also gets a row 'S+rN': --candidates N pictures \
-            generated in one batch (the first with the plain row's seed) and the one the \
-            reranker scores highest judged.
+            --rerank (the bundled reranker, or --rerank-weights PATH), each scale also gets a \
+            row 'S+rN': --candidates N pictures generated in one batch (the first with the \
+            plain row's seed) and the one the reranker scores highest judged.
             """
     )
 
@@ -54,7 +54,7 @@ struct EvalPromptsCommand: ParsableCommand {
         let records = Array(try ShapesDataset.records(jsonl: String(decoding: data, as: UTF8.self), name: file).prefix(limit))
         guard !records.isEmpty else { throw DatasetError.empty(file) }
         let codec = Codec(model: try modelOptions.load())
-        let model = try loadTextModel(textWeights)
+        let model = try loadTextModel(textWeights, codec: codec)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let reranker = try rerank || rerankWeights != nil ? loadReranker(rerankWeights, codec: codec) : nil
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }

@@ -32,8 +32,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Overwrite existing outputs; allow binary output to a terminal.") var force = false
     @Option(help: ArgumentHelp("Generate what TEXT says, with the text-to-image model ('' is unconditional).", valueName: "TEXT"))
     var prompt: String?
-    @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger).", valueName: "S"))
-    var guidance: Float = TextGenerator.defaultGuidance
+    @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger; default \(TextGenerator.defaultGuidance)).", valueName: "S"))
+    var guidance: Float?
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
     var textWeights: String?
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
@@ -58,8 +58,8 @@ struct GenerateCommand: ParsableCommand {
         if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
-        if !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
-        if prompt == nil && (textWeights != nil || guidance != TextGenerator.defaultGuidance || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
+        if let guidance, !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
+        if prompt == nil && (textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
         if rerankWeights != nil && !rerank { throw ValidationError("--rerank-weights goes with --rerank") }
     }
 
@@ -102,7 +102,8 @@ struct GenerateCommand: ParsableCommand {
 
     /// --prompt: the text-to-image model's pictures, with a warning naming the words it does not know.
     func generate(prompt: String, codec: Codec, console: Console) throws -> [Image] {
-        let model = try loadTextModel(textWeights)
+        let guidance = self.guidance ?? TextGenerator.defaultGuidance
+        let model = try loadTextModel(textWeights, codec: codec)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let reranker = try rerank ? loadReranker(rerankWeights, codec: codec) : nil
         let (w, h) = dimensions!

@@ -1,28 +1,28 @@
 import Models
 import VQZ
 
-/// --text-weights of `generate` and `eval prompts`, the bundled text-to-image model without it
-/// (TextGenerator checks it against the tokenizer).
-func loadTextModel(_ path: String?) throws -> TextPriorModel {
-    if let path { return try loadingModel(path) { try TextPriorModel(contentsOf: path) } }
-    guard let bundled = try TextPriorModel.bundled() else {
-        throw CLIError(.model, "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
+/// --text-weights or --rerank-weights (and a trainer's --init): the file at `path`, or the bundled
+/// model without one, checked against the tokenizer whose tokens it reads.
+func loadCaptionModel<M: CaptionModel>(_ path: String?, codec: Codec,
+                                       noBundled: String = "this build has no bundled \(M.bundledName) weights") throws -> M {
+    let model: M
+    if let path {
+        model = try loadingModel(path) { try M(contentsOf: path) }
+    } else if let bundled = try M.bundled() {
+        model = bundled
+    } else {
+        throw CLIError(.model, noBundled)
     }
-    return bundled
+    try reportingGenerationErrors { try model.check(codec.model) }
+    return model
 }
 
-/// --rerank-weights of `generate` and `eval prompts` (the bundled reranker without it), checked
-/// against the tokenizer whose grids it will score.
+func loadTextModel(_ path: String?, codec: Codec) throws -> TextPriorModel {
+    try loadCaptionModel(path, codec: codec,
+                         noBundled: "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
+}
+
 func loadReranker(_ path: String?, codec: Codec) throws -> RerankerModel {
-    let reranker: RerankerModel
-    if let path {
-        reranker = try loadingModel(path) { try RerankerModel(contentsOf: path) }
-    } else {
-        guard let bundled = try RerankerModel.bundled() else {
-            throw CLIError(.model, "no bundled reranker in this build (train one with 'vqz train rerank', then give --rerank-weights)")
-        }
-        reranker = bundled
-    }
-    try reportingGenerationErrors { try reranker.check(codec.model) }
-    return reranker
+    try loadCaptionModel(path, codec: codec,
+                         noBundled: "no bundled reranker in this build (train one with 'vqz train rerank', then give --rerank-weights)")
 }

@@ -73,11 +73,10 @@ struct TrainRerankCommand: ParsableCommand {
             guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a reranker checkpoint") }
             (text, config) = (saved.text, saved.model.config)
         }
-        let initial = try initWeights.map { path in try loadingModel(path) { try RerankerModel(contentsOf: path) } }
-        if let initial {
-            try reportingGenerationErrors { try initial.check(codec.model) }
+        let initial: RerankerModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
+        if let initial, let initWeights {
             (text, config) = (initial.text, initial.network.config)
-            console.warn(nil, "starting from the weights in \(initWeights!)")
+            console.warn(nil, "starting from the weights in \(initWeights)")
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --channels, --embedding, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,

@@ -73,11 +73,10 @@ struct TrainTextCommand: ParsableCommand {
             guard saved.metadata["kind"] == TextImageModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a text model checkpoint") }
             (text, config) = (saved.text, saved.model.config)
         }
-        let initial = try initWeights.map { path in try loadingModel(path) { try TextPriorModel(contentsOf: path) } }
-        if let initial {
-            try reportingGenerationErrors { try initial.check(codec.model) }
+        let initial: TextPriorModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
+        if let initial, let initWeights {
             (text, config) = (initial.text, initial.network.config)
-            console.warn(nil, "starting from the weights in \(initWeights!)")
+            console.warn(nil, "starting from the weights in \(initWeights)")
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,

@@ -3,7 +3,9 @@ import Models
 
 /// A contrastive reranker ready to score, with its text tokenizer and the fingerprint of the
 /// image tokenizer whose grids it reads.
-public final class RerankerModel: @unchecked Sendable {
+public final class RerankerModel: CaptionModel, @unchecked Sendable {
+    public static let bundledName = "reranker-shapes"
+
     public let network: Reranker
     public let text: TextTokenizer
     public let metadata: [String: String]
@@ -18,16 +20,6 @@ public final class RerankerModel: @unchecked Sendable {
         self.text = text
         metadata = meta
         self.tokenizer = tokenizer
-    }
-
-    public convenience init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }
-        try self.init(weights: [UInt8](data))
-    }
-
-    /// The model built into the binary, nil when this build has none.
-    public static func bundled() throws -> RerankerModel? {
-        try BundledWeights.named("reranker-shapes").map { try RerankerModel(weights: $0) }
     }
 
     /// Throws unless the reranker reads this tokenizer's grids.

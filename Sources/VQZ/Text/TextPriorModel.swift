@@ -3,7 +3,9 @@ import Models
 
 /// A text-to-image transformer ready to sample, with its text tokenizer and the fingerprint of
 /// the image tokenizer whose tokens it models.
-public final class TextPriorModel: @unchecked Sendable {
+public final class TextPriorModel: CaptionModel, @unchecked Sendable {
+    public static let bundledName = "text-shapes"
+
     public let network: TextImageTransformer
     public let text: TextTokenizer
     public let metadata: [String: String]
@@ -18,16 +20,6 @@ public final class TextPriorModel: @unchecked Sendable {
         self.text = text
         metadata = meta
         self.tokenizer = tokenizer
-    }
-
-    public convenience init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CodecError.cannotReadModel(path) }
-        try self.init(weights: [UInt8](data))
-    }
-
-    /// The model built into the binary, nil when this build has none.
-    public static func bundled() throws -> TextPriorModel? {
-        try BundledWeights.named("text-shapes").map { try TextPriorModel(weights: $0) }
     }
 
     /// Throws unless the model draws this tokenizer's tokens.
