@@ -12,6 +12,10 @@ __asm__(
     "    .incbin \"tokenizer.safetensors\"\n"
     "vqz_tokenizer_end:\n"
     "    .balign 16\n"
+    "vqz_tokenizer_shapes_begin:\n"
+    "    .incbin \"tokenizer-shapes.safetensors\"\n"
+    "vqz_tokenizer_shapes_end:\n"
+    "    .balign 16\n"
     "vqz_prior_pixelcnn_begin:\n"
     "    .incbin \"prior-pixelcnn.safetensors\"\n"
     "vqz_prior_pixelcnn_end:\n"
@@ -35,6 +39,8 @@ __asm__(
 
 extern const unsigned char vqz_tokenizer_begin[];
 extern const unsigned char vqz_tokenizer_end[];
+extern const unsigned char vqz_tokenizer_shapes_begin[];
+extern const unsigned char vqz_tokenizer_shapes_end[];
 extern const unsigned char vqz_prior_pixelcnn_begin[];
 extern const unsigned char vqz_prior_pixelcnn_end[];
 extern const unsigned char vqz_prior_transformer_begin[];
@@ -51,6 +57,7 @@ static const struct {
     const unsigned char *begin, *end;
 } bundled[] = {
     {"tokenizer", vqz_tokenizer_begin, vqz_tokenizer_end},
+    {"tokenizer-shapes", vqz_tokenizer_shapes_begin, vqz_tokenizer_shapes_end},
     {"prior-pixelcnn", vqz_prior_pixelcnn_begin, vqz_prior_pixelcnn_end},
     {"prior-transformer", vqz_prior_transformer_begin, vqz_prior_transformer_end},
     {"prior-context", vqz_prior_context_begin, vqz_prior_context_end},

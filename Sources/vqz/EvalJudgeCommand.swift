@@ -13,7 +13,8 @@ struct EvalJudgeCommand: ParsableCommand {
             Scores each picture against its own caption's request (the share of requested \
             attributes the judge finds) and against its whole scene (every shape's kind, colour \
             and size found). With --round-trip LEVEL each picture is first compressed at that \
-            quality level and decompressed with the tokenizer: whether the tokens carry the domain.
+            quality level and decompressed with the tokenizer (the bundled shapes tokenizer unless \
+            --model): whether the tokens carry the domain.
             """
     )
 
@@ -25,7 +26,7 @@ struct EvalJudgeCommand: ParsableCommand {
 
     func run() throws {
         let records = try ShapesDataset.records(folder: data)
-        let codec = try roundTrip.map { _ in Codec(model: try modelOptions.load()) }
+        let codec = try roundTrip.map { _ in Codec(model: try modelOptions.load(default: .shapes)) }
         var total = SceneScore(), scenesExact = 0, objects = 0, objectsFound = 0, used = 0
         var confusion: [ShapeKind: [ShapeKind: Int]] = [:]
         var drawn: [ShapeSize: Int] = [:], kindRight: [ShapeSize: Int] = [:]

@@ -53,8 +53,7 @@ struct EvalPromptsCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(.usage, "\(file): cannot read the captions") }
         let records = Array(try ShapesDataset.records(jsonl: String(decoding: data, as: UTF8.self), name: file).prefix(limit))
         guard !records.isEmpty else { throw DatasetError.empty(file) }
-        let codec = Codec(model: try modelOptions.load())
-        let model = try loadTextModel(textWeights, codec: codec)
+        let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let reranker = try rerank || rerankWeights != nil ? loadReranker(rerankWeights, codec: codec) : nil
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }

@@ -84,10 +84,10 @@ struct GenerateCommand: ParsableCommand {
             try write(try sampleVAE(vae, width: w, height: h, console: console), to: targets, console: console)
             return
         }
-        let codec = Codec(model: try modelOptions.load())
         if let prompt {
-            return try write(try generate(prompt: prompt, codec: codec, console: console), to: targets, console: console)
+            return try write(try generate(prompt: prompt, console: console), to: targets, console: console)
         }
+        let codec = Codec(model: try modelOptions.load())
         let prior = try reportingGenerationErrors { try priorOptions.load() }
         let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
@@ -101,9 +101,9 @@ struct GenerateCommand: ParsableCommand {
     }
 
     /// --prompt: the text-to-image model's pictures, with a warning naming the words it does not know.
-    func generate(prompt: String, codec: Codec, console: Console) throws -> [Image] {
+    func generate(prompt: String, console: Console) throws -> [Image] {
         let guidance = self.guidance ?? TextGenerator.defaultGuidance
-        let model = try loadTextModel(textWeights, codec: codec)
+        let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let reranker = try rerank ? loadReranker(rerankWeights, codec: codec) : nil
         let (w, h) = dimensions!

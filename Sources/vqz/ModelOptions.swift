@@ -8,8 +8,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Tokenizer weights (.safetensors) to use instead of the bundled model.", valueName: "PATH"))
     var model: String?
 
-    func load() throws -> TokenizerModel {
-        guard let model else { return try TokenizerModel.bundled() }
+    /// The --model file, else the bundled tokenizer `fallback`.
+    func load(default fallback: BundledTokenizer = .photos) throws -> TokenizerModel {
+        guard let model else { return try TokenizerModel.bundled(fallback) }
         do {
             return try TokenizerModel(contentsOf: model)
         } catch ModelError.wrongKind(found: Autoencoder.weightsKind, expected: _) {
@@ -18,6 +19,13 @@ struct ModelOptions: ParsableArguments {
         } catch let e as ModelError {
             throw CLIError(model: model, e)
         }
+    }
+
+    /// For a model of tokens (a text model, a reranker): the --model file, else the bundled
+    /// tokenizer that makes `tokens`, else the bundled `fallback` (which the model's check then refuses by name).
+    func load(makingTokens tokens: ModelFingerprint, default fallback: BundledTokenizer) throws -> TokenizerModel {
+        if model == nil, let bundled = try TokenizerModel.bundled(tokens: tokens) { return bundled }
+        return try load(default: fallback)
     }
 
     /// The --model file as a baseline (autoencoder or VAE), or nil when it is not one (or not given).

@@ -5,21 +5,26 @@ import VQZ
 /// model without one, checked against the tokenizer whose tokens it reads.
 func loadCaptionModel<M: CaptionModel>(_ path: String?, codec: Codec,
                                        noBundled: String = "this build has no bundled \(M.bundledName) weights") throws -> M {
-    let model: M
-    if let path {
-        model = try loadingModel(path) { try M(contentsOf: path) }
-    } else if let bundled = try M.bundled() {
-        model = bundled
-    } else {
-        throw CLIError(.model, noBundled)
-    }
+    let model: M = try readCaptionModel(path, noBundled: noBundled)
     try reportingGenerationErrors { try model.check(codec.model) }
     return model
 }
 
-func loadTextModel(_ path: String?, codec: Codec) throws -> TextPriorModel {
-    try loadCaptionModel(path, codec: codec,
-                         noBundled: "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
+/// The file at `path`, or the bundled model without one; not yet checked against a tokenizer.
+func readCaptionModel<M: CaptionModel>(_ path: String?, noBundled: String) throws -> M {
+    if let path { return try loadingModel(path) { try M(contentsOf: path) } }
+    guard let bundled = try M.bundled() else { throw CLIError(.model, noBundled) }
+    return bundled
+}
+
+/// --text-weights (or the bundled text model) with the codec of its tokens: --model, else the
+/// bundled tokenizer that makes them.
+func loadTextModel(_ path: String?, modelOptions: ModelOptions) throws -> (TextPriorModel, Codec) {
+    let model: TextPriorModel = try readCaptionModel(
+        path, noBundled: "no bundled text-to-image model in this build (train one with 'vqz train text', then give --text-weights)")
+    let codec = Codec(model: try modelOptions.load(makingTokens: model.tokenizer, default: .shapes))
+    try reportingGenerationErrors { try model.check(codec.model) }
+    return (model, codec)
 }
 
 func loadReranker(_ path: String?, codec: Codec) throws -> RerankerModel {

@@ -11,7 +11,8 @@ struct TrainRerankCommand: ParsableCommand {
         abstract: "Train the contrastive reranker (CLIP's objective) on captioned pictures (vqz dataset shapes).",
         discussion: """
             Builds the word-level text tokenizer from the captions of --data, tokenizes every \
-            picture once at level 1 with the image tokenizer (cached beside --checkpoint, shared \
+            picture once at level 1 with the image tokenizer (the bundled shapes tokenizer unless \
+            --model; cached beside --checkpoint, shared \
             with 'vqz train text'), and trains a text encoder and a token-grid encoder so that \
             each caption's embedding is nearest its own picture's among the batch (symmetric \
             InfoNCE with a learned temperature). Validation reports top-1 retrieval accuracy \
@@ -59,7 +60,7 @@ struct TrainRerankCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         if let threads { Threads.set(threads) }
-        let codec = Codec(model: try modelOptions.load())
+        let codec = Codec(model: try modelOptions.load(default: .shapes))
         let records = try ShapesDataset.records(folder: data)
         guard records.count >= 2 else { throw CLIError(.usage, "\(data): contrastive training needs two captioned pictures or more") }
         // The text tokenizer: from the checkpoint when resuming, else from these captions.

@@ -11,7 +11,8 @@ struct TrainTextCommand: ParsableCommand {
         abstract: "Train the text-to-image transformer on captioned pictures (vqz dataset shapes).",
         discussion: """
             Builds the word-level text tokenizer from the captions of --data, tokenizes every \
-            picture once at level 1 with the image tokenizer (cached beside --checkpoint), and \
+            picture once at level 1 with the image tokenizer (the bundled shapes tokenizer unless \
+            --model; cached beside --checkpoint), and \
             trains on the captions then the image tokens, dropping a share of captions \
             (--caption-dropout) so that 'vqz generate --guidance' has an unconditional model to \
             contrast with. Progress on stderr, checkpoints every few minutes and on Ctrl-C, \
@@ -58,7 +59,7 @@ struct TrainTextCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         if let threads { Threads.set(threads) }
-        let codec = Codec(model: try modelOptions.load())
+        let codec = Codec(model: try modelOptions.load(default: .shapes))
         let records = try ShapesDataset.records(folder: data)
         guard !records.isEmpty else { throw DatasetError.empty(data) }
         // The text tokenizer: from the checkpoint when resuming, else from these captions.

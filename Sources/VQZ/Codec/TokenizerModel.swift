@@ -41,11 +41,30 @@ public final class TokenizerModel: @unchecked Sendable {
         try self.init(weights: [UInt8](data), fallbackName: base)
     }
 
-    /// The model built into the binary.
-    public static func bundled() throws -> TokenizerModel {
-        guard let weights = BundledWeights.named("tokenizer") else { throw ModelError.badConfig("this build has no bundled tokenizer") }
-        return try TokenizerModel(weights: weights, fallbackName: "bundled")
+    /// A model built into the binary: the photo codec's by default.
+    public static func bundled(_ which: BundledTokenizer = .photos) throws -> TokenizerModel {
+        guard let weights = BundledWeights.named(which.rawValue) else { throw ModelError.badConfig("this build has no bundled \(which) tokenizer") }
+        return try TokenizerModel(weights: weights, fallbackName: which.rawValue)
     }
+
+    /// The bundled model whose tokens these are, if one is.
+    public static func bundled(tokens: ModelFingerprint) throws -> TokenizerModel? {
+        for which in BundledTokenizer.allCases where BundledWeights.named(which.rawValue) != nil {
+            let model = try bundled(which)
+            if model.tokens == tokens { return model }
+        }
+        return nil
+    }
+}
+
+/// The tokenizers built into the binary. The shapes domain of text-prompted generation has its own,
+/// as DALL-E's dVAE was trained on DALL-E's pictures: flat shapes need sharp outlines, not a photo
+/// codec's, and its tokens stay put when the photo tokenizer is retrained.
+public enum BundledTokenizer: String, CaseIterable, Sendable, CustomStringConvertible {
+    case photos = "tokenizer"
+    case shapes = "tokenizer-shapes"
+
+    public var description: String { self == .photos ? "photo" : "shapes" }
 }
 
 /// FNV-1a over 128 bits: a stable digest of a weights file, so a .vqz names exactly the model it needs.
