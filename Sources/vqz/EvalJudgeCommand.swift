@@ -22,10 +22,16 @@ struct EvalJudgeCommand: ParsableCommand {
     @Option(help: "Pictures to use at most.") var limit = 1000
     @Option(help: ArgumentHelp("Compress and decompress at this level first.", valueName: "LEVEL")) var roundTrip: Int?
     @Flag(help: "Print each picture that misses something.") var failures = false
+    @Option(help: ArgumentHelp("With --round-trip: write each picture beside its round trip here.", valueName: "DIR")) var save: String?
     @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        if save != nil && roundTrip == nil { throw ValidationError("--save goes with --round-trip") }
+    }
 
     func run() throws {
         let records = try ShapesDataset.records(folder: data)
+        if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let codec = try roundTrip.map { _ in Codec(model: try modelOptions.load(default: .shapes)) }
         var total = SceneScore(), scenesExact = 0, objects = 0, objectsFound = 0, used = 0
         var confusion: [ShapeKind: [ShapeKind: Int]] = [:]
@@ -34,7 +40,15 @@ struct EvalJudgeCommand: ParsableCommand {
             let path = (data as NSString).appendingPathComponent(record.image)
             guard let bytes = FileManager.default.contents(atPath: path) else { throw DatasetError.unreadableImage(path) }
             var image = try FormatRegistry.standard.decode([UInt8](bytes))
-            if let codec, let level = roundTrip { image = try codec.decompress(try codec.compress(image, levels: level, keepAlpha: false)) }
+            if let codec, let level = roundTrip {
+                let rendered = image
+                image = try codec.decompress(try codec.compress(image, levels: level, keepAlpha: false))
+                if let save {
+                    let name = ((record.image as NSString).deletingPathExtension) + "-round-trip.png"
+                    let sheet = Generator.contactSheet([rendered, image], gap: 4)
+                    try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
+                }
+            }
             let analysis = SceneJudge.analyse(image)
             let score = SceneJudge.score(record.request, analysis)
             total.add(score)

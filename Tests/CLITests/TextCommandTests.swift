@@ -28,6 +28,13 @@ import Testing
         let r = try CLIRunner.run(["eval", "judge", "h"], in: folder)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("requested attributes: 100.00% present"), "\(r.stdout)")
+        // Through the shapes tokenizer (the default), each picture written beside its round trip.
+        let trip = try CLIRunner.run(["eval", "judge", "h", "--round-trip", "1", "--limit", "2", "--save", "trip"], in: folder)
+        #expect(trip.status == 0 && trip.stdout.contains("pictures:             2 after a round trip at level 1"), "\(trip.stdout)\(trip.stderr)")
+        let sheet = try [UInt8](Data(contentsOf: folder.appendingPathComponent("trip/000001-round-trip.png")))
+        #expect(sheet.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let alone = try CLIRunner.run(["eval", "judge", "h", "--save", "trip"], in: folder)
+        #expect(alone.status != 0 && alone.stderr.contains("--save goes with --round-trip"), "\(alone.stderr)")
     }
 
     @Test func trainTextThenGenerateFromAPrompt() throws {
