@@ -3,9 +3,9 @@
 #include <stddef.h>
 
 /* The default models, embedded in the binary so that vqz is one file that works with no flag.
-   Names: "tokenizer" (photos) and "tokenizer-shapes" (the shapes of text-prompted generation); the priors "prior-pixelcnn", "prior-transformer" and "prior-context"
-   (the entropy prior of --entropy prior); "text-shapes" (the text-to-image model) and
-   "reranker-shapes". NULL (and *size 0) for a name this build has no weights for. */
+   Names: "tokenizer" (photos) and "tokenizer-shapes" (the scenes of text-prompted generation);
+   the priors "prior-pixelcnn", "prior-transformer" and "prior-context" (the entropy prior of
+   --entropy prior); "text-shapes" (the text-to-image model) and "reranker-shapes". NULL (and *size 0) for a name this build has no weights for. */
 const unsigned char *vqz_bundled_weights(const char *name, size_t *size);
 
 #endif
