@@ -20,7 +20,9 @@ struct EvalPromptsCommand: ParsableCommand {
             attributes found, 'all' the share of prompts with every one found. With \
             --rerank (the bundled reranker, or --rerank-weights PATH), each scale also gets a \
             row 'S+rN': --candidates N pictures generated in one batch (the first with the \
-            plain row's seed) and the one the reranker scores highest judged.
+            plain row's seed) and the one the reranker scores highest judged. --oracle adds a \
+            row 'S+oN' per scale: the candidate the judge itself scores highest among the same N, \
+            the most any reranker could pick from them (a diagnostic, not a setting).
             """
     )
 
@@ -37,6 +39,8 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
     var rerankWeights: String?
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
+    @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
+    var oracle = false
     @OptionGroup var modelOptions: ModelOptions
 
     var scales: [Float] { guidance.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
@@ -47,6 +51,7 @@ struct EvalPromptsCommand: ParsableCommand {
         }
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
+        if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
     }
 
     func run() throws {
@@ -62,12 +67,15 @@ struct EvalPromptsCommand: ParsableCommand {
         // One row per scale, then with the reranker one per scale again: (label, score, prompts all right, seconds).
         var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
         if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
+        if oracle { rows += scales.map { (String(format: "%.2f+o%d", $0, candidates), SceneScore(), 0, 0.0) } }
         let options = SamplingOptions(temperature: temperature, topK: topK)
-        func judge(_ row: Int, _ image: Image, _ record: ShapesDataset.Record, since t0: Date) {
+        func add(_ row: Int, _ score: SceneScore, since t0: Date) {
             rows[row].seconds += Date().timeIntervalSince(t0)
-            let score = SceneJudge.score(record.request, SceneJudge.analyse(image))
             rows[row].score.add(score)
             if score.satisfiedTotal == score.requestedTotal { rows[row].complete += 1 }
+        }
+        func judge(_ row: Int, _ image: Image, _ record: ShapesDataset.Record, since t0: Date) {
+            add(row, SceneJudge.score(record.request, SceneJudge.analyse(image)), since: t0)
         }
         for (i, record) in records.enumerated() {
             var pictures: [Image] = []
@@ -84,6 +92,12 @@ struct EvalPromptsCommand: ParsableCommand {
                     let best = try result.ranked(by: reranker, prompt: record.caption).result.images[0]
                     judge(scales.count + s, best, record, since: t0)
                     pictures.append(best)
+                    if oracle {
+                        // The judge's own pick among the same candidates (first of equals); timed as the reranked row.
+                        let scores = result.images.map { SceneJudge.score(record.request, SceneJudge.analyse($0)) }
+                        let pick = scores.indices.max { scores[$0].satisfiedTotal < scores[$1].satisfiedTotal || (scores[$0].satisfiedTotal == scores[$1].satisfiedTotal && $0 > $1) }!
+                        add(2 * scales.count + s, scores[pick], since: t0)
+                    }
                 }
             }
             if let save {

@@ -116,9 +116,18 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("no.png").path))
         }
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "text.safetensors", "--guidance", "1",
-                                      "--rerank-weights", "rerank.safetensors", "--candidates", "2", "--limit", "2"], in: folder)
+                                      "--rerank-weights", "rerank.safetensors", "--candidates", "3", "--limit", "2", "--oracle"], in: folder)
         #expect(eval.status == 0, "\(eval.stderr)")
-        #expect(eval.stdout.split(separator: "\n").contains { $0.hasPrefix("1.00+r2 ") }, "\(eval.stdout)")
+        // The judge's pick among the same candidates is at least the reranker's, and at least the first candidate's.
+        func present(_ label: String) -> Double? {
+            eval.stdout.split(separator: "\n").first { $0.hasPrefix(label + " ") }
+                .flatMap { Double($0.split(separator: " ")[1].dropLast()) }
+        }
+        let (plain, reranked, judged) = (present("1.00"), present("1.00+r3"), present("1.00+o3"))
+        #expect(plain != nil && reranked != nil && judged != nil, "\(eval.stdout)")
+        #expect(judged! >= reranked! && judged! >= plain!, "\(eval.stdout)")
+        let noReranker = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "text.safetensors", "--oracle"], in: folder)
+        #expect(noReranker.status != 0 && noReranker.stderr.contains("--oracle"), "\(noReranker.stderr)")
     }
 
     @Test func bundledModelsDrawFromAPromptWithNoFlag() throws {
