@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "VQZTests", dependencies: ["VQZ"]),
         .testTarget(name: "GenerationTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "TextTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
-        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"]),
+        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots"]),  // read by path, not a bundle resource
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),
     ],
