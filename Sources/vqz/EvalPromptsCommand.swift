@@ -64,7 +64,8 @@ struct EvalPromptsCommand: ParsableCommand {
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })
         if !unknown.isEmpty { Console().warn(nil, "the text model does not know: \(unknown.sorted().joined(separator: ", "))") }
-        // One row per scale, then with the reranker one per scale again: (label, score, prompts all right, seconds).
+        // One row per scale, then with the reranker one per scale again, then with --oracle once more:
+        // (label, score, prompts all right, seconds).
         var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
         if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
         if oracle { rows += scales.map { (String(format: "%.2f+o%d", $0, candidates), SceneScore(), 0, 0.0) } }
@@ -93,10 +94,9 @@ struct EvalPromptsCommand: ParsableCommand {
                     judge(scales.count + s, best, record, since: t0)
                     pictures.append(best)
                     if oracle {
-                        // The judge's own pick among the same candidates (first of equals); timed as the reranked row.
+                        // The judge's own pick among the same candidates (max(by:) keeps the first of equals); timed as the reranked row.
                         let scores = result.images.map { SceneJudge.score(record.request, SceneJudge.analyse($0)) }
-                        let pick = scores.indices.max { scores[$0].satisfiedTotal < scores[$1].satisfiedTotal || (scores[$0].satisfiedTotal == scores[$1].satisfiedTotal && $0 > $1) }!
-                        add(2 * scales.count + s, scores[pick], since: t0)
+                        add(2 * scales.count + s, scores.max { $0.satisfiedTotal < $1.satisfiedTotal }!, since: t0)
                     }
                 }
             }
