@@ -16,7 +16,10 @@ struct TrainRerankCommand: ParsableCommand {
             with 'vqz train text'), and trains a text encoder and a token-grid encoder so that \
             each caption's embedding is nearest its own picture's among the batch (symmetric \
             InfoNCE with a learned temperature). Validation reports top-1 retrieval accuracy \
-            among the --val pairs. Progress on stderr, checkpoints every few minutes and on \
+            among the --val pairs. With --near-misses, every step writes each picked picture a \
+            fresh caption and a near miss of it (the same sentence with one stated colour, shape, \
+            size, position, relation or background changed) that its grid must rank lower, and \
+            validation also reports how often it does. Progress on stderr, checkpoints every few minutes and on \
             Ctrl-C, --resume continues, --output writes the weights for 'vqz generate --rerank'.
             """
     )
@@ -35,6 +38,8 @@ struct TrainRerankCommand: ParsableCommand {
     @Option(help: "Image encoder channels.") var channels = 64
     @Option(help: "Width of the shared embedding.") var embedding = 64
     @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
+    @Flag(help: "Hard negatives: fresh captions each step, each with a near miss (one stated attribute changed) to rank under it.")
+    var nearMisses = false
 
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
     var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/rerank.ckpt.safetensors"
@@ -95,6 +100,18 @@ struct TrainRerankCommand: ParsableCommand {
         options.checkpointSeconds = checkpointSeconds
         let trainer = RerankerTrainer(model: model, text: text, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
+        var validationNearMisses: [NearMissCaptions]?
+        if nearMisses {
+            func encoded(_ record: ShapesDataset.Record, _ rng: inout RNG) -> NearMissCaptions {
+                let drawn = SceneCaptioner.captionAndNearMiss(record.scene, relations: record.request.relations, rng: &rng)
+                return NearMissCaptions(caption: text.encode(drawn.caption).ids, nearMiss: text.encode(drawn.nearMiss).ids)
+            }
+            trainer.nearMisses = { encoded(records[$0], &$1) }
+            if let val {
+                var rng = RNG(seed: 0x6e33)
+                validationNearMisses = try ShapesDataset.records(folder: val).prefix(validation.count).map { encoded($0, &rng) }
+            }
+        }
         if resume {
             try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
@@ -104,9 +121,10 @@ struct TrainRerankCommand: ParsableCommand {
         func report(_ step: Int, _ r: RetrievalAccuracy) -> String {
             String(format: "validation at step %d: top-1 retrieval among %d pairs: caption to picture %.1f%%, picture to caption %.1f%% (chance %.1f%%)",
                    step, r.pairs, 100 * r.textToImage, 100 * r.imageToText, 100 / Double(r.pairs))
+                + (r.nearMiss.map { String(format: "; caption over its near miss %.1f%%", 100 * $0) } ?? "")
         }
         TrainingStop.install()
-        try trainer.run(data: train, validation: validation,
+        try trainer.run(data: train, validation: validation, validationNearMisses: validationNearMisses,
                         shouldStop: { TrainingStop.requested },
                         progress: { p in
                             progress.update(String(format: "step %d/%d  loss %.3f  scale %.1f  %.2f steps/s  eta %@",
@@ -119,9 +137,11 @@ struct TrainRerankCommand: ParsableCommand {
             var meta = PriorModel.tokenizerMetadata(codec.model)
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
+            if nearMisses { meta["near_misses"] = "yes" }
             if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
             if !validation.isEmpty {
-                let r = trainer.validate(validation)
+                let r = trainer.validate(validation, nearMisses: validationNearMisses)
+                if let m = r.nearMiss { meta["val_near_miss"] = String(format: "%.4f", m) }
                 meta["val_pairs"] = String(r.pairs)
                 meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
                 meta["val_image_to_text"] = String(format: "%.4f", r.imageToText)

@@ -55,6 +55,37 @@ final class RerankerTests: XCTestCase {
         }
     }
 
+    /// With near misses (captions that match no grid) in the batch, the gradients still match
+    /// finite differences, and a near miss close to a grid's own caption costs more than one
+    /// far from it.
+    func testNearMissesInTheLoss() {
+        let model = Reranker(config: Self.tiny, seed: 4)
+        model.store.value(model.logScale)[0] = 2
+        var rng = RNG(seed: 12)
+        for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
+            let v = model.store.value(p)
+            for i in 0..<p.count { v[i] = (p.name.hasSuffix(".bias") ? 0.1 : 0.5) * rng.normal() }
+        }
+        let (text, tokens) = Self.randomBatch(Self.tiny, 3, &rng)
+        let (misses, _) = Self.randomBatch(Self.tiny, 2, &rng)
+        let batch = text + misses
+        let loss = { Double(model.loss(text: batch, tokens: tokens, batch: 3, nearMisses: 2)) }
+        model.store.zeroGrads()
+        model.loss(text: batch, tokens: tokens, batch: 3, nearMisses: 2, backward: true)
+        for p in model.store.params where p.trainable {
+            let g = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
+            checkGradient("\(p.name) with near misses", values: model.store.value(p), analytic: g, rng: &rng, loss: loss)
+        }
+        // Unit vectors: a grid's own caption, a near miss almost on it and one far away.
+        let grid = Tensor([1, 2], [1, 0]), own: [Float] = [1, 0]
+        let near = contrastiveLoss(Tensor([2, 2], own + [0.9, 0.436]), grid, logScale: 2).loss
+        let far = contrastiveLoss(Tensor([2, 2], own + [-1, 0]), grid, logScale: 2).loss
+        let none = contrastiveLoss(Tensor([1, 2], own), grid, logScale: 2).loss
+        XCTAssertEqual(none, 0, accuracy: 1e-6, "one pair and no negatives: nothing to tell apart")
+        XCTAssertGreaterThan(near, far)
+        XCTAssertGreaterThan(far, none)
+    }
+
     /// Central differences on up to 60 entries; fails when the relative error of the gradient
     /// vector is above 2% or when the gradient is zero (the check would prove nothing).
     func checkGradient(_ label: String, values: UnsafeMutablePointer<Float>, analytic: [Float], rng: inout RNG,
@@ -122,6 +153,34 @@ final class RerankerTests: XCTestCase {
         XCTAssertEqual(resumed.step, 300)
         XCTAssertEqual(resumed.validate(heldout), after)
         XCTAssertEqual(resumed.model.scale, trainer.model.scale)
+        try? FileManager.default.removeItem(atPath: options.checkpointPath)
+    }
+
+    /// Trained with near misses (the same caption with another colour), held-out grids rank
+    /// their own caption over its near miss; validation without near misses does not report it.
+    func testTrainingWithNearMisses() throws {
+        var rng = RNG(seed: 6)
+        let kinds = (0..<480).map { (colour: $0 % 6, place: $0 / 6 % 4) }
+        let train = kinds.map { Self.patchPair(colour: $0.colour, place: $0.place, &rng) }
+        let heldout = (0..<24).map { Self.patchPair(colour: $0 % 6, place: $0 / 6, &rng) }
+        func nearMiss(_ colour: Int, _ place: Int, _ rng: inout RNG) -> NearMissCaptions {
+            let other = (colour + 1 + rng.int(below: 5)) % 6
+            return NearMissCaptions(caption: Self.vocabulary.encode("a \(Self.colours[colour]) patch at \(Self.places[place])").ids,
+                                    nearMiss: Self.vocabulary.encode("a \(Self.colours[other]) patch at \(Self.places[place])").ids)
+        }
+        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+        options.steps = 200
+        options.batchSize = 24
+        options.learningRate = 3e-3
+        options.warmupSteps = 20
+        let trainer = RerankerTrainer(model: Reranker(config: Self.patchConfig, seed: 2), text: Self.vocabulary, options: options)
+        trainer.nearMisses = { i, rng in nearMiss(kinds[i].colour, kinds[i].place, &rng) }
+        var validationRNG = RNG(seed: 3)
+        let misses = (0..<24).map { nearMiss($0 % 6, $0 / 6, &validationRNG) }
+        try trainer.run(data: train)
+        XCTAssertNil(trainer.validate(heldout).nearMiss)
+        let after = try XCTUnwrap(trainer.validate(heldout, nearMisses: misses).nearMiss)
+        XCTAssertGreaterThanOrEqual(after, 0.9, "held-out grids rank their caption over its near miss")
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 

@@ -45,6 +45,29 @@ final class ShapesDatasetTests: XCTestCase {
         XCTAssertEqual(empty.satisfied[.color] ?? 0, 0)
     }
 
+    /// The reranker's hard negatives: the caption is true of the picture (the judge finds all of
+    /// it), its near miss is not (the judge finds one attribute missing), the two share most
+    /// of their words, and no near miss of a training scene names a held-out pair.
+    func testNearMissesChangeOneStatedAttribute() {
+        var rng = RNG(seed: 4)
+        var changed: [SceneScore.Attribute: Int] = [:]
+        for record in records(.train, count: 150) {
+            let drawn = SceneCaptioner.captionAndNearMiss(record.scene, relations: record.request.relations, rng: &rng)
+            let analysis = SceneJudge.analyse(SceneRenderer.render(record.scene))
+            let truth = SceneJudge.score(drawn.request, analysis), miss = SceneJudge.score(drawn.nearMissRequest, analysis)
+            XCTAssertEqual(truth.satisfiedTotal, truth.requestedTotal, drawn.caption)
+            XCTAssertEqual(miss.requestedTotal, truth.requestedTotal, "\(drawn.nearMiss) asks for as much as \(drawn.caption)")
+            XCTAssertLessThan(miss.satisfiedTotal, miss.requestedTotal, "\(drawn.nearMiss) is true of the picture of \(drawn.caption)")
+            for a in SceneScore.Attribute.allCases where (miss.satisfied[a] ?? 0) < (truth.satisfied[a] ?? 0) { changed[a, default: 0] += 1 }
+            let (a, b) = (drawn.caption.split(separator: " "), drawn.nearMiss.split(separator: " "))
+            XCTAssertLessThanOrEqual(zip(a, b).filter { $0 != $1 }.count + abs(a.count - b.count), 6, "\(drawn.caption) / \(drawn.nearMiss)")
+            for o in drawn.nearMissRequest.objects { XCTAssertFalse(ShapesDataset.isHeldOut(o.color, o.shape), drawn.nearMiss) }
+        }
+        for a: SceneScore.Attribute in [.shape, .color, .size, .position, .relation, .background] {
+            XCTAssertGreaterThan(changed[a] ?? 0, 0, "no near miss changed the \(a)")
+        }
+    }
+
     func testSameSeedSameScenesAndPixels() {
         let a = records(.train, count: 20, seed: 5), b = records(.train, count: 20, seed: 5)
         XCTAssertEqual(a, b)

@@ -142,11 +142,13 @@ public final class Reranker {
         colemb.backward(dz)
     }
 
-    /// The batch's symmetric InfoNCE loss, pair i being text i and grid i; with `backward`,
-    /// every parameter's gradient (the temperature's included) is added into the store.
+    /// The batch's symmetric InfoNCE loss, pair i being text i and grid i; `text` may hold
+    /// `nearMisses` more captions after the pairs', which match no grid (hard negatives each grid
+    /// must rank under its own caption). With `backward`, every parameter's gradient (the
+    /// temperature's included) is added into the store.
     @discardableResult
-    public func loss(text: [Int32], tokens: [Int32], batch n: Int, backward: Bool = false) -> Float {
-        let t = encodeText(text, batch: n).copy(), i = encodeImage(tokens, batch: n).copy()
+    public func loss(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0, backward: Bool = false) -> Float {
+        let t = encodeText(text, batch: n + nearMisses).copy(), i = encodeImage(tokens, batch: n).copy()
         let dt = backward ? Tensor(t.shape) : nil, di = backward ? Tensor(i.shape) : nil
         let (loss, ds) = contrastiveLoss(t, i, logScale: store.value(logScale)[0], maxLogScale: Reranker.maxLogScale, da: dt, db: di)
         if let dt, let di {

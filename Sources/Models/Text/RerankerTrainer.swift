@@ -36,6 +36,20 @@ public struct RetrievalAccuracy: Sendable, Equatable {
     public var pairs: Int
     public var textToImage: Double
     public var imageToText: Double
+    /// How often a grid scores its caption over the caption's near miss (one attribute changed),
+    /// when near misses were given: the detail reranking needs. Chance is 1/2.
+    public var nearMiss: Double?
+}
+
+/// A caption and its near miss, encoded: the same words but one stated attribute's.
+public struct NearMissCaptions: Sendable {
+    public var caption: [Int32]
+    public var nearMiss: [Int32]
+
+    public init(caption: [Int32], nearMiss: [Int32]) {
+        self.caption = caption
+        self.nearMiss = nearMiss
+    }
 }
 
 /// Trains a Reranker by CLIP's symmetric InfoNCE over batches of distinct (caption, grid) pairs,
@@ -48,6 +62,10 @@ public final class RerankerTrainer {
     public let state: TrainingState
     /// Saved in every checkpoint (the image tokenizer the tokens came from).
     public var metadata: [String: String] = [:]
+    /// Hard negatives: draws, for training pair `index`, a fresh caption of its picture and a
+    /// near miss of it. When set, a batch's captions are the pairs' fresh captions followed by
+    /// their near misses; when nil, each pair's own caption and no near misses.
+    public var nearMisses: ((_ index: Int, _ rng: inout RNG) -> NearMissCaptions)?
     public var step: Int { state.step }
 
     public init(model: Reranker, text: TextTokenizer, options: RerankerTrainingOptions) {
@@ -71,48 +89,53 @@ public final class RerankerTrainer {
     }
 
     /// A batch of distinct random pairs (all of them when there are fewer than the batch size):
-    /// a pair drawn twice would be its own negative.
-    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], count: Int) {
+    /// a pair drawn twice would be its own negative. With `nearMisses`, `text` holds the pairs'
+    /// fresh captions and then as many near misses.
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], count: Int, nearMisses: Int) {
         let n = min(options.batchSize, data.count)
         var order = Array(data.indices)
         for i in 0..<n { order.swapAt(i, i + state.rng.int(below: order.count - i)) }
-        let picked = order.prefix(n).map { data[$0] }
-        return (picked.flatMap(\.text), picked.flatMap(\.tokens), n)
+        let picked = order.prefix(n)
+        let tokens = picked.flatMap { data[$0].tokens }
+        guard let nearMisses else { return (picked.flatMap { data[$0].text }, tokens, n, 0) }
+        let drawn = picked.map { nearMisses($0, &state.rng) }
+        return (drawn.flatMap(\.caption) + drawn.flatMap(\.nearMiss), tokens, n, n)
     }
 
     /// One optimisation step; returns the batch's loss.
     @discardableResult
-    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int) -> Float {
+    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0) -> Float {
         model.store.zeroGrads()
-        let loss = model.loss(text: text, tokens: tokens, batch: n, backward: true)
+        let loss = model.loss(text: text, tokens: tokens, batch: n, nearMisses: nearMisses, backward: true)
         state.optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
         state.step += 1
         return loss
     }
 
     /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
-    public func run(data: [TextImagePair], validation: [TextImagePair] = [],
+    public func run(data: [TextImagePair], validation: [TextImagePair] = [], validationNearMisses: [NearMissCaptions]? = nil,
                     shouldStop: () -> Bool = { false },
                     progress: (RerankerProgress) -> Void = { _ in },
                     validated: (Int, RetrievalAccuracy) -> Void = { _, _ in }) throws {
         precondition(data.count >= 2, "contrastive training needs two pairs or more")
         let first = step, t0 = Date()
         while step < options.steps && !shouldStop() {
-            let (x, y, n) = batch(data)
-            let loss = trainStep(text: x, tokens: y, batch: n)
+            let (x, y, n, misses) = batch(data)
+            let loss = trainStep(text: x, tokens: y, batch: n, nearMisses: misses)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(RerankerProgress(step: step, totalSteps: options.steps, loss: loss, scale: model.scale, stepsPerSecond: rate,
                                       secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
             if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, validate(validation))
+                validated(step, validate(validation, nearMisses: validationNearMisses))
             }
             if state.saveIsDue { try saveCheckpoint() }
         }
         try saveCheckpoint()
     }
 
-    /// Top-1 retrieval accuracy among all of `pairs`.
-    public func validate(_ pairs: [TextImagePair]) -> RetrievalAccuracy {
+    /// Top-1 retrieval accuracy among all of `pairs`, and with `nearMisses` (one per pair) how
+    /// often a pair's grid scores its caption over the near miss.
+    public func validate(_ pairs: [TextImagePair], nearMisses: [NearMissCaptions]? = nil) -> RetrievalAccuracy {
         let m = pairs.count
         let sim = model.similarities(text: pairs.flatMap(\.text), captions: m, tokens: pairs.flatMap(\.tokens), grids: m)
         var t2i = 0, i2t = 0
@@ -120,6 +143,14 @@ public final class RerankerTrainer {
             if (0..<m).allSatisfy({ $0 == i || sim[i * m + $0] < sim[i * m + i] }) { t2i += 1 }
             if (0..<m).allSatisfy({ $0 == i || sim[$0 * m + i] < sim[i * m + i] }) { i2t += 1 }
         }
-        return RetrievalAccuracy(pairs: m, textToImage: Double(t2i) / Double(max(m, 1)), imageToText: Double(i2t) / Double(max(m, 1)))
+        var result = RetrievalAccuracy(pairs: m, textToImage: Double(t2i) / Double(max(m, 1)), imageToText: Double(i2t) / Double(max(m, 1)))
+        if let nearMisses {
+            precondition(nearMisses.count == m, "reranker validation: \(nearMisses.count) near misses for \(m) pairs")
+            let s = model.similarities(text: nearMisses.flatMap(\.caption) + nearMisses.flatMap(\.nearMiss), captions: 2 * m,
+                                       tokens: pairs.flatMap(\.tokens), grids: m)
+            let wins = (0..<m).filter { s[$0 * m + $0] > s[(m + $0) * m + $0] }.count
+            result.nearMiss = Double(wins) / Double(max(m, 1))
+        }
+        return result
     }
 }
