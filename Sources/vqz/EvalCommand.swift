@@ -9,9 +9,9 @@ import VQZ
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure the models: bits per token, sampling speed, inpainting, entropy coding, the scene judge, prompts.",
+        abstract: "Measure the models: bits per token, sampling speed, inpainting, entropy coding, the scene judge, prompts, the tokenizer.",
         subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalEntropyCommand.self, EvalJudgeCommand.self,
-                      EvalPromptsCommand.self]
+                      EvalPromptsCommand.self, EvalTokenizerCommand.self]
     )
 }
 

@@ -15,6 +15,30 @@ import Testing
         return folder
     }
 
+    /// `eval tokenizer` reports what compress, decompress and compare give, level by level.
+    @Test func evalTokenizerAgreesWithTheCommands() throws {
+        let folder = try CLIRunner.scratchFolder()
+        try FileManager.default.copyItem(at: Self.samples.appendingPathComponent("leaf-256.jpg"), to: folder.appendingPathComponent("leaf-256.jpg"))
+        let eval = try CLIRunner.run(["eval", "tokenizer", "--data", folder.path, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let rows = try eval.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(rows.count == 4)
+        let bpp = rows.map { $0["bpp"] as! Double }, psnr = rows.map { $0["psnr"] as! Double }
+        #expect(bpp == bpp.sorted() && psnr[3] > psnr[0], "each level adds bits and quality: \(bpp) \(psnr)")
+        for row in rows { #expect((1...1024).contains(row["codes_used"] as! Int)) }
+        for level in [1, 4] {
+            let vqz = folder.appendingPathComponent("leaf-q\(level).vqz").path, png = folder.appendingPathComponent("leaf-q\(level).png").path
+            #expect(try CLIRunner.run(["compress", "-q", "\(level)", "leaf-256.jpg", "-o", vqz], in: folder).status == 0)
+            #expect(try CLIRunner.run(["decompress", vqz, "-o", png], in: folder).status == 0)
+            let compared = try CLIRunner.run(["compare", "leaf-256.jpg", png, "--json"], in: folder)
+            let scores = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
+            let bytes = try FileManager.default.attributesOfItem(atPath: vqz)[.size] as! Int
+            #expect(abs(Double(bytes * 8) / (256 * 256) - bpp[level - 1]) < 1e-3)
+            #expect(abs(scores["psnr"] as! Double - psnr[level - 1]) < 0.01)
+            #expect(abs(scores["msssim"] as! Double - (rows[level - 1]["msssim"] as! Double)) < 1e-4)
+        }
+    }
+
     @Test func pipeRoundTrip() throws {
         let jpeg = try [UInt8](Data(contentsOf: Self.samples.appendingPathComponent("leaf-256.jpg")))
         let compressed = try CLIRunner.run(["compress", "-q", "1"], stdin: jpeg)
