@@ -22,9 +22,7 @@ struct EvalPromptsCommand: ParsableCommand {
             row 'S+rN': --candidates N pictures generated in one batch (the first with the \
             plain row's seed) and the one the reranker scores highest judged. --oracle adds a \
             row 'S+oN' per scale: the candidate the judge itself scores highest among the same N, \
-            the most any reranker could pick from them (a diagnostic, not a setting). --near-misses \
-            adds a row 'S+nN' per scale: the candidate the reranker gives the highest \
-            log p(caption | picture) among the caption and its near misses.
+            the most any reranker could pick from them (a diagnostic, not a setting).
             """
     )
 
@@ -43,8 +41,6 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
-    @Flag(help: "Add rows of the candidate the reranker scores highest against the caption's near misses (needs --rerank).")
-    var nearMisses = false
     @OptionGroup var modelOptions: ModelOptions
 
     var scales: [Float] { guidance.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
@@ -56,7 +52,6 @@ struct EvalPromptsCommand: ParsableCommand {
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
-        if nearMisses && !rerank && rerankWeights == nil { throw ValidationError("--near-misses is a way of reranking: add --rerank") }
     }
 
     func run() throws {
@@ -74,8 +69,6 @@ struct EvalPromptsCommand: ParsableCommand {
         var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
         if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
         if oracle { rows += scales.map { (String(format: "%.2f+o%d", $0, candidates), SceneScore(), 0, 0.0) } }
-        let nearMissRow = rows.count
-        if nearMisses { rows += scales.map { (String(format: "%.2f+n%d", $0, candidates), SceneScore(), 0, 0.0) } }
         let options = SamplingOptions(temperature: temperature, topK: topK)
         func add(_ row: Int, _ score: SceneScore, since t0: Date) {
             rows[row].seconds += Date().timeIntervalSince(t0)
@@ -104,10 +97,6 @@ struct EvalPromptsCommand: ParsableCommand {
                         // The judge's own pick among the same candidates (max(by:) keeps the first of equals); timed as the reranked row.
                         let scores = result.images.map { SceneJudge.score(record.request, SceneJudge.analyse($0)) }
                         add(2 * scales.count + s, scores.max { $0.satisfiedTotal < $1.satisfiedTotal }!, since: t0)
-                    }
-                    if nearMisses {
-                        let pick = try result.ranked(by: reranker, prompt: record.caption, scoring: .nearMisses).result.images[0]
-                        judge(nearMissRow + s, pick, record, since: t0)
                     }
                 }
             }
