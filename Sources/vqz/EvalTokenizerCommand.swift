@@ -11,7 +11,8 @@ struct EvalTokenizerCommand: ParsableCommand {
         commandName: "tokenizer",
         abstract: "Rate, PSNR, MS-SSIM and codebook use per level on whole pictures, through the codec.",
         discussion: """
-            Tokenizes every picture under --data once at all levels; for each level L codes \
+            Reads every picture under --data as 8-bit RGB (alpha dropped, gray expanded), \
+            tokenizes it once at all levels, and for each level L codes \
             its first L levels as a .vqz file (zstd, as 'vqz compress -q L' writes it), decodes \
             it, and scores the result against the picture (PSNR over RGB, MS-SSIM on luma, as \
             'vqz compare'). Reports the means over the pictures, and per level the codes that \
