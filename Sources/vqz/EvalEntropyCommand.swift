@@ -48,8 +48,7 @@ struct EvalEntropyCommand: ParsableCommand {
             }
             for (column, kept) in [1, levels].enumerated() {
                 var plain = file
-                plain.tokens.levels = Array(file.tokens.levels.prefix(kept))
-                plain.tokens.codebookSizes = Array(file.tokens.codebookSizes.prefix(kept))
+                plain.tokens = file.tokens.prefix(levels: kept)
                 var withPrior = plain
                 withPrior.useEntropyPrior(prior)
                 for (row, (f, p)) in [(plain, nil), (withPrior, prior)].enumerated() {

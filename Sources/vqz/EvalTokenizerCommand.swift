@@ -38,12 +38,11 @@ struct EvalTokenizerCommand: ParsableCommand {
         for (i, picture) in pictures.enumerated() {
             progress.update("\(paths[i]): \(i + 1)/\(pictures.count)")
             let image = Image(width: picture.width, height: picture.height, channels: 3, samples8: picture.pixels)
-            let all = codec.tokenize(image, levels: levels)
-            for (l, grid) in all.levels.enumerated() { for t in grid { counts[l][Int(t)] += 1 } }
+            let all = try codec.compress(image)
+            for (l, grid) in all.tokens.levels.enumerated() { for t in grid { counts[l][Int(t)] += 1 } }
             for l in 1...levels {
-                let tokens = TokenGrid(width: all.width, height: all.height, levels: Array(all.levels.prefix(l)),
-                                       codebookSizes: Array(all.codebookSizes.prefix(l)))
-                let file = VQZFile(width: image.width, height: image.height, colorChannels: 3, model: codec.model.fingerprint, tokens: tokens)
+                var file = all
+                file.tokens = all.tokens.prefix(levels: l)
                 let bytes = try file.encode()
                 let decoded = try codec.decompress(VQZFile(decoding: bytes)).withChannels(3).samples8
                 bits[l - 1] += bitsPerPixel(byteCount: bytes.count, width: image.width, height: image.height)

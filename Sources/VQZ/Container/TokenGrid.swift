@@ -22,6 +22,11 @@ public struct TokenGrid: Equatable, Sendable {
 
     public var count: Int { width * height }
 
+    /// The first `n` levels: what a file of quality level n holds (residual levels are a prefix).
+    public func prefix(levels n: Int) -> TokenGrid {
+        TokenGrid(width: width, height: height, levels: Array(levels.prefix(n)), codebookSizes: Array(codebookSizes.prefix(n)))
+    }
+
     public subscript(level: Int, x: Int, y: Int) -> UInt16 {
         get { levels[level][y * width + x] }
         set { levels[level][y * width + x] = newValue }
