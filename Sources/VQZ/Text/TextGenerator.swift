@@ -11,7 +11,7 @@ public final class TextGenerator {
 
     /// The classifier-free guidance scale `vqz generate --prompt` uses unless told: the best of
     /// the bundled model's measured scales (docs/TEXT.md).
-    public static let defaultGuidance: Float = 2
+    public static let defaultGuidance: Float = 3
 
     public init(codec: Codec, prior: TextPriorModel) throws {
         try prior.check(codec.model)
