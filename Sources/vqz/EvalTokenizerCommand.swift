@@ -17,12 +17,15 @@ struct EvalTokenizerCommand: ParsableCommand {
             it, and scores the result against the picture (PSNR over RGB, MS-SSIM on luma, as \
             'vqz compare'). Reports the means over the pictures, and per level the codes that \
             appear at least once in all the pictures' grids and the perplexity of their counts \
-            (the number of equally used codes with the same entropy).
+            (the number of equally used codes with the same entropy). --unquantized adds a row \
+            for the encoder's output decoded with no quantization: the limit more levels would \
+            approach, set by the latent and the decoder, not the codebooks.
             """
     )
 
     @Option(help: ArgumentHelp("Folder of pictures (searched recursively), e.g. data/val.", valueName: "DIR")) var data: String
     @Flag(help: "Print JSON, one object per level.") var json = false
+    @Flag(help: "Add a row for the encoder's output decoded without quantization (no rate: not a bitstream).") var unquantized = false
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
@@ -33,6 +36,7 @@ struct EvalTokenizerCommand: ParsableCommand {
         for s in skipped { console.warn(s.path, s.reason) }
         let levels = codec.model.levels, k = codec.model.config.codebookSize
         var bits = [Double](repeating: 0, count: levels), psnrs = bits, msssims = bits
+        var unquantizedPSNR = 0.0, unquantizedMSSSIM = 0.0
         var counts = [[Int]](repeating: [Int](repeating: 0, count: k), count: levels)
         let progress = ProgressLine(console: console)
         for (i, picture) in pictures.enumerated() {
@@ -48,6 +52,11 @@ struct EvalTokenizerCommand: ParsableCommand {
                 bits[l - 1] += bitsPerPixel(byteCount: bytes.count, width: image.width, height: image.height)
                 psnrs[l - 1] += psnr(picture.pixels, decoded)
                 msssims[l - 1] += msssim(picture.pixels, decoded, width: image.width, height: image.height)
+            }
+            if unquantized {
+                let decoded = codec.reconstructUnquantized(image)
+                unquantizedPSNR += psnr(picture.pixels, decoded)
+                unquantizedMSSSIM += msssim(picture.pixels, decoded, width: image.width, height: image.height)
             }
         }
         progress.finish()
@@ -65,6 +74,14 @@ struct EvalTokenizerCommand: ParsableCommand {
                              l + 1, b, p, m, used, k, exp(entropy)))
             } else {
                 print(String(format: "%-6d %.4f  %-9.2f  %.4f   %4d of %d (%2.0f%%)  %.0f", l + 1, b, p, m, used, k, 100 * Double(used) / Double(k), exp(entropy)))
+            }
+        }
+        if unquantized {
+            let (p, m) = (unquantizedPSNR / n, unquantizedMSSSIM / n)
+            if json {
+                print(String(format: "{\"unquantized\": true, \"psnr\": %.3f, \"msssim\": %.5f}", p, m))
+            } else {
+                print(String(format: "none   -       %-9.2f  %.4f   (the encoder's output, not quantized)", p, m))
             }
         }
     }

@@ -15,16 +15,20 @@ import Testing
         return folder
     }
 
-    /// `eval tokenizer` reports what compress, decompress and compare give, level by level.
+    /// `eval tokenizer` reports what compress, decompress and compare give, level by level, and
+    /// with --unquantized the limit the levels approach.
     @Test func evalTokenizerAgreesWithTheCommands() throws {
         let folder = try CLIRunner.scratchFolder()
         try FileManager.default.copyItem(at: Self.samples.appendingPathComponent("leaf-256.jpg"), to: folder.appendingPathComponent("leaf-256.jpg"))
-        let eval = try CLIRunner.run(["eval", "tokenizer", "--data", folder.path, "--json"])
+        let eval = try CLIRunner.run(["eval", "tokenizer", "--data", folder.path, "--json", "--unquantized"])
         #expect(eval.status == 0, "\(eval.stderr)")
-        let rows = try eval.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-        #expect(rows.count == 4)
+        var rows = try eval.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(rows.count == 5)
+        let limit = rows.removeLast()
+        #expect(limit["unquantized"] as? Bool == true)
         let bpp = rows.map { $0["bpp"] as! Double }, psnr = rows.map { $0["psnr"] as! Double }
         #expect(bpp == bpp.sorted() && psnr[3] > psnr[0], "each level adds bits and quality: \(bpp) \(psnr)")
+        #expect(limit["psnr"] as! Double > psnr[0], "the unquantized latent decodes better than one level: \(limit) \(psnr)")
         for row in rows { #expect((1...1024).contains(row["codes_used"] as! Int)) }
         for level in [1, 4] {
             let vqz = folder.appendingPathComponent("leaf-q\(level).vqz").path, png = folder.appendingPathComponent("leaf-q\(level).png").path

@@ -41,6 +41,26 @@ final class CodecTests: XCTestCase {
         XCTAssertLessThan(diffs.count, p.count / 1000, "\(diffs.count) samples differ between tiled and whole-image decoding")
     }
 
+    /// The encoder's output decoded without quantization goes through the same tiles as the codec,
+    /// and is the limit the levels approach: better than level 1, and not far from the top level.
+    func testUnquantizedReconstructionIsTheLevelsLimit() throws {
+        let image = Self.testImage(width: 203, height: 141)
+        let whole = Codec(model: Self.model)
+        whole.tileTokens = 1000
+        let tiled = Codec(model: Self.model)
+        tiled.tileTokens = 7
+        let p = whole.reconstructUnquantized(image), q = tiled.reconstructUnquantized(image)
+        let worst = zip(p, q).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1, "tiled unquantized decoding differs by up to \(worst) levels")
+
+        let rgb = image.samples8
+        let unquantized = psnr(rgb, p)
+        let level = { (l: Int) in psnr(rgb, try whole.decompress(whole.compress(image, levels: l)).samples8) }
+        let (first, top) = (try level(1), try level(Self.model.levels))
+        XCTAssertGreaterThan(unquantized, first, "one level is as good as no quantization")
+        XCTAssertGreaterThan(unquantized, top - 0.5, "the top level is far better than its own limit")
+    }
+
     func testRoundTripKeepsSizeAndLayout() throws {
         let codec = Codec(model: Self.model)
         for (w, h) in [(1, 1), (7, 5), (8193, 3), (64, 64), (65, 9)] {

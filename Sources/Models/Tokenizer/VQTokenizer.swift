@@ -35,8 +35,20 @@ public final class VQTokenizer {
 
     /// Images [N, H, W, 3] from token grids of shape [N, H/f, W/f].
     public func decode(_ tokens: [[Int32]], batch: Int, gridHeight: Int, gridWidth: Int) -> Tensor {
-        let zq = quantizer.decode(tokens, shape: [batch, gridHeight, gridWidth, config.codeDim])
-        let y = decoder.infer(zq).copy()
+        decode(latent: quantizer.decode(tokens, shape: [batch, gridHeight, gridWidth, config.codeDim]))
+    }
+
+    /// The encoder's output [N, H/f, W/f, D] for images [N, H, W, 3], before quantization: what
+    /// the levels approximate, one residual at a time.
+    public func latent(_ images: Tensor) -> Tensor {
+        let z = encoder.infer(images).copy()
+        encoder.releaseBuffers()
+        return z
+    }
+
+    /// Images [N, H, W, 3] from latents [N, H/f, W/f, D], quantized or not.
+    public func decode(latent z: Tensor) -> Tensor {
+        let y = decoder.infer(z).copy()
         decoder.releaseBuffers()
         return y
     }

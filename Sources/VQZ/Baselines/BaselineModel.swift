@@ -31,50 +31,19 @@ public final class BaselineModel: @unchecked Sendable {
         try self.init(weights: [UInt8](data), fallbackName: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
     }
 
+    var tiling: LatentTiling {
+        LatentTiling(downsampling: downsampling, codeDim: network.config.codeDim, tileTokens: tileTokens, marginTokens: marginTokens)
+    }
+
     /// The latent of an image: ceil(H/f) x ceil(W/f) positions of `codeDim` floats, [gh, gw, D]
     /// (the VAE's posterior mean).
     public func latent(of image: Image) -> Tensor {
-        let f = downsampling, d = network.config.codeDim
-        let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
-        let gw = (image.width + f - 1) / f, gh = (image.height + f - 1) / f
-        let rgb = image8.withChannels(3).samples8
-        let grid = Tensor([gh, gw, d])
-        Codec.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens) { core, ext in
-            let x = crop(rgb, width: image.width, height: image.height, x0: ext.x * f, y0: ext.y * f, w: ext.w * f, h: ext.h * f)
-            let z = network.encode(x)
-            for ty in core.y..<(core.y + core.h) {
-                for tx in core.x..<(core.x + core.w) {
-                    let src = z.data + ((ty - ext.y) * ext.w + (tx - ext.x)) * d
-                    (grid.data + (ty * gw + tx) * d).update(from: src, count: d)
-                }
-            }
-        }
-        return grid
+        tiling.latent(of: image.bitDepth == 8 ? image : image.converted(toBitDepth: 8), encode: network.encode)
     }
 
     /// RGB8 pixels [height, width, 3] decoded from a latent grid [gh, gw, D], cropped to width x height.
     public func decode(_ latent: Tensor, width: Int, height: Int) -> [UInt8] {
-        let f = downsampling, d = network.config.codeDim
-        let (gh, gw) = (latent.shape[0], latent.shape[1])
-        precondition(latent.shape == [gh, gw, d] && gw * f >= width && gh * f >= height, "latent \(latent.shape) for \(width)x\(height)")
-        var out = [UInt8](repeating: 0, count: width * height * 3)
-        Codec.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens) { core, ext in
-            let z = Tensor([1, ext.h, ext.w, d])
-            for ty in 0..<ext.h {
-                (z.data + ty * ext.w * d).update(from: latent.data + ((ext.y + ty) * gw + ext.x) * d, count: ext.w * d)
-            }
-            let y = network.decode(z)
-            let pw = ext.w * f
-            out.withUnsafeMutableBufferPointer { dst in
-                for py in (core.y * f)..<min(height, (core.y + core.h) * f) {
-                    for px in (core.x * f)..<min(width, (core.x + core.w) * f) {
-                        let src = y.data + ((py - ext.y * f) * pw + (px - ext.x * f)) * 3
-                        for c in 0..<3 { dst[(py * width + px) * 3 + c] = toByte(src[c]) }
-                    }
-                }
-            }
-        }
-        return out
+        tiling.pixels(of: latent, width: width, height: height, decode: network.decode)
     }
 
     /// The image through the encoder and the decoder: same size, gray stays gray, alpha is kept as is.

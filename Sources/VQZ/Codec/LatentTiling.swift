@@ -1,0 +1,58 @@
+import ImageIO
+import NN
+
+/// An encoder and a decoder run over an image tile by tile, with context margins as `Codec` runs
+/// them, for latents that are float grids: the baselines' (which are not quantized), and the
+/// tokenizer's before quantization.
+struct LatentTiling {
+    var downsampling: Int
+    var codeDim: Int
+    var tileTokens: Int
+    var marginTokens: Int
+
+    /// The latent of an 8-bit image: ceil(H/f) x ceil(W/f) positions of `codeDim` floats,
+    /// [gh, gw, D]. `encode` maps [1, h, w, 3] to [1, h/f, w/f, D].
+    func latent(of image: Image, encode: (Tensor) -> Tensor) -> Tensor {
+        let f = downsampling, d = codeDim
+        let gw = (image.width + f - 1) / f, gh = (image.height + f - 1) / f
+        let rgb = image.withChannels(3).samples8
+        let grid = Tensor([gh, gw, d])
+        Codec.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens) { core, ext in
+            let x = crop(rgb, width: image.width, height: image.height, x0: ext.x * f, y0: ext.y * f, w: ext.w * f, h: ext.h * f)
+            let z = encode(x)
+            for ty in core.y..<(core.y + core.h) {
+                for tx in core.x..<(core.x + core.w) {
+                    let src = z.data + ((ty - ext.y) * ext.w + (tx - ext.x)) * d
+                    (grid.data + (ty * gw + tx) * d).update(from: src, count: d)
+                }
+            }
+        }
+        return grid
+    }
+
+    /// RGB8 pixels [height, width, 3] decoded from a latent grid [gh, gw, D], cropped to
+    /// width x height. `decode` maps [1, h, w, D] to [1, h*f, w*f, 3].
+    func pixels(of latent: Tensor, width: Int, height: Int, decode: (Tensor) -> Tensor) -> [UInt8] {
+        let f = downsampling, d = codeDim
+        let (gh, gw) = (latent.shape[0], latent.shape[1])
+        precondition(latent.shape == [gh, gw, d] && gw * f >= width && gh * f >= height, "latent \(latent.shape) for \(width)x\(height)")
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        Codec.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens) { core, ext in
+            let z = Tensor([1, ext.h, ext.w, d])
+            for ty in 0..<ext.h {
+                (z.data + ty * ext.w * d).update(from: latent.data + ((ext.y + ty) * gw + ext.x) * d, count: ext.w * d)
+            }
+            let y = decode(z)
+            let pw = ext.w * f
+            out.withUnsafeMutableBufferPointer { dst in
+                for py in (core.y * f)..<min(height, (core.y + core.h) * f) {
+                    for px in (core.x * f)..<min(width, (core.x + core.w) * f) {
+                        let src = y.data + ((py - ext.y * f) * pw + (px - ext.x * f)) * 3
+                        for c in 0..<3 { dst[(py * width + px) * 3 + c] = toByte(src[c]) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
