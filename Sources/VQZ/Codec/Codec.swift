@@ -81,15 +81,7 @@ public final class Codec: @unchecked Sendable {
                 levels.append(t)
             }
             let y = model.network.decode(levels, batch: 1, gridHeight: ext.h, gridWidth: ext.w)
-            let pw = ext.w * f
-            out.withUnsafeMutableBufferPointer { dst in
-                for py in (core.y * f)..<min(height, (core.y + core.h) * f) {
-                    for px in (core.x * f)..<min(width, (core.x + core.w) * f) {
-                        let src = y.data + ((py - ext.y * f) * pw + (px - ext.x * f)) * 3
-                        for c in 0..<3 { dst[(py * width + px) * 3 + c] = toByte(src[c]) }
-                    }
-                }
-            }
+            placeTileCore(y, core: core, ext: ext, downsampling: f, into: &out, width: width, height: height)
         }
         return out
     }
@@ -126,6 +118,21 @@ public final class Codec: @unchecked Sendable {
                 tx += tw
             }
             ty += th
+        }
+    }
+}
+
+/// Writes the core of a decoded tile, y [1, ext.h * f, ext.w * f, 3] in [-0.5, 0.5], into RGB8
+/// pixels [height, width, 3], cut at the image's right and bottom edges.
+func placeTileCore(_ y: Tensor, core: Codec.TileRect, ext: Codec.TileRect, downsampling f: Int,
+                   into out: inout [UInt8], width: Int, height: Int) {
+    let pw = ext.w * f
+    out.withUnsafeMutableBufferPointer { dst in
+        for py in (core.y * f)..<min(height, (core.y + core.h) * f) {
+            for px in (core.x * f)..<min(width, (core.x + core.w) * f) {
+                let src = y.data + ((py - ext.y * f) * pw + (px - ext.x * f)) * 3
+                for c in 0..<3 { dst[(py * width + px) * 3 + c] = toByte(src[c]) }
+            }
         }
     }
 }

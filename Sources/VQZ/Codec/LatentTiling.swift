@@ -42,16 +42,7 @@ struct LatentTiling {
             for ty in 0..<ext.h {
                 (z.data + ty * ext.w * d).update(from: latent.data + ((ext.y + ty) * gw + ext.x) * d, count: ext.w * d)
             }
-            let y = decode(z)
-            let pw = ext.w * f
-            out.withUnsafeMutableBufferPointer { dst in
-                for py in (core.y * f)..<min(height, (core.y + core.h) * f) {
-                    for px in (core.x * f)..<min(width, (core.x + core.w) * f) {
-                        let src = y.data + ((py - ext.y * f) * pw + (px - ext.x * f)) * 3
-                        for c in 0..<3 { dst[(py * width + px) * 3 + c] = toByte(src[c]) }
-                    }
-                }
-            }
+            placeTileCore(decode(z), core: core, ext: ext, downsampling: f, into: &out, width: width, height: height)
         }
         return out
     }
