@@ -86,13 +86,14 @@ public final class Codec: @unchecked Sendable {
         return out
     }
 
-    /// RGB8 pixels [height, width, 3] of an 8-bit image through the encoder and the decoder with no
+    /// RGB8 pixels [height, width, 3] of an image through the encoder and the decoder with no
     /// quantization: the limit the levels approach as more are added, which tells what the latent
     /// and the decoder allow apart from the codebooks (`vqz eval tokenizer --unquantized`).
     public func reconstructUnquantized(_ image: Image) -> [UInt8] {
         let tiling = LatentTiling(downsampling: model.downsampling, codeDim: model.config.codeDim,
                                   tileTokens: tileTokens, marginTokens: marginTokens)
-        let z = tiling.latent(of: image, encode: model.network.latent)
+        let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
+        let z = tiling.latent(of: image8, encode: model.network.latent)
         return tiling.pixels(of: z, width: image.width, height: image.height, decode: model.network.decode(latent:))
     }
 
