@@ -31,14 +31,14 @@ public final class BaselineModel: @unchecked Sendable {
         try self.init(weights: [UInt8](data), fallbackName: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
     }
 
-    var tiling: LatentTiling {
+    private var tiling: LatentTiling {
         LatentTiling(downsampling: downsampling, codeDim: network.config.codeDim, tileTokens: tileTokens, marginTokens: marginTokens)
     }
 
     /// The latent of an image: ceil(H/f) x ceil(W/f) positions of `codeDim` floats, [gh, gw, D]
     /// (the VAE's posterior mean).
     public func latent(of image: Image) -> Tensor {
-        tiling.latent(of: image.bitDepth == 8 ? image : image.converted(toBitDepth: 8), encode: network.encode)
+        tiling.latent(of: image, encode: network.encode)
     }
 
     /// RGB8 pixels [height, width, 3] decoded from a latent grid [gh, gw, D], cropped to width x height.

@@ -92,8 +92,7 @@ public final class Codec: @unchecked Sendable {
     public func reconstructUnquantized(_ image: Image) -> [UInt8] {
         let tiling = LatentTiling(downsampling: model.downsampling, codeDim: model.config.codeDim,
                                   tileTokens: tileTokens, marginTokens: marginTokens)
-        let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
-        let z = tiling.latent(of: image8, encode: model.network.latent)
+        let z = tiling.latent(of: image, encode: model.network.latent)
         return tiling.pixels(of: z, width: image.width, height: image.height, decode: model.network.decode(latent:))
     }
 

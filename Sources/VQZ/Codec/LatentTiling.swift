@@ -10,12 +10,12 @@ struct LatentTiling {
     var tileTokens: Int
     var marginTokens: Int
 
-    /// The latent of an 8-bit image: ceil(H/f) x ceil(W/f) positions of `codeDim` floats,
-    /// [gh, gw, D]. `encode` maps [1, h, w, 3] to [1, h/f, w/f, D].
+    /// The latent of an image (16-bit reduced to 8): ceil(H/f) x ceil(W/f) positions of `codeDim`
+    /// floats, [gh, gw, D]. `encode` maps [1, h, w, 3] to [1, h/f, w/f, D].
     func latent(of image: Image, encode: (Tensor) -> Tensor) -> Tensor {
         let f = downsampling, d = codeDim
         let gw = (image.width + f - 1) / f, gh = (image.height + f - 1) / f
-        let rgb = image.withChannels(3).samples8
+        let rgb = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(3).samples8
         let grid = Tensor([gh, gw, d])
         Codec.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens) { core, ext in
             let x = crop(rgb, width: image.width, height: image.height, x0: ext.x * f, y0: ext.y * f, w: ext.w * f, h: ext.h * f)
