@@ -28,6 +28,7 @@ struct TrainTextCommand: ParsableCommand {
     @Option(help: "Pairs per batch.") var batch = 16
     @Option(help: "Peak learning rate.") var lr: Float = 5e-4
     @Option(help: "Share of captions replaced by the empty caption.") var captionDropout: Float = 0.15
+    @Option(help: "Weight in the loss of the image tokens over a shape, against 1 for the ground's.") var shapeWeight: Float = 1
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
     @Option(help: "Model width.") var width = 256
     @Option(help: "Transformer blocks.") var layers = 4
@@ -52,6 +53,7 @@ struct TrainTextCommand: ParsableCommand {
     func validate() throws {
         if batch < 1 || steps < 1 || validateEvery < 1 || valCount < 1 { throw ValidationError("--batch, --steps, --validate-every and --val-count must be positive") }
         if !(captionDropout >= 0 && captionDropout < 1) { throw ValidationError("--caption-dropout must be in 0..<1") }
+        if !(shapeWeight > 0 && shapeWeight.isFinite) { throw ValidationError("--shape-weight must be positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
     }
@@ -82,7 +84,13 @@ struct TrainTextCommand: ParsableCommand {
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
-                                                         cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
+                                                         cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console,
+                                                         shapeWeight: shapeWeight)
+        if shapeWeight != 1 {
+            let over = train.reduce(0) { $0 + $1.tokenWeights.filter { $0 == shapeWeight }.count }
+            console.warn(nil, String(format: "%.1f%% of the training tokens lie over a shape and weigh %g in the loss",
+                                     100 * Double(over) / Double(max(1, train.count * config.rows * config.cols)), shapeWeight))
+        }
         let model = initial?.network ?? TextImageTransformer(config: config, seed: seed)
         var options = TextImageTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
@@ -118,6 +126,7 @@ struct TrainTextCommand: ParsableCommand {
             meta["seed"] = String(seed)
             if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
             meta["caption_dropout"] = String(captionDropout)
+            meta["shape_weight"] = String(shapeWeight)
             if !validation.isEmpty {
                 let (c, u) = trainer.validate(validation)
                 meta["val_bits_per_token"] = String(format: "%.4f", c)

@@ -193,6 +193,24 @@ final class GradientTests: XCTestCase {
         XCTAssertEqual(crossEntropyLoss(flat, [-1, -1], ignoreIndex: -1), 0)
     }
 
+    /// Row weights: the gradient of the weighted mean against finite differences, and a row of
+    /// weight 2 counting exactly as that row twice.
+    func testWeightedCrossEntropy() {
+        var rng = RNG(seed: 22)
+        let logits = randomTensor([4, 5], &rng, scale: 2)
+        let targets: [Int32] = [0, 4, 2, 1], weights: [Float] = [3, 1, 0, 0.5]
+        let d = Tensor(logits.shape)
+        _ = crossEntropyLoss(logits, targets, weights: weights, dlogits: d)
+        checkGradient("weighted cross-entropy", values: logits.data, analytic: d.array, eps: 1e-2, tolerance: 1e-3, rng: &rng) {
+            Double(crossEntropyLoss(logits, targets, weights: weights))
+        }
+        for c in 0..<5 { XCTAssertEqual(d[2 * 5 + c], 0) }
+        let twice = Tensor([5, 5])
+        for r in 0..<5 { for c in 0..<5 { twice[r * 5 + c] = logits[min(r, 3) * 5 + c] } }
+        XCTAssertEqual(crossEntropyLoss(logits, targets, weights: [1, 1, 1, 2]),
+                       crossEntropyLoss(twice, targets + [1]), accuracy: 1e-5)
+    }
+
     /// The quantizer's straight-through gradient plus its commitment term. With the assignment
     /// fixed (small steps never cross a boundary here), d commitment / dz is checked against finite
     /// differences, and the straight-through part must pass dz_q through unchanged.

@@ -103,6 +103,34 @@ final class ShapesDatasetTests: XCTestCase {
         }
     }
 
+    /// The cells `vqz train text --shape-weight` weighs: every pixel a shape changes lies in one,
+    /// and on the 16 x 16 token grid they are a minority of the tokens.
+    func testShapeCellsHoldEveryPixelAShapeChanges() {
+        let rs = records(.train, count: 40)
+        var marked = 0
+        for r in rs {
+            let cells = r.scene.shapeCells(rows: 16, cols: 16)
+            var ground = r.scene
+            ground.objects = []
+            ground.tints = []
+            let (a, b) = (SceneRenderer.render(r.scene), SceneRenderer.render(ground))
+            for y in 0..<128 {
+                for x in 0..<128 where (0..<3).contains(where: { a.sample(x: x, y: y, channel: $0) != b.sample(x: x, y: y, channel: $0) }) {
+                    XCTAssertTrue(cells[(y / 8) * 16 + x / 8], "\(r.image): pixel (\(x), \(y)) of a shape lies in an unmarked cell")
+                }
+            }
+            marked += cells.filter { $0 }.count
+        }
+        XCTAssertGreaterThan(marked, 0)
+        XCTAssertLessThan(Double(marked) / Double(rs.count * 256), 0.5)
+        // Training pairs weigh those tokens, and only those, by the shape weight.
+        let pairs = TextTrainingData.pairs(records: Array(rs.prefix(3)), grids: Array(repeating: [Int32](repeating: 0, count: 256), count: 3),
+                                           text: TextTokenizer(training: rs.map(\.caption), length: 40), rows: 16, cols: 16, shapeWeight: 4)
+        for (pair, r) in zip(pairs, rs) {
+            XCTAssertEqual(pair.tokenWeights, r.scene.shapeCells(rows: 16, cols: 16).map { $0 ? 4 : 1 })
+        }
+    }
+
     func testCaptionsUseVariedWording() {
         let captions = records(.train, count: 300).map(\.caption)
         XCTAssertGreaterThan(Set(captions).count, 290)

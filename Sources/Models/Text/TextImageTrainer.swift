@@ -7,10 +7,14 @@ public struct TextImagePair: Sendable, Equatable {
     public var text: [Int32]
     /// [T] level-1 image tokens in raster order.
     public var tokens: [Int32]
+    /// [T] each token's weight in the training loss, or empty for all equal.
+    public var tokenWeights: [Float]
 
-    public init(text: [Int32], tokens: [Int32]) {
+    public init(text: [Int32], tokens: [Int32], tokenWeights: [Float] = []) {
+        precondition(tokenWeights.isEmpty || tokenWeights.count == tokens.count, "one weight per token")
         self.text = text
         self.tokens = tokens
+        self.tokenWeights = tokenWeights
     }
 }
 
@@ -65,25 +69,26 @@ public final class TextImageTrainer {
         try state.save(kind: TextImageModels.checkpointKind, config: model.config.json, metadata: meta)
     }
 
-    /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share)
-    /// and grids [N, T].
-    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32]) {
-        var text: [Int32] = [], tokens: [Int32] = []
+    /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share),
+    /// grids [N, T] and their tokens' weights [N, T].
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], weights: [Float]) {
+        var text: [Int32] = [], tokens: [Int32] = [], weights: [Float] = []
         for _ in 0..<options.batchSize {
             let pair = data[state.rng.int(below: data.count)]
             text += state.rng.uniform() < options.captionDropout ? self.text.empty : pair.text
             tokens += pair.tokens
+            weights += pair.tokenWeights.isEmpty ? [Float](repeating: 1, count: pair.tokens.count) : pair.tokenWeights
         }
-        return (text, tokens)
+        return (text, tokens, weights)
     }
 
-    /// One optimisation step; returns the batch's bits per image token.
+    /// One optimisation step; returns the batch's bits per image token (weighted, when `weights`).
     @discardableResult
-    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int) -> Float {
+    public func trainStep(text: [Int32], tokens: [Int32], weights: [Float]? = nil, batch n: Int) -> Float {
         model.store.zeroGrads()
         let logits = model.forward(text: text, tokens: tokens, batch: n)
         let dlogits = Tensor(logits.shape)
-        let loss = crossEntropyLoss(logits, tokens, dlogits: dlogits)
+        let loss = crossEntropyLoss(logits, tokens, weights: weights, dlogits: dlogits)
         model.backward(dlogits)
         optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
         state.step += 1
@@ -100,8 +105,8 @@ public final class TextImageTrainer {
         precondition(!data.isEmpty, "no training pairs")
         let first = step, t0 = Date()
         while step < options.steps && !shouldStop() {
-            let (x, y) = batch(data)
-            let bits = trainStep(text: x, tokens: y, batch: options.batchSize)
+            let (x, y, w) = batch(data)
+            let bits = trainStep(text: x, tokens: y, weights: w, batch: options.batchSize)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
                                    secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))

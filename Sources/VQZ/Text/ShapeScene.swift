@@ -170,3 +170,21 @@ func rgbHue(_ r: Double, _ g: Double, _ b: Double) -> Double {
     h *= 60
     return h < 0 ? h + 360 : h
 }
+
+extension ShapeScene {
+    /// Whether each cell of a rows x cols grid laid over the canvas (row-major) overlaps a
+    /// shape's bounding box, widened by the pixel its anti-aliased edge may spill into. On the
+    /// token grid these are the tokens a caption describes; the rest are ground.
+    public func shapeCells(rows: Int, cols: Int) -> [Bool] {
+        let cellW = Double(canvas) / Double(cols), cellH = Double(canvas) / Double(rows)
+        var cells = [Bool](repeating: false, count: rows * cols)
+        for o in objects {
+            let r = o.extent + 1
+            let c0 = max(0, Int(((o.x - r) / cellW).rounded(.down))), c1 = min(cols - 1, Int(((o.x + r) / cellW).rounded(.down)))
+            let r0 = max(0, Int(((o.y - r) / cellH).rounded(.down))), r1 = min(rows - 1, Int(((o.y + r) / cellH).rounded(.down)))
+            guard c0 <= c1, r0 <= r1 else { continue }
+            for row in r0...r1 { for col in c0...c1 { cells[row * cols + col] = true } }
+        }
+        return cells
+    }
+}

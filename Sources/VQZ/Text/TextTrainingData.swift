@@ -34,8 +34,14 @@ public enum TextTrainingData {
         return grids.map(\.tokens)
     }
 
-    /// Pairs of encoded captions and grids.
-    public static func pairs(records: [ShapesDataset.Record], grids: [[Int32]], text: TextTokenizer) -> [TextImagePair] {
-        zip(records, grids).map { TextImagePair(text: text.encode($0.caption).ids, tokens: $1) }
+    /// Pairs of encoded captions and grids. The tokens over a shape (ShapeScene.shapeCells) weigh
+    /// `shapeWeight` in the training loss and the ground's 1, so that the caption's subject is not
+    /// outweighed by ground textures no caption describes.
+    public static func pairs(records: [ShapesDataset.Record], grids: [[Int32]], text: TextTokenizer,
+                             rows: Int, cols: Int, shapeWeight: Float = 1) -> [TextImagePair] {
+        zip(records, grids).map { record, grid in
+            let weights = shapeWeight == 1 ? [] : record.scene.shapeCells(rows: rows, cols: cols).map { $0 ? shapeWeight : 1 }
+            return TextImagePair(text: text.encode(record.caption).ids, tokens: grid, tokenWeights: weights)
+        }
     }
 }
