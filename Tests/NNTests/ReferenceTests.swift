@@ -64,6 +64,23 @@ final class ReferenceTests: XCTestCase {
         XCTAssertEqual(cache.length, t)
         cache.reset()
         XCTAssertEqual(cache.length, 0)
+        // A prefix in one pass, then single steps: the same rows again.
+        let p = 4
+        let prefix = Tensor([n, p, d])
+        for b in 0..<n { (prefix.data + b * p * d).update(from: x.data + b * t * d, count: p * d) }
+        let yp = att.prefill(prefix, cache: cache)
+        XCTAssertEqual(cache.length, p)
+        for b in 0..<n {
+            XCTAssertLessThan(maxScaledError(yp.data + b * p * d, y.data + b * t * d, p * d), 1e-5, "prefix")
+        }
+        for pos in p..<t {
+            let xt = Tensor([n, d])
+            for b in 0..<n { (xt.data + b * d).update(from: x.data + (b * t + pos) * d, count: d) }
+            let yt = att.step(xt, cache: cache)
+            for b in 0..<n {
+                XCTAssertLessThan(maxScaledError(yt.data + b * d, y.data + (b * t + pos) * d, d), 1e-5, "position \(pos) after the prefix")
+            }
+        }
     }
 
     func testQuantizerNearestMatchesNumpy() throws {

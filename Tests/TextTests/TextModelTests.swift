@@ -82,6 +82,21 @@ final class TextModelTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 
+    /// Greedy sampling (the text prefix in one pass, then the cache) picks at every position the
+    /// token the training forward scores highest given the same text and the tokens drawn before.
+    func testGreedySamplingFollowsTheForwardPass() {
+        let model = TextImageTransformer(config: Self.tiny, seed: 9)
+        let text: [Int32] = [2, 4, 1, 3, 0, 0]
+        var rngs = [RNG(seed: 1), RNG(seed: 2)]
+        let drawn = model.sample(text: text, batch: 2, guidance: 1, options: SamplingOptions(temperature: 0), rngs: &rngs)
+        let logits = model.forward(text: text, tokens: drawn, batch: 2)
+        let k = Self.tiny.codebookSize
+        for r in 0..<drawn.count {
+            let row = Array(logits.array[(r * k)..<((r + 1) * k)])
+            XCTAssertEqual(Int(drawn[r]), row.indices.max { row[$0] < row[$1] }, "position \(r)")
+        }
+    }
+
     func testSamplingIsDeterministicAndGuidanceZeroIsTheEmptyCaption() {
         let model = TextImageTransformer(config: Self.tiny, seed: 4)
         let text: [Int32] = [1, 2, 0, 3, 3, 3]

@@ -37,12 +37,22 @@ public final class TokenTransformer: TokenPrior {
 
         /// One position per sequence, x [N, D], against the cache of earlier positions.
         func step(_ x: Tensor, cache: KVCache) -> Tensor {
-            let n = x.shape[0], d = x.shape[1]
-            let a = attn.step(ln1.forward(x), cache: cache)
-            let y = Tensor([n, d])
+            residuals(x) { attn.step($0, cache: cache) }
+        }
+
+        /// The first positions of every sequence, x [N, T, D], filling an empty cache (`step` goes on from there).
+        func prefill(_ x: Tensor, cache: KVCache) -> Tensor {
+            residuals(x) { attn.prefill($0, cache: cache) }
+        }
+
+        /// x + a, then + mlp of that, with `attention` applied to ln1(x): the block's two branches
+        /// for the cached paths, which the Residual layers of forward would keep for backward.
+        private func residuals(_ x: Tensor, attention: (Tensor) -> Tensor) -> Tensor {
+            let a = attention(ln1.forward(x))
+            let y = Tensor(x.shape)
             add(y.data, x.data, a.data, y.count)
             let m = mlp.forward(y)
-            let z = Tensor([n, d])
+            let z = Tensor(x.shape)
             add(z.data, y.data, m.data, z.count)
             return z
         }

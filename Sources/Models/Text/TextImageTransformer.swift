@@ -122,13 +122,12 @@ public final class TextImageTransformer {
         // Rows 0..<N see the texts; with guidance, rows N..<2N see the empty text.
         let allText = guided ? text + [Int32](repeating: TextTokenizer.padding, count: n * l) : text
         let caches = blocks.map { $0.attn.makeCache(batch: rows, capacity: l + t) }
-        for i in 0..<l {
-            let ids = (0..<rows).map { allText[$0 * l + i] }
-            let te = textemb.forward(ids, shape: [rows]), tp = textpos.forward([Int32](repeating: Int32(i), count: rows), shape: [rows])
-            let x = Tensor([rows, d])
-            add(x.data, te.data, tp.data, x.count)
-            _ = step(x, caches: caches)
-        }
+        // The text positions in one pass (their outputs are never read, only their keys and values).
+        let positions = (0..<(rows * l)).map { Int32($0 % l) }
+        let te = textemb.forward(allText, shape: [rows, l]), tp = textpos.forward(positions, shape: [rows, l])
+        var prefix = Tensor([rows, l, d])
+        add(prefix.data, te.data, tp.data, prefix.count)
+        for (block, cache) in zip(blocks, caches) { prefix = block.prefill(prefix, cache: cache) }
         var out = [Int32](repeating: 0, count: n * t)
         var mixed = [Float](repeating: 0, count: k)
         for i in 0..<t {

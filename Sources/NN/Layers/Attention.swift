@@ -130,6 +130,26 @@ public final class CausalSelfAttention: Layer {
         KVCache(batch: batch, capacity: capacity, dim: dim)
     }
 
+    /// The first T positions of every sequence at once: x [N, T, D] -> y [N, T, D], the rows of
+    /// `forward`, and an empty cache filled with their keys and values, so that `step` continues
+    /// from position T. A prompt's prefix costs one batched pass instead of T single steps.
+    public func prefill(_ x: Tensor, cache: KVCache) -> Tensor {
+        let (n, t, d) = (cache.batch, x.shape.count == 3 ? x.shape[1] : 0, dim)
+        precondition(x.shape == [n, t, d] && cache.length == 0 && t <= cache.capacity,
+                     "attention prefill expects [\(n), T <= \(cache.capacity), \(d)] and an empty cache, got \(x.shape)")
+        let y = forward(x)
+        let qkvT = qkv.tensor([n, t, 3 * d]), cap = cache.capacity
+        for b in 0..<n {
+            for i in 0..<t {
+                let row = qkvT.data + (b * t + i) * 3 * d
+                (cache.keys.data + (b * cap + i) * d).update(from: row + d, count: d)
+                (cache.values.data + (b * cap + i) * d).update(from: row + 2 * d, count: d)
+            }
+        }
+        cache.length = t
+        return y
+    }
+
     /// One new position per sequence: x [N, D] -> y [N, D], attending to every position already in
     /// the cache and to itself; appends this position's key and value to the cache. Feeding a
     /// sequence one position at a time gives the rows of `forward` on the whole sequence.
