@@ -40,11 +40,6 @@ struct TrainRerankCommand: ParsableCommand {
     @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
     @Flag(help: "Hard negatives: fresh captions each step, each with a near miss (one stated attribute changed) to rank under it.")
     var nearMisses = false
-    @Option(help: ArgumentHelp("Share of picked pairs shown as the text model redraws their picture (one teacher-forced pass at the default guidance) instead of their own grid.", valueName: "SHARE"))
-    var redrawn: Float = 0
-    @Option(help: "Training pairs to redraw (the first N) when --redrawn is set.") var redrawnCount = 10_000
-    @Option(help: ArgumentHelp("Text-to-image weights that redraw the pictures (the bundled model without it).", valueName: "PATH"))
-    var textWeights: String?
 
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
     var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/rerank.ckpt.safetensors"
@@ -65,8 +60,6 @@ struct TrainRerankCommand: ParsableCommand {
         if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
-        if !(redrawn >= 0 && redrawn <= 1) { throw ValidationError("--redrawn must be in 0...1") }
-        if redrawnCount < 1 { throw ValidationError("--redrawn-count must be positive") }
     }
 
     func run() throws {
@@ -119,11 +112,6 @@ struct TrainRerankCommand: ParsableCommand {
                 validationNearMisses = try ShapesDataset.records(folder: val).prefix(validation.count).map { encoded($0, &rng) }
             }
         }
-        if redrawn > 0 {
-            let drawer: TextPriorModel = try loadCaptionModel(textWeights, codec: codec)
-            trainer.redrawn = redraw(Array(train.prefix(redrawnCount)), with: drawer, text: text, console: console)
-            trainer.redrawnShare = redrawn
-        }
         if resume {
             try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
@@ -150,7 +138,6 @@ struct TrainRerankCommand: ParsableCommand {
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
             if nearMisses { meta["near_misses"] = "yes" }
-            if redrawn > 0 { meta["redrawn"] = String(format: "%g of %d pairs", redrawn, trainer.redrawn.count) }
             if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
             if !validation.isEmpty {
                 let r = trainer.validate(validation, nearMisses: validationNearMisses)
@@ -163,25 +150,5 @@ struct TrainRerankCommand: ParsableCommand {
             console.warn(nil, "weights written to \(output)")
         }
         if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
-    }
-
-    /// The pairs' grids as `drawer` redraws them given their captions (its own text tokenizer's
-    /// reading of them), 16 pairs a pass, seeded so that a run is repeatable.
-    private func redraw(_ pairs: [TextImagePair], with drawer: TextPriorModel, text: TextTokenizer, console: Console) -> [[Int32]] {
-        let network = drawer.network, t = network.imagePositions, chunk = 16
-        let progress = ProgressLine(console: console)
-        var rng = RNG(seed: seed &+ 0x7265)
-        var grids: [[Int32]] = []
-        for start in stride(from: 0, to: pairs.count, by: chunk) {
-            let part = pairs[start..<min(start + chunk, pairs.count)]
-            let captions = part.flatMap { drawer.text.encode(text.decode($0.text)).ids }
-            let drawn = network.redraw(text: captions, tokens: part.flatMap(\.tokens), batch: part.count,
-                                       guidance: TextGenerator.defaultGuidance, options: SamplingOptions(), rng: &rng)
-            grids += (0..<part.count).map { Array(drawn[($0 * t)..<(($0 + 1) * t)]) }
-            progress.update("redrawing the training pictures: \(grids.count)/\(pairs.count)")
-        }
-        progress.finish()
-        console.warn(nil, "\(grids.count) training pictures redrawn by the text model (\(drawer.metadata["name"] ?? "?"), \(drawer.metadata["steps"] ?? "?") steps)")
-        return grids
     }
 }

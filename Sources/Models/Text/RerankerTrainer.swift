@@ -66,11 +66,6 @@ public final class RerankerTrainer {
     /// near miss of it. When set, a batch's captions are the pairs' fresh captions followed by
     /// their near misses; when nil, each pair's own caption and no near misses.
     public var nearMisses: ((_ index: Int, _ rng: inout RNG) -> NearMissCaptions)?
-    /// Other grids of the training pairs' pictures (`TextImageTransformer.redraw`), indexed as the
-    /// pairs (the first `redrawn.count` of them): a picked pair shows its redrawn grid instead of
-    /// its own with probability `redrawnShare`, so the reranker learns to read the generator's hand.
-    public var redrawn: [[Int32]] = []
-    public var redrawnShare: Float = 0
     public var step: Int { state.step }
 
     public init(model: Reranker, text: TextTokenizer, options: RerankerTrainingOptions) {
@@ -101,9 +96,7 @@ public final class RerankerTrainer {
         var order = Array(data.indices)
         for i in 0..<n { order.swapAt(i, i + state.rng.int(below: order.count - i)) }
         let picked = order.prefix(n)
-        let tokens = picked.flatMap { i in
-            i < redrawn.count && state.rng.uniform() < redrawnShare ? redrawn[i] : data[i].tokens
-        }
+        let tokens = picked.flatMap { data[$0].tokens }
         guard let nearMisses else { return (picked.flatMap { data[$0].text }, tokens, n, 0) }
         let drawn = picked.map { nearMisses($0, &state.rng) }
         return (drawn.flatMap(\.caption) + drawn.flatMap(\.nearMiss), tokens, n, n)

@@ -103,32 +103,6 @@ public final class TextImageTransformer {
         Double(crossEntropyLoss(forward(text: text, tokens: tokens, batch: n), tokens)) / log(2.0)
     }
 
-    /// Grids [N, T] redrawn from pairs (texts [N, L], grids [N, T]) in one teacher-forced pass:
-    /// token t is drawn from u + guidance * (c - u) given the text and the pair's own tokens before
-    /// t, so the redrawn grid keeps the picture's layout and takes the model's hand at each token,
-    /// the way its own samples are drawn.
-    public func redraw(text: [Int32], tokens: [Int32], batch n: Int, guidance: Float, options: SamplingOptions,
-                       rng: inout RNG) -> [Int32] {
-        let (l, t, k) = (config.textLength, imagePositions, config.codebookSize)
-        precondition(text.count == n * l && tokens.count == n * t, "text-to-image redraw: inconsistent sizes")
-        let guided = guidance != 1
-        let allText = guided ? text + [Int32](repeating: TextTokenizer.padding, count: n * l) : text
-        let logits = forward(text: allText, tokens: guided ? tokens + tokens : tokens, batch: guided ? 2 * n : n)
-        var out = [Int32](repeating: 0, count: n * t)
-        var mixed = [Float](repeating: 0, count: k)
-        for j in 0..<(n * t) {
-            let cond = logits.data + j * k
-            if guided {
-                let uncond = logits.data + (n * t + j) * k
-                for v in 0..<k { mixed[v] = uncond[v] + guidance * (cond[v] - uncond[v]) }
-                out[j] = mixed.withUnsafeBufferPointer { TokenSampler.draw($0.baseAddress!, count: k, options: options, rng: &rng) }
-            } else {
-                out[j] = TokenSampler.draw(cond, count: k, options: options, rng: &rng)
-            }
-        }
-        return out
-    }
-
     /// One position per sequence through the blocks and their caches: x [B, D] -> [B, D].
     private func step(_ x: Tensor, caches: [KVCache]) -> Tensor {
         var z = x
