@@ -41,8 +41,6 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
-    @Flag(help: "Add rows of the candidate the text model itself reads as the prompt's rather than a near miss's (TextGenerator.promptPosterior; needs --rerank).")
-    var posterior = false
     @OptionGroup var modelOptions: ModelOptions
 
     var scales: [Float] { guidance.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
@@ -54,7 +52,6 @@ struct EvalPromptsCommand: ParsableCommand {
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
-        if posterior && !rerank && rerankWeights == nil { throw ValidationError("--posterior picks among the reranked rows' candidates: add --rerank") }
     }
 
     func run() throws {
@@ -72,8 +69,6 @@ struct EvalPromptsCommand: ParsableCommand {
         var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
         if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
         if oracle { rows += scales.map { (String(format: "%.2f+o%d", $0, candidates), SceneScore(), 0, 0.0) } }
-        let posteriorRow = rows.count
-        if posterior { rows += scales.map { (String(format: "%.2f+p%d", $0, candidates), SceneScore(), 0, 0.0) } }
         let options = SamplingOptions(temperature: temperature, topK: topK)
         func add(_ row: Int, _ score: SceneScore, since t0: Date) {
             rows[row].seconds += Date().timeIntervalSince(t0)
@@ -102,12 +97,6 @@ struct EvalPromptsCommand: ParsableCommand {
                         // The judge's own pick among the same candidates (max(by:) keeps the first of equals); timed as the reranked row.
                         let scores = result.images.map { SceneJudge.score(record.request, SceneJudge.analyse($0)) }
                         add(2 * scales.count + s, scores.max { $0.satisfiedTotal < $1.satisfiedTotal }!, since: t0)
-                    }
-                    if posterior {
-                        let t1 = Date()
-                        let p = generator.promptPosterior(prompt: record.caption, grids: result.grids)
-                        let pick = p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) }!
-                        judge(posteriorRow + s, result.images[pick], record, since: t1)
                     }
                 }
             }

@@ -103,21 +103,6 @@ public final class TextImageTransformer {
         Double(crossEntropyLoss(forward(text: text, tokens: tokens, batch: n), tokens)) / log(2.0)
     }
 
-    /// log p(grid | text) in nats of each of N pairs (texts [N, L], grids [N, T]): the sum over
-    /// the grid of the teacher-forced log-softmax at the grid's own token.
-    public func logLikelihoods(text: [Int32], tokens: [Int32], batch n: Int) -> [Float] {
-        let (t, k) = (imagePositions, config.codebookSize)
-        let logits = forward(text: text, tokens: tokens, batch: n)
-        return (0..<n).map { b in
-            var sum: Float = 0
-            for i in 0..<t {
-                let row = logits.data + (b * t + i) * k
-                sum += row[Int(tokens[b * t + i])] - logSumExp(row, k)
-            }
-            return sum
-        }
-    }
-
     /// One position per sequence through the blocks and their caches: x [B, D] -> [B, D].
     private func step(_ x: Tensor, caches: [KVCache]) -> Tensor {
         var z = x
@@ -171,12 +156,3 @@ public final class TextImageTransformer {
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// log(sum(exp(x))) of `count` logits, shifted by their maximum so that nothing overflows.
-private func logSumExp(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-    var top = -Float.infinity
-    for j in 0..<count { top = max(top, x[j]) }
-    var sum: Float = 0
-    for j in 0..<count { sum += expf(x[j] - top) }
-    return top + logf(sum)
-}

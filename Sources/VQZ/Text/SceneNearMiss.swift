@@ -1,4 +1,3 @@
-import Models
 import NN
 
 /// Hard negatives for the reranker: a fresh caption of a scene and its near miss, the same
@@ -84,45 +83,5 @@ extension SceneCaptioner {
             }
         }
         return (s, r)
-    }
-}
-
-extension SceneCaptioner {
-    /// Words a near miss of a prompt may swap, each with what it becomes: every other colour,
-    /// shape and size (not a synonym), the opposite side or relation, the other lightness or
-    /// texture of the ground.
-    static let swaps: [String: [String]] = {
-        var swaps: [String: [String]] = [:]
-        func exclusive(_ groups: [[String]]) {
-            for (i, group) in groups.enumerated() {
-                let others = groups.indices.filter { $0 != i }.map { groups[$0][0] }
-                for word in group { swaps[word] = others }
-            }
-        }
-        exclusive(ShapeColor.allCases.map { colorWords[$0]! })
-        exclusive(ShapeKind.allCases.map { shapeWords[$0]! })
-        exclusive(ShapeSize.allCases.map { sizeWords[$0]! })
-        exclusive([["light", "pale"], ["dark"]])
-        exclusive([["striped"], ["checkered"], ["noisy", "mottled"]])
-        for (a, b) in [("left", "right"), ("top", "bottom"), ("upper", "lower")] { (swaps[a], swaps[b]) = ([b], [a]) }
-        for word in ["above", "over"] { swaps[word] = ["below"] }
-        for word in ["below", "under", "beneath"] { swaps[word] = ["above"] }
-        return swaps
-    }()
-
-    /// The near misses of a prompt in the captions' words: the prompt with one word swapped for
-    /// another colour, shape, size, side, relation or ground (each swap once, in word order).
-    /// What a reranker compares a prompt with to ask whether a picture holds exactly it.
-    public static func nearMisses(ofPrompt prompt: String) -> [String] {
-        let words = TextTokenizer.split(prompt)
-        var out: [String] = []
-        for (i, word) in words.enumerated() {
-            for other in swaps[word] ?? [] {
-                var changed = words
-                changed[i] = other
-                out.append(changed.joined(separator: " "))
-            }
-        }
-        return out
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import ImageIO
 import Models
 import NN
@@ -51,28 +50,5 @@ public final class TextGenerator {
             return Image(width: w, height: h, channels: 3, samples8: codec.reconstruct(g, width: w, height: h))
         }
         return Result(images: images, grids: grids, prompt: encoded)
-    }
-
-    /// For each grid, the text model's posterior that it was drawn for `prompt` rather than for
-    /// one of the prompt's near misses (`SceneCaptioner.nearMisses(ofPrompt:)`, one word swapped),
-    /// with all of them equally likely beforehand: log p(grid | prompt) - log sum over the prompt
-    /// and its near misses of p(grid | caption), in nats (0 is sure; with no near misses, all 0).
-    /// The generator used as a classifier of its own pictures: it asks of each grid exactly the
-    /// attributes the prompt states.
-    public func promptPosterior(prompt: String, grids: [[Int32]], chunk: Int = 32) -> [Float] {
-        let captions = [prompt] + SceneCaptioner.nearMisses(ofPrompt: prompt)
-        let ids = captions.map { prior.text.encode($0).ids }
-        // Every (grid, caption) pair, grid-major, in chunks of teacher-forced passes.
-        let pairs = grids.indices.flatMap { g in ids.indices.map { (g, $0) } }
-        var ll: [Float] = []
-        for start in stride(from: 0, to: pairs.count, by: chunk) {
-            let part = pairs[start..<min(start + chunk, pairs.count)]
-            ll += prior.network.logLikelihoods(text: part.flatMap { ids[$0.1] }, tokens: part.flatMap { grids[$0.0] }, batch: part.count)
-        }
-        return grids.indices.map { g in
-            let row = ll[(g * ids.count)..<((g + 1) * ids.count)]
-            let top = row.max()!
-            return row.first! - (top + log(row.reduce(0) { $0 + exp($1 - top) }))
-        }
     }
 }
