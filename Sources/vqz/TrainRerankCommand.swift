@@ -100,6 +100,7 @@ struct TrainRerankCommand: ParsableCommand {
         options.checkpointSeconds = checkpointSeconds
         let trainer = RerankerTrainer(model: model, text: text, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
+        if let initial { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial.metadata) }
         var validationNearMisses: [NearMissCaptions]?
         if nearMisses {
             func encoded(_ record: ShapesDataset.Record, _ rng: inout RNG) -> NearMissCaptions {
@@ -113,7 +114,9 @@ struct TrainRerankCommand: ParsableCommand {
             }
         }
         if resume {
-            try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
+            let saved = try trainer.resume(from: checkpoint)
+            try requireSameTokenizer(saved, path: checkpoint, tokenizer: codec.model)
+            trainer.metadata[TrainingLineage.key] = saved[TrainingLineage.key]
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         console.warn(nil, "training a reranker (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
@@ -138,7 +141,7 @@ struct TrainRerankCommand: ParsableCommand {
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
             if nearMisses { meta["near_misses"] = "yes" }
-            if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
+            meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
             if !validation.isEmpty {
                 let r = trainer.validate(validation, nearMisses: validationNearMisses)
                 if let m = r.nearMiss { meta["val_near_miss"] = String(format: "%.4f", m) }

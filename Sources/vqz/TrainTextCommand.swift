@@ -102,8 +102,11 @@ struct TrainTextCommand: ParsableCommand {
         options.checkpointSeconds = checkpointSeconds
         let trainer = TextImageTrainer(model: model, text: text, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
+        if let initial { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial.metadata) }
         if resume {
-            try requireSameTokenizer(trainer.resume(from: checkpoint), path: checkpoint, tokenizer: codec.model)
+            let saved = try trainer.resume(from: checkpoint)
+            try requireSameTokenizer(saved, path: checkpoint, tokenizer: codec.model)
+            trainer.metadata[TrainingLineage.key] = saved[TrainingLineage.key]
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
@@ -124,7 +127,7 @@ struct TrainTextCommand: ParsableCommand {
             var meta = PriorModel.tokenizerMetadata(codec.model)
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
-            if let initial { meta["init_steps"] = initial.metadata["steps"] ?? "?" }
+            meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
             meta["caption_dropout"] = String(captionDropout)
             meta["shape_weight"] = String(shapeWeight)
             if !validation.isEmpty {

@@ -21,3 +21,17 @@ func requireSameTokenizer(_ checkpointMetadata: [String: String], path: String, 
         throw CLIError(.model, "\(path) was trained on the tokens of another tokenizer than \(tokenizer.tokens)")
     }
 }
+
+/// Steps a model was trained before this run, its whole ancestry: a run started with `--init` counts
+/// the initial weights' steps and their own `init_steps`, and keeps the sum in its checkpoints, so a
+/// chain of continuations and resumptions still says in its weights how long the model trained in all.
+enum TrainingLineage {
+    static let key = "init_steps"
+
+    /// What a run starting from weights with this metadata has behind it ("?" when they do not say).
+    static func stepsBefore(_ initial: [String: String]) -> String {
+        guard let steps = initial["steps"].flatMap(Int.init) else { return "?" }
+        guard let before = initial[key] else { return String(steps) }
+        return Int(before).map { String($0 + steps) } ?? "?"
+    }
+}

@@ -54,6 +54,18 @@ import Testing
             return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Int]
         }
         #expect(configs[0]?["width"] == 16 && configs[0] == configs[1], "the same shape: \(configs)")
+        // The weights say how long the model trained in all: --init adds its ancestry, --resume keeps it.
+        let resumed = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "3", "--batch", "2", "--checkpoint", "ck/more.ckpt",
+                                         "--resume", "--output", "resumed.safetensors", "--threads", "1"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let grand = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "1", "--batch", "2", "--init", "resumed.safetensors",
+                                       "--checkpoint", "ck/grand.ckpt", "--output", "grand.safetensors", "--threads", "1"], in: folder)
+        #expect(grand.status == 0, "\(grand.stderr)")
+        let lineage = try ["more", "resumed", "grand"].map { name -> [String?] in
+            let meta = try Self.metadata(folder.appendingPathComponent("\(name).safetensors"))
+            return [meta["steps"], meta["init_steps"]]
+        }
+        #expect(lineage == [["2", "3"], ["3", "3"], ["1", "6"]], "steps and init_steps: \(lineage)")
         let both = try CLIRunner.run(["train", "text", "--data", "d", "--init", "text.safetensors", "--resume", "--checkpoint", "ck/text.ckpt"], in: folder)
         #expect(both.status != 0 && both.stderr.contains("--resume and --init"), "\(both.stderr)")
         let gen = try CLIRunner.run(["generate", "--prompt", "a red circle above a purple zebra", "--text-weights", "text.safetensors",
