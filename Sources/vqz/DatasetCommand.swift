@@ -31,12 +31,15 @@ struct DatasetShapesCommand: ParsableCommand {
     @Option(help: "Seed: the same seed gives the same scenes.") var seed: UInt64 = 1
     @Option(help: "train (no held-out pairs) or heldout (each scene has one).") var split: ShapesDataset.Split = .train
     @Option(help: "Canvas side in pixels.") var size = 128
+    @Option(help: ArgumentHelp("Wobble each shape's outline by up to this share of its half extent (0: none); the scenes and captions stay those of the same seed unwarped.", valueName: "A"))
+    var warp: Double = 0
     @Flag(name: .shortAndLong, help: "Overwrite an existing dataset in DIR.") var force = false
     @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
         if !(1...1_000_000).contains(count) { throw ValidationError("--count must be in 1...1000000") }
         if !(64...1024).contains(size) { throw ValidationError("--size must be in 64...1024") }
+        if !(warp >= 0 && warp <= 0.5) { throw ValidationError("--warp must be in 0...0.5") }
     }
 
     func run() throws {
@@ -53,7 +56,7 @@ struct DatasetShapesCommand: ParsableCommand {
         var lines: [String] = []
         lines.reserveCapacity(count)
         for i in 0..<count {
-            let record = ShapesDataset.record(index: i, seed: seed, split: split, canvas: size)
+            let record = ShapesDataset.record(index: i, seed: seed, split: split, canvas: size, warp: warp)
             let bytes = try png.encode(SceneRenderer.render(record.scene), options: EncodeOptions())
             try AtomicFile.write(bytes, to: (output as NSString).appendingPathComponent(record.image), overwrite: true)
             lines.append(ShapesDataset.jsonLine(record))

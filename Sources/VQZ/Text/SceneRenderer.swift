@@ -17,15 +17,16 @@ public enum SceneRenderer {
         for (i, object) in scene.objects.enumerated() {
             let base = object.color.rgb, tint = scene.tints[i]
             let color = [base.r + tint[0], base.g + tint[1], base.b + tint[2]].map { Float(min(255, max(0, $0))) }
-            draw(object, color: color, into: &rgb, canvas: s)
+            draw(object, color: color, warp: scene.warps?[i], into: &rgb, canvas: s)
         }
         return Image(width: s, height: s, channels: 3, samples8: rgb.map { UInt8(min(255, max(0, $0.rounded()))) })
     }
 
-    /// Blends the shape's coverage of each pixel of its bounding box into `rgb`.
-    static func draw(_ o: SceneObject, color: [Float], into rgb: inout [Float], canvas s: Int) {
-        let x0 = max(0, Int((o.x - o.extent).rounded(.down)) - 1), x1 = min(s - 1, Int((o.x + o.extent).rounded(.up)) + 1)
-        let y0 = max(0, Int((o.y - o.extent).rounded(.down)) - 1), y1 = min(s - 1, Int((o.y + o.extent).rounded(.up)) + 1)
+    /// Blends the shape's coverage of each pixel of its bounding box (as far as a warp reaches) into `rgb`.
+    static func draw(_ o: SceneObject, color: [Float], warp: ShapeWarp? = nil, into rgb: inout [Float], canvas s: Int) {
+        let r = o.extent * (1 + (warp?.reach ?? 0))
+        let x0 = max(0, Int((o.x - r).rounded(.down)) - 1), x1 = min(s - 1, Int((o.x + r).rounded(.up)) + 1)
+        let y0 = max(0, Int((o.y - r).rounded(.down)) - 1), y1 = min(s - 1, Int((o.y + r).rounded(.up)) + 1)
         guard x0 <= x1, y0 <= y1 else { return }
         let n = subsamples, inv = 1 / Double(n)
         for y in y0...y1 {
@@ -34,7 +35,9 @@ public enum SceneRenderer {
                 for sy in 0..<n {
                     for sx in 0..<n {
                         let px = Double(x) + (Double(sx) + 0.5) * inv, py = Double(y) + (Double(sy) + 0.5) * inv
-                        if o.shape.contains(u: (px - o.x) / o.extent, v: (py - o.y) / o.extent) { hits += 1 }
+                        var (u, v) = ((px - o.x) / o.extent, (py - o.y) / o.extent)
+                        if let warp { (u, v) = warp.source(u: u, v: v) }
+                        if o.shape.contains(u: u, v: v) { hits += 1 }
                     }
                 }
                 guard hits > 0 else { continue }

@@ -2,6 +2,9 @@
 /// three flat shapes on a plain or textured background, which the project renders itself and
 /// judges exactly. Sizes and positions are in pixels of a square canvas.
 
+import Foundation
+import NN
+
 public enum ShapeKind: String, Codable, CaseIterable, Sendable {
     case circle, square, triangle, diamond, cross
 
@@ -152,13 +155,55 @@ public struct ShapeScene: Codable, Equatable, Sendable {
     public var objects: [SceneObject]
     /// The per-pixel colour jitter of each object, drawn with the scene (so rendering is a pure function).
     public var tints: [[Int]]
+    /// Each object's outline distortion, when the scene has them (`vqz dataset shapes --warp`).
+    public var warps: [ShapeWarp]?
 
-    public init(canvas: Int, background: SceneBackground, objects: [SceneObject], tints: [[Int]]? = nil) {
+    public init(canvas: Int, background: SceneBackground, objects: [SceneObject], tints: [[Int]]? = nil, warps: [ShapeWarp]? = nil) {
         self.canvas = canvas
         self.background = background
         self.objects = objects
         self.tints = tints ?? objects.map { _ in [0, 0, 0] }
+        self.warps = warps
     }
+}
+
+/// A smooth wobble of a shape's outline: the point (u, v) of the shape's unit box is drawn where
+/// the undistorted shape has (u + du, v + dv), with
+///
+///     du = a0 sin(f0 v + p0) + a1 sin(f1 u + p1)        dv = a2 sin(f2 u + p2) + a3 sin(f3 v + p3)
+///
+/// so edges bend, corners round or sharpen and the shape stays one piece: pictures that look drawn
+/// by an unsteady hand (as the text model draws) while still being the shape their caption names.
+public struct ShapeWarp: Codable, Equatable, Sendable {
+    /// In units of the shape's half extent.
+    public var amplitudes: [Double]
+    /// In radians per half extent.
+    public var frequencies: [Double]
+    public var phases: [Double]
+
+    public init(amplitudes: [Double], frequencies: [Double], phases: [Double]) {
+        precondition(amplitudes.count == 4 && frequencies.count == 4 && phases.count == 4, "a shape warp has four terms")
+        self.amplitudes = amplitudes
+        self.frequencies = frequencies
+        self.phases = phases
+    }
+
+    /// A random warp with amplitudes up to `strength` and one to two and a half wobbles across the shape.
+    public static func random(strength: Double, rng: inout RNG) -> ShapeWarp {
+        ShapeWarp(amplitudes: (0..<4).map { _ in strength * Double(rng.uniform()) },
+                  frequencies: (0..<4).map { _ in Double.pi * (0.5 + Double(rng.uniform())) },
+                  phases: (0..<4).map { _ in 2 * Double.pi * Double(rng.uniform()) })
+    }
+
+    /// The point of the undistorted shape drawn at (u, v).
+    public func source(u: Double, v: Double) -> (u: Double, v: Double) {
+        let (a, f, p) = (amplitudes, frequencies, phases)
+        return (u + a[0] * sin(f[0] * v + p[0]) + a[1] * sin(f[1] * u + p[1]),
+                v + a[2] * sin(f[2] * u + p[2]) + a[3] * sin(f[3] * v + p[3]))
+    }
+
+    /// How far outside the shape's box it may reach, in half extents.
+    public var reach: Double { amplitudes.reduce(0) { $0 + abs($1) } }
 }
 
 /// The hue of an RGB colour in degrees 0..<360 (0 for grays).

@@ -46,12 +46,18 @@ public enum ShapesDataset {
     }
 
     /// Record `index` of the split drawn with `seed`: a function of the three alone, so a larger
-    /// --count extends a dataset without changing its first records.
-    public static func record(index: Int, seed: UInt64, split: Split, canvas: Int = 128) -> Record {
-        var rng = RNG(seed: (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03)
-                      ^ (split == .train ? 0 : 0x5851_F42D_4C95_7F2D))
-        let (scene, relations) = self.scene(split: split, canvas: canvas, rng: &rng)
+    /// --count extends a dataset without changing its first records. With `warp` above 0 each
+    /// shape's outline wobbles by up to that share of its half extent (`ShapeWarp`); the scene and
+    /// caption are the unwarped record's, the warps drawn from a stream of their own.
+    public static func record(index: Int, seed: UInt64, split: Split, canvas: Int = 128, warp: Double = 0) -> Record {
+        let stream = (seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03) ^ (split == .train ? 0 : 0x5851_F42D_4C95_7F2D)
+        var rng = RNG(seed: stream)
+        var (scene, relations) = self.scene(split: split, canvas: canvas, rng: &rng)
         let (caption, request) = SceneCaptioner.caption(scene, relations: relations, rng: &rng)
+        if warp > 0 {
+            var warpRNG = RNG(seed: stream ^ 0x7A3D_C0DE_5EED_0001)
+            scene.warps = scene.objects.map { _ in ShapeWarp.random(strength: warp, rng: &warpRNG) }
+        }
         return Record(image: imageName(index), caption: caption, split: split, request: request, scene: scene)
     }
 
