@@ -19,7 +19,11 @@ struct TrainRerankCommand: ParsableCommand {
             among the --val pairs. With --near-misses, every step writes each picked picture a \
             fresh caption and a near miss of it (the same sentence with one stated colour, shape, \
             size, position, relation or background changed) that its grid must rank lower, and \
-            validation also reports how often it does. Progress on stderr, checkpoints every few minutes and on \
+            validation also reports how often it does. With --picture-near-misses, each scene is \
+            also drawn once more with one thing every caption of it states changed (a shape's \
+            colour or kind, which of two related shapes is where, how many shapes there are), \
+            tokenized once and cached, and every step each caption must rank its own picture over \
+            that near miss: the choice reranking makes. Progress on stderr, checkpoints every few minutes and on \
             Ctrl-C, --resume continues, --output writes the weights for 'vqz generate --rerank'.
             """
     )
@@ -40,6 +44,8 @@ struct TrainRerankCommand: ParsableCommand {
     @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
     @Flag(help: "Hard negatives: fresh captions each step, each with a near miss (one stated attribute changed) to rank under it.")
     var nearMisses = false
+    @Flag(help: "Hard negatives on the picture side: each scene redrawn with one stated attribute changed, a picture each caption must rank under its own.")
+    var pictureNearMisses = false
 
     @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
     var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/rerank.ckpt.safetensors"
@@ -101,7 +107,21 @@ struct TrainRerankCommand: ParsableCommand {
         let trainer = RerankerTrainer(model: model, text: text, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
         if let initial { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial.metadata) }
-        var validationNearMisses: [NearMissCaptions]?
+        var validationNearMisses: [NearMissCaptions]?, validationPictureNearMisses: [[Int32]]?
+        if pictureNearMisses {
+            let progress = ProgressLine(console: console)
+            func grids(_ folder: String, _ recs: [ShapesDataset.Record]) throws -> [[Int32]] {
+                defer { progress.finish() }
+                return try reportingGenerationErrors {
+                    try TextTrainingData.pictureNearMissGrids(records: recs, folder: folder, codec: codec,
+                                                              cacheFolder: (checkpoint as NSString).deletingLastPathComponent,
+                                                              rows: config.rows, cols: config.cols, log: { console.warn(nil, $0) },
+                                                              progress: { i, n in progress.update("drawing picture near misses of \(folder): \(i)/\(n)") })
+                }
+            }
+            trainer.pictureNearMisses = try grids(data, records)
+            if let val { validationPictureNearMisses = try grids(val, Array(try ShapesDataset.records(folder: val).prefix(validation.count))) }
+        }
         if nearMisses {
             func encoded(_ record: ShapesDataset.Record, _ rng: inout RNG) -> NearMissCaptions {
                 let drawn = SceneCaptioner.captionAndNearMiss(record.scene, relations: record.request.relations, rng: &rng)
@@ -125,9 +145,11 @@ struct TrainRerankCommand: ParsableCommand {
             String(format: "validation at step %d: top-1 retrieval among %d pairs: caption to picture %.1f%%, picture to caption %.1f%% (chance %.1f%%)",
                    step, r.pairs, 100 * r.textToImage, 100 * r.imageToText, 100 / Double(r.pairs))
                 + (r.nearMiss.map { String(format: "; caption over its near miss %.1f%%", 100 * $0) } ?? "")
+                + (r.pictureNearMiss.map { String(format: "; picture over its near miss %.1f%%", 100 * $0) } ?? "")
         }
         TrainingStop.install()
         try trainer.run(data: train, validation: validation, validationNearMisses: validationNearMisses,
+                        validationPictureNearMisses: validationPictureNearMisses,
                         shouldStop: { TrainingStop.requested },
                         progress: { p in
                             progress.update(String(format: "step %d/%d  loss %.3f  scale %.1f  %.2f steps/s  eta %@",
@@ -141,10 +163,12 @@ struct TrainRerankCommand: ParsableCommand {
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
             if nearMisses { meta["near_misses"] = "yes" }
+            if pictureNearMisses { meta["picture_near_misses"] = "yes" }
             meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
             if !validation.isEmpty {
-                let r = trainer.validate(validation, nearMisses: validationNearMisses)
+                let r = trainer.validate(validation, nearMisses: validationNearMisses, pictureNearMisses: validationPictureNearMisses)
                 if let m = r.nearMiss { meta["val_near_miss"] = String(format: "%.4f", m) }
+                if let m = r.pictureNearMiss { meta["val_picture_near_miss"] = String(format: "%.4f", m) }
                 meta["val_pairs"] = String(r.pairs)
                 meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
                 meta["val_image_to_text"] = String(format: "%.4f", r.imageToText)

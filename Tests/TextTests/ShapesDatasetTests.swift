@@ -98,6 +98,32 @@ final class ShapesDatasetTests: XCTestCase {
         }
     }
 
+    /// The reranker's picture-side hard negatives: every caption of the scene is false of the
+    /// near miss (the judge finds something missing whatever the wording states), which differs
+    /// in one way, keeps its shapes apart and inside the canvas, and never draws a held-out pair.
+    func testPictureNearMissesAreFalseOfEveryCaption() throws {
+        var rng = RNG(seed: 5)
+        var changed: [SceneScore.Attribute: Int] = [:]
+        for record in records(.train, count: 150) {
+            let miss = try XCTUnwrap(record.scene.pictureNearMiss(relations: record.request.relations, rng: &rng))
+            XCTAssertNotEqual(miss, record.scene)
+            XCTAssertTrue(miss.shapesFit, "\(miss)")
+            XCTAssertEqual(miss.background, record.scene.background)
+            for o in miss.objects { XCTAssertFalse(ShapesDataset.isHeldOut(o.color, o.shape), "\(o)") }
+            let truth = SceneJudge.analyse(SceneRenderer.render(record.scene)), analysis = SceneJudge.analyse(SceneRenderer.render(miss))
+            for _ in 0..<4 {
+                let request = SceneCaptioner.caption(record.scene, relations: record.request.relations, rng: &rng).1
+                let own = SceneJudge.score(request, truth), score = SceneJudge.score(request, analysis)
+                XCTAssertEqual(own.satisfiedTotal, own.requestedTotal, "\(request)")
+                XCTAssertLessThan(score.satisfiedTotal, score.requestedTotal, "the near miss \(miss) fits \(request)")
+                for a in SceneScore.Attribute.allCases where (score.satisfied[a] ?? 0) < (own.satisfied[a] ?? 0) { changed[a, default: 0] += 1 }
+            }
+        }
+        for a: SceneScore.Attribute in [.count, .shape, .color, .relation] {
+            XCTAssertGreaterThan(changed[a] ?? 0, 0, "no picture near miss changed the \(a)")
+        }
+    }
+
     func testSameSeedSameScenesAndPixels() {
         let a = records(.train, count: 20, seed: 5), b = records(.train, count: 20, seed: 5)
         XCTAssertEqual(a, b)

@@ -144,13 +144,17 @@ public final class Reranker {
 
     /// The batch's symmetric InfoNCE loss, pair i being text i and grid i; `text` may hold
     /// `nearMisses` more captions after the pairs', which match no grid (hard negatives each grid
-    /// must rank under its own caption). With `backward`, every parameter's gradient (the
-    /// temperature's included) is added into the store.
+    /// must rank under its own caption), and `tokens` may hold `pictureNearMisses` more grids,
+    /// which match no caption (hard negatives each caption must rank under its own grid: what
+    /// reranking asks). With `backward`, every parameter's gradient (the temperature's included)
+    /// is added into the store.
     @discardableResult
-    public func loss(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0, backward: Bool = false) -> Float {
-        let t = encodeText(text, batch: n + nearMisses).copy(), i = encodeImage(tokens, batch: n).copy()
+    public func loss(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0, pictureNearMisses: Int = 0,
+                     backward: Bool = false) -> Float {
+        let t = encodeText(text, batch: n + nearMisses).copy(), i = encodeImage(tokens, batch: n + pictureNearMisses).copy()
         let dt = backward ? Tensor(t.shape) : nil, di = backward ? Tensor(i.shape) : nil
-        let (loss, ds) = contrastiveLoss(t, i, logScale: store.value(logScale)[0], maxLogScale: Reranker.maxLogScale, da: dt, db: di)
+        let (loss, ds) = contrastiveLoss(t, i, pairs: n, logScale: store.value(logScale)[0], maxLogScale: Reranker.maxLogScale,
+                                         da: dt, db: di)
         if let dt, let di {
             store.grad(logScale)[0] += ds
             backwardText(dt)

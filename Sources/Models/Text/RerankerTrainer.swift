@@ -37,8 +37,12 @@ public struct RetrievalAccuracy: Sendable, Equatable {
     public var textToImage: Double
     public var imageToText: Double
     /// How often a grid scores its caption over the caption's near miss (one attribute changed),
-    /// when near misses were given: the detail reranking needs. Chance is 1/2.
+    /// when near misses were given. Chance is 1/2.
     public var nearMiss: Double?
+    /// How often a caption scores its own grid over a picture near miss (the scene with one
+    /// stated attribute changed, rendered and tokenized), when given: reranking's very question,
+    /// which of two pictures fits a caption better. Chance is 1/2.
+    public var pictureNearMiss: Double?
 }
 
 /// A caption and its near miss, encoded: the same words but one stated attribute's.
@@ -66,6 +70,10 @@ public final class RerankerTrainer {
     /// near miss of it. When set, a batch's captions are the pairs' fresh captions followed by
     /// their near misses; when nil, each pair's own caption and no near misses.
     public var nearMisses: ((_ index: Int, _ rng: inout RNG) -> NearMissCaptions)?
+    /// Hard negatives on the picture side: for each training pair, the token grid of its scene
+    /// with one attribute every caption of it states changed. When set, a batch's grids are the
+    /// pairs' followed by their picture near misses.
+    public var pictureNearMisses: [[Int32]]?
     public var step: Int { state.step }
 
     public init(model: Reranker, text: TextTokenizer, options: RerankerTrainingOptions) {
@@ -90,23 +98,28 @@ public final class RerankerTrainer {
 
     /// A batch of distinct random pairs (all of them when there are fewer than the batch size):
     /// a pair drawn twice would be its own negative. With `nearMisses`, `text` holds the pairs'
-    /// fresh captions and then as many near misses.
-    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], count: Int, nearMisses: Int) {
+    /// fresh captions and then as many near misses; with `pictureNearMisses`, `tokens` holds the
+    /// pairs' grids and then as many near misses.
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], count: Int, nearMisses: Int, pictureNearMisses: Int) {
+        precondition(pictureNearMisses.map { $0.count == data.count } ?? true, "one picture near miss per training pair")
         let n = min(options.batchSize, data.count)
         var order = Array(data.indices)
         for i in 0..<n { order.swapAt(i, i + state.rng.int(below: order.count - i)) }
         let picked = order.prefix(n)
-        let tokens = picked.flatMap { data[$0].tokens }
-        guard let nearMisses else { return (picked.flatMap { data[$0].text }, tokens, n, 0) }
+        var tokens = picked.flatMap { data[$0].tokens }
+        if let pictureNearMisses { tokens += picked.flatMap { pictureNearMisses[$0] } }
+        let pictureMisses = pictureNearMisses == nil ? 0 : n
+        guard let nearMisses else { return (picked.flatMap { data[$0].text }, tokens, n, 0, pictureMisses) }
         let drawn = picked.map { nearMisses($0, &state.rng) }
-        return (drawn.flatMap(\.caption) + drawn.flatMap(\.nearMiss), tokens, n, n)
+        return (drawn.flatMap(\.caption) + drawn.flatMap(\.nearMiss), tokens, n, n, pictureMisses)
     }
 
     /// One optimisation step; returns the batch's loss.
     @discardableResult
-    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0) -> Float {
+    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0, pictureNearMisses: Int = 0) -> Float {
         model.store.zeroGrads()
-        let loss = model.loss(text: text, tokens: tokens, batch: n, nearMisses: nearMisses, backward: true)
+        let loss = model.loss(text: text, tokens: tokens, batch: n, nearMisses: nearMisses, pictureNearMisses: pictureNearMisses,
+                              backward: true)
         state.optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
         state.step += 1
         return loss
@@ -114,28 +127,30 @@ public final class RerankerTrainer {
 
     /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
     public func run(data: [TextImagePair], validation: [TextImagePair] = [], validationNearMisses: [NearMissCaptions]? = nil,
-                    shouldStop: () -> Bool = { false },
+                    validationPictureNearMisses: [[Int32]]? = nil, shouldStop: () -> Bool = { false },
                     progress: (RerankerProgress) -> Void = { _ in },
                     validated: (Int, RetrievalAccuracy) -> Void = { _, _ in }) throws {
         precondition(data.count >= 2, "contrastive training needs two pairs or more")
         let first = step, t0 = Date()
         while step < options.steps && !shouldStop() {
-            let (x, y, n, misses) = batch(data)
-            let loss = trainStep(text: x, tokens: y, batch: n, nearMisses: misses)
+            let (x, y, n, misses, pictureMisses) = batch(data)
+            let loss = trainStep(text: x, tokens: y, batch: n, nearMisses: misses, pictureNearMisses: pictureMisses)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(RerankerProgress(step: step, totalSteps: options.steps, loss: loss, scale: model.scale, stepsPerSecond: rate,
                                       secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
             if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, validate(validation, nearMisses: validationNearMisses))
+                validated(step, validate(validation, nearMisses: validationNearMisses, pictureNearMisses: validationPictureNearMisses))
             }
             if state.saveIsDue { try saveCheckpoint() }
         }
         try saveCheckpoint()
     }
 
-    /// Top-1 retrieval accuracy among all of `pairs`, and with `nearMisses` (one per pair) how
-    /// often a pair's grid scores its caption over the near miss.
-    public func validate(_ pairs: [TextImagePair], nearMisses: [NearMissCaptions]? = nil) -> RetrievalAccuracy {
+    /// Top-1 retrieval accuracy among all of `pairs`, with `nearMisses` (one per pair) how often a
+    /// pair's grid scores its caption over the near miss, and with `pictureNearMisses` (one grid
+    /// per pair) how often a caption scores its own grid over the near miss.
+    public func validate(_ pairs: [TextImagePair], nearMisses: [NearMissCaptions]? = nil,
+                         pictureNearMisses: [[Int32]]? = nil) -> RetrievalAccuracy {
         let m = pairs.count
         let sim = model.similarities(text: pairs.flatMap(\.text), captions: m, tokens: pairs.flatMap(\.tokens), grids: m)
         var t2i = 0, i2t = 0
@@ -150,6 +165,13 @@ public final class RerankerTrainer {
                                        tokens: pairs.flatMap(\.tokens), grids: m)
             let wins = (0..<m).filter { s[$0 * m + $0] > s[(m + $0) * m + $0] }.count
             result.nearMiss = Double(wins) / Double(max(m, 1))
+        }
+        if let pictureNearMisses {
+            precondition(pictureNearMisses.count == m, "reranker validation: \(pictureNearMisses.count) picture near misses for \(m) pairs")
+            let s = model.similarities(text: pairs.flatMap(\.text), captions: m,
+                                       tokens: pairs.flatMap(\.tokens) + pictureNearMisses.flatMap { $0 }, grids: 2 * m)
+            let wins = (0..<m).filter { s[$0 * 2 * m + $0] > s[$0 * 2 * m + m + $0] }.count
+            result.pictureNearMiss = Double(wins) / Double(max(m, 1))
         }
         return result
     }

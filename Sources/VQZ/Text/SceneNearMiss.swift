@@ -85,3 +85,82 @@ extension SceneCaptioner {
         return (s, r)
     }
 }
+
+/// Hard negatives on the picture side: the scene redrawn with one thing changed that every
+/// caption of it states, so that the picture no longer fits any of them. Reranking asks which of
+/// several pictures fits one caption best; random pictures of a batch differ from a caption's own
+/// in everything, a picture near miss in one shape's colour or kind, in which of two related
+/// shapes stands where, or in how many shapes there are. Sizes, a lone shape's position and the
+/// background are left alone: a caption may not state them, and then the changed picture would
+/// still fit it.
+extension ShapeScene {
+    /// This scene with one stated attribute changed; never a held-out colour-shape pair (training
+    /// must not see those drawn), and never shapes that overlap or leave the canvas. Nil only for
+    /// a scene no change fits (none the dataset command makes).
+    public func pictureNearMiss(relations: [SceneRequest.Relation], rng: inout RNG) -> ShapeScene? {
+        enum Change { case color(Int), shape(Int), relation(Int), count }
+        var changes: [Change] = objects.indices.flatMap { [.color($0), .shape($0)] }
+        // Two shapes that look the same are not told apart by swapping them.
+        changes += relations.indices.filter {
+            let (a, b) = (objects[relations[$0].subject], objects[relations[$0].object])
+            return a.shape != b.shape || a.color != b.color || a.size != b.size
+        }.map { .relation($0) }
+        changes.append(.count)
+        for _ in 0..<64 {
+            var s = self
+            switch changes[rng.int(below: changes.count)] {
+            case .color(let i): s = SceneCaptioner.change(.color(i), of: self, relations: relations, rng: &rng).0
+            case .shape(let i): s = SceneCaptioner.change(.shape(i), of: self, relations: relations, rng: &rng).0
+            case .relation(let k):
+                let (a, b) = (relations[k].subject, relations[k].object)
+                (s.objects[a].x, s.objects[a].y, s.objects[b].x, s.objects[b].y) = (objects[b].x, objects[b].y, objects[a].x, objects[a].y)
+            case .count:
+                if objects.count >= 2 && (objects.count == 3 || rng.uniform() < 0.5) {
+                    s.removeObject(at: rng.int(below: objects.count))
+                } else if let added = addingObject(rng: &rng) {
+                    s = added
+                }
+            }
+            if s != self && s.shapesFit { return s }
+        }
+        return nil
+    }
+
+    /// Whether every shape's box lies inside the canvas and no two boxes overlap.
+    public var shapesFit: Bool {
+        let c = Double(canvas)
+        for (i, o) in objects.enumerated() {
+            guard o.x - o.extent >= 0, o.y - o.extent >= 0, o.x + o.extent <= c, o.y + o.extent <= c else { return false }
+            for p in objects[..<i] where abs(o.x - p.x) < o.extent + p.extent && abs(o.y - p.y) < o.extent + p.extent { return false }
+        }
+        return true
+    }
+
+    mutating func removeObject(at i: Int) {
+        objects.remove(at: i)
+        tints.remove(at: i)
+        warps?.remove(at: i)
+    }
+
+    /// This scene with one more shape of a random training kind, colour and size where it fits,
+    /// or nil when 32 tries find no room.
+    func addingObject(rng: inout RNG) -> ShapeScene? {
+        var shape: ShapeKind, color: ShapeColor
+        repeat {
+            shape = ShapeKind.allCases[rng.int(below: ShapeKind.allCases.count)]
+            color = ShapeColor.allCases[rng.int(below: ShapeColor.allCases.count)]
+        } while ShapesDataset.isHeldOut(color, shape)
+        let size = ShapeSize.allCases[rng.int(below: 2)], e = size.extent(canvas: canvas)
+        for _ in 0..<32 {
+            var s = self
+            let x = e + Double(rng.uniform()) * (Double(canvas) - 2 * e), y = e + Double(rng.uniform()) * (Double(canvas) - 2 * e)
+            s.objects.append(SceneObject(shape: shape, color: color, size: size, x: x, y: y, extent: e))
+            s.tints.append((0..<3).map { _ in rng.int(below: 25) - 12 })
+            if let warps {
+                s.warps?.append(ShapeWarp.random(strength: warps.flatMap(\.amplitudes).max() ?? 0, rng: &rng))
+            }
+            if s.shapesFit { return s }
+        }
+        return nil
+    }
+}

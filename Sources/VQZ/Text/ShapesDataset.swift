@@ -206,6 +206,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case badRecord(file: String, line: Int)
     case unreadableImage(String)
     case empty(String)
+    case noPictureNearMiss(String)
 
     public var description: String {
         switch self {
@@ -213,6 +214,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
         case .badRecord(let f, let l): return "\(f): line \(l) is not a caption record"
         case .unreadableImage(let p): return "\(p): cannot read the image"
         case .empty(let p): return "\(p): no records"
+        case .noPictureNearMiss(let p): return "\(p): no picture near miss of its scene fits the canvas"
         }
     }
 }
