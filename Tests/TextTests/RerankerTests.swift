@@ -22,19 +22,25 @@ final class RerankerTests: XCTestCase {
         return (text, tokens)
     }
 
+    /// A tiny model whose gradients finite differences can check. Biases start at zero: move
+    /// them. The text tables start at 0.02, so small that the first LayerNorm is far from linear
+    /// over a finite difference's step: widen them.
+    static func checkableModel(seed: UInt64, logScale: Float, rng: inout RNG) -> Reranker {
+        let model = Reranker(config: tiny, seed: seed)
+        model.store.value(model.logScale)[0] = logScale
+        for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
+            let v = model.store.value(p)
+            for i in 0..<p.count { v[i] = (p.name.hasSuffix(".bias") ? 0.1 : 0.5) * rng.normal() }
+        }
+        return model
+    }
+
     /// Every parameter's gradient (encoders, projections, the temperature) against central
     /// differences of the batch loss, and a second backward adding the same again.
     func testBackwardMatchesFiniteDifferences() {
         for logScale: Float in [2, 5] {         // 5 is above the clamp at log 100: no gradient then
-            let model = Reranker(config: Self.tiny, seed: 3)
-            model.store.value(model.logScale)[0] = logScale
             var rng = RNG(seed: 11)
-            // Biases start at zero: move them. The text tables start at 0.02, so small that the
-            // first LayerNorm is far from linear over a finite difference's step: widen them.
-            for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
-                let v = model.store.value(p)
-                for i in 0..<p.count { v[i] = (p.name.hasSuffix(".bias") ? 0.1 : 0.5) * rng.normal() }
-            }
+            let model = Self.checkableModel(seed: 3, logScale: logScale, rng: &rng)
             let (text, tokens) = Self.randomBatch(Self.tiny, 4, &rng)
             let loss = { Double(model.loss(text: text, tokens: tokens, batch: 4)) }
             model.store.zeroGrads()
@@ -59,13 +65,8 @@ final class RerankerTests: XCTestCase {
     /// finite differences, and a near miss close to a grid's own caption costs more than one
     /// far from it.
     func testNearMissesInTheLoss() {
-        let model = Reranker(config: Self.tiny, seed: 4)
-        model.store.value(model.logScale)[0] = 2
         var rng = RNG(seed: 12)
-        for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
-            let v = model.store.value(p)
-            for i in 0..<p.count { v[i] = (p.name.hasSuffix(".bias") ? 0.1 : 0.5) * rng.normal() }
-        }
+        let model = Self.checkableModel(seed: 4, logScale: 2, rng: &rng)
         let (text, tokens) = Self.randomBatch(Self.tiny, 3, &rng)
         let (misses, _) = Self.randomBatch(Self.tiny, 2, &rng)
         let batch = text + misses
@@ -90,13 +91,8 @@ final class RerankerTests: XCTestCase {
     /// the gradients match finite differences, and a caption pays more for a near miss close to
     /// its own grid than for one far from it.
     func testPictureNearMissesInTheLoss() {
-        let model = Reranker(config: Self.tiny, seed: 5)
-        model.store.value(model.logScale)[0] = 2
         var rng = RNG(seed: 13)
-        for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
-            let v = model.store.value(p)
-            for i in 0..<p.count { v[i] = (p.name.hasSuffix(".bias") ? 0.1 : 0.5) * rng.normal() }
-        }
+        let model = Self.checkableModel(seed: 5, logScale: 2, rng: &rng)
         let (text, tokens) = Self.randomBatch(Self.tiny, 3, &rng)
         let (misses, pictureMisses) = Self.randomBatch(Self.tiny, 2, &rng)
         for captionMisses in [0, 2] {
@@ -187,6 +183,16 @@ final class RerankerTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 
+    /// A 200-step trainer of the patch model, batches of 24, checkpointing to a temporary file.
+    static func shortPatchTrainer(seed: UInt64) -> (RerankerTrainer, RerankerTrainingOptions) {
+        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+        options.steps = 200
+        options.batchSize = 24
+        options.learningRate = 3e-3
+        options.warmupSteps = 20
+        return (RerankerTrainer(model: Reranker(config: patchConfig, seed: seed), text: vocabulary, options: options), options)
+    }
+
     /// Trained with near misses (the same caption with another colour), held-out grids rank
     /// their own caption over its near miss; validation without near misses does not report it.
     func testTrainingWithNearMisses() throws {
@@ -199,12 +205,7 @@ final class RerankerTests: XCTestCase {
             return NearMissCaptions(caption: Self.vocabulary.encode("a \(Self.colours[colour]) patch at \(Self.places[place])").ids,
                                     nearMiss: Self.vocabulary.encode("a \(Self.colours[other]) patch at \(Self.places[place])").ids)
         }
-        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
-        options.steps = 200
-        options.batchSize = 24
-        options.learningRate = 3e-3
-        options.warmupSteps = 20
-        let trainer = RerankerTrainer(model: Reranker(config: Self.patchConfig, seed: 2), text: Self.vocabulary, options: options)
+        let (trainer, options) = Self.shortPatchTrainer(seed: 2)
         trainer.nearMisses = { i, rng in nearMiss(kinds[i].colour, kinds[i].place, &rng) }
         var validationRNG = RNG(seed: 3)
         let misses = (0..<24).map { nearMiss($0 % 6, $0 / 6, &validationRNG) }
@@ -227,12 +228,7 @@ final class RerankerTests: XCTestCase {
         let train = kinds.map { Self.patchPair(colour: $0.colour, place: $0.place, &rng) }
         let heldoutKinds = (0..<24).map { (colour: $0 % 6, place: $0 / 6) }
         let heldout = heldoutKinds.map { Self.patchPair(colour: $0.colour, place: $0.place, &rng) }
-        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
-        options.steps = 200
-        options.batchSize = 24
-        options.learningRate = 3e-3
-        options.warmupSteps = 20
-        let trainer = RerankerTrainer(model: Reranker(config: Self.patchConfig, seed: 3), text: Self.vocabulary, options: options)
+        let (trainer, options) = Self.shortPatchTrainer(seed: 3)
         trainer.pictureNearMisses = kinds.map { elsewhere($0, &rng) }
         let misses = heldoutKinds.map { elsewhere($0, &rng) }
         let before = try XCTUnwrap(trainer.validate(heldout, pictureNearMisses: misses).pictureNearMiss)
