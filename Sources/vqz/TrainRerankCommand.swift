@@ -108,6 +108,8 @@ struct TrainRerankCommand: ParsableCommand {
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
         if let initial { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial.metadata) }
         var validationNearMisses: [NearMissCaptions]?, validationPictureNearMisses: [[Int32]]?
+        // The validation pairs' records, for their near misses.
+        let validationRecords = try val.map { Array(try ShapesDataset.records(folder: $0).prefix(validation.count)) }
         if pictureNearMisses {
             let progress = ProgressLine(console: console)
             func grids(_ folder: String, _ recs: [ShapesDataset.Record]) throws -> [[Int32]] {
@@ -120,7 +122,7 @@ struct TrainRerankCommand: ParsableCommand {
                 }
             }
             trainer.pictureNearMisses = try grids(data, records)
-            if let val { validationPictureNearMisses = try grids(val, Array(try ShapesDataset.records(folder: val).prefix(validation.count))) }
+            if let val, let validationRecords { validationPictureNearMisses = try grids(val, validationRecords) }
         }
         if nearMisses {
             func encoded(_ record: ShapesDataset.Record, _ rng: inout RNG) -> NearMissCaptions {
@@ -128,9 +130,9 @@ struct TrainRerankCommand: ParsableCommand {
                 return NearMissCaptions(caption: text.encode(drawn.caption).ids, nearMiss: text.encode(drawn.nearMiss).ids)
             }
             trainer.nearMisses = { encoded(records[$0], &$1) }
-            if let val {
+            if let validationRecords {
                 var rng = RNG(seed: 0x6e33)
-                validationNearMisses = try ShapesDataset.records(folder: val).prefix(validation.count).map { encoded($0, &rng) }
+                validationNearMisses = validationRecords.map { encoded($0, &rng) }
             }
         }
         if resume {

@@ -114,6 +114,16 @@ import Testing
         let again = try CLIRunner.run(["train", "rerank", "--data", "d", "--steps", "2", "--init", "rerank.safetensors",
                                        "--checkpoint", "ck/again.ckpt", "--threads", "1"], in: folder)
         #expect(again.status == 0 && again.stderr.contains("starting from the weights in rerank.safetensors"), "\(again.stderr)")
+        // Both kinds of hard negatives: validation reports both, and the picture near misses are
+        // drawn and tokenized once, then read from the cache beside the checkpoint.
+        let hard = ["train", "rerank", "--data", "d", "--val", "h", "--steps", "2", "--batch", "4", "--width", "16", "--layers", "1",
+                    "--heads", "2", "--channels", "8", "--embedding", "8", "--near-misses", "--picture-near-misses", "--threads", "1"]
+        let first = try CLIRunner.run(hard + ["--checkpoint", "ck/hard.ckpt"], in: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("caption over its near miss") && first.stderr.contains("picture over its near miss"), "\(first.stderr)")
+        #expect(first.stderr.contains("token grids of picture near misses of d cached in"), "\(first.stderr)")
+        let second = try CLIRunner.run(hard + ["--checkpoint", "ck/hard2.ckpt"], in: folder)
+        #expect(second.status == 0 && second.stderr.contains("token grids of picture near misses of d read from"), "\(second.stderr)")
         let prompt = ["generate", "--prompt", "a red circle above a blue square", "--text-weights", "text.safetensors", "--count", "3"]
         let best = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", "rerank.safetensors", "-o", "best.png", "-v"], in: folder)
         #expect(best.status == 0, "\(best.stderr)")
