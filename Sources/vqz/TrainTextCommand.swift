@@ -40,6 +40,8 @@ struct TrainTextCommand: ParsableCommand {
     @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled text model's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
     var initWeights: String?
+    @Option(help: "With --init: blocks appended to the model, each starting as the identity, so the deeper model begins as the trained one.")
+    var addLayers = 0
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
@@ -56,6 +58,7 @@ struct TrainTextCommand: ParsableCommand {
         if !(shapeWeight > 0 && shapeWeight.isFinite) { throw ValidationError("--shape-weight must be positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if addLayers < 0 || (addLayers > 0 && initWeights == nil) { throw ValidationError("--add-layers needs --init and a count of 0 or more") }
     }
 
     func run() throws {
@@ -77,9 +80,10 @@ struct TrainTextCommand: ParsableCommand {
             (text, config) = (saved.text, saved.model.config)
         }
         let initial: TextPriorModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
-        if let initial, let initWeights {
-            (text, config) = (initial.text, initial.network.config)
-            console.warn(nil, "starting from the weights in \(initWeights)")
+        let initialNetwork = initial.map { $0.network.deepened(by: addLayers, seed: seed) }
+        if let initial, let initialNetwork, let initWeights {
+            (text, config) = (initial.text, initialNetwork.config)
+            console.warn(nil, "starting from the weights in \(initWeights)" + (addLayers > 0 ? ", \(addLayers) block\(addLayers == 1 ? "" : "s") added" : ""))
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
@@ -91,7 +95,7 @@ struct TrainTextCommand: ParsableCommand {
             console.warn(nil, String(format: "%.1f%% of the training tokens lie over a shape and weigh %g in the loss",
                                      100 * Double(over) / Double(max(1, train.count * config.rows * config.cols)), shapeWeight))
         }
-        let model = initial?.network ?? TextImageTransformer(config: config, seed: seed)
+        let model = initialNetwork ?? TextImageTransformer(config: config, seed: seed)
         var options = TextImageTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch

@@ -58,9 +58,13 @@ import Testing
         let resumed = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "3", "--batch", "2", "--checkpoint", "ck/more.ckpt",
                                          "--resume", "--output", "resumed.safetensors", "--threads", "1"], in: folder)
         #expect(resumed.status == 0, "\(resumed.stderr)")
+        // --add-layers deepens the model it starts from.
         let grand = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "1", "--batch", "2", "--init", "resumed.safetensors",
-                                       "--checkpoint", "ck/grand.ckpt", "--output", "grand.safetensors", "--threads", "1"], in: folder)
-        #expect(grand.status == 0, "\(grand.stderr)")
+                                       "--add-layers", "1", "--checkpoint", "ck/grand.ckpt", "--output", "grand.safetensors", "--threads", "1"], in: folder)
+        #expect(grand.status == 0 && grand.stderr.contains("1 block added"), "\(grand.stderr)")
+        #expect(try Self.metadata(folder.appendingPathComponent("grand.safetensors"))["config"]?.contains("\"layers\":2") == true)
+        let alone = try CLIRunner.run(["train", "text", "--data", "d", "--add-layers", "1", "--checkpoint", "ck/alone.ckpt"], in: folder)
+        #expect(alone.status != 0 && alone.stderr.contains("--add-layers needs --init"), "\(alone.stderr)")
         let lineage = try ["more", "resumed", "grand"].map { name -> [String?] in
             let meta = try Self.metadata(folder.appendingPathComponent("\(name).safetensors"))
             return [meta["steps"], meta["init_steps"]]

@@ -82,6 +82,28 @@ final class TextModelTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 
+    /// Blocks added to a trained model start as the identity: the deeper model scores every
+    /// position exactly as the trained one did, and training then moves the new blocks.
+    func testDeepenedModelStartsAsTheTrainedOneThenLearns() throws {
+        let model = TextImageTransformer(config: Self.tiny, seed: 5)
+        let deeper = model.deepened(by: 2, seed: 6)
+        XCTAssertEqual(deeper.config.layers, Self.tiny.layers + 2)
+        XCTAssertGreaterThan(deeper.store.trainableCount, model.store.trainableCount)
+        let text: [Int32] = [1, 4, 2, 3, 0, 0]
+        let tokens = (0..<24).map { Int32(($0 * 7) % 16) }
+        XCTAssertEqual(deeper.forward(text: text, tokens: tokens, batch: 2).array, model.forward(text: text, tokens: tokens, batch: 2).array)
+
+        var options = TextImageTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-deep-\(UUID()).ckpt").path)
+        options.steps = 5
+        options.batchSize = 2
+        options.warmupSteps = 1
+        let pairs = [TextImagePair(text: [1, 4, 2], tokens: Array(tokens[0..<12])), TextImagePair(text: [3, 0, 0], tokens: Array(tokens[12..<24]))]
+        try TextImageTrainer(model: deeper, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options).run(data: pairs, progress: { _ in })
+        let added = try XCTUnwrap(deeper.store.param(named: "block\(Self.tiny.layers + 1).fc2.weight"))
+        XCTAssertTrue(UnsafeBufferPointer(start: deeper.store.value(added), count: added.count).contains { $0 != 0 }, "the added block's output stayed zero")
+        try? FileManager.default.removeItem(atPath: options.checkpointPath)
+    }
+
     /// Greedy sampling (the text prefix in one pass, then the cache) picks at every position the
     /// token the training forward scores highest given the same text and the tokens drawn before.
     func testGreedySamplingFollowsTheForwardPass() {

@@ -49,6 +49,27 @@ public final class TextImageTransformer {
         store.seal()
     }
 
+    /// This model with `added` more blocks after its own, each starting as the identity (its
+    /// attention and MLP output projections zero), so the deeper model computes exactly what this
+    /// one does until training moves the new blocks: more depth without training from scratch.
+    public func deepened(by added: Int, seed: UInt64) -> TextImageTransformer {
+        precondition(added >= 0, "deepened(by:) a negative number of blocks")
+        var config = self.config
+        config.layers += added
+        let deeper = TextImageTransformer(config: config, seed: seed)
+        for p in store.params {
+            guard let q = deeper.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the deeper model") }
+            deeper.store.value(q).update(from: store.value(p), count: p.count)
+        }
+        for block in deeper.blocks[self.config.layers...] {
+            for output in [block.attn.projWeight, block.attn.projBias, block.fc2.weight] {
+                deeper.store.value(output).update(repeating: 0, count: output.count)
+            }
+            if let bias = block.fc2.bias { deeper.store.value(bias).update(repeating: 0, count: bias.count) }
+        }
+        return deeper
+    }
+
     /// text [N, L] ids and image tokens [N, T] -> logits [N, T, K]: row t scores image token t
     /// given the text and the image tokens before it.
     public func forward(text: [Int32], tokens: [Int32], batch n: Int) -> Tensor {
