@@ -5,7 +5,8 @@ import VQZ
 /// The (caption, token grid) pairs that `vqz train text` and `vqz train rerank` learn from: the
 /// records of --data, and the first `valCount` of --val, each picture tokenized once at level 1
 /// (cached in `cacheFolder`), with warnings for captions cut and validation words never trained on.
-/// The training pairs' tokens over a shape weigh `shapeWeight` in the loss (TextTrainingData.pairs).
+/// The training pairs' tokens over a shape weigh `shapeWeight` in the loss (TextTrainingData.pairs);
+/// the validation pairs' are marked the same way (validation itself weighs every token alike).
 func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: String?, valCount: Int, text: TextTokenizer,
                         rows: Int, cols: Int, codec: Codec, cacheFolder: String, console: Console,
                         shapeWeight: Float = 1) throws
@@ -27,5 +28,6 @@ func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: Stri
     let v = Array(try ShapesDataset.records(folder: val).prefix(valCount))
     let unknown = Set(v.flatMap { text.encode($0.caption).unknown })
     if !unknown.isEmpty { console.warn(nil, "validation captions use words the training captions do not: \(unknown.sorted().joined(separator: ", "))") }
-    return (train, try load(val, v))
+    // Marked the same way, so that validation can say how much of the loss lies over the shapes.
+    return (train, try load(val, v, shapeWeight: shapeWeight))
 }

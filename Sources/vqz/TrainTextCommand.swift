@@ -123,7 +123,8 @@ struct TrainTextCommand: ParsableCommand {
                                                    p.step, p.totalSteps, p.bitsPerToken, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
                         },
                         validated: { step, captioned, empty in
-                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions, %.4f with the empty caption", step, captioned, empty))
+                            let split = trainer.validateByRegion(validation).map { String(format: " (%.4f over shapes, %.4f over the ground)", $0.shapes, $0.ground) } ?? ""
+                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption", step, captioned, split, empty))
                         })
         progress.finish()
         console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")

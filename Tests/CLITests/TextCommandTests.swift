@@ -58,10 +58,12 @@ import Testing
         let resumed = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "3", "--batch", "2", "--checkpoint", "ck/more.ckpt",
                                          "--resume", "--output", "resumed.safetensors", "--threads", "1"], in: folder)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        // --add-layers deepens the model it starts from.
+        // --add-layers deepens the model it starts from; with the shapes marked, validation splits the loss.
         let grand = try CLIRunner.run(["train", "text", "--data", "d", "--steps", "1", "--batch", "2", "--init", "resumed.safetensors",
-                                       "--add-layers", "1", "--checkpoint", "ck/grand.ckpt", "--output", "grand.safetensors", "--threads", "1"], in: folder)
+                                       "--add-layers", "1", "--val", "d", "--val-count", "2", "--shape-weight", "4",
+                                       "--checkpoint", "ck/grand.ckpt", "--output", "grand.safetensors", "--threads", "1"], in: folder)
         #expect(grand.status == 0 && grand.stderr.contains("1 block added"), "\(grand.stderr)")
+        #expect(grand.stderr.contains("over shapes") && grand.stderr.contains("over the ground"), "\(grand.stderr)")
         #expect(try Self.metadata(folder.appendingPathComponent("grand.safetensors"))["config"]?.contains("\"layers\":2") == true)
         let alone = try CLIRunner.run(["train", "text", "--data", "d", "--add-layers", "1", "--checkpoint", "ck/alone.ckpt"], in: folder)
         #expect(alone.status != 0 && alone.stderr.contains("--add-layers needs --init"), "\(alone.stderr)")

@@ -104,6 +104,22 @@ final class TextModelTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 
+    /// The loss split by region averages back to the whole: over the marked tokens and the rest,
+    /// weighted by their counts, it is the validation's bits per token; unmarked pairs give none.
+    func testValidationSplitsTheLossBetweenShapesAndGround() {
+        let model = TextImageTransformer(config: Self.tiny, seed: 8)
+        let tokens = (0..<24).map { Int32(($0 * 5 + 1) % 16) }
+        let marks: [Float] = (0..<12).map { $0 % 3 == 0 ? 4 : 1 }       // 4 of 12 tokens over a shape
+        let pairs = [TextImagePair(text: [1, 4, 2], tokens: Array(tokens[0..<12]), tokenWeights: marks),
+                     TextImagePair(text: [3, 0, 0], tokens: Array(tokens[12..<24]), tokenWeights: marks)]
+        let options = TextImageTrainingOptions(checkpointPath: "unused")
+        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
+        guard let split = trainer.validateByRegion(pairs) else { return XCTFail("no split for marked pairs") }
+        XCTAssertEqual((4 * split.shapes + 8 * split.ground) / 12, trainer.validate(pairs).captioned, accuracy: 1e-4)
+        XCTAssertNotEqual(split.shapes, split.ground)
+        XCTAssertNil(trainer.validateByRegion(pairs.map { TextImagePair(text: $0.text, tokens: $0.tokens) }))
+    }
+
     /// Greedy sampling (the text prefix in one pass, then the cache) picks at every position the
     /// token the training forward scores highest given the same text and the tokens drawn before.
     func testGreedySamplingFollowsTheForwardPass() {

@@ -119,6 +119,25 @@ public final class TextImageTrainer {
         try saveCheckpoint()
     }
 
+    /// Mean bits per image token of the pairs with their captions, over the tokens that weigh
+    /// more than 1 (a shape's, where pairs are weighted) and over the rest (the ground's): where
+    /// the model's remaining loss lies. Nil when no pair marks any token.
+    public func validateByRegion(_ pairs: [TextImagePair]) -> (shapes: Double, ground: Double)? {
+        var sums = (shapes: 0.0, ground: 0.0), counts = (shapes: 0, ground: 0), b0 = 0
+        while b0 < pairs.count {
+            let part = Array(pairs[b0..<min(pairs.count, b0 + 8)])
+            let tokens = part.flatMap(\.tokens)
+            let bits = tokenBits(model.forward(text: part.flatMap(\.text), tokens: tokens, batch: part.count), tokens)
+            let weights = part.flatMap { $0.tokenWeights.isEmpty ? [Float](repeating: 1, count: $0.tokens.count) : $0.tokenWeights }
+            for (b, w) in zip(bits, weights) {
+                if w > 1 { sums.shapes += b; counts.shapes += 1 } else { sums.ground += b; counts.ground += 1 }
+            }
+            b0 += part.count
+        }
+        guard counts.shapes > 0 && counts.ground > 0 else { return nil }
+        return (sums.shapes / Double(counts.shapes), sums.ground / Double(counts.ground))
+    }
+
     /// Mean bits per image token of the pairs, with their captions and with the empty caption.
     public func validate(_ pairs: [TextImagePair]) -> (captioned: Double, empty: Double) {
         var c = 0.0, u = 0.0, b0 = 0
@@ -130,5 +149,17 @@ public final class TextImageTrainer {
             b0 += part.count
         }
         return (c / Double(max(pairs.count, 1)), u / Double(max(pairs.count, 1)))
+    }
+}
+
+/// Bits of each row's target under logits [M, K] (any leading shape): -log2 softmax(row)[target].
+func tokenBits(_ logits: Tensor, _ targets: [Int32]) -> [Double] {
+    let k = logits.shape.last!, rows = logits.count / k
+    precondition(targets.count == rows, "tokenBits: \(targets.count) targets for \(rows) rows")
+    return (0..<rows).map { r in
+        let row = UnsafeBufferPointer(start: logits.data + r * k, count: k)
+        let top = Double(row.max()!)
+        let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
+        return (top + log(sum) - Double(row[Int(targets[r])])) / M_LN2
     }
 }
