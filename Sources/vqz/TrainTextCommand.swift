@@ -122,9 +122,9 @@ struct TrainTextCommand: ParsableCommand {
                             progress.update(String(format: "step %d/%d  %.3f bits/token  %.2f steps/s  eta %@",
                                                    p.step, p.totalSteps, p.bitsPerToken, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
                         },
-                        validated: { step, captioned, empty in
-                            let split = trainer.validateByRegion(validation).map { String(format: " (%.4f over shapes, %.4f over the ground)", $0.shapes, $0.ground) } ?? ""
-                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption", step, captioned, split, empty))
+                        validated: { step, v in
+                            let split = v.overShapes.flatMap { s in v.overGround.map { String(format: " (%.4f over shapes, %.4f over the ground)", s, $0) } } ?? ""
+                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption", step, v.captioned, split, v.empty))
                         })
         progress.finish()
         console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
@@ -136,9 +136,9 @@ struct TrainTextCommand: ParsableCommand {
             meta["caption_dropout"] = String(captionDropout)
             meta["shape_weight"] = String(shapeWeight)
             if !validation.isEmpty {
-                let (c, u) = trainer.validate(validation)
-                meta["val_bits_per_token"] = String(format: "%.4f", c)
-                meta["val_bits_per_token_empty_caption"] = String(format: "%.4f", u)
+                let v = trainer.validate(validation)
+                meta["val_bits_per_token"] = String(format: "%.4f", v.captioned)
+                meta["val_bits_per_token_empty_caption"] = String(format: "%.4f", v.empty)
             }
             try AtomicFile.write(TextImageModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
             console.warn(nil, "weights written to \(output)")

@@ -114,10 +114,14 @@ final class TextModelTests: XCTestCase {
                      TextImagePair(text: [3, 0, 0], tokens: Array(tokens[12..<24]), tokenWeights: marks)]
         let options = TextImageTrainingOptions(checkpointPath: "unused")
         let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
-        guard let split = trainer.validateByRegion(pairs) else { return XCTFail("no split for marked pairs") }
-        XCTAssertEqual((4 * split.shapes + 8 * split.ground) / 12, trainer.validate(pairs).captioned, accuracy: 1e-4)
-        XCTAssertNotEqual(split.shapes, split.ground)
-        XCTAssertNil(trainer.validateByRegion(pairs.map { TextImagePair(text: $0.text, tokens: $0.tokens) }))
+        let v = trainer.validate(pairs)
+        guard let shapes = v.overShapes, let ground = v.overGround else { return XCTFail("no split for marked pairs") }
+        XCTAssertEqual((4 * shapes + 8 * ground) / 12, v.captioned, accuracy: 1e-4)
+        XCTAssertNotEqual(shapes, ground)
+        let unmarked = trainer.validate(pairs.map { TextImagePair(text: $0.text, tokens: $0.tokens) })
+        XCTAssertNil(unmarked.overShapes)
+        XCTAssertNil(unmarked.overGround)
+        XCTAssertEqual(unmarked.captioned, v.captioned)
     }
 
     /// Greedy sampling (the text prefix in one pass, then the cache) picks at every position the

@@ -18,6 +18,17 @@ public struct TextImagePair: Sendable, Equatable {
     }
 }
 
+/// What `TextImageTrainer.validate` measures, in bits per image token.
+public struct TextImageValidation: Sendable, Equatable {
+    public var captioned: Double
+    /// With the empty caption: the gap to `captioned` is what the captions are worth.
+    public var empty: Double
+    /// With the captions, over the tokens the pairs mark as a shape's and over the rest; nil
+    /// when the pairs mark none (or all).
+    public var overShapes: Double?
+    public var overGround: Double?
+}
+
 /// Options of `vqz train text`.
 public struct TextImageTrainingOptions: Sendable {
     public var steps = 20_000
@@ -96,12 +107,11 @@ public final class TextImageTrainer {
     }
 
     /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
-    /// `validated` gets the step and the validation pairs' bits per token with their captions
-    /// and with the empty caption (what the caption is worth).
+    /// `validated` gets the step and what `validate` measures on the validation pairs.
     public func run(data: [TextImagePair], validation: [TextImagePair] = [],
                     shouldStop: () -> Bool = { false },
                     progress: (PriorProgress) -> Void = { _ in },
-                    validated: (Int, Double, Double) -> Void = { _, _, _ in }) throws {
+                    validated: (Int, TextImageValidation) -> Void = { _, _ in }) throws {
         precondition(!data.isEmpty, "no training pairs")
         let first = step, t0 = Date()
         while step < options.steps && !shouldStop() {
@@ -111,55 +121,41 @@ public final class TextImageTrainer {
             progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
                                    secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
             if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                let (c, u) = validate(validation)
-                validated(step, c, u)
+                validated(step, validate(validation))
             }
             if state.saveIsDue { try saveCheckpoint() }
         }
         try saveCheckpoint()
     }
 
-    /// Mean bits per image token of the pairs with their captions, over the tokens that weigh
-    /// more than 1 (a shape's, where pairs are weighted) and over the rest (the ground's): where
-    /// the model's remaining loss lies. Nil when no pair marks any token.
-    public func validateByRegion(_ pairs: [TextImagePair]) -> (shapes: Double, ground: Double)? {
-        var sums = (shapes: 0.0, ground: 0.0), counts = (shapes: 0, ground: 0), b0 = 0
-        while b0 < pairs.count {
-            let part = Array(pairs[b0..<min(pairs.count, b0 + 8)])
-            let tokens = part.flatMap(\.tokens)
-            let bits = tokenBits(model.forward(text: part.flatMap(\.text), tokens: tokens, batch: part.count), tokens)
-            let weights = part.flatMap { $0.tokenWeights.isEmpty ? [Float](repeating: 1, count: $0.tokens.count) : $0.tokenWeights }
-            for (b, w) in zip(bits, weights) {
-                if w > 1 { sums.shapes += b; counts.shapes += 1 } else { sums.ground += b; counts.ground += 1 }
-            }
-            b0 += part.count
-        }
-        guard counts.shapes > 0 && counts.ground > 0 else { return nil }
-        return (sums.shapes / Double(counts.shapes), sums.ground / Double(counts.ground))
-    }
-
-    /// Mean bits per image token of the pairs, with their captions and with the empty caption.
-    public func validate(_ pairs: [TextImagePair]) -> (captioned: Double, empty: Double) {
+    /// Mean bits per image token of the pairs with their captions and with the empty caption; with
+    /// the captions also over the tokens the pairs mark (a weight other than 1: a shape's) and over
+    /// the rest (the ground's), which says where the remaining loss lies.
+    public func validate(_ pairs: [TextImagePair]) -> TextImageValidation {
         var c = 0.0, u = 0.0, b0 = 0
+        var marked = (bits: 0.0, count: 0.0), unmarked = (bits: 0.0, count: 0.0)
         while b0 < pairs.count {
             let part = pairs[b0..<min(pairs.count, b0 + 8)]
             let tokens = part.flatMap(\.tokens)
-            c += model.bitsPerToken(text: part.flatMap(\.text), tokens: tokens, batch: part.count) * Double(part.count)
+            let logits = model.forward(text: part.flatMap(\.text), tokens: tokens, batch: part.count)
+            c += Double(crossEntropyLoss(logits, tokens)) / M_LN2 * Double(part.count)
+            // Weights of 0 and 1 select a region: crossEntropyLoss's weighted mean is then its mean.
+            let inside = part.flatMap { pair in pair.tokenWeights.isEmpty ? [Float](repeating: 0, count: pair.tokens.count)
+                                                                           : pair.tokenWeights.map { $0 != 1 ? 1 : 0 } }
+            let n = Double(inside.reduce(0, +)), rest = Double(tokens.count) - n
+            marked.bits += Double(crossEntropyLoss(logits, tokens, weights: inside)) * n
+            marked.count += n
+            unmarked.bits += Double(crossEntropyLoss(logits, tokens, weights: inside.map { 1 - $0 })) * rest
+            unmarked.count += rest
+            // Last: the next forward may reuse the buffers `logits` lies in.
             u += model.bitsPerToken(text: part.flatMap { _ in text.empty }, tokens: tokens, batch: part.count) * Double(part.count)
             b0 += part.count
         }
-        return (c / Double(max(pairs.count, 1)), u / Double(max(pairs.count, 1)))
+        let count = Double(max(pairs.count, 1))
+        let split = marked.count > 0 && unmarked.count > 0
+        return TextImageValidation(captioned: c / count, empty: u / count,
+                                   overShapes: split ? marked.bits / marked.count / M_LN2 : nil,
+                                   overGround: split ? unmarked.bits / unmarked.count / M_LN2 : nil)
     }
 }
 
-/// Bits of each row's target under logits [M, K] (any leading shape): -log2 softmax(row)[target].
-func tokenBits(_ logits: Tensor, _ targets: [Int32]) -> [Double] {
-    let k = logits.shape.last!, rows = logits.count / k
-    precondition(targets.count == rows, "tokenBits: \(targets.count) targets for \(rows) rows")
-    return (0..<rows).map { r in
-        let row = UnsafeBufferPointer(start: logits.data + r * k, count: k)
-        let top = Double(row.max()!)
-        let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
-        return (top + log(sum) - Double(row[Int(targets[r])])) / M_LN2
-    }
-}
