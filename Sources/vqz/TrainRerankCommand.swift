@@ -23,7 +23,9 @@ struct TrainRerankCommand: ParsableCommand {
             also drawn once more with one thing every caption of it states changed (a shape's \
             colour or kind, which of two related shapes is where, how many shapes there are), \
             tokenized once and cached, and every step each caption must rank its own picture over \
-            that near miss: the choice reranking makes. Progress on stderr, checkpoints every few minutes and on \
+            that near miss: the choice reranking makes. With --picture-cell N the picture side reads \
+            pictures instead of grids: each training grid decoded by the tokenizer (the round trip \
+            a generated candidate makes), scaled so that a grid cell is N x N pixels. Progress on stderr, checkpoints every few minutes and on \
             Ctrl-C, --resume continues, --output writes the weights for 'vqz generate --rerank'.
             """
     )
@@ -41,6 +43,8 @@ struct TrainRerankCommand: ParsableCommand {
     @Option(help: "Text encoder attention heads.") var heads = 4
     @Option(help: "Image encoder channels.") var channels = 64
     @Option(help: "Width of the shared embedding.") var embedding = 64
+    @Option(help: ArgumentHelp("Read pictures instead of token grids: each picture's round trip through the tokenizer, scaled so that a grid cell is N x N pixels (4: half size).", valueName: "N"))
+    var pictureCell: Int?
     @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
     @Flag(help: "Hard negatives: fresh captions each step, each with a near miss (one stated attribute changed) to rank under it.")
     var nearMisses = false
@@ -66,6 +70,7 @@ struct TrainRerankCommand: ParsableCommand {
         if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if pictureCell != nil && pictureNearMisses { throw ValidationError("--picture-near-misses are token grids: not with --picture-cell") }
     }
 
     func run() throws {
@@ -79,7 +84,7 @@ struct TrainRerankCommand: ParsableCommand {
         let side = records[0].scene.canvas / codec.model.downsampling
         var config = RerankerConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
                                     textLength: textLength, rows: side, cols: side, width: width, layers: layers, heads: heads,
-                                    codeDim: codec.model.config.codeDim, channels: channels, embedding: embedding)
+                                    codeDim: codec.model.config.codeDim, pictureCell: pictureCell, channels: channels, embedding: embedding)
         if resume {
             let saved = try loadingModel(checkpoint) { try RerankerModels.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))) }
             guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a reranker checkpoint") }
@@ -91,12 +96,26 @@ struct TrainRerankCommand: ParsableCommand {
             console.warn(nil, "starting from the weights in \(initWeights)")
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --channels, --embedding, --text-length)") }
-        let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
+        var (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
-        // The image side reads each token as the tokenizer's level-1 code vector (fixed).
+        // The image side reads each token as the tokenizer's level-1 code vector (fixed), or the
+        // pictures the grids decode to.
         let network = codec.model.network, codebook = network.quantizer.codebooks[0]
         let model = initial?.network ?? Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
+        if config.pictureCell != nil {
+            if pictureNearMisses { throw CLIError(.usage, "--picture-near-misses are token grids; this reranker reads pictures") }
+            let progress = ProgressLine(console: console)
+            func decode(_ pairs: inout [TextImagePair], _ what: String) {
+                let pictures = TextTrainingData.decodedPictures(grids: pairs.map(\.tokens), codec: codec, rows: config.rows, cols: config.cols,
+                                                                read: model.scaledToRead,
+                                                                progress: { i, n in if i % 100 == 0 || i == n { progress.update("decoding \(what): \(i)/\(n)") } })
+                progress.finish()
+                for i in pairs.indices { pairs[i].picture = pictures[i] }
+            }
+            decode(&train, data)
+            if let val { decode(&validation, val) }
+        }
         var options = RerankerTrainingOptions(checkpointPath: checkpoint)
         options.steps = steps
         options.batchSize = batch

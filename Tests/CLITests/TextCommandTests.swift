@@ -130,10 +130,20 @@ import Testing
         #expect(first.stderr.contains("token grids of picture near misses of d cached in"), "\(first.stderr)")
         let second = try CLIRunner.run(hard + ["--checkpoint", "ck/hard2.ckpt"], in: folder)
         #expect(second.status == 0 && second.stderr.contains("token grids of picture near misses of d read from"), "\(second.stderr)")
+        // A reranker that reads the decoded pictures instead of the grids; picture near misses are
+        // grids, so the two do not combine.
+        let pictures = try CLIRunner.run(["train", "rerank", "--data", "d", "--val", "h", "--steps", "2", "--batch", "4", "--width", "16",
+                                          "--layers", "1", "--heads", "2", "--channels", "8", "--embedding", "8", "--picture-cell", "4",
+                                          "--checkpoint", "ck/pictures.ckpt", "--output", "rerank-pictures.safetensors", "--threads", "1"], in: folder)
+        #expect(pictures.status == 0 && pictures.stderr.contains("validation at step 2: top-1 retrieval among 4 pairs"), "\(pictures.stderr)")
+        let both = try CLIRunner.run(["train", "rerank", "--data", "d", "--picture-cell", "4", "--picture-near-misses", "--checkpoint", "ck/both.ckpt"], in: folder)
+        #expect(both.status != 0 && both.stderr.contains("--picture-near-misses"), "\(both.stderr)")
         let prompt = ["generate", "--prompt", "a red circle above a blue square", "--text-weights", "text.safetensors", "--count", "3"]
-        let best = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", "rerank.safetensors", "-o", "best.png", "-v"], in: folder)
-        #expect(best.status == 0, "\(best.stderr)")
-        #expect(best.stderr.contains("reranked 3 candidate(s)"), "\(best.stderr)")
+        for weights in ["rerank.safetensors", "rerank-pictures.safetensors"] {
+            let best = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", weights, "-o", "best.png", "-v", "-f"], in: folder)
+            #expect(best.status == 0, "\(best.stderr)")
+            #expect(best.stderr.contains("reranked 3 candidate(s)"), "\(best.stderr)")
+        }
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("best.png").path))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("best-1.png").path), "only the best is written")
         // A missing or wrong reranker file: one line naming it, exit status 3, no picture.

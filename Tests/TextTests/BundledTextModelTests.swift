@@ -38,16 +38,17 @@ final class BundledTextModelTests: XCTestCase {
         XCTAssertGreaterThan(total.share, 0.25, "share of the requested attributes present")
     }
 
-    /// Each held-out caption scores its own picture's tokens above those of 15 other pictures
-    /// for most captions (chance: 1 in 16).
+    /// Each held-out caption scores its own picture (its tokens, or the picture itself for a
+    /// reranker that reads pictures) above 15 other pictures for most captions (chance: 1 in 16).
     func testBundledRerankerFindsEachCaptionsPicture() throws {
         let reranker = try XCTUnwrap(RerankerModel.bundled())
         let codec = Codec(model: Self.tokenizer)
         let records = (0..<16).map { ShapesDataset.record(index: $0, seed: 3, split: .heldout) }
-        let grids = records.map { codec.tokenize(SceneRenderer.render($0.scene), levels: 1).levels[0].map { Int32($0) } }
+        let pictures = records.map { SceneRenderer.render($0.scene) }
+        let grids = pictures.map { codec.tokenize($0, levels: 1).levels[0].map { Int32($0) } }
         var found = 0
         for (i, record) in records.enumerated() {
-            let scores = try reranker.score(prompt: record.caption, grids: grids)
+            let scores = try reranker.score(prompt: record.caption, grids: grids, images: pictures)
             if scores.indices.max(by: { scores[$0] < scores[$1] }) == i { found += 1 }
         }
         print("bundled reranker: \(found) of 16 captions find their picture")

@@ -22,11 +22,24 @@ final class RerankerTests: XCTestCase {
         return (text, tokens)
     }
 
+    /// The tiny model reading 8 x 8 pictures (2 x 2 pixels a cell) instead of token grids.
+    static let tinyPictures: RerankerConfig = {
+        var config = tiny
+        config.pictureCell = 2
+        return config
+    }()
+
+    /// n random pictures for a model that reads them.
+    static func randomPictures(_ config: RerankerConfig, _ n: Int, _ rng: inout RNG) -> [UInt8] {
+        let (w, h) = config.pictureSize!
+        return (0..<(n * w * h * 3)).map { _ in UInt8(rng.int(below: 256)) }
+    }
+
     /// A tiny model whose gradients finite differences can check. Biases start at zero: move
     /// them. The text tables start at 0.02, so small that the first LayerNorm is far from linear
     /// over a finite difference's step: widen them.
-    static func checkableModel(seed: UInt64, logScale: Float, rng: inout RNG) -> Reranker {
-        let model = Reranker(config: tiny, seed: seed)
+    static func checkableModel(seed: UInt64, logScale: Float, config: RerankerConfig = tiny, rng: inout RNG) -> Reranker {
+        let model = Reranker(config: config, seed: seed)
         model.store.value(model.logScale)[0] = logScale
         for p in model.store.params where p.name.hasSuffix(".bias") || ["textemb.weight", "textpos.weight"].contains(p.name) {
             let v = model.store.value(p)
@@ -42,11 +55,11 @@ final class RerankerTests: XCTestCase {
             var rng = RNG(seed: 11)
             let model = Self.checkableModel(seed: 3, logScale: logScale, rng: &rng)
             let (text, tokens) = Self.randomBatch(Self.tiny, 4, &rng)
-            let loss = { Double(model.loss(text: text, tokens: tokens, batch: 4)) }
+            let loss = { Double(model.loss(text: text, images: .tokens(tokens), batch: 4)) }
             model.store.zeroGrads()
-            model.loss(text: text, tokens: tokens, batch: 4, backward: true)
+            model.loss(text: text, images: .tokens(tokens), batch: 4, backward: true)
             let grads = model.store.params.map { Array(UnsafeBufferPointer(start: model.store.grad($0), count: $0.count)) }
-            model.loss(text: text, tokens: tokens, batch: 4, backward: true)
+            model.loss(text: text, images: .tokens(tokens), batch: 4, backward: true)
             for (p, g) in zip(model.store.params, grads) {
                 let again = model.store.grad(p)
                 for i in 0..<p.count { XCTAssertEqual(again[i], 2 * g[i], accuracy: 1e-5 + 1e-4 * abs(g[i]), "\(p.name): backward overwrote") }
@@ -61,6 +74,52 @@ final class RerankerTests: XCTestCase {
         }
     }
 
+    /// A model that reads pictures: its gradients match finite differences too, and each cell's
+    /// features are that cell's pixels (a picture that differs in one cell moves only the
+    /// features of that cell).
+    func testPictureReadingBackwardMatchesFiniteDifferences() {
+        var rng = RNG(seed: 14)
+        let model = Self.checkableModel(seed: 6, logScale: 2, config: Self.tinyPictures, rng: &rng)
+        XCTAssertFalse(model.store.params.contains { $0.name.hasPrefix("tokemb") }, "no code table in a model that reads pictures")
+        let (text, _) = Self.randomBatch(Self.tiny, 4, &rng)
+        let pictures = Self.randomPictures(Self.tinyPictures, 4, &rng)
+        let loss = { Double(model.loss(text: text, images: .pictures(pictures), batch: 4)) }
+        model.store.zeroGrads()
+        model.loss(text: text, images: .pictures(pictures), batch: 4, backward: true)
+        for p in model.store.params where p.trainable && !(p.name == model.logScale.name) {
+            let g = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
+            checkGradient("\(p.name) reading pictures", values: model.store.value(p), analytic: g, rng: &rng, loss: loss)
+        }
+        // Cell (row 1, col 2) of an 8 x 8 picture with 2 x 2 cells is pixels x 4-5, y 2-3.
+        var changed = Array(pictures.prefix(8 * 8 * 3))
+        changed[(3 * 8 + 5) * 3 + 1] &+= 9
+        let a = model.cellFeatures(.pictures(Array(pictures.prefix(8 * 8 * 3))), batch: 1).array
+        let b = model.cellFeatures(.pictures(changed), batch: 1).array
+        let f = Self.tinyPictures.cellFeatures
+        let moved = Set((0..<a.count).filter { a[$0] != b[$0] }.map { $0 / f })
+        XCTAssertEqual(moved, [1 * 4 + 2])
+        XCTAssertEqual(b[(1 * 4 + 2) * f + (1 * 2 + 1) * 3 + 1] - a[(1 * 4 + 2) * f + (1 * 2 + 1) * 3 + 1], 9 / 255, accuracy: 1e-6)
+    }
+
+    /// Pictures are scaled down to what the model reads by averaging each block of pixels.
+    func testPicturesAreScaledDownByBlockAverages() {
+        var config = Self.tinyPictures
+        (config.rows, config.cols, config.pictureCell) = (1, 1, 2)      // reads 2 x 2 pictures
+        let model = Reranker(config: config, seed: 1)
+        let rgb = (0..<(4 * 4 * 3)).map { UInt8(($0 * 7) % 256) }
+        let small = model.scaledToRead(rgb, width: 4, height: 4)
+        XCTAssertEqual(small.count, 2 * 2 * 3)
+        for y in 0..<2 {
+            for x in 0..<2 {
+                for c in 0..<3 {
+                    let block = [(0, 0), (0, 1), (1, 0), (1, 1)].map { Int(rgb[((2 * y + $0.0) * 4 + 2 * x + $0.1) * 3 + c]) }
+                    XCTAssertEqual(Int(small[(y * 2 + x) * 3 + c]), Int((Double(block.reduce(0, +)) / 4).rounded()))
+                }
+            }
+        }
+        XCTAssertEqual(model.scaledToRead(Array(rgb.prefix(12)), width: 2, height: 2), Array(rgb.prefix(12)), "already the size it reads")
+    }
+
     /// With near misses (captions that match no grid) in the batch, the gradients still match
     /// finite differences, and a near miss close to a grid's own caption costs more than one
     /// far from it.
@@ -70,9 +129,9 @@ final class RerankerTests: XCTestCase {
         let (text, tokens) = Self.randomBatch(Self.tiny, 3, &rng)
         let (misses, _) = Self.randomBatch(Self.tiny, 2, &rng)
         let batch = text + misses
-        let loss = { Double(model.loss(text: batch, tokens: tokens, batch: 3, nearMisses: 2)) }
+        let loss = { Double(model.loss(text: batch, images: .tokens(tokens), batch: 3, nearMisses: 2)) }
         model.store.zeroGrads()
-        model.loss(text: batch, tokens: tokens, batch: 3, nearMisses: 2, backward: true)
+        model.loss(text: batch, images: .tokens(tokens), batch: 3, nearMisses: 2, backward: true)
         for p in model.store.params where p.trainable {
             let g = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
             checkGradient("\(p.name) with near misses", values: model.store.value(p), analytic: g, rng: &rng, loss: loss)
@@ -97,9 +156,9 @@ final class RerankerTests: XCTestCase {
         let (misses, pictureMisses) = Self.randomBatch(Self.tiny, 2, &rng)
         for captionMisses in [0, 2] {
             let batch = text + misses.prefix(captionMisses * Self.tiny.textLength), grids = tokens + pictureMisses
-            let loss = { Double(model.loss(text: batch, tokens: grids, batch: 3, nearMisses: captionMisses, pictureNearMisses: 2)) }
+            let loss = { Double(model.loss(text: batch, images: .tokens(grids), batch: 3, nearMisses: captionMisses, pictureNearMisses: 2)) }
             model.store.zeroGrads()
-            model.loss(text: batch, tokens: grids, batch: 3, nearMisses: captionMisses, pictureNearMisses: 2, backward: true)
+            model.loss(text: batch, images: .tokens(grids), batch: 3, nearMisses: captionMisses, pictureNearMisses: 2, backward: true)
             for p in model.store.params where p.trainable {
                 let g = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
                 checkGradient("\(p.name) with \(captionMisses) caption and 2 picture near misses", values: model.store.value(p),
@@ -183,6 +242,54 @@ final class RerankerTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 
+    // The same task in pixels, and the shape told too: "a C S at P" for three colours, a square
+    // or a cross, four places; 16 x 16 pictures of gray noise with a 5 x 5 square or plus of
+    // colour C in quadrant P. Every pair of kinds differs in what a grid cell's pixels show.
+    static let shapeWords = ["square", "cross"]
+    static let pictureVocabulary = TextTokenizer(words: ["a", "at"] + colours.prefix(3) + shapeWords + places, length: 5)
+    static let pictureConfig = RerankerConfig(codebookSize: 2, textVocabulary: pictureVocabulary.vocabularySize, textLength: 5,
+                                              rows: 8, cols: 8, width: 16, layers: 1, heads: 2, pictureCell: 2, channels: 16, embedding: 16)
+
+    static func shapePair(colour: Int, shape: Int, place: Int, _ rng: inout RNG) -> TextImagePair {
+        let rgb: [[UInt8]] = [[220, 40, 40], [230, 140, 30], [230, 220, 40]]
+        var picture = (0..<(16 * 16)).flatMap { _ in [UInt8](repeating: UInt8(100 + rng.int(below: 40)), count: 3) }
+        let (y0, x0) = [(5 + rng.int(below: 3), rng.int(below: 3)), (5 + rng.int(below: 3), 10 + rng.int(below: 2)),
+                        (rng.int(below: 3), 5 + rng.int(below: 3)), (10 + rng.int(below: 2), 5 + rng.int(below: 3))][place]
+        for y in 0..<5 {
+            for x in 0..<5 where shape == 0 || x == 2 || y == 2 {
+                for c in 0..<3 { picture[((y0 + y) * 16 + x0 + x) * 3 + c] = rgb[colour][c] }
+            }
+        }
+        return TextImagePair(text: pictureVocabulary.encode("a \(colours[colour]) \(shapeWords[shape]) at \(places[place])").ids,
+                             tokens: [Int32](repeating: 0, count: 64), picture: picture)
+    }
+
+    /// A reranker that reads pictures learns the shapes, colours and places of pairs it never
+    /// saw: among 24 held-out pairs (one of each kind) it finds each caption's picture far above
+    /// chance, and the checkpoint resumes to the same model.
+    func testTrainingOnPicturesRetrievesHeldOutPairs() throws {
+        var rng = RNG(seed: 8)
+        func kind(_ i: Int) -> (colour: Int, shape: Int, place: Int) { (i % 3, i / 3 % 2, i / 6 % 4) }
+        let train = (0..<480).map { i in Self.shapePair(colour: kind(i).colour, shape: kind(i).shape, place: kind(i).place, &rng) }
+        let heldout = (0..<24).map { i in Self.shapePair(colour: kind(i).colour, shape: kind(i).shape, place: kind(i).place, &rng) }
+        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+        options.steps = 300
+        options.batchSize = 24
+        options.learningRate = 3e-3
+        options.warmupSteps = 20
+        let trainer = RerankerTrainer(model: Reranker(config: Self.pictureConfig, seed: 1), text: Self.pictureVocabulary, options: options)
+        let before = trainer.validate(heldout)
+        try trainer.run(data: train)
+        let after = trainer.validate(heldout)
+        XCTAssertLessThan(before.textToImage, 0.25)
+        XCTAssertGreaterThan(after.textToImage, 0.6, "caption to picture retrieval among 24 held-out pairs")
+        XCTAssertGreaterThan(after.imageToText, 0.6, "picture to caption retrieval among 24 held-out pairs")
+        let resumed = RerankerTrainer(model: Reranker(config: Self.pictureConfig, seed: 9), text: Self.pictureVocabulary, options: options)
+        try resumed.resume(from: options.checkpointPath)
+        XCTAssertEqual(resumed.validate(heldout), after)
+        try? FileManager.default.removeItem(atPath: options.checkpointPath)
+    }
+
     /// A 200-step trainer of the patch model, batches of 24, checkpointing to a temporary file.
     static func shortPatchTrainer(seed: UInt64) -> (RerankerTrainer, RerankerTrainingOptions) {
         var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
@@ -255,10 +362,10 @@ final class RerankerTests: XCTestCase {
         var rng = RNG(seed: 4)
         let grids = (0..<3).map { _ in (0..<256).map { _ in Int32(rng.int(below: 1024)) } }
         let prompt = "a red circle above a blue square"
-        let expected = model.similarities(text: text.encode(prompt).ids, captions: 1, tokens: grids.flatMap { $0 }, grids: 3)
-        let scores = try loaded.score(prompt: prompt, grids: grids)
+        let expected = model.similarities(text: text.encode(prompt).ids, captions: 1, images: .tokens(grids.flatMap { $0 }), count: 3)
+        let scores = try loaded.score(prompt: prompt, grids: grids, images: [])
         for (s, e) in zip(scores, expected) { XCTAssertEqual(s, e, accuracy: 2e-3, "float16 weights score about the same") }
-        XCTAssertThrowsError(try loaded.score(prompt: prompt, grids: [[1, 2, 3]]))
+        XCTAssertThrowsError(try loaded.score(prompt: prompt, grids: [[1, 2, 3]], images: []))
         // Weights for another tokenizer's tokens, or with no tokenizer recorded, are refused.
         let other = [PriorModel.tokenizerNameKey: "other", PriorModel.tokenizerDigestKey: String(repeating: "ab", count: ModelFingerprint.digestSize)]
         let foreign = try RerankerModel(weights: RerankerModels.exportWeights(model, text: text, name: "test", metadata: other))
@@ -277,12 +384,32 @@ final class RerankerTests: XCTestCase {
         let generator = try TextGenerator(codec: Codec(model: tokenizer), prior: TextPriorModel(weights: prior))
         let result = try generator.generate(prompt: prompt, count: 3, seed: 1)
         let (ranked, rankedScores) = try result.ranked(by: loaded, prompt: prompt)
-        let raw = try loaded.score(prompt: prompt, grids: result.grids)
+        let raw = try loaded.score(prompt: prompt, grids: result.grids, images: result.images)
         XCTAssertEqual(rankedScores, raw.sorted(by: >))
         XCTAssertEqual(ranked.grids[0], result.grids[raw.firstIndex(of: raw.max()!)!])
         XCTAssertEqual(Set(ranked.grids.map { $0.description }), Set(result.grids.map { $0.description }))
         for (image, grid) in zip(ranked.images, ranked.grids) {
             XCTAssertEqual(image, result.images[result.grids.firstIndex(of: grid)!])
+        }
+        // A reranker that reads pictures: its file keeps that, it scores the candidates' pictures
+        // scaled down (not their grids), and a picture that does not scale to its size is refused.
+        var pictureConfig = config
+        pictureConfig.pictureCell = 4
+        let reader = Reranker(config: pictureConfig, seed: 3)
+        let readerFile = RerankerModels.exportWeights(reader, text: text, name: "test", metadata: PriorModel.tokenizerMetadata(tokenizer))
+        let loadedReader = try RerankerModel(weights: readerFile)
+        XCTAssertEqual(loadedReader.network.config, pictureConfig)
+        let small = result.images.map { reader.scaledToRead($0.withChannels(3).samples8, width: 128, height: 128) }
+        XCTAssertEqual(small[0].count, 64 * 64 * 3)
+        let direct = reader.similarities(text: text.encode(prompt).ids, captions: 1, images: .pictures(small.flatMap { $0 }), count: 3)
+        let read = try loadedReader.score(prompt: prompt, grids: [], images: result.images)
+        for (s, e) in zip(read, direct) { XCTAssertEqual(s, e, accuracy: 2e-3) }
+        let (byPictures, pictureScores) = try result.ranked(by: loadedReader, prompt: prompt)
+        XCTAssertEqual(pictureScores, read.sorted(by: >))
+        XCTAssertEqual(byPictures.images[0], result.images[read.firstIndex(of: read.max()!)!])
+        let odd = Image(width: 100, height: 100, channels: 3, samples8: [UInt8](repeating: 0, count: 100 * 100 * 3))
+        XCTAssertThrowsError(try loadedReader.score(prompt: prompt, grids: [], images: [odd])) { error in
+            guard case GenerationError.badSize = error else { return XCTFail("\(error)") }
         }
     }
 }

@@ -11,7 +11,7 @@ import NN
 ///
 ///     text:   z_i = textemb(text_i) + textpos(i)  -> causal blocks -> z at the caption's last word
 ///             -> LayerNorm -> Linear(D, E) -> L2 normalise                              [N, E]
-///     image:  z_t = tokproj(code(x_t)) + rowemb(row t) + colemb(col t)   [N, rows, cols, C]
+///     image:  z_t = tokproj(f_t) + rowemb(row t) + colemb(col t)          [N, rows, cols, C]
 ///             -> conv 3x3 -> GELU -> conv 3x3 stride 2 -> GELU -> conv 3x3 stride 2 -> GELU
 ///             -> flatten -> Linear(C h w, E) -> L2 normalise                            [N, E]
 ///     loss:   symmetric InfoNCE over exp(s) text image^T, s the learned log inverse temperature
@@ -20,6 +20,11 @@ import NN
 /// caption and none of the padding after it (CLIP reads its end-of-text token the same way);
 /// the empty caption reads position 0. The image side keeps the 4 x 4 layout until the
 /// projection, so positions and relations reach the embedding.
+///
+/// f_t, cell t's features, is what the config says the picture side reads: code(x_t) for a token
+/// grid, or cell t's c x c pixels for a picture (`pictureCell`; the generator's candidates are
+/// decoded anyway, and in pixels a blob and a square differ plainly, where in codes the difference
+/// is spread over the codes of a shape's edge).
 ///
 /// code(x) is a fixed table, the image tokenizer's level-1 code vectors: codes that look alike
 /// have near vectors, so what is learned of one code carries over to its neighbours. With a
@@ -34,7 +39,8 @@ public final class Reranker {
     let textln: LayerNorm
     let textproj: Linear
     let textnorm = L2Normalize()
-    let tokemb: Embedding, tokproj: Linear, rowemb: Embedding, colemb: Embedding
+    let tokemb: Embedding?                      // the code table, when the model reads tokens
+    let tokproj: Linear, rowemb: Embedding, colemb: Embedding
     let imageconv: Sequential
     let imageproj: Linear
     let imagenorm = L2Normalize()
@@ -64,8 +70,9 @@ public final class Reranker {
         }
         textln = LayerNorm(store, "textln", dim: d)
         textproj = Linear(store, "textproj", inFeatures: d, outFeatures: config.embedding, rng: &rng)
-        tokemb = Embedding(store, "tokemb", vocabulary: config.codebookSize, dim: config.codeDim, std: 1, trainable: false, rng: &rng)
-        tokproj = Linear(store, "tokproj", inFeatures: config.codeDim, outFeatures: c, rng: &rng)
+        tokemb = config.pictureCell != nil ? nil
+            : Embedding(store, "tokemb", vocabulary: config.codebookSize, dim: config.codeDim, std: 1, trainable: false, rng: &rng)
+        tokproj = Linear(store, "tokproj", inFeatures: config.cellFeatures, outFeatures: c, rng: &rng)
         tokproj.computesInputGradient = false
         rowemb = Embedding(store, "rowemb", vocabulary: config.rows, dim: c, std: 0.5, rng: &rng)
         colemb = Embedding(store, "colemb", vocabulary: config.cols, dim: c, std: 0.5, rng: &rng)
@@ -81,7 +88,7 @@ public final class Reranker {
         imageproj = Linear(store, "imageproj", inFeatures: c * h * w, outFeatures: config.embedding, rng: &rng)
         logScale = store.add("logit_scale", [1], [Reranker.initialLogScale])
         store.seal()
-        if let codes {
+        if let codes, let tokemb {
             precondition(codes.count == config.codebookSize * config.codeDim, "reranker: \(codes.count) code values for \(config.codebookSize) x \(config.codeDim)")
             store.value(tokemb.table).update(from: codes, count: codes.count)
         }
@@ -120,12 +127,62 @@ public final class Reranker {
         textpos.backward(dz)
     }
 
-    /// Token grids [N, T] (raster order) -> unit vectors [N, E]; the encoder's buffer, as above.
-    public func encodeImage(_ tokens: [Int32], batch n: Int) -> Tensor {
+    /// The values one image of `images` takes: T tokens, or a picture's RGB bytes.
+    public var valuesPerImage: Int { config.pictureSize.map { $0.width * $0.height * 3 } ?? imagePositions }
+
+    /// Images [N, ...] -> the cells' features [N, T, F]: code vectors, or each cell's pixels
+    /// (channels last, -0.5 to 0.5 as the tokenizer's).
+    public func cellFeatures(_ images: RerankerImages, batch n: Int) -> Tensor {
+        switch images {
+        case .tokens(let tokens):
+            guard let tokemb else { preconditionFailure("reranker: this model reads pictures, not token grids") }
+            precondition(tokens.count == n * imagePositions, "reranker: \(tokens.count) tokens for a batch of \(n)")
+            return tokemb.forward(tokens, shape: [n, imagePositions])
+        case .pictures(let rgb):
+            guard let cell = config.pictureCell else { preconditionFailure("reranker: this model reads token grids, not pictures") }
+            precondition(rgb.count == n * valuesPerImage, "reranker: \(rgb.count) picture values for a batch of \(n)")
+            let (rows, cols, f) = (config.rows, config.cols, config.cellFeatures), width = cols * cell
+            let out = Tensor([n, rows * cols, f])
+            for b in 0..<n {
+                for r in 0..<rows {
+                    for c in 0..<cols {
+                        let dst = out.data + ((b * rows + r) * cols + c) * f
+                        for y in 0..<cell {
+                            let src = ((b * rows * cell + r * cell + y) * width + c * cell) * 3
+                            for i in 0..<(cell * 3) { dst[y * cell * 3 + i] = Float(rgb[src + i]) / 255 - 0.5 }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+
+    /// `rgb` (width x height RGB8) box-averaged down to the pictures this model reads.
+    public func scaledToRead(_ rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
+        guard let (w, h) = config.pictureSize else { preconditionFailure("reranker: this model reads token grids, not pictures") }
+        precondition(width % w == 0 && height % h == 0 && width / w == height / h && rgb.count == width * height * 3,
+                     "reranker: a \(width)x\(height) picture does not scale to \(w)x\(h)")
+        let k = width / w, area = Float(k * k)
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                for ch in 0..<3 {
+                    var sum = 0
+                    for dy in 0..<k { for dx in 0..<k { sum += Int(rgb[((y * k + dy) * width + x * k + dx) * 3 + ch]) } }
+                    out[(y * w + x) * 3 + ch] = UInt8((Float(sum) / area).rounded())
+                }
+            }
+        }
+        return out
+    }
+
+    /// Images (token grids or pictures, as the config says) -> unit vectors [N, E]; the
+    /// encoder's buffer, as above.
+    public func encodeImage(_ images: RerankerImages, batch n: Int) -> Tensor {
         let (t, c) = (imagePositions, config.channels)
-        precondition(tokens.count == n * t, "reranker: \(tokens.count) tokens for a batch of \(n)")
         let rows = (0..<(n * t)).map { Int32($0 % t / config.cols) }, cols = (0..<(n * t)).map { Int32($0 % config.cols) }
-        let a = tokproj.forward(tokemb.forward(tokens, shape: [n, t])), r = rowemb.forward(rows, shape: [n, t]), k = colemb.forward(cols, shape: [n, t])
+        let a = tokproj.forward(cellFeatures(images, batch: n)), r = rowemb.forward(rows, shape: [n, t]), k = colemb.forward(cols, shape: [n, t])
         let z = Tensor([n, config.rows, config.cols, c])                    // [N, rows, cols, C]
         for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + k.data[i] }
         let f = imageconv.forward(z)                                         // [N, h, w, C]
@@ -137,21 +194,21 @@ public final class Reranker {
         let df = imageproj.backward(imagenorm.backward(dy))                  // [N, C h w]
         let n = df.shape[0], (h, w) = imageFeatures
         let dz = imageconv.backward(df.reshaped([n, h, w, config.channels])) // [N, rows, cols, C]
-        _ = tokproj.backward(dz)                                              // the code table is fixed
+        _ = tokproj.backward(dz)                                              // the features are fixed
         rowemb.backward(dz)
         colemb.backward(dz)
     }
 
-    /// The batch's symmetric InfoNCE loss, pair i being text i and grid i; `text` may hold
-    /// `nearMisses` more captions after the pairs', which match no grid (hard negatives each grid
-    /// must rank under its own caption), and `tokens` may hold `pictureNearMisses` more grids,
+    /// The batch's symmetric InfoNCE loss, pair i being text i and image i; `text` may hold
+    /// `nearMisses` more captions after the pairs', which match no image (hard negatives each image
+    /// must rank under its own caption), and `images` may hold `pictureNearMisses` more,
     /// which match no caption (hard negatives each caption must rank under its own grid: what
     /// reranking asks). With `backward`, every parameter's gradient (the temperature's included)
     /// is added into the store.
     @discardableResult
-    public func loss(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0, pictureNearMisses: Int = 0,
+    public func loss(text: [Int32], images: RerankerImages, batch n: Int, nearMisses: Int = 0, pictureNearMisses: Int = 0,
                      backward: Bool = false) -> Float {
-        let t = encodeText(text, batch: n + nearMisses).copy(), i = encodeImage(tokens, batch: n + pictureNearMisses).copy()
+        let t = encodeText(text, batch: n + nearMisses).copy(), i = encodeImage(images, batch: n + pictureNearMisses).copy()
         let dt = backward ? Tensor(t.shape) : nil, di = backward ? Tensor(i.shape) : nil
         let (loss, ds) = contrastiveLoss(t, i, pairs: n, logScale: store.value(logScale)[0], maxLogScale: Reranker.maxLogScale,
                                          da: dt, db: di)
@@ -163,10 +220,10 @@ public final class Reranker {
         return loss
     }
 
-    /// Cosine similarities [A, B] between captions [A, L] and grids [B, T], row-major. Encodes
+    /// Cosine similarities [A, B] between captions [A, L] and B images, row-major. Encodes
     /// 64 at a time, so the encoders' activations stay small for any A and B.
-    public func similarities(text: [Int32], captions a: Int, tokens: [Int32], grids b: Int) -> [Float] {
-        let (l, t, e) = (config.textLength, imagePositions, config.embedding)
+    public func similarities(text: [Int32], captions a: Int, images: RerankerImages, count b: Int) -> [Float] {
+        let (l, v, e) = (config.textLength, valuesPerImage, config.embedding)
         func embed(_ count: Int, _ encode: (Range<Int>) -> Tensor) -> Tensor {
             let out = Tensor([count, e])
             for b0 in stride(from: 0, to: count, by: 64) {
@@ -176,9 +233,24 @@ public final class Reranker {
             return out
         }
         let x = embed(a) { encodeText(Array(text[($0.lowerBound * l)..<($0.upperBound * l)]), batch: $0.count) }
-        let y = embed(b) { encodeImage(Array(tokens[($0.lowerBound * t)..<($0.upperBound * t)]), batch: $0.count) }
+        let y = embed(b) { encodeImage(images.slice($0.lowerBound * v..<$0.upperBound * v), batch: $0.count) }
         let sim = Tensor([a, b])
         gemm(sim.data, x.data, y.data, m: a, n: b, k: e, transB: true)
         return sim.array
+    }
+}
+
+/// What a reranker's picture side reads, a batch at a time: token grids [N, T] in raster order,
+/// or pictures [N, height, width, 3] RGB8 at its config's `pictureSize`.
+public enum RerankerImages: Sendable {
+    case tokens([Int32])
+    case pictures([UInt8])
+
+    /// The values in `range` (whole images' worth).
+    func slice(_ range: Range<Int>) -> RerankerImages {
+        switch self {
+        case .tokens(let t): .tokens(Array(t[range]))
+        case .pictures(let p): .pictures(Array(p[range]))
+        }
     }
 }

@@ -17,13 +17,17 @@ public struct RerankerConfig: Codable, Equatable, Sendable {
     public var heads: Int
     /// The width of a token's fixed features (the image tokenizer's code vectors).
     public var codeDim: Int
+    /// nil: the picture side reads token grids, each token as its code vector. c: it reads
+    /// pictures of (cols c) x (rows c) RGB pixels instead, each grid cell's c x c x 3 values as
+    /// the cell's features (decoded candidates, scaled down).
+    public var pictureCell: Int?
     /// The image encoder's channels.
     public var channels: Int
     /// E: the shared embedding space.
     public var embedding: Int
 
     public init(codebookSize: Int = 1024, textVocabulary: Int, textLength: Int = 40, rows: Int = 16, cols: Int = 16,
-                width: Int = 64, layers: Int = 2, heads: Int = 4, codeDim: Int = 32, channels: Int = 64, embedding: Int = 64) {
+                width: Int = 64, layers: Int = 2, heads: Int = 4, codeDim: Int = 32, pictureCell: Int? = nil, channels: Int = 64, embedding: Int = 64) {
         self.codebookSize = codebookSize
         self.textVocabulary = textVocabulary
         self.textLength = textLength
@@ -33,6 +37,7 @@ public struct RerankerConfig: Codable, Equatable, Sendable {
         self.layers = layers
         self.heads = heads
         self.codeDim = codeDim
+        self.pictureCell = pictureCell
         self.channels = channels
         self.embedding = embedding
     }
@@ -40,7 +45,12 @@ public struct RerankerConfig: Codable, Equatable, Sendable {
     public var isValid: Bool {
         (2...65536).contains(codebookSize) && (1...65536).contains(textVocabulary) && (1...1024).contains(textLength)
             && (1...64).contains(rows) && (1...64).contains(cols) && (1...1024).contains(width) && (1...16).contains(layers)
-            && (1...64).contains(heads) && width % heads == 0 && (1...1024).contains(codeDim) && (1...1024).contains(channels) && (1...1024).contains(embedding)
+            && (1...64).contains(heads) && width % heads == 0 && (1...1024).contains(codeDim) && (1...16).contains(pictureCell ?? 1) && (1...1024).contains(channels) && (1...1024).contains(embedding)
     }
 
+    /// The width of a grid cell's features: a code vector, or a cell's pixels.
+    public var cellFeatures: Int { pictureCell.map { $0 * $0 * 3 } ?? codeDim }
+
+    /// The size of the pictures the reranker reads, when it reads pictures.
+    public var pictureSize: (width: Int, height: Int)? { pictureCell.map { (cols * $0, rows * $0) } }
 }

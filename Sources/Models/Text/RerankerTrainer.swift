@@ -72,7 +72,7 @@ public final class RerankerTrainer {
     public var nearMisses: ((_ index: Int, _ rng: inout RNG) -> NearMissCaptions)?
     /// Hard negatives on the picture side: for each training pair, the token grid of its scene
     /// with one attribute every caption of it states changed. When set, a batch's grids are the
-    /// pairs' followed by their picture near misses.
+    /// pairs' followed by their picture near misses (for a model that reads token grids).
     public var pictureNearMisses: [[Int32]]?
     public var step: Int { state.step }
 
@@ -96,29 +96,35 @@ public final class RerankerTrainer {
         try state.save(kind: RerankerModels.checkpointKind, config: model.config.json, metadata: meta)
     }
 
+    /// The pairs' images as the model reads them: their token grids, or their pictures.
+    public func images(_ pairs: some Collection<TextImagePair>) -> RerankerImages {
+        model.config.pictureCell == nil ? .tokens(pairs.flatMap(\.tokens)) : .pictures(pairs.flatMap(\.picture))
+    }
+
     /// A batch of distinct random pairs (all of them when there are fewer than the batch size):
     /// a pair drawn twice would be its own negative. With `nearMisses`, `text` holds the pairs'
-    /// fresh captions and then as many near misses; with `pictureNearMisses`, `tokens` holds the
+    /// fresh captions and then as many near misses; with `pictureNearMisses`, `images` holds the
     /// pairs' grids and then as many near misses.
-    public func batch(_ data: [TextImagePair]) -> (text: [Int32], tokens: [Int32], count: Int, nearMisses: Int, pictureNearMisses: Int) {
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], images: RerankerImages, count: Int, nearMisses: Int, pictureNearMisses: Int) {
         precondition(pictureNearMisses.map { $0.count == data.count } ?? true, "one picture near miss per training pair")
+        precondition(pictureNearMisses == nil || model.config.pictureCell == nil, "picture near misses are token grids")
         let n = min(options.batchSize, data.count)
         var order = Array(data.indices)
         for i in 0..<n { order.swapAt(i, i + state.rng.int(below: order.count - i)) }
         let picked = order.prefix(n)
-        var tokens = picked.flatMap { data[$0].tokens }
-        if let pictureNearMisses { tokens += picked.flatMap { pictureNearMisses[$0] } }
+        var images = self.images(picked.map { data[$0] })
+        if let pictureNearMisses { images = .tokens(picked.flatMap { data[$0].tokens } + picked.flatMap { pictureNearMisses[$0] }) }
         let pictureMisses = pictureNearMisses == nil ? 0 : n
-        guard let nearMisses else { return (picked.flatMap { data[$0].text }, tokens, n, 0, pictureMisses) }
+        guard let nearMisses else { return (picked.flatMap { data[$0].text }, images, n, 0, pictureMisses) }
         let drawn = picked.map { nearMisses($0, &state.rng) }
-        return (drawn.flatMap(\.caption) + drawn.flatMap(\.nearMiss), tokens, n, n, pictureMisses)
+        return (drawn.flatMap(\.caption) + drawn.flatMap(\.nearMiss), images, n, n, pictureMisses)
     }
 
     /// One optimisation step; returns the batch's loss.
     @discardableResult
-    public func trainStep(text: [Int32], tokens: [Int32], batch n: Int, nearMisses: Int = 0, pictureNearMisses: Int = 0) -> Float {
+    public func trainStep(text: [Int32], images: RerankerImages, batch n: Int, nearMisses: Int = 0, pictureNearMisses: Int = 0) -> Float {
         model.store.zeroGrads()
-        let loss = model.loss(text: text, tokens: tokens, batch: n, nearMisses: nearMisses, pictureNearMisses: pictureNearMisses,
+        let loss = model.loss(text: text, images: images, batch: n, nearMisses: nearMisses, pictureNearMisses: pictureNearMisses,
                               backward: true)
         state.optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
         state.step += 1
@@ -134,7 +140,7 @@ public final class RerankerTrainer {
         let first = step, t0 = Date()
         while step < options.steps && !shouldStop() {
             let (x, y, n, misses, pictureMisses) = batch(data)
-            let loss = trainStep(text: x, tokens: y, batch: n, nearMisses: misses, pictureNearMisses: pictureMisses)
+            let loss = trainStep(text: x, images: y, batch: n, nearMisses: misses, pictureNearMisses: pictureMisses)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(RerankerProgress(step: step, totalSteps: options.steps, loss: loss, scale: model.scale, stepsPerSecond: rate,
                                       secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
@@ -152,7 +158,7 @@ public final class RerankerTrainer {
     public func validate(_ pairs: [TextImagePair], nearMisses: [NearMissCaptions]? = nil,
                          pictureNearMisses: [[Int32]]? = nil) -> RetrievalAccuracy {
         let m = pairs.count
-        let sim = model.similarities(text: pairs.flatMap(\.text), captions: m, tokens: pairs.flatMap(\.tokens), grids: m)
+        let sim = model.similarities(text: pairs.flatMap(\.text), captions: m, images: images(pairs), count: m)
         var t2i = 0, i2t = 0
         for i in 0..<m {
             if (0..<m).allSatisfy({ $0 == i || sim[i * m + $0] < sim[i * m + i] }) { t2i += 1 }
@@ -162,14 +168,15 @@ public final class RerankerTrainer {
         if let nearMisses {
             precondition(nearMisses.count == m, "reranker validation: \(nearMisses.count) near misses for \(m) pairs")
             let s = model.similarities(text: nearMisses.flatMap(\.caption) + nearMisses.flatMap(\.nearMiss), captions: 2 * m,
-                                       tokens: pairs.flatMap(\.tokens), grids: m)
+                                       images: images(pairs), count: m)
             let wins = (0..<m).filter { s[$0 * m + $0] > s[(m + $0) * m + $0] }.count
             result.nearMiss = Double(wins) / Double(max(m, 1))
         }
         if let pictureNearMisses {
             precondition(pictureNearMisses.count == m, "reranker validation: \(pictureNearMisses.count) picture near misses for \(m) pairs")
+            precondition(model.config.pictureCell == nil, "picture near misses are token grids")
             let s = model.similarities(text: pairs.flatMap(\.text), captions: m,
-                                       tokens: pairs.flatMap(\.tokens) + pictureNearMisses.flatMap { $0 }, grids: 2 * m)
+                                       images: .tokens(pairs.flatMap(\.tokens) + pictureNearMisses.flatMap { $0 }), count: 2 * m)
             let wins = (0..<m).filter { s[$0 * 2 * m + $0] > s[$0 * 2 * m + m + $0] }.count
             result.pictureNearMiss = Double(wins) / Double(max(m, 1))
         }

@@ -9,12 +9,16 @@ public struct TextImagePair: Sendable, Equatable {
     public var tokens: [Int32]
     /// [T] each token's weight in the training loss, or empty for all equal.
     public var tokenWeights: [Float]
+    /// The picture as a reranker that reads pictures sees it (RGB8 at its `pictureSize`), or
+    /// empty.
+    public var picture: [UInt8]
 
-    public init(text: [Int32], tokens: [Int32], tokenWeights: [Float] = []) {
+    public init(text: [Int32], tokens: [Int32], tokenWeights: [Float] = [], picture: [UInt8] = []) {
         precondition(tokenWeights.isEmpty || tokenWeights.count == tokens.count, "one weight per token")
         self.text = text
         self.tokens = tokens
         self.tokenWeights = tokenWeights
+        self.picture = picture
     }
 }
 

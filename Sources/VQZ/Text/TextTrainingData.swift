@@ -63,6 +63,20 @@ public enum TextTrainingData {
         return grids.map(\.tokens)
     }
 
+    /// Each grid's picture as the tokenizer decodes it (the round trip a generated candidate
+    /// makes too), RGB8 of rows x cols cells of the tokenizer's downsampling, passed through
+    /// `read` (e.g. a reranker's scaling down).
+    public static func decodedPictures(grids: [[Int32]], codec: Codec, rows: Int, cols: Int,
+                                       read: (_ rgb: [UInt8], _ width: Int, _ height: Int) -> [UInt8],
+                                       progress: (Int, Int) -> Void = { _, _ in }) -> [[UInt8]] {
+        let f = codec.model.downsampling, size = [codec.model.config.codebookSize]
+        return grids.enumerated().map { i, grid in
+            let g = TokenGrid(width: cols, height: rows, levels: [grid.map { UInt16($0) }], codebookSizes: size)
+            defer { progress(i + 1, grids.count) }
+            return read(codec.reconstruct(g, width: cols * f, height: rows * f), cols * f, rows * f)
+        }
+    }
+
     /// Pairs of encoded captions and grids. The tokens over a shape (ShapeScene.shapeCells) weigh
     /// `shapeWeight` in the training loss and the ground's 1, so that the caption's subject is not
     /// outweighed by ground textures no caption describes.
