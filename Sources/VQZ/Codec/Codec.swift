@@ -86,6 +86,13 @@ public final class Codec: @unchecked Sendable {
         return out
     }
 
+    /// The RGB picture a level-1 grid (rows x cols codes, raster order) decodes to, cropped to
+    /// width x height: what the priors' and the text model's samples look like.
+    public func picture(level1 grid: [Int32], rows: Int, cols: Int, width: Int, height: Int) -> Image {
+        let tokens = TokenGrid(width: cols, height: rows, levels: [grid.map { UInt16($0) }], codebookSizes: [model.config.codebookSize])
+        return Image(width: width, height: height, channels: 3, samples8: reconstruct(tokens, width: width, height: height))
+    }
+
     /// RGB8 pixels [height, width, 3] of an image through the encoder and the decoder with no
     /// quantization: the limit the levels approach as more are added, which tells what the latent
     /// and the decoder allow apart from the codebooks (`vqz eval tokenizer --unquantized`).

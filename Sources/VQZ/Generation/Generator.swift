@@ -41,9 +41,7 @@ public final class Generator {
         guard (1...256).contains(count) else { throw GenerationError.badSize("count \(count) is out of range (1...256)") }
         let (cols, rows) = try gridSize(width: width, height: height)
         return sampleTokens(cols: cols, rows: rows, count: count, seed: seed, options: options).map { grid in
-            let tokens = TokenGrid(width: cols, height: rows, levels: [grid.map { UInt16($0) }],
-                                   codebookSizes: [codec.model.config.codebookSize])
-            return Image(width: width, height: height, channels: 3, samples8: codec.reconstruct(tokens, width: width, height: height))
+            codec.picture(level1: grid, rows: rows, cols: cols, width: width, height: height)
         }
     }
 

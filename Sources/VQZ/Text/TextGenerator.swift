@@ -45,10 +45,7 @@ public final class TextGenerator {
         let (rows, cols) = (prior.network.config.rows, prior.network.config.cols), t = rows * cols
         let (w, h) = imageSize
         let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
-        let images = grids.map { grid in
-            let g = TokenGrid(width: cols, height: rows, levels: [grid.map { UInt16($0) }], codebookSizes: [codec.model.config.codebookSize])
-            return Image(width: w, height: h, channels: 3, samples8: codec.reconstruct(g, width: w, height: h))
-        }
+        let images = grids.map { codec.picture(level1: $0, rows: rows, cols: cols, width: w, height: h) }
         return Result(images: images, grids: grids, prompt: encoded)
     }
 }

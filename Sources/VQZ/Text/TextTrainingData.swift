@@ -69,11 +69,10 @@ public enum TextTrainingData {
     public static func decodedPictures(grids: [[Int32]], codec: Codec, rows: Int, cols: Int,
                                        read: (_ rgb: [UInt8], _ width: Int, _ height: Int) -> [UInt8],
                                        progress: (Int, Int) -> Void = { _, _ in }) -> [[UInt8]] {
-        let f = codec.model.downsampling, size = [codec.model.config.codebookSize]
+        let (w, h) = (cols * codec.model.downsampling, rows * codec.model.downsampling)
         return grids.enumerated().map { i, grid in
-            let g = TokenGrid(width: cols, height: rows, levels: [grid.map { UInt16($0) }], codebookSizes: size)
             defer { progress(i + 1, grids.count) }
-            return read(codec.reconstruct(g, width: cols * f, height: rows * f), cols * f, rows * f)
+            return read(codec.picture(level1: grid, rows: rows, cols: cols, width: w, height: h).samples8, w, h)
         }
     }
 
