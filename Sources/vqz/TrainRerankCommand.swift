@@ -70,7 +70,6 @@ struct TrainRerankCommand: ParsableCommand {
         if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
-        if pictureCell != nil && pictureNearMisses { throw ValidationError("--picture-near-misses are token grids: not with --picture-cell") }
     }
 
     func run() throws {
@@ -96,6 +95,8 @@ struct TrainRerankCommand: ParsableCommand {
             console.warn(nil, "starting from the weights in \(initWeights)")
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --channels, --embedding, --text-length)") }
+        // Checked on the config, so that a reader of pictures resumed or started from weights is refused too.
+        if config.pictureCell != nil && pictureNearMisses { throw CLIError(.usage, "--picture-near-misses are token grids; this reranker reads pictures (--picture-cell)") }
         var (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
@@ -104,7 +105,6 @@ struct TrainRerankCommand: ParsableCommand {
         let network = codec.model.network, codebook = network.quantizer.codebooks[0]
         let model = initial?.network ?? Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
         if config.pictureCell != nil {
-            if pictureNearMisses { throw CLIError(.usage, "--picture-near-misses are token grids; this reranker reads pictures") }
             let progress = ProgressLine(console: console)
             func decode(_ pairs: inout [TextImagePair], _ what: String) {
                 let pictures = TextTrainingData.decodedPictures(grids: pairs.map(\.tokens), codec: codec, rows: config.rows, cols: config.cols,

@@ -112,8 +112,8 @@ public final class RerankerTrainer {
         var order = Array(data.indices)
         for i in 0..<n { order.swapAt(i, i + state.rng.int(below: order.count - i)) }
         let picked = order.prefix(n)
-        var images = self.images(picked.map { data[$0] })
-        if let pictureNearMisses { images = .tokens(picked.flatMap { data[$0].tokens } + picked.flatMap { pictureNearMisses[$0] }) }
+        let images = pictureNearMisses.map { misses in .tokens(picked.flatMap { data[$0].tokens } + picked.flatMap { misses[$0] }) }
+            ?? self.images(picked.map { data[$0] })
         let pictureMisses = pictureNearMisses == nil ? 0 : n
         guard let nearMisses else { return (picked.flatMap { data[$0].text }, images, n, 0, pictureMisses) }
         let drawn = picked.map { nearMisses($0, &state.rng) }
