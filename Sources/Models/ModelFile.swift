@@ -26,6 +26,7 @@ extension ContextPriorConfig: StoredModelConfig {}
 extension AutoencoderConfig: StoredModelConfig {}
 extension TextImageConfig: StoredModelConfig {}
 extension RerankerConfig: StoredModelConfig {}
+extension CaptionReaderConfig: StoredModelConfig {}
 
 /// Reading the weights files every model of vqz writes: safetensors whose metadata names the
 /// file's kind and the model's config. One reader, so every model refuses a wrong file alike.

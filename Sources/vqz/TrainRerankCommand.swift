@@ -46,6 +46,10 @@ struct TrainRerankCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read pictures instead of token grids: each picture's round trip through the tokenizer, scaled so that a grid cell is N x N pixels (4: half size).", valueName: "N"))
     var pictureCell: Int?
     @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
+    @Option(help: ArgumentHelp("contrastive: CLIP's two encoders; caption: a captioner that scores a candidate by how likely the prompt is as its caption.", valueName: "KIND"))
+    var objective: RerankerObjective = .contrastive
+    @Option(help: ArgumentHelp("Caption reader: grid cells merged per side into one picture position.", valueName: "N"))
+    var group = 2
     @Flag(help: "Hard negatives: fresh captions each step, each with a near miss (one stated attribute changed) to rank under it.")
     var nearMisses = false
     @Flag(help: "Hard negatives on the picture side: each scene redrawn with one stated attribute changed, a picture each caption must rank under its own.")
@@ -70,6 +74,9 @@ struct TrainRerankCommand: ParsableCommand {
         if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if objective == .caption && (nearMisses || pictureNearMisses || pictureCell != nil) {
+            throw ValidationError("--near-misses, --picture-near-misses and --picture-cell are for --objective contrastive")
+        }
     }
 
     func run() throws {
@@ -80,6 +87,7 @@ struct TrainRerankCommand: ParsableCommand {
         guard records.count >= 2 else { throw CLIError(.usage, "\(data): contrastive training needs two captioned pictures or more") }
         // The text tokenizer: from the checkpoint when resuming, else from these captions.
         var text = TextTokenizer(training: records.map(\.caption), length: textLength)
+        if objective == .caption { return try trainCaptionReader(codec: codec, records: records, text: text, console: console) }
         let side = records[0].scene.canvas / codec.model.downsampling
         var config = RerankerConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
                                     textLength: textLength, rows: side, cols: side, width: width, layers: layers, heads: heads,
@@ -91,7 +99,8 @@ struct TrainRerankCommand: ParsableCommand {
         }
         let initial: RerankerModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
         if let initial, let initWeights {
-            (text, config) = (initial.text, initial.network.config)
+            guard let network = initial.network else { throw CLIError(.usage, "\(initWeights) is a caption reader; give --objective caption") }
+            (text, config) = (initial.text, network.config)
             console.warn(nil, "starting from the weights in \(initWeights)")
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --channels, --embedding, --text-length)") }

@@ -138,8 +138,18 @@ import Testing
         #expect(pictures.status == 0 && pictures.stderr.contains("validation at step 2: top-1 retrieval among 4 pairs"), "\(pictures.stderr)")
         let both = try CLIRunner.run(["train", "rerank", "--data", "d", "--picture-cell", "4", "--picture-near-misses", "--checkpoint", "ck/both.ckpt"], in: folder)
         #expect(both.status != 0 && both.stderr.contains("--picture-near-misses"), "\(both.stderr)")
+        // A caption reader: trained, resumed, and refused with the contrastive model's hard negatives.
+        let reader = try CLIRunner.run(["train", "rerank", "--objective", "caption", "--data", "d", "--val", "h", "--steps", "2",
+                                        "--batch", "4", "--width", "16", "--layers", "1", "--heads", "2", "--validate-every", "2",
+                                        "--checkpoint", "ck/reader.ckpt", "--output", "rerank-reader.safetensors", "--threads", "1"], in: folder)
+        #expect(reader.status == 0 && reader.stderr.contains("validation at step 2:") && reader.stderr.contains("bits per word"), "\(reader.stderr)")
+        let readerMore = try CLIRunner.run(["train", "rerank", "--objective", "caption", "--data", "d", "--steps", "3",
+                                            "--checkpoint", "ck/reader.ckpt", "--resume", "--threads", "1"], in: folder)
+        #expect(readerMore.status == 0 && readerMore.stderr.contains("resumed from ck/reader.ckpt at step 2"), "\(readerMore.stderr)")
+        let readerHard = try CLIRunner.run(["train", "rerank", "--objective", "caption", "--data", "d", "--near-misses"], in: folder)
+        #expect(readerHard.status != 0 && readerHard.stderr.contains("--objective contrastive"), "\(readerHard.stderr)")
         let prompt = ["generate", "--prompt", "a red circle above a blue square", "--text-weights", "text.safetensors", "--count", "3"]
-        for weights in ["rerank.safetensors", "rerank-pictures.safetensors"] {
+        for weights in ["rerank.safetensors", "rerank-pictures.safetensors", "rerank-reader.safetensors"] {
             let best = try CLIRunner.run(prompt + ["--rerank", "--rerank-weights", weights, "-o", "best.png", "-v", "-f"], in: folder)
             #expect(best.status == 0, "\(best.stderr)")
             #expect(best.stderr.contains("reranked 3 candidate(s)"), "\(best.stderr)")

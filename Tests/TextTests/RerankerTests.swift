@@ -174,28 +174,6 @@ final class RerankerTests: XCTestCase {
 
     /// Central differences on up to 60 entries; fails when the relative error of the gradient
     /// vector is above 2% or when the gradient is zero (the check would prove nothing).
-    func checkGradient(_ label: String, values: UnsafeMutablePointer<Float>, analytic: [Float], rng: inout RNG,
-                       loss: () -> Double, file: StaticString = #filePath, line: UInt = #line) {
-        let eps: Float = 1e-2
-        let indices = analytic.count <= 60 ? Array(analytic.indices) : (0..<60).map { _ in rng.int(below: analytic.count) }
-        var diff = 0.0, normA = 0.0, normN = 0.0
-        for i in indices {
-            let old = values[i]
-            values[i] = old + eps
-            let plus = loss()
-            values[i] = old - eps
-            let minus = loss()
-            values[i] = old
-            let numeric = (plus - minus) / Double(2 * eps), a = Double(analytic[i])
-            diff += (a - numeric) * (a - numeric)
-            normA += a * a
-            normN += numeric * numeric
-        }
-        let scale = max(normA, normN).squareRoot()
-        XCTAssertGreaterThan(scale, 1e-6, "\(label): zero gradient", file: file, line: line)
-        XCTAssertLessThan(diff.squareRoot() / max(scale, 1e-12), 0.02, "\(label): analytic and numeric gradients differ", file: file, line: line)
-    }
-
     // Synthetic pairs: "a C patch at P" for six colours and four places; the grid is noise
     // (tokens 12..<24) with a 3 x 3 patch of colour C's two tokens in quadrant P.
     static let colours = ["red", "orange", "yellow", "green", "blue", "purple"], places = ["left", "right", "top", "bottom"]
@@ -356,8 +334,8 @@ final class RerankerTests: XCTestCase {
         let bytes = RerankerModels.exportWeights(model, text: text, name: "test", metadata: PriorModel.tokenizerMetadata(tokenizer))
         let loaded = try RerankerModel(weights: bytes)
         XCTAssertEqual(loaded.text, text)
-        XCTAssertEqual(loaded.network.config, config)
-        XCTAssertEqual(loaded.network.scale, model.scale)
+        XCTAssertEqual(loaded.network?.config, config)
+        XCTAssertEqual(loaded.network?.scale, model.scale)
         XCTAssertNoThrow(try loaded.check(tokenizer))
         var rng = RNG(seed: 4)
         let grids = (0..<3).map { _ in (0..<256).map { _ in Int32(rng.int(below: 1024)) } }
@@ -398,7 +376,7 @@ final class RerankerTests: XCTestCase {
         let reader = Reranker(config: pictureConfig, seed: 3)
         let readerFile = RerankerModels.exportWeights(reader, text: text, name: "test", metadata: PriorModel.tokenizerMetadata(tokenizer))
         let loadedReader = try RerankerModel(weights: readerFile)
-        XCTAssertEqual(loadedReader.network.config, pictureConfig)
+        XCTAssertEqual(loadedReader.network?.config, pictureConfig)
         let small = result.images.map { reader.scaledToRead($0.withChannels(3).samples8, width: 128, height: 128) }
         XCTAssertEqual(small[0].count, 64 * 64 * 3)
         let direct = reader.similarities(text: text.encode(prompt).ids, captions: 1, images: .pictures(small.flatMap { $0 }), count: 3)
@@ -411,5 +389,31 @@ final class RerankerTests: XCTestCase {
         XCTAssertThrowsError(try loadedReader.score(prompt: prompt, grids: [], images: [odd])) { error in
             guard case GenerationError.badSize = error else { return XCTFail("\(error)") }
         }
+    }
+}
+
+extension XCTestCase {
+    /// The analytic gradient of `loss` with respect to `values` against central differences, at
+    /// up to 60 of its entries.
+    func checkGradient(_ label: String, values: UnsafeMutablePointer<Float>, analytic: [Float], rng: inout RNG,
+                       loss: () -> Double, file: StaticString = #filePath, line: UInt = #line) {
+        let eps: Float = 1e-2
+        let indices = analytic.count <= 60 ? Array(analytic.indices) : (0..<60).map { _ in rng.int(below: analytic.count) }
+        var diff = 0.0, normA = 0.0, normN = 0.0
+        for i in indices {
+            let old = values[i]
+            values[i] = old + eps
+            let plus = loss()
+            values[i] = old - eps
+            let minus = loss()
+            values[i] = old
+            let numeric = (plus - minus) / Double(2 * eps), a = Double(analytic[i])
+            diff += (a - numeric) * (a - numeric)
+            normA += a * a
+            normN += numeric * numeric
+        }
+        let scale = max(normA, normN).squareRoot()
+        XCTAssertGreaterThan(scale, 1e-6, "\(label): zero gradient", file: file, line: line)
+        XCTAssertLessThan(diff.squareRoot() / max(scale, 1e-12), 0.02, "\(label): analytic and numeric gradients differ", file: file, line: line)
     }
 }

@@ -1,40 +1,79 @@
 import Foundation
 import ImageIO
 import Models
+import NN
 
-/// A contrastive reranker ready to score, with its text tokenizer and the fingerprint of the
-/// image tokenizer whose grids it reads.
+/// A reranker ready to score, with its text tokenizer and the fingerprint of the image tokenizer
+/// whose grids it reads: a contrastive one (CLIP's way) or a caption reader (how likely the prompt
+/// is as the candidate's caption), whichever the weights file holds.
 public final class RerankerModel: CaptionModel, @unchecked Sendable {
     public static let bundledName = "reranker-shapes"
 
-    public let network: Reranker
+    public enum Network {
+        case contrastive(Reranker)
+        case captionReader(CaptionReader)
+    }
+
+    public let reader: Network
     public let text: TextTokenizer
     public let metadata: [String: String]
     public let tokenizer: ModelFingerprint
 
     public init(weights bytes: [UInt8]) throws {
-        let (model, text, meta) = try RerankerModels.load(weights: bytes)
+        let kind = (try? SafeTensors.read(bytes))?.metadata["kind"]
+        let meta: [String: String]
+        if kind == CaptionReaderModels.weightsKind || kind == CaptionReaderModels.checkpointKind {
+            let loaded = try CaptionReaderModels.load(weights: bytes)
+            (reader, text, meta) = (.captionReader(loaded.model), loaded.text, loaded.metadata)
+        } else {
+            let loaded = try RerankerModels.load(weights: bytes)
+            (reader, text, meta) = (.contrastive(loaded.model), loaded.text, loaded.metadata)
+        }
         guard let tokenizer = PriorModel.recordedTokenizer(meta) else {
             throw ModelError.badConfig("the reranker's weights do not say which tokenizer they were trained for")
         }
-        network = model
-        self.text = text
         metadata = meta
         self.tokenizer = tokenizer
     }
 
+    /// The contrastive network, nil for a caption reader.
+    public var network: Reranker? {
+        if case .contrastive(let r) = reader { r } else { nil }
+    }
+
+    var codebookSize: Int {
+        switch reader {
+        case .contrastive(let r): r.config.codebookSize
+        case .captionReader(let r): r.config.codebookSize
+        }
+    }
+
     /// Throws unless the reranker reads this tokenizer's grids.
     public func check(_ model: TokenizerModel) throws {
-        try PriorModel.requireTokens(tokenizer, codebookSize: network.config.codebookSize, of: model,
+        try PriorModel.requireTokens(tokenizer, codebookSize: codebookSize, of: model,
                                      mismatch: GenerationError.rerankerTokenizerMismatch)
     }
 
-    /// The cosine similarity of `prompt` to each candidate: higher is a better match. A reranker
-    /// reads the candidates' level-1 grids (raster order, rows x cols of its config) or, if it
-    /// reads pictures, their images (scaled down to its picture size). Words the reranker does
-    /// not know are left out.
+    /// Each candidate's score for `prompt`, higher for a better match: a contrastive reranker's
+    /// cosine similarity, a caption reader's log p(prompt | candidate). Rerankers read the
+    /// candidates' level-1 grids (raster order, rows x cols of their config) or, a contrastive one
+    /// that reads pictures, their images (scaled down to its picture size). Words the reranker
+    /// does not know are left out.
     public func score(prompt: String, grids: [[Int32]], images: [Image]) throws -> [Float] {
-        let config = network.config, text = text.encode(prompt).ids
+        let text = text.encode(prompt).ids
+        let network: Reranker
+        switch reader {
+        case .contrastive(let r): network = r
+        case .captionReader(let r):
+            guard grids.allSatisfy({ $0.count == r.imagePositions }) else {
+                throw GenerationError.badSize("the reranker reads \(r.config.cols)x\(r.config.rows) token grids")
+            }
+            guard grids.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < r.config.codebookSize } }) else {
+                throw GenerationError.badSize("a token grid holds codes outside the reranker's \(r.config.codebookSize)")
+            }
+            return r.logLikelihoods(tokens: grids.flatMap { $0 }, text: grids.flatMap { _ in text }, batch: grids.count)
+        }
+        let config = network.config
         guard let (w, h) = config.pictureSize else {
             guard grids.allSatisfy({ $0.count == network.imagePositions }) else {
                 throw GenerationError.badSize("the reranker reads \(config.cols)x\(config.rows) token grids")
