@@ -61,28 +61,28 @@ public final class RerankerModel: CaptionModel, @unchecked Sendable {
     /// does not know are left out.
     public func score(prompt: String, grids: [[Int32]], images: [Image]) throws -> [Float] {
         let text = text.encode(prompt).ids
-        let network: Reranker
         switch reader {
-        case .contrastive(let r): network = r
         case .captionReader(let r):
-            guard grids.allSatisfy({ $0.count == r.imagePositions }) else {
-                throw GenerationError.badSize("the reranker reads \(r.config.cols)x\(r.config.rows) token grids")
-            }
-            guard grids.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < r.config.codebookSize } }) else {
-                throw GenerationError.badSize("a token grid holds codes outside the reranker's \(r.config.codebookSize)")
-            }
+            try Self.requireGrids(grids, rows: r.config.rows, cols: r.config.cols, codebookSize: r.config.codebookSize)
             return r.logLikelihoods(tokens: grids.flatMap { $0 }, text: grids.flatMap { _ in text }, batch: grids.count)
-        }
-        let config = network.config
-        guard let (w, h) = config.pictureSize else {
-            guard grids.allSatisfy({ $0.count == network.imagePositions }) else {
-                throw GenerationError.badSize("the reranker reads \(config.cols)x\(config.rows) token grids")
+        case .contrastive(let network):
+            let config = network.config
+            guard let (w, h) = config.pictureSize else {
+                try Self.requireGrids(grids, rows: config.rows, cols: config.cols, codebookSize: config.codebookSize)
+                return network.similarities(text: text, captions: 1, images: .tokens(grids.flatMap { $0 }), count: grids.count)
             }
-            guard grids.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < config.codebookSize } }) else {
-                throw GenerationError.badSize("a token grid holds codes outside the reranker's \(config.codebookSize)")
-            }
-            return network.similarities(text: text, captions: 1, images: .tokens(grids.flatMap { $0 }), count: grids.count)
+            return try Self.scoreOnPictures(network, text: text, images: images, width: w, height: h)
         }
+    }
+
+    private static func requireGrids(_ grids: [[Int32]], rows: Int, cols: Int, codebookSize: Int) throws {
+        guard grids.allSatisfy({ $0.count == rows * cols }) else { throw GenerationError.badSize("the reranker reads \(cols)x\(rows) token grids") }
+        guard grids.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < codebookSize } }) else {
+            throw GenerationError.badSize("a token grid holds codes outside the reranker's \(codebookSize)")
+        }
+    }
+
+    private static func scoreOnPictures(_ network: Reranker, text: [Int32], images: [Image], width w: Int, height h: Int) throws -> [Float] {
         let pictures = try images.map { image in
             guard image.width % w == 0, image.height % h == 0, image.width / w == image.height / h else {
                 throw GenerationError.badSize("the reranker reads pictures that scale to \(w)x\(h), not \(image.width)x\(image.height)")
