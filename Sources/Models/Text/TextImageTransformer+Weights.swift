@@ -1,5 +1,16 @@
 import NN
 
+/// The shape of a model that reads the captions' text tokens: its file must carry a text
+/// tokenizer of the same vocabulary and length.
+public protocol TextModelConfig: StoredModelConfig {
+    var textVocabulary: Int { get }
+    var textLength: Int { get }
+}
+
+extension TextImageConfig: TextModelConfig {}
+extension RerankerConfig: TextModelConfig {}
+extension CaptionReaderConfig: TextModelConfig {}
+
 /// Saving and loading text-to-image transformers: the weights carry the config and the text
 /// tokenizer (its vocabulary) in their metadata, so one file is the whole model.
 public enum TextImageModels {
@@ -10,24 +21,37 @@ public enum TextImageModels {
     /// The shipped form: matrices and tables in float16, biases and norms in float32.
     public static func exportWeights(_ model: TextImageTransformer, text: TextTokenizer, name: String,
                                      metadata: [String: String] = [:]) -> [UInt8] {
-        let entries = ModelFile.shippedEntries(model.store)
-        var meta = metadata
-        meta["kind"] = weightsKind
-        meta["name"] = name
-        meta["config"] = model.config.json
-        meta[textTokenizerKey] = text.json
-        return SafeTensors.write(entries, metadata: meta)
+        export(model.store, config: model.config, text: text, kind: weightsKind, name: name, metadata: metadata)
     }
 
     /// A model, its text tokenizer and its metadata from weights or a training checkpoint.
     public static func load(weights bytes: [UInt8]) throws -> (model: TextImageTransformer, text: TextTokenizer, metadata: [String: String]) {
-        let file = try ModelFile.read(bytes, kinds: [weightsKind, checkpointKind], config: TextImageConfig.self)
-        let config = file.config
-        guard let textJSON = file.metadata[textTokenizerKey], let text = try? TextTokenizer(json: textJSON),
-              text.vocabularySize == config.textVocabulary, text.length == config.textLength
-        else { throw ModelError.badConfig("no text tokenizer matching the model") }
-        let model = TextImageTransformer(config: config)
+        let file = try read(bytes, kinds: [weightsKind, checkpointKind], config: TextImageConfig.self, what: "the model")
+        let model = TextImageTransformer(config: file.config)
         try ModelFile.load(file.tensors, into: model.store)
-        return (model, text, file.metadata)
+        return (model, file.text, file.metadata)
+    }
+
+    /// Any text model's file: its parameters as shipped, with its kind, name, config and text
+    /// tokenizer in the metadata.
+    static func export(_ store: ParameterStore, config: some TextModelConfig, text: TextTokenizer, kind: String, name: String,
+                       metadata: [String: String]) -> [UInt8] {
+        var meta = metadata
+        meta["kind"] = kind
+        meta["name"] = name
+        meta["config"] = config.json
+        meta[textTokenizerKey] = text.json
+        return SafeTensors.write(ModelFile.shippedEntries(store), metadata: meta)
+    }
+
+    /// Any text model's file read back: its tensors, metadata, checked config, and the text
+    /// tokenizer that matches it (`what` names the model in the error when none does).
+    static func read<Config: TextModelConfig>(_ bytes: [UInt8], kinds: [String], config: Config.Type, what: String) throws
+        -> (tensors: [String: SafeTensors.Entry], metadata: [String: String], config: Config, text: TextTokenizer) {
+        let file = try ModelFile.read(bytes, kinds: kinds, config: Config.self)
+        guard let textJSON = file.metadata[textTokenizerKey], let text = try? TextTokenizer(json: textJSON),
+              text.vocabularySize == file.config.textVocabulary, text.length == file.config.textLength
+        else { throw ModelError.badConfig("no text tokenizer matching \(what)") }
+        return (file.tensors, file.metadata, file.config, text)
     }
 }
