@@ -18,7 +18,7 @@ extension TrainRerankCommand {
         var config = CaptionReaderConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
                                          textLength: textLength, rows: side, cols: side, codeDim: codec.model.config.codeDim,
                                          group: group, width: width, layers: layers, heads: heads)
-        var initial: CaptionReader?
+        var initial: CaptionReader?, initialMetadata: [String: String]?
         if resume {
             let saved = try loadingModel(checkpoint) { try CaptionReaderModels.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))) }
             guard saved.metadata["kind"] == CaptionReaderModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a caption reader checkpoint") }
@@ -26,7 +26,7 @@ extension TrainRerankCommand {
         } else if let initWeights {
             let loaded: RerankerModel = try loadCaptionModel(initWeights, codec: codec)
             guard case .captionReader(let reader) = loaded.reader else { throw CLIError(.usage, "\(initWeights) is not a caption reader") }
-            (text, config, initial) = (loaded.text, reader.config, reader)
+            (text, config, initial, initialMetadata) = (loaded.text, reader.config, reader, loaded.metadata)
             console.warn(nil, "starting from the weights in \(initWeights)")
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --group, --text-length)") }
@@ -44,12 +44,14 @@ extension TrainRerankCommand {
         options.checkpointSeconds = checkpointSeconds
         let trainer = CaptionReaderTrainer(model: model, text: text, options: options)
         trainer.metadata = PriorModel.tokenizerMetadata(codec.model)
+        if let initialMetadata { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initialMetadata) }
         trainer.freshCaption = { i, rng in
-            text.encode(SceneCaptioner.captionAndNearMiss(records[i].scene, relations: records[i].request.relations, rng: &rng).caption).ids
+            text.encode(SceneCaptioner.caption(records[i].scene, relations: records[i].request.relations, rng: &rng).0).ids
         }
         if resume {
             let saved = try trainer.resume(from: checkpoint)
             try requireSameTokenizer(saved, path: checkpoint, tokenizer: codec.model)
+            trainer.metadata[TrainingLineage.key] = saved[TrainingLineage.key]
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         console.warn(nil, "training a caption reader (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
@@ -71,6 +73,7 @@ extension TrainRerankCommand {
             var meta = PriorModel.tokenizerMetadata(codec.model)
             meta["steps"] = String(trainer.step)
             meta["seed"] = String(seed)
+            meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
             if !validation.isEmpty {
                 let r = trainer.validate(validation)
                 meta["val_bits_per_word"] = String(format: "%.4f", r.bitsPerWord)

@@ -222,17 +222,11 @@ public final class CaptionReader {
             let caps = Array(text[(b0 * l)..<(part.upperBound * l)])
             let logits = forward(tokens: Array(tokens[(b0 * t)..<(part.upperBound * t)]), text: caps, batch: k)
             let m = shape.m, targets = targets(caps, batch: k, positions: m)
+            let rows = Tensor([m, v])                                        // one pair's logits
             for b in 0..<k {
-                var sum: Float = 0
-                for j in 0..<m where targets[b * m + j] >= 0 {
-                    let row = logits.data + (b * m + j) * v
-                    var mx = -Float.infinity
-                    for i in 0..<v { mx = max(mx, row[i]) }
-                    var s: Float = 0
-                    for i in 0..<v { s += expf(row[i] - mx) }
-                    sum += row[Int(targets[b * m + j])] - mx - logf(s)
-                }
-                out[b0 + b] = sum
+                rows.data.update(from: logits.data + b * m * v, count: m * v)
+                let own = Array(targets[(b * m)..<((b + 1) * m)]), words = own.filter { $0 >= 0 }.count
+                out[b0 + b] = -crossEntropyLoss(rows, own, ignoreIndex: -1) * Float(words)
             }
         }
         return out

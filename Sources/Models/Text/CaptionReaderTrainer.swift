@@ -110,9 +110,9 @@ public final class CaptionReaderTrainer {
 
     /// Bits per word over all of `pairs`, and top-1 retrieval among the first `retrievalPairs`.
     public func validate(_ pairs: [TextImagePair]) -> CaptionReaderValidation {
-        let l = model.config.textLength
-        let own = model.logLikelihoods(tokens: pairs.flatMap(\.tokens), text: pairs.flatMap(\.text), batch: pairs.count)
-        let words = pairs.map { p in (p.text.firstIndex(of: TextTokenizer.padding) ?? l) + 1 }.reduce(0, +)
+        let text = pairs.flatMap(\.text)
+        let own = model.logLikelihoods(tokens: pairs.flatMap(\.tokens), text: text, batch: pairs.count)
+        let words = model.lengths(text, batch: pairs.count).reduce(pairs.count, +)   // each caption's end counts as a word
         let bits = -Double(own.reduce(0, +)) / Double(max(words, 1)) / M_LN2
         let m = min(options.retrievalPairs, pairs.count)
         // Every caption with every grid: caption i's likelihoods are scores[i * m + j].
