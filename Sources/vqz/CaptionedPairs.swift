@@ -7,9 +7,10 @@ import VQZ
 /// (cached in `cacheFolder`), with warnings for captions cut and validation words never trained on.
 /// The training pairs' tokens over a shape weigh `shapeWeight` in the loss (TextTrainingData.pairs);
 /// the validation pairs' are marked the same way (validation itself weighs every token alike).
+/// With `layout`, every pair carries its scene's layout (SceneLayout).
 func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: String?, valCount: Int, text: TextTokenizer,
                         rows: Int, cols: Int, codec: Codec, cacheFolder: String, console: Console,
-                        shapeWeight: Float = 1) throws
+                        shapeWeight: Float = 1, layout: Bool = false) throws
     -> (train: [TextImagePair], validation: [TextImagePair]) {
     let progress = ProgressLine(console: console)
     func load(_ folder: String, _ recs: [ShapesDataset.Record], shapeWeight: Float = 1) throws -> [TextImagePair] {
@@ -19,7 +20,7 @@ func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: Stri
                                        progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n)") })
         }
         progress.finish()
-        return TextTrainingData.pairs(records: recs, grids: grids, text: text, rows: rows, cols: cols, shapeWeight: shapeWeight)
+        return TextTrainingData.pairs(records: recs, grids: grids, text: text, rows: rows, cols: cols, shapeWeight: shapeWeight, layout: layout)
     }
     let cut = records.filter { text.encode($0.caption).truncated > 0 }.count
     if cut > 0 { console.warn(nil, "\(cut) captions are longer than \(text.length) words and are cut (--text-length)") }

@@ -124,6 +124,7 @@ struct GenerateCommand: ParsableCommand {
         }
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f)", count, w, h,
                             Date().timeIntervalSince(t0), guidance))
+        for (i, layout) in result.layouts.enumerated() where !layout.isEmpty { console.note("layout \(i + 1): " + SceneLayout.describe(layout)) }
         guard let reranker else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown
         if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }

@@ -42,6 +42,8 @@ struct TrainTextCommand: ParsableCommand {
     var initWeights: String?
     @Option(help: "With --init: blocks appended to the model, each starting as the identity, so the deeper model begins as the trained one.")
     var addLayers = 0
+    @Flag(help: "Draw each scene's layout (its shapes' kinds, colours, sizes and places) before the picture; with --init, adds the layout to the trained model.")
+    var layout = false
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
@@ -59,6 +61,7 @@ struct TrainTextCommand: ParsableCommand {
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if addLayers < 0 || (addLayers > 0 && initWeights == nil) { throw ValidationError("--add-layers needs --init and a count of 0 or more") }
+        if layout && resume { throw ValidationError("--layout and --resume cannot be combined (the checkpoint says whether the model has a layout)") }
     }
 
     func run() throws {
@@ -72,7 +75,8 @@ struct TrainTextCommand: ParsableCommand {
         var config = TextImageConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
                                      textLength: textLength, width: width, layers: layers, heads: heads,
                                      rows: records[0].scene.canvas / codec.model.downsampling,
-                                     cols: records[0].scene.canvas / codec.model.downsampling)
+                                     cols: records[0].scene.canvas / codec.model.downsampling,
+                                     layoutLength: layout ? SceneLayout.length : 0, layoutVocabulary: layout ? SceneLayout.vocabulary : 0)
         if resume {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
             let saved = try TextImageModels.load(weights: bytes)
@@ -80,16 +84,20 @@ struct TrainTextCommand: ParsableCommand {
             (text, config) = (saved.text, saved.model.config)
         }
         let initial: TextPriorModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
-        let initialNetwork = initial.map { $0.network.deepened(by: addLayers, seed: seed) }
+        let initialNetwork = initial.map { initial -> TextImageTransformer in
+            let deeper = initial.network.deepened(by: addLayers, seed: seed)
+            return layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
+        }
         if let initial, let initialNetwork, let initWeights {
             (text, config) = (initial.text, initialNetwork.config)
-            console.warn(nil, "starting from the weights in \(initWeights)" + (addLayers > 0 ? ", \(addLayers) block\(addLayers == 1 ? "" : "s") added" : ""))
+            console.warn(nil, "starting from the weights in \(initWeights)" + (addLayers > 0 ? ", \(addLayers) block\(addLayers == 1 ? "" : "s") added" : "")
+                              + (layout && !initial.network.config.hasLayout ? ", a layout added" : ""))
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console,
-                                                         shapeWeight: shapeWeight)
+                                                         shapeWeight: shapeWeight, layout: config.hasLayout)
         if shapeWeight != 1 {
             let over = train.reduce(0) { $0 + $1.tokenWeights.filter { $0 == shapeWeight }.count }
             console.warn(nil, String(format: "%.1f%% of the training tokens lie over a shape and weigh %g in the loss",
@@ -124,7 +132,8 @@ struct TrainTextCommand: ParsableCommand {
                         },
                         validated: { step, v in
                             let split = v.overShapes.flatMap { s in v.overGround.map { String(format: " (%.4f over shapes, %.4f over the ground)", s, $0) } } ?? ""
-                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption", step, v.captioned, split, v.empty))
+                            let plan = v.layout.map { String(format: "; %.4f bits per layout id", $0) } ?? ""
+                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption%@", step, v.captioned, split, v.empty, plan))
                         })
         progress.finish()
         console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
@@ -139,6 +148,7 @@ struct TrainTextCommand: ParsableCommand {
                 let v = trainer.validate(validation)
                 meta["val_bits_per_token"] = String(format: "%.4f", v.captioned)
                 meta["val_bits_per_token_empty_caption"] = String(format: "%.4f", v.empty)
+                if let bits = v.layout { meta["val_bits_per_layout_id"] = String(format: "%.4f", bits) }
             }
             try AtomicFile.write(TextImageModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
             console.warn(nil, "weights written to \(output)")

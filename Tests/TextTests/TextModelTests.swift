@@ -71,7 +71,7 @@ final class TextModelTests: XCTestCase {
         XCTAssertGreaterThan(after.empty, after.captioned + 0.05)
         // Greedy sampling with the caption draws the named pattern.
         var rngs = [RNG(seed: 1), RNG(seed: 2)]
-        let drawn = model.sample(text: pairs[2].text + pairs[0].text, batch: 2, guidance: 1, options: SamplingOptions(temperature: 0), rngs: &rngs)
+        let drawn = model.sample(text: pairs[2].text + pairs[0].text, batch: 2, guidance: 1, options: SamplingOptions(temperature: 0), rngs: &rngs).tokens
         XCTAssertEqual(Array(drawn[0..<12]), patterns[2])
         XCTAssertEqual(Array(drawn[12..<24]), patterns[0])
         // The checkpoint resumes where the run stopped.
@@ -130,7 +130,7 @@ final class TextModelTests: XCTestCase {
         let model = TextImageTransformer(config: Self.tiny, seed: 9)
         let text: [Int32] = [2, 4, 1, 3, 0, 0]
         var rngs = [RNG(seed: 1), RNG(seed: 2)]
-        let drawn = model.sample(text: text, batch: 2, guidance: 1, options: SamplingOptions(temperature: 0), rngs: &rngs)
+        let drawn = model.sample(text: text, batch: 2, guidance: 1, options: SamplingOptions(temperature: 0), rngs: &rngs).tokens
         let logits = model.forward(text: text, tokens: drawn, batch: 2)
         let k = Self.tiny.codebookSize
         for r in 0..<drawn.count {
@@ -144,7 +144,7 @@ final class TextModelTests: XCTestCase {
         let text: [Int32] = [1, 2, 0, 3, 3, 3]
         func draw(_ t: [Int32], _ g: Float) -> [Int32] {
             var rngs = [RNG(seed: 10), RNG(seed: 11)]
-            return model.sample(text: t, batch: 2, guidance: g, options: SamplingOptions(temperature: 1), rngs: &rngs)
+            return model.sample(text: t, batch: 2, guidance: g, options: SamplingOptions(temperature: 1), rngs: &rngs).tokens
         }
         XCTAssertEqual(draw(text, 3), draw(text, 3))
         XCTAssertEqual(draw(text, 0), draw([Int32](repeating: 0, count: 6), 1))

@@ -14,9 +14,14 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
     /// The image's token grid (rows x cols, raster order).
     public var rows: Int
     public var cols: Int
+    /// Layout positions between the text and the image (P; 0: none) and their ids
+    /// 0..<layoutVocabulary: a scene's plan the model draws first and then paints (Make-A-Scene's
+    /// scene tokens), so that how many shapes and where is decided before the first image token.
+    public var layoutLength: Int
+    public var layoutVocabulary: Int
 
     public init(codebookSize: Int = 1024, textVocabulary: Int, textLength: Int = 40, width: Int = 256, layers: Int = 4,
-                heads: Int = 4, rows: Int = 16, cols: Int = 16) {
+                heads: Int = 4, rows: Int = 16, cols: Int = 16, layoutLength: Int = 0, layoutVocabulary: Int = 0) {
         self.codebookSize = codebookSize
         self.textVocabulary = textVocabulary
         self.textLength = textLength
@@ -25,13 +30,38 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
         self.heads = heads
         self.rows = rows
         self.cols = cols
+        self.layoutLength = layoutLength
+        self.layoutVocabulary = layoutVocabulary
     }
+
+    /// Whether the model draws a layout before the image.
+    public var hasLayout: Bool { layoutLength > 0 }
 
     public var isValid: Bool {
         (2...65536).contains(codebookSize) && (1...65536).contains(textVocabulary) && (1...1024).contains(textLength)
             && (1...2048).contains(width) && (1...64).contains(layers) && (1...64).contains(heads) && width % heads == 0
             && (1...64).contains(rows) && (1...64).contains(cols)
+            && (0...256).contains(layoutLength) && (layoutLength == 0 ? layoutVocabulary == 0 : (2...4096).contains(layoutVocabulary))
     }
 
     public init(json: String) throws { self = try JSONDecoder().decode(TextImageConfig.self, from: Data(json.utf8)) }
+
+    private enum CodingKeys: String, CodingKey {
+        case codebookSize, textVocabulary, textLength, width, layers, heads, rows, cols, layoutLength, layoutVocabulary
+    }
+
+    /// Files written before layouts existed have no layout keys: they draw none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        codebookSize = try c.decode(Int.self, forKey: .codebookSize)
+        textVocabulary = try c.decode(Int.self, forKey: .textVocabulary)
+        textLength = try c.decode(Int.self, forKey: .textLength)
+        width = try c.decode(Int.self, forKey: .width)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        rows = try c.decode(Int.self, forKey: .rows)
+        cols = try c.decode(Int.self, forKey: .cols)
+        layoutLength = try c.decodeIfPresent(Int.self, forKey: .layoutLength) ?? 0
+        layoutVocabulary = try c.decodeIfPresent(Int.self, forKey: .layoutVocabulary) ?? 0
+    }
 }

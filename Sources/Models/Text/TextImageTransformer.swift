@@ -3,30 +3,40 @@ import NN
 // Shape letters: N batch, L text positions, T = rows * cols image positions, D width,
 // K codebook size, V text vocabulary.
 
-/// DALL-E's text-to-image transformer: one causal stream of L text tokens, then the image's
-/// tokens in raster order, the blocks of TokenTransformer over both:
+/// DALL-E's text-to-image transformer: one causal stream of L text tokens, then (when the config
+/// has a layout) P layout tokens, then the image's tokens in raster order, the blocks of
+/// TokenTransformer over all of them:
 ///
-///     input_i     = textemb(text_i) + textpos(i)                        i < L   (padding is id 0)
-///     input_{L+t} = tokemb(x_{t-1}) + rowemb(row(t)) + colemb(col(t))   x_{-1} = START (index K)
-///     logits_t    = head(lnf(z_{L+t}))                                  [N, T, K]
+///     input_i       = textemb(text_i) + textpos(i)                        i < L   (padding is id 0)
+///     input_{L+j}   = layemb(y_{j-1}) + laypos(j)                         j < P   y_{-1} = START (index V)
+///     input_{L+P+t} = tokemb(x_{t-1}) + rowemb(row(t)) + colemb(col(t))   x_{-1} = START (index K)
+///     logits_t      = head(lnf(z_{L+P+t}))                                [N, T, K]
+///     layout_j      = layhead(lnf(z_{L+j}))                               [N, P, V]
 ///
-/// The text has its own embedding and positions; the loss is on the image tokens only. An
+/// The text has its own embedding and positions; the loss is on the layout and image tokens. An
 /// all-padding text is the empty caption: trained by dropping captions (classifier-free
-/// guidance), it makes the model unconditional.
+/// guidance), it makes the model unconditional. The layout is a scene's plan in a few ids (which
+/// shapes, where, how large): drawn first, it fixes the count and the places before the first
+/// image token, as Make-A-Scene's scene tokens do; the image tokens then read it like the text.
 public final class TextImageTransformer {
     public let config: TextImageConfig
     public let store: ParameterStore
 
     let textemb: Embedding, textpos: Embedding
+    let layemb: Embedding?, laypos: Embedding?
     let tokemb: Embedding, rowemb: Embedding, colemb: Embedding
     let blocks: [TokenTransformer.Block]
     let lnf: LayerNorm
     let head: Linear
+    let layhead: Linear?
 
     // Saved by forward for backward.
-    private var shape = (n: 0, l: 0, t: 0)
+    private var shape = (n: 0, l: 0, p: 0, t: 0)
+    /// The layout logits [N, P, V] of the last forward (nil without a layout).
+    public private(set) var layoutLogits: Tensor?
 
     public var startToken: Int32 { Int32(config.codebookSize) }
+    public var layoutStart: Int32 { Int32(config.layoutVocabulary) }
     public var imagePositions: Int { config.rows * config.cols }
 
     public init(config: TextImageConfig, seed: UInt64 = 0) {
@@ -46,7 +56,29 @@ public final class TextImageTransformer {
         }
         lnf = LayerNorm(store, "lnf", dim: d)
         head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)
+        // Made last, so that a model without a layout draws the same initial weights as before.
+        if config.hasLayout {
+            layemb = Embedding(store, "layemb", vocabulary: config.layoutVocabulary + 1, dim: d, rng: &rng)
+            laypos = Embedding(store, "laypos", vocabulary: config.layoutLength, dim: d, rng: &rng)
+            layhead = Linear(store, "layhead", inFeatures: d, outFeatures: config.layoutVocabulary, initGain: 0.5, rng: &rng)
+        } else {
+            (layemb, laypos, layhead) = (nil, nil, nil)
+        }
         store.seal()
+    }
+
+    /// This model drawing a layout of `length` ids in 0..<`vocabulary` first: its own weights, and
+    /// new layout embeddings and head (drawn from `seed`), so a trained painter learns to plan
+    /// without starting over.
+    public func withLayout(length: Int, vocabulary: Int, seed: UInt64) -> TextImageTransformer {
+        var config = self.config
+        (config.layoutLength, config.layoutVocabulary) = (length, vocabulary)
+        let planned = TextImageTransformer(config: config, seed: seed)
+        for p in store.params {
+            guard let q = planned.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the planning model") }
+            planned.store.value(q).update(from: store.value(p), count: p.count)
+        }
+        return planned
     }
 
     /// This model with `added` more blocks after its own, each starting as the identity (its
@@ -70,12 +102,16 @@ public final class TextImageTransformer {
         return deeper
     }
 
-    /// text [N, L] ids and image tokens [N, T] -> logits [N, T, K]: row t scores image token t
-    /// given the text and the image tokens before it.
-    public func forward(text: [Int32], tokens: [Int32], batch n: Int) -> Tensor {
-        let (l, t, d) = (config.textLength, imagePositions, config.width)
-        precondition(text.count == n * l && tokens.count == n * t, "text-to-image forward: \(text.count) text ids and \(tokens.count) tokens for a batch of \(n)")
-        shape = (n, l, t)
+    /// text [N, L] ids, layouts [N, P] (empty without a layout) and image tokens [N, T] -> logits
+    /// [N, T, K]: row t scores image token t given the text, the layout and the image tokens before
+    /// it. `layoutLogits` then holds [N, P, V]: row j scores layout id j given the text and the ids
+    /// before it.
+    public func forward(text: [Int32], layout: [Int32] = [], tokens: [Int32], batch n: Int) -> Tensor {
+        let (l, p, t, d) = (config.textLength, config.layoutLength, imagePositions, config.width)
+        precondition(text.count == n * l && layout.count == n * p && tokens.count == n * t,
+                     "text-to-image forward: \(text.count) text ids, \(layout.count) layout ids and \(tokens.count) tokens for a batch of \(n)")
+        shape = (n, l, p, t)
+        let s = l + p + t
         var prev = [Int32](repeating: 0, count: n * t), row = prev, col = prev
         for b in 0..<n {
             for i in 0..<t {
@@ -87,41 +123,72 @@ public final class TextImageTransformer {
         let positions = (0..<(n * l)).map { Int32($0 % l) }
         let te = textemb.forward(text, shape: [n, l]), tp = textpos.forward(positions, shape: [n, l])
         let a = tokemb.forward(prev, shape: [n, t]), r = rowemb.forward(row, shape: [n, t]), c = colemb.forward(col, shape: [n, t])
-        var z = Tensor([n, l + t, d])                                        // [N, L+T, D]
+        var z = Tensor([n, s, d])                                            // [N, L+P+T, D]
         for b in 0..<n {
-            let zb = z.data + b * (l + t) * d
+            let zb = z.data + b * s * d
             for i in 0..<(l * d) { zb[i] = te.data[b * l * d + i] + tp.data[b * l * d + i] }
-            let zi = zb + l * d, o = b * t * d
+            let zi = zb + (l + p) * d, o = b * t * d
             for i in 0..<(t * d) { zi[i] = a.data[o + i] + r.data[o + i] + c.data[o + i] }
         }
+        if let layemb, let laypos {
+            let prevLayout = (0..<(n * p)).map { i in i % p == 0 ? layoutStart : layout[i - 1] }
+            let ye = layemb.forward(prevLayout, shape: [n, p]), yp = laypos.forward((0..<(n * p)).map { Int32($0 % p) }, shape: [n, p])
+            for b in 0..<n {
+                let zl = z.data + (b * s + l) * d, o = b * p * d
+                for i in 0..<(p * d) { zl[i] = ye.data[o + i] + yp.data[o + i] }
+            }
+        }
         for block in blocks { z = block.forward(z) }
-        let image = Tensor([n, t, d])                                        // the image positions of z
-        for b in 0..<n { (image.data + b * t * d).update(from: z.data + (b * (l + t) + l) * d, count: t * d) }
-        return head.forward(lnf.forward(image))                              // [N, T, K]
+        // One final norm over the layout and image positions, then each part to its head.
+        let outputs = Tensor([n, p + t, d])
+        for b in 0..<n { outputs.data.advanced(by: b * (p + t) * d).update(from: z.data + (b * s + l) * d, count: (p + t) * d) }
+        let normed = lnf.forward(outputs)
+        let image = Tensor([n, t, d])
+        for b in 0..<n { image.data.advanced(by: b * t * d).update(from: normed.data + (b * (p + t) + p) * d, count: t * d) }
+        if let layhead {
+            let planned = Tensor([n, p, d])
+            for b in 0..<n { planned.data.advanced(by: b * p * d).update(from: normed.data + b * (p + t) * d, count: p * d) }
+            layoutLogits = layhead.forward(planned)
+        }
+        return head.forward(image)                                           // [N, T, K]
     }
 
-    /// Adds the parameters' gradients given dlogits [N, T, K] of the last forward.
-    public func backward(_ dlogits: Tensor) {
-        let (n, l, t) = shape, d = config.width
-        let dimage = lnf.backward(head.backward(dlogits))                    // [N, T, D]
-        var dz = Tensor([n, l + t, d])                                        // zero at the text positions' outputs
-        for b in 0..<n { (dz.data + (b * (l + t) + l) * d).update(from: dimage.data + b * t * d, count: t * d) }
+    /// Adds the parameters' gradients given dlogits [N, T, K] and, with a layout, dlayout
+    /// [N, P, V] of the last forward.
+    public func backward(_ dlogits: Tensor, layout dlayout: Tensor? = nil) {
+        let (n, l, p, t) = shape, d = config.width, s = l + p + t
+        let dimage = head.backward(dlogits)                                  // [N, T, D]
+        let doutputs = Tensor([n, p + t, d])
+        for b in 0..<n { doutputs.data.advanced(by: (b * (p + t) + p) * d).update(from: dimage.data + b * t * d, count: t * d) }
+        if let layhead, let dlayout {
+            let dplanned = layhead.backward(dlayout)                         // [N, P, D]
+            for b in 0..<n { doutputs.data.advanced(by: b * (p + t) * d).update(from: dplanned.data + b * p * d, count: p * d) }
+        }
+        let dnormed = lnf.backward(doutputs)
+        var dz = Tensor([n, s, d])                                            // zero at the text positions' outputs
+        for b in 0..<n { dz.data.advanced(by: (b * s + l) * d).update(from: dnormed.data + b * (p + t) * d, count: (p + t) * d) }
         for block in blocks.reversed() { dz = block.backward(dz) }
         let dtext = Tensor([n, l, d]), dimg = Tensor([n, t, d])
         for b in 0..<n {
-            (dtext.data + b * l * d).update(from: dz.data + b * (l + t) * d, count: l * d)
-            (dimg.data + b * t * d).update(from: dz.data + (b * (l + t) + l) * d, count: t * d)
+            (dtext.data + b * l * d).update(from: dz.data + b * s * d, count: l * d)
+            (dimg.data + b * t * d).update(from: dz.data + (b * s + l + p) * d, count: t * d)
         }
         textemb.backward(dtext)
         textpos.backward(dtext)
         tokemb.backward(dimg)
         rowemb.backward(dimg)
         colemb.backward(dimg)
+        if let layemb, let laypos {
+            let dlay = Tensor([n, p, d])
+            for b in 0..<n { (dlay.data + b * p * d).update(from: dz.data + (b * s + l) * d, count: p * d) }
+            layemb.backward(dlay)
+            laypos.backward(dlay)
+        }
     }
 
-    /// Mean bits per image token of (text, tokens) pairs [N, L] and [N, T].
-    public func bitsPerToken(text: [Int32], tokens: [Int32], batch n: Int) -> Double {
-        Double(crossEntropyLoss(forward(text: text, tokens: tokens, batch: n), tokens)) / log(2.0)
+    /// Mean bits per image token of (text, layout, tokens) triples [N, L], [N, P] and [N, T].
+    public func bitsPerToken(text: [Int32], layout: [Int32] = [], tokens: [Int32], batch n: Int) -> Double {
+        Double(crossEntropyLoss(forward(text: text, layout: layout, tokens: tokens, batch: n), tokens)) / log(2.0)
     }
 
     /// One position per sequence through the blocks and their caches: x [B, D] -> [B, D].
@@ -131,26 +198,58 @@ public final class TextImageTransformer {
         return z
     }
 
-    /// Image token grids [N, T] for texts [N, L], drawn in raster order from
-    /// logits = u + guidance * (c - u), where c are the logits given the text and u those given
-    /// the empty text (guidance 1: the conditional model alone, no second branch; 0: unconditional).
+    /// Which layout ids may come at layout position j after the ids before it ([V] flags), or nil
+    /// for any: the grammar of the layouts the model was trained on, so a sample is always one.
+    public typealias LayoutRule = (_ position: Int, _ before: ArraySlice<Int32>) -> [Bool]
+
+    /// Layouts [N, P] (with a layout; else empty) and image token grids [N, T] for texts [N, L],
+    /// each drawn in order from logits = u + guidance * (c - u), where c are the logits given the
+    /// text and u those given the empty text (guidance 1: the conditional model alone, no second
+    /// branch; 0: unconditional); both branches read the same layout and tokens drawn so far.
     /// Every grid is sampled in the one batch (twice as wide with guidance); grid b draws from rngs[b].
-    public func sample(text: [Int32], batch n: Int, guidance: Float, options: SamplingOptions, rngs: inout [RNG]) -> [Int32] {
-        let (l, t, k, d) = (config.textLength, imagePositions, config.codebookSize, config.width)
+    public func sample(text: [Int32], batch n: Int, guidance: Float, options: SamplingOptions, layoutRule: LayoutRule? = nil,
+                       rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
+        let (l, p, t, d) = (config.textLength, config.layoutLength, imagePositions, config.width)
         precondition(text.count == n * l && rngs.count == n, "text-to-image sample: inconsistent sizes")
         let guided = guidance != 1
         let rows = guided ? 2 * n : n
         // Rows 0..<N see the texts; with guidance, rows N..<2N see the empty text.
         let allText = guided ? text + [Int32](repeating: TextTokenizer.padding, count: n * l) : text
-        let caches = blocks.map { $0.attn.makeCache(batch: rows, capacity: l + t) }
+        let caches = blocks.map { $0.attn.makeCache(batch: rows, capacity: l + p + t) }
         // The text positions in one pass (their outputs are never read, only their keys and values).
         let positions = (0..<(rows * l)).map { Int32($0 % l) }
         let te = textemb.forward(allText, shape: [rows, l]), tp = textpos.forward(positions, shape: [rows, l])
         var prefix = Tensor([rows, l, d])
         add(prefix.data, te.data, tp.data, prefix.count)
         for (block, cache) in zip(blocks, caches) { prefix = block.prefill(prefix, cache: cache) }
+
+        /// Draws sequence b's next id from the logits of its rows [rows, V] (V = `count`).
+        var mixed: [Float] = []
+        func draw(_ logits: Tensor, count v: Int, allowed: [Bool]?, into out: inout [Int32], at index: Int, row b: Int) {
+            mixed = Array(UnsafeBufferPointer(start: logits.data + b * v, count: v))
+            if guided {
+                let uncond = logits.data + (n + b) * v
+                for j in 0..<v { mixed[j] = uncond[j] + guidance * (mixed[j] - uncond[j]) }
+            }
+            if let allowed { for j in 0..<v where !allowed[j] { mixed[j] = -.infinity } }
+            out[index] = mixed.withUnsafeBufferPointer { TokenSampler.draw($0.baseAddress!, count: v, options: options, rng: &rngs[b]) }
+        }
+
+        var layouts = [Int32](repeating: 0, count: n * p)
+        if let layemb, let laypos, let layhead {
+            for j in 0..<p {
+                let prev = (0..<rows).map { r in j == 0 ? layoutStart : layouts[(r % n) * p + j - 1] }
+                let x = Tensor([rows, d])
+                add(x.data, layemb.forward(prev, shape: [rows]).data,
+                    laypos.forward([Int32](repeating: Int32(j), count: rows), shape: [rows]).data, x.count)
+                let logits = layhead.forward(lnf.forward(step(x, caches: caches)))    // [rows, V]
+                for b in 0..<n {
+                    let allowed = layoutRule?(j, layouts[(b * p)..<(b * p + j)])
+                    draw(logits, count: config.layoutVocabulary, allowed: allowed, into: &layouts, at: b * p + j, row: b)
+                }
+            }
+        }
         var out = [Int32](repeating: 0, count: n * t)
-        var mixed = [Float](repeating: 0, count: k)
         for i in 0..<t {
             let prev = (0..<rows).map { r in i == 0 ? startToken : out[(r % n) * t + i - 1] }
             let a = tokemb.forward(prev, shape: [rows])
@@ -159,18 +258,9 @@ public final class TextImageTransformer {
             let x = Tensor([rows, d])
             for j in 0..<x.count { x.data[j] = a.data[j] + r.data[j] + c.data[j] }
             let logits = head.forward(lnf.forward(step(x, caches: caches)))     // [rows, K]
-            for b in 0..<n {
-                let cond = logits.data + b * k
-                if guided {
-                    let uncond = logits.data + (n + b) * k
-                    for j in 0..<k { mixed[j] = uncond[j] + guidance * (cond[j] - uncond[j]) }
-                    out[b * t + i] = mixed.withUnsafeBufferPointer { TokenSampler.draw($0.baseAddress!, count: k, options: options, rng: &rngs[b]) }
-                } else {
-                    out[b * t + i] = TokenSampler.draw(cond, count: k, options: options, rng: &rngs[b])
-                }
-            }
+            for b in 0..<n { draw(logits, count: config.codebookSize, allowed: nil, into: &out, at: b * t + i, row: b) }
         }
-        return out
+        return (layouts, out)
     }
 }
 

@@ -100,7 +100,8 @@ extension TextGenerator.Result {
     public func ranked(by reranker: RerankerModel, prompt: String) throws -> (result: TextGenerator.Result, scores: [Float]) {
         let scores = try reranker.score(prompt: prompt, grids: grids, images: images)
         let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-        let ranked = TextGenerator.Result(images: order.map { images[$0] }, grids: order.map { grids[$0] }, prompt: self.prompt)
+        let ranked = TextGenerator.Result(images: order.map { images[$0] }, grids: order.map { grids[$0] },
+                                          layouts: order.map { layouts[$0] }, prompt: self.prompt)
         return (ranked, order.map { scores[$0] })
     }
 }

@@ -22,6 +22,8 @@ public final class TextGenerator {
     public struct Result {
         public var images: [Image]
         public var grids: [[Int32]]
+        /// Each grid's layout (SceneLayout), drawn before it; empty for a model without one.
+        public var layouts: [[Int32]]
         /// The prompt as the model read it: its ids, the words it does not know, the words cut.
         public var prompt: TextTokenizer.Encoded
     }
@@ -41,11 +43,13 @@ public final class TextGenerator {
         let encoded = prior.text.encode(prompt)
         var rngs = (0..<count).map { RNG(seed: seed &+ UInt64($0)) }
         let text = (0..<count).flatMap { _ in encoded.ids }
-        let tokens = prior.network.sample(text: text, batch: count, guidance: guidance, options: options, rngs: &rngs)
-        let (rows, cols) = (prior.network.config.rows, prior.network.config.cols), t = rows * cols
+        let config = prior.network.config
+        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, options: options,
+                                                     layoutRule: config.hasLayout ? SceneLayout.allowed : nil, rngs: &rngs)
+        let (rows, cols, p) = (config.rows, config.cols, config.layoutLength), t = rows * cols
         let (w, h) = imageSize
         let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
         let images = grids.map { codec.picture(level1: $0, rows: rows, cols: cols, width: w, height: h) }
-        return Result(images: images, grids: grids, prompt: encoded)
+        return Result(images: images, grids: grids, layouts: (0..<count).map { Array(layouts[($0 * p)..<(($0 + 1) * p)]) }, prompt: encoded)
     }
 }

@@ -16,6 +16,9 @@ public final class TextPriorModel: CaptionModel, @unchecked Sendable {
         guard let tokenizer = PriorModel.recordedTokenizer(meta) else {
             throw ModelError.badConfig("the text model's weights do not say which tokenizer they were trained for")
         }
+        if model.config.hasLayout && (model.config.layoutLength, model.config.layoutVocabulary) != (SceneLayout.length, SceneLayout.vocabulary) {
+            throw ModelError.badConfig("the text model draws layouts of \(model.config.layoutLength) ids of \(model.config.layoutVocabulary), not this version's scene layouts (\(SceneLayout.length) of \(SceneLayout.vocabulary))")
+        }
         network = model
         self.text = text
         metadata = meta

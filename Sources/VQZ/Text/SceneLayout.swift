@@ -1,0 +1,82 @@
+/// A scene's plan in a few ids: what a text model with a layout (TextImageConfig.layoutLength)
+/// draws after the caption and before the picture, so that how many shapes, which, how large and
+/// where is settled before the first image token, and the image tokens only paint it. Learned from
+/// the scenes the dataset records (what the renderer drew), never from the judge.
+///
+///     ground, then per shape in reading order: kind, colour, size, column, row; then END
+///
+/// Columns and rows are eighths of the canvas (two token columns of a 16 x 16 grid); a layout is
+/// padded with END to `length`.
+public enum SceneLayout {
+    public static let maxShapes = 3
+    public static let bins = 8
+    /// The fields of one shape, in order.
+    static let shapeFields = 5
+    public static let length = 1 + maxShapes * shapeFields + 1
+
+    static let end: Int32 = 0
+    static let grounds = ids(after: 1, count: BackgroundKind.allCases.count * 2)
+    static let kinds = ids(after: grounds.upperBound, count: ShapeKind.allCases.count)
+    static let colours = ids(after: kinds.upperBound, count: ShapeColor.allCases.count)
+    static let sizes = ids(after: colours.upperBound, count: ShapeSize.allCases.count)
+    static let columns = ids(after: sizes.upperBound, count: bins)
+    static let rows = ids(after: columns.upperBound, count: bins)
+    public static let vocabulary = Int(rows.upperBound)
+
+    private static func ids(after start: Int32, count: Int) -> Range<Int32> { start..<(start + Int32(count)) }
+
+    /// The bin of a coordinate along a canvas of side `canvas`.
+    static func bin(_ x: Double, canvas: Int) -> Int { min(bins - 1, max(0, Int(x / Double(canvas) * Double(bins)))) }
+
+    /// The scene's layout: `length` ids. Shapes beyond `maxShapes` are left out.
+    public static func encode(_ scene: ShapeScene) -> [Int32] {
+        let ground = BackgroundKind.allCases.firstIndex(of: scene.background.kind)! * 2 + (scene.background.isLight ? 1 : 0)
+        var ids = [grounds.lowerBound + Int32(ground)]
+        let placed = scene.objects.map { (object: $0, column: bin($0.x, canvas: scene.canvas), row: bin($0.y, canvas: scene.canvas)) }
+        // Reading order, as the image tokens are drawn.
+        let ordered = placed.sorted { ($0.row, $0.column, $0.object.y, $0.object.x) < ($1.row, $1.column, $1.object.y, $1.object.x) }
+        for (object, column, row) in ordered.prefix(maxShapes) {
+            ids += [kinds.lowerBound + Int32(ShapeKind.allCases.firstIndex(of: object.shape)!),
+                    colours.lowerBound + Int32(ShapeColor.allCases.firstIndex(of: object.color)!),
+                    sizes.lowerBound + Int32(ShapeSize.allCases.firstIndex(of: object.size)!),
+                    columns.lowerBound + Int32(column), rows.lowerBound + Int32(row)]
+        }
+        return ids + [Int32](repeating: end, count: length - ids.count)
+    }
+
+    /// The ids that may come at `position` after `before`: a ground first, then whole shapes, at
+    /// least one, ended by END and padded with it. The sampler's TextImageTransformer.LayoutRule.
+    public static func allowed(position: Int, before: ArraySlice<Int32>) -> [Bool] {
+        var allowed = [Bool](repeating: false, count: vocabulary)
+        func allow(_ r: Range<Int32>) { for id in r { allowed[Int(id)] = true } }
+        if position == 0 {
+            allow(grounds)
+        } else if before.contains(end) || position == length - 1 {
+            allowed[Int(end)] = true
+        } else {
+            let field = (position - 1) % shapeFields
+            allow([kinds, colours, sizes, columns, rows][field])
+            if field == 0 && position > 1 { allowed[Int(end)] = true }
+        }
+        return allowed
+    }
+
+    /// A layout in words, e.g. "light checkered ground; large blue triangle at column 5, row 2",
+    /// for `vqz generate -v`.
+    public static func describe(_ layout: [Int32]) -> String {
+        guard let first = layout.first, grounds.contains(first) else { return "no layout" }
+        let g = Int(first - grounds.lowerBound)
+        var parts = ["\(g % 2 == 1 ? "light" : "dark") \(BackgroundKind.allCases[g / 2].rawValue) ground"]
+        var i = 1
+        while i + shapeFields <= layout.count, kinds.contains(layout[i]) {
+            let ids = Array(layout[i..<(i + shapeFields)])
+            guard zip(ids, [kinds, colours, sizes, columns, rows]).allSatisfy({ $1.contains($0) }) else { break }
+            let f = ids.map { Int($0) }
+            parts.append("\(ShapeSize.allCases[f[2] - Int(sizes.lowerBound)].rawValue) \(ShapeColor.allCases[f[1] - Int(colours.lowerBound)].rawValue) "
+                         + "\(ShapeKind.allCases[f[0] - Int(kinds.lowerBound)].rawValue) at column \(f[3] - Int(columns.lowerBound) + 1), "
+                         + "row \(f[4] - Int(rows.lowerBound) + 1) of \(bins)")
+            i += shapeFields
+        }
+        return parts.joined(separator: "; ")
+    }
+}
