@@ -8,10 +8,10 @@ import NN
 /// TokenTransformer over all of them:
 ///
 ///     input_i       = textemb(text_i) + textpos(i)                        i < L   (padding is id 0)
-///     input_{L+j}   = layemb(y_{j-1}) + laypos(j)                         j < P   y_{-1} = START (index V)
+///     input_{L+j}   = layemb(y_j) + laypos(j)                             j < P
 ///     input_{L+P+t} = tokemb(x_{t-1}) + rowemb(row(t)) + colemb(col(t))   x_{-1} = START (index K)
 ///     logits_t      = head(lnf(z_{L+P+t}))                                [N, T, K]
-///     layout_j      = layhead(lnf(z_{L+j}))                               [N, P, V]
+///     layout_j      = layhead(lnf(z_{L+j-1}))                             [N, P, V]   (y_0 from the last text position)
 ///
 /// The text has its own embedding and positions; the loss is on the layout and image tokens. An
 /// all-padding text is the empty caption: trained by dropping captions (classifier-free
@@ -36,7 +36,6 @@ public final class TextImageTransformer {
     public private(set) var layoutLogits: Tensor?
 
     public var startToken: Int32 { Int32(config.codebookSize) }
-    public var layoutStart: Int32 { Int32(config.layoutVocabulary) }
     public var imagePositions: Int { config.rows * config.cols }
 
     public init(config: TextImageConfig, seed: UInt64 = 0) {
@@ -58,7 +57,7 @@ public final class TextImageTransformer {
         head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)
         // Made last, so that a model without a layout draws the same initial weights as before.
         if config.hasLayout {
-            layemb = Embedding(store, "layemb", vocabulary: config.layoutVocabulary + 1, dim: d, rng: &rng)
+            layemb = Embedding(store, "layemb", vocabulary: config.layoutVocabulary, dim: d, rng: &rng)
             laypos = Embedding(store, "laypos", vocabulary: config.layoutLength, dim: d, rng: &rng)
             layhead = Linear(store, "layhead", inFeatures: d, outFeatures: config.layoutVocabulary, initGain: 0.5, rng: &rng)
         } else {
@@ -131,17 +130,20 @@ public final class TextImageTransformer {
             for i in 0..<(t * d) { zi[i] = a.data[o + i] + r.data[o + i] + c.data[o + i] }
         }
         if let layemb, let laypos {
-            let prevLayout = (0..<(n * p)).map { i in i % p == 0 ? layoutStart : layout[i - 1] }
-            let ye = layemb.forward(prevLayout, shape: [n, p]), yp = laypos.forward((0..<(n * p)).map { Int32($0 % p) }, shape: [n, p])
+            let ye = layemb.forward(layout, shape: [n, p]), yp = laypos.forward((0..<(n * p)).map { Int32($0 % p) }, shape: [n, p])
             for b in 0..<n {
                 let zl = z.data + (b * s + l) * d, o = b * p * d
                 for i in 0..<(p * d) { zl[i] = ye.data[o + i] + yp.data[o + i] }
             }
         }
         for block in blocks { z = block.forward(z) }
-        // One final norm over the layout and image positions, then each part to its head.
+        // One final norm over the positions that predict the layout (the last text position and
+        // the layout's but its last) and the image's, then each part to its head.
         let outputs = Tensor([n, p + t, d])
-        for b in 0..<n { outputs.data.advanced(by: b * (p + t) * d).update(from: z.data + (b * s + l) * d, count: (p + t) * d) }
+        for b in 0..<n {
+            outputs.data.advanced(by: b * (p + t) * d).update(from: z.data + (b * s + l - 1) * d, count: p * d)
+            outputs.data.advanced(by: (b * (p + t) + p) * d).update(from: z.data + (b * s + l + p) * d, count: t * d)
+        }
         let normed = lnf.forward(outputs)
         let image = Tensor([n, t, d])
         for b in 0..<n { image.data.advanced(by: b * t * d).update(from: normed.data + (b * (p + t) + p) * d, count: t * d) }
@@ -166,7 +168,10 @@ public final class TextImageTransformer {
         }
         let dnormed = lnf.backward(doutputs)
         var dz = Tensor([n, s, d])                                            // zero at the text positions' outputs
-        for b in 0..<n { dz.data.advanced(by: (b * s + l) * d).update(from: dnormed.data + b * (p + t) * d, count: (p + t) * d) }
+        for b in 0..<n {
+            dz.data.advanced(by: (b * s + l - 1) * d).update(from: dnormed.data + b * (p + t) * d, count: p * d)
+            dz.data.advanced(by: (b * s + l + p) * d).update(from: dnormed.data + (b * (p + t) + p) * d, count: t * d)
+        }
         for block in blocks.reversed() { dz = block.backward(dz) }
         let dtext = Tensor([n, l, d]), dimg = Tensor([n, t, d])
         for b in 0..<n {
@@ -216,7 +221,7 @@ public final class TextImageTransformer {
         // Rows 0..<N see the texts; with guidance, rows N..<2N see the empty text.
         let allText = guided ? text + [Int32](repeating: TextTokenizer.padding, count: n * l) : text
         let caches = blocks.map { $0.attn.makeCache(batch: rows, capacity: l + p + t) }
-        // The text positions in one pass (their outputs are never read, only their keys and values).
+        // The text positions in one pass (only the last one's output is read, and only with a layout).
         let positions = (0..<(rows * l)).map { Int32($0 % l) }
         let te = textemb.forward(allText, shape: [rows, l]), tp = textpos.forward(positions, shape: [rows, l])
         var prefix = Tensor([rows, l, d])
@@ -237,16 +242,19 @@ public final class TextImageTransformer {
 
         var layouts = [Int32](repeating: 0, count: n * p)
         if let layemb, let laypos, let layhead {
+            // The last text position's output predicts the first layout id, each layout position's the next.
+            var last = Tensor([rows, d])
+            for r in 0..<rows { (last.data + r * d).update(from: prefix.data + (r * l + l - 1) * d, count: d) }
             for j in 0..<p {
-                let prev = (0..<rows).map { r in j == 0 ? layoutStart : layouts[(r % n) * p + j - 1] }
-                let x = Tensor([rows, d])
-                add(x.data, layemb.forward(prev, shape: [rows]).data,
-                    laypos.forward([Int32](repeating: Int32(j), count: rows), shape: [rows]).data, x.count)
-                let logits = layhead.forward(lnf.forward(step(x, caches: caches)))    // [rows, V]
+                let logits = layhead.forward(lnf.forward(last))                      // [rows, V]
                 for b in 0..<n {
                     let allowed = layoutRule?(j, layouts[(b * p)..<(b * p + j)])
                     draw(logits, count: config.layoutVocabulary, allowed: allowed, into: &layouts, at: b * p + j, row: b)
                 }
+                let x = Tensor([rows, d])
+                add(x.data, layemb.forward((0..<rows).map { layouts[($0 % n) * p + j] }, shape: [rows]).data,
+                    laypos.forward([Int32](repeating: Int32(j), count: rows), shape: [rows]).data, x.count)
+                last = step(x, caches: caches)
             }
         }
         var out = [Int32](repeating: 0, count: n * t)
