@@ -22,7 +22,10 @@ struct EvalPromptsCommand: ParsableCommand {
             row 'S+rN': --candidates N pictures generated in one batch (the first with the \
             plain row's seed) and the one the reranker scores highest judged. --oracle adds a \
             row 'S+oN' per scale: the candidate the judge itself scores highest among the same N, \
-            the most any reranker could pick from them (a diagnostic, not a setting).
+            the most any reranker could pick from them (a diagnostic, not a setting). A model \
+            that draws layouts (vqz train text --layout) also gets a row 'S plan' per scale: the \
+            plain row's layout rendered as a clean scene and judged, which tells what the plan \
+            got right from what the painting of it lost.
             """
     )
 
@@ -69,6 +72,8 @@ struct EvalPromptsCommand: ParsableCommand {
         var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
         if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
         if oracle { rows += scales.map { (String(format: "%.2f+o%d", $0, candidates), SceneScore(), 0, 0.0) } }
+        let planRows = model.network.config.hasLayout ? rows.count : nil
+        if planRows != nil { rows += scales.map { (String(format: "%.2f plan", $0), SceneScore(), 0, 0.0) } }
         let options = SamplingOptions(temperature: temperature, topK: topK)
         func add(_ row: Int, _ score: SceneScore, since t0: Date) {
             rows[row].seconds += Date().timeIntervalSince(t0)
@@ -82,8 +87,12 @@ struct EvalPromptsCommand: ParsableCommand {
             var pictures: [Image] = []
             for (s, scale) in scales.enumerated() {
                 let t0 = Date()
-                let image = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options).images[0]
+                let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options)
+                let image = result.images[0]
                 judge(s, image, record, since: t0)
+                if let planRows, let plan = SceneLayout.scene(result.layouts[0], canvas: image.width) {
+                    judge(planRows + s, SceneRenderer.render(plan), record, since: Date())
+                }
                 pictures.append(image)
             }
             if let reranker {

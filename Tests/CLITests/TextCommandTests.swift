@@ -99,6 +99,32 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("shown/000000-prompt.png").path))
     }
 
+    @Test func trainTextWithALayoutThenGenerateAndJudgeThePlan() throws {
+        let folder = try CLIRunner.scratchFolder()
+        #expect(try CLIRunner.run(["dataset", "shapes", "--count", "8", "-o", "d"], in: folder).status == 0)
+        let common = ["train", "text", "--data", "d", "--steps", "2", "--batch", "2", "--threads", "1"]
+        let plain = try CLIRunner.run(common + ["--width", "16", "--layers", "1", "--heads", "2", "--checkpoint", "ck/plain.ckpt",
+                                                "--output", "plain.safetensors"], in: folder)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        // A trained model learns to plan: the layout is added, validation reports its bits.
+        let planned = try CLIRunner.run(common + ["--init", "plain.safetensors", "--layout", "--val", "d", "--val-count", "2",
+                                                  "--validate-every", "2", "--checkpoint", "ck/planned.ckpt", "--output", "planned.safetensors"],
+                                        in: folder)
+        #expect(planned.status == 0 && planned.stderr.contains("a layout added") && planned.stderr.contains("bits per layout id"), "\(planned.stderr)")
+        #expect(try Self.metadata(folder.appendingPathComponent("planned.safetensors"))["config"]?.contains("\"layoutLength\":17") == true)
+        let resumed = try CLIRunner.run(common + ["--steps", "3", "--resume", "--checkpoint", "ck/planned.ckpt"], in: folder)
+        #expect(resumed.status == 0 && resumed.stderr.contains("at step 2"), "\(resumed.stderr)")
+        let both = try CLIRunner.run(common + ["--resume", "--layout", "--checkpoint", "ck/planned.ckpt"], in: folder)
+        #expect(both.status != 0 && both.stderr.contains("--layout and --resume"), "\(both.stderr)")
+        // Each candidate's plan is said with -v; the plan is judged beside the picture.
+        let gen = try CLIRunner.run(["generate", "--prompt", "a red circle above a blue square", "--text-weights", "planned.safetensors",
+                                     "--count", "2", "-o", "out.png", "-v"], in: folder)
+        #expect(gen.status == 0 && gen.stderr.contains("layout 2: ") && gen.stderr.contains(" ground"), "\(gen.stderr)")
+        #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
+        let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "planned.safetensors", "--guidance", "3"], in: folder)
+        #expect(eval.status == 0 && eval.stdout.contains("\n3.00 plan "), "\(eval.stdout) \(eval.stderr)")
+    }
+
     @Test func trainRerankThenGenerateTheBestCandidate() throws {
         let folder = try CLIRunner.scratchFolder()
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "8", "-o", "d"], in: folder).status == 0)

@@ -131,7 +131,7 @@ final class SceneLayoutTests: XCTestCase {
 
     // MARK: - The shapes layout
 
-    func testSceneLayoutNamesTheShapesInReadingOrder() {
+    func testSceneLayoutNamesTheShapesInReadingOrder() throws {
         let scene = ShapeScene(canvas: 128, background: SceneBackground(kind: .checkered, level: 200, contrast: 20, period: 12, orientation: 0),
                                objects: [SceneObject(shape: .square, color: .blue, size: .large, x: 100, y: 90, extent: 27),
                                          SceneObject(shape: .circle, color: .red, size: .small, x: 20, y: 10, extent: 18)],
@@ -142,6 +142,19 @@ final class SceneLayoutTests: XCTestCase {
                        "light checkered ground; small red circle at column 2, row 1 of 8; large blue square at column 7, row 6 of 8")
         XCTAssertEqual(layout.suffix(6), [0, 0, 0, 0, 0, 0])
         XCTAssertTrue(Self.obeysTheRule(layout))
+        // The scene the layout describes: the same shapes, each within half a cell of where it was.
+        let planned = try XCTUnwrap(SceneLayout.scene(layout, canvas: 128))
+        XCTAssertEqual(planned.background.kind, .checkered)
+        XCTAssertTrue(planned.background.isLight)
+        let original = scene.objects.reversed()
+        XCTAssertEqual(planned.objects.map(\.shape), original.map(\.shape))
+        XCTAssertEqual(planned.objects.map(\.color), original.map(\.color))
+        XCTAssertEqual(planned.objects.map(\.size), original.map(\.size))
+        for (p, o) in zip(planned.objects, original) {
+            XCTAssertLessThanOrEqual(abs(p.x - o.x), 8)
+            XCTAssertLessThanOrEqual(abs(p.y - o.y), 8)
+        }
+        XCTAssertNil(SceneLayout.scene([0, 0, 0], canvas: 128))
     }
 
     /// Every dataset scene's layout is one the rule allows, and the rule allows nothing else:

@@ -61,22 +61,43 @@ public enum SceneLayout {
         return allowed
     }
 
+    /// A layout read back: its ground and its shapes, or nil when it does not start with a ground.
+    /// Reading stops at the first field out of place (a sampled layout obeys `allowed`, so has none).
+    public static func read(_ layout: [Int32]) -> (ground: BackgroundKind, light: Bool,
+                                                   shapes: [(shape: ShapeKind, color: ShapeColor, size: ShapeSize, column: Int, row: Int)])? {
+        guard let first = layout.first, grounds.contains(first) else { return nil }
+        let g = Int(first - grounds.lowerBound)
+        var shapes: [(shape: ShapeKind, color: ShapeColor, size: ShapeSize, column: Int, row: Int)] = []
+        var i = 1
+        while i + shapeFields <= layout.count {
+            let ids = Array(layout[i..<(i + shapeFields)])
+            let fields = [kinds, colours, sizes, columns, rows]
+            guard zip(ids, fields).allSatisfy({ $1.contains($0) }) else { break }
+            let f = zip(ids, fields).map { Int($0 - $1.lowerBound) }
+            shapes.append((ShapeKind.allCases[f[0]], ShapeColor.allCases[f[1]], ShapeSize.allCases[f[2]], f[3], f[4]))
+            i += shapeFields
+        }
+        return (BackgroundKind.allCases[g / 2], g % 2 == 1, shapes)
+    }
+
+    /// The scene a layout describes, each shape centred in its cell at its size: what the plan
+    /// alone shows, so that the judge can score the plan apart from the painting of it.
+    public static func scene(_ layout: [Int32], canvas: Int) -> ShapeScene? {
+        guard let plan = read(layout) else { return nil }
+        let cell = Double(canvas) / Double(bins)
+        let ground = SceneBackground(kind: plan.ground, level: plan.light ? 200 : 60, contrast: plan.ground.isTextured ? 24 : 0, period: 12)
+        return ShapeScene(canvas: canvas, background: ground, objects: plan.shapes.map {
+            SceneObject(shape: $0.shape, color: $0.color, size: $0.size, x: (Double($0.column) + 0.5) * cell,
+                        y: (Double($0.row) + 0.5) * cell, extent: $0.size.extent(canvas: canvas))
+        })
+    }
+
     /// A layout in words, e.g. "light checkered ground; large blue triangle at column 5, row 2",
     /// for `vqz generate -v`.
     public static func describe(_ layout: [Int32]) -> String {
-        guard let first = layout.first, grounds.contains(first) else { return "no layout" }
-        let g = Int(first - grounds.lowerBound)
-        var parts = ["\(g % 2 == 1 ? "light" : "dark") \(BackgroundKind.allCases[g / 2].rawValue) ground"]
-        var i = 1
-        while i + shapeFields <= layout.count, kinds.contains(layout[i]) {
-            let ids = Array(layout[i..<(i + shapeFields)])
-            guard zip(ids, [kinds, colours, sizes, columns, rows]).allSatisfy({ $1.contains($0) }) else { break }
-            let f = ids.map { Int($0) }
-            parts.append("\(ShapeSize.allCases[f[2] - Int(sizes.lowerBound)].rawValue) \(ShapeColor.allCases[f[1] - Int(colours.lowerBound)].rawValue) "
-                         + "\(ShapeKind.allCases[f[0] - Int(kinds.lowerBound)].rawValue) at column \(f[3] - Int(columns.lowerBound) + 1), "
-                         + "row \(f[4] - Int(rows.lowerBound) + 1) of \(bins)")
-            i += shapeFields
-        }
-        return parts.joined(separator: "; ")
+        guard let plan = read(layout) else { return "no layout" }
+        return (["\(plan.light ? "light" : "dark") \(plan.ground.rawValue) ground"] + plan.shapes.map {
+            "\($0.size.rawValue) \($0.color.rawValue) \($0.shape.rawValue) at column \($0.column + 1), row \($0.row + 1) of \(bins)"
+        }).joined(separator: "; ")
     }
 }
