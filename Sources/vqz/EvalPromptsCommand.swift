@@ -42,6 +42,8 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
     var rerankWeights: String?
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
+    @Option(help: "With a model that draws layouts: N layouts per picture, the one the reranker (bundled or --rerank-weights) scores highest on its clean rendering painted, in every row.")
+    var plans = 1
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
     @OptionGroup var modelOptions: ModelOptions
@@ -55,6 +57,7 @@ struct EvalPromptsCommand: ParsableCommand {
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
+        if !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
     }
 
     func run() throws {
@@ -63,7 +66,13 @@ struct EvalPromptsCommand: ParsableCommand {
         guard !records.isEmpty else { throw DatasetError.empty(file) }
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        let reranker = try rerank || rerankWeights != nil ? loadReranker(rerankWeights, codec: codec) : nil
+        if plans > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
+        let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
+        let reranker = rerank || rerankWeights != nil ? loaded : nil
+        func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
+            guard plans > 1, let loaded else { return nil }
+            return TextGenerator.LayoutChoice(candidates: plans) { try loaded.score(prompt: prompt, layouts: $0, codec: codec, canvas: generator.imageSize.width) }
+        }
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })
         if !unknown.isEmpty { Console().warn(nil, "the text model does not know: \(unknown.sorted().joined(separator: ", "))") }
@@ -87,7 +96,8 @@ struct EvalPromptsCommand: ParsableCommand {
             var pictures: [Image] = []
             for (s, scale) in scales.enumerated() {
                 let t0 = Date()
-                let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options)
+                let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options,
+                                                    layoutChoice: choice(record.caption))
                 let image = result.images[0]
                 judge(s, image, record, since: t0)
                 if let planRows, let plan = SceneLayout.scene(result.layouts[0], canvas: image.width) {
@@ -98,7 +108,8 @@ struct EvalPromptsCommand: ParsableCommand {
             if let reranker {
                 for (s, scale) in scales.enumerated() {
                     let t0 = Date()
-                    let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale, options: options)
+                    let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale,
+                                                        options: options, layoutChoice: choice(record.caption))
                     let best = try result.ranked(by: reranker, prompt: record.caption).result.images[0]
                     judge(scales.count + s, best, record, since: t0)
                     pictures.append(best)
@@ -116,7 +127,8 @@ struct EvalPromptsCommand: ParsableCommand {
             }
         }
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
-              + (reranker.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? ""))
+              + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
+              + (plans > 1 ? ", best of \(plans) layouts" : ""))
         print("guidance  present  all     " + SceneScore.Attribute.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "s/prompt")
         for row in rows {
             let t = row.score

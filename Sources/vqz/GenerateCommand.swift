@@ -39,6 +39,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank').", valueName: "PATH"))
     var rerankWeights: String?
+    @Option(help: "With --prompt and a model that draws layouts: draw N layouts per picture and paint the one the reranker scores highest on its clean rendering.")
+    var plans = 1
 
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
@@ -60,7 +62,9 @@ struct GenerateCommand: ParsableCommand {
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
         if let guidance, !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
         if prompt == nil && (textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
-        if rerankWeights != nil && !rerank { throw ValidationError("--rerank-weights goes with --rerank") }
+        if rerankWeights != nil && !rerank && plans == 1 { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
+        if !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
+        if prompt == nil && plans != 1 { throw ValidationError("--plans goes with --prompt") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
@@ -105,7 +109,11 @@ struct GenerateCommand: ParsableCommand {
         let guidance = self.guidance ?? TextGenerator.defaultGuidance
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        let reranker = try rerank ? loadReranker(rerankWeights, codec: codec) : nil
+        if plans > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
+        let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
+        let choice = plans > 1 ? reranker.map { reranker in
+            TextGenerator.LayoutChoice(candidates: plans) { try reranker.score(prompt: prompt, layouts: $0, codec: codec, canvas: generator.imageSize.width) }
+        } : nil
         let (w, h) = dimensions!
         guard (w, h) == generator.imageSize else {
             throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")
@@ -120,12 +128,12 @@ struct GenerateCommand: ParsableCommand {
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
         let t0 = Date()
         let result = try reportingGenerationErrors {
-            try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, options: options)
+            try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, options: options, layoutChoice: choice)
         }
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f)", count, w, h,
                             Date().timeIntervalSince(t0), guidance))
         for (i, layout) in result.layouts.enumerated() where !layout.isEmpty { console.note("layout \(i + 1): " + SceneLayout.describe(layout)) }
-        guard let reranker else { return result.images }
+        guard let reranker, rerank else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown
         if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }
         let (ranked, scores) = try reportingGenerationErrors { try result.ranked(by: reranker, prompt: prompt) }

@@ -120,8 +120,16 @@ import Testing
         let gen = try CLIRunner.run(["generate", "--prompt", "a red circle above a blue square", "--text-weights", "planned.safetensors",
                                      "--count", "2", "-o", "out.png", "-v"], in: folder)
         #expect(gen.status == 0 && gen.stderr.contains("layout 2: ") && gen.stderr.contains(" ground"), "\(gen.stderr)")
+        // The best of several layouts by the bundled reranker; a model without layouts has none to choose.
+        let best = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "planned.safetensors", "--plans", "3",
+                                      "-o", "plans.png"], in: folder)
+        #expect(best.status == 0 && FileManager.default.fileExists(atPath: folder.appendingPathComponent("plans.png").path), "\(best.stderr)")
+        let none = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "plain.safetensors", "--plans", "3",
+                                      "-o", "none.png"], in: folder)
+        #expect(none.status != 0 && none.stderr.contains("draws no layouts"), "\(none.stderr)")
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
-        let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "planned.safetensors", "--guidance", "3"], in: folder)
+        let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "planned.safetensors", "--guidance", "3",
+                                      "--plans", "2"], in: folder)
         #expect(eval.status == 0 && eval.stdout.contains("\n3.00 plan "), "\(eval.stdout) \(eval.stderr)")
     }
 

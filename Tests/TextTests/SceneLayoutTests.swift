@@ -103,6 +103,59 @@ final class SceneLayoutTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
     }
 
+    /// Layouts alone are the same draws a whole sample makes first; given layouts are painted as given.
+    func testLayoutsAloneAndGivenLayouts() {
+        let model = TextImageTransformer(config: Self.tiny, seed: 6)
+        let text: [Int32] = [1, 4, 2, 3, 0, 0]
+        func draw(given: [Int32]? = nil, paint: Bool = true) -> (layouts: [Int32], tokens: [Int32]) {
+            var rngs = [RNG(seed: 3), RNG(seed: 4)]
+            return model.sample(text: text, batch: 2, guidance: 2, options: SamplingOptions(temperature: 1), layouts: given, paint: paint, rngs: &rngs)
+        }
+        let whole = draw(), alone = draw(paint: false)
+        XCTAssertEqual(alone.layouts, whole.layouts)
+        XCTAssertTrue(alone.tokens.isEmpty)
+        let given: [Int32] = [4, 4, 1, 0, 2, 3, 3, 1]
+        XCTAssertEqual(draw(given: given).layouts, given)
+        // Greedy painting of a given layout follows the forward pass given that layout.
+        var rngs = [RNG(seed: 1), RNG(seed: 2)]
+        let painted = model.sample(text: text, batch: 2, guidance: 1, options: SamplingOptions(temperature: 0), layouts: given, rngs: &rngs)
+        let logits = model.forward(text: text, layout: given, tokens: painted.tokens, batch: 2).array
+        let k = Self.tiny.codebookSize
+        for r in 0..<painted.tokens.count {
+            let row = Array(logits[(r * k)..<((r + 1) * k)])
+            XCTAssertEqual(Int(painted.tokens[r]), row.indices.max { row[$0] < row[$1] }, "position \(r)")
+        }
+    }
+
+    /// With a layout choice, each picture is painted from the layout the score rates highest
+    /// among those drawn for it.
+    func testGeneratorPaintsTheBestScoredLayout() throws {
+        let text = TextTokenizer(training: TextModelTests.captions, length: 12)
+        let config = TextImageConfig(codebookSize: 1024, textVocabulary: text.vocabularySize, textLength: 12, width: 16, layers: 1, heads: 2,
+                                     layoutLength: SceneLayout.length, layoutVocabulary: SceneLayout.vocabulary)
+        let tokenizer = try TokenizerModel.bundled(.shapes)
+        let weights = TextImageModels.exportWeights(TextImageTransformer(config: config, seed: 2), text: text, name: "test",
+                                                    metadata: PriorModel.tokenizerMetadata(tokenizer))
+        let generator = try TextGenerator(codec: Codec(model: tokenizer), prior: TextPriorModel(weights: weights))
+        var seen: [[Int32]] = []
+        // Prefer more shapes, then the later-drawn layout: a score that is not the drawing order.
+        let choice = TextGenerator.LayoutChoice(candidates: 5) { layouts in
+            seen = layouts
+            return layouts.enumerated().map { i, layout in Float(layout.filter { $0 != 0 }.count) + Float(i % 5) / 10 }
+        }
+        let result = try generator.generate(prompt: "a red circle", count: 2, seed: 7, guidance: 3, layoutChoice: choice)
+        XCTAssertEqual(seen.count, 10)
+        for i in 0..<2 {
+            let group = Array(seen[(i * 5)..<((i + 1) * 5)])
+            let best = group.indices.max { a, b in
+                Float(group[a].filter { $0 != 0 }.count) + Float(a) / 10 < Float(group[b].filter { $0 != 0 }.count) + Float(b) / 10
+            }!
+            XCTAssertEqual(result.layouts[i], group[best])
+            XCTAssertTrue(Self.obeysTheRule(result.layouts[i]))
+        }
+        XCTAssertEqual(result.images.count, 2)
+    }
+
     /// A trained model given a layout keeps every weight it had; the layout's are new.
     func testWithLayoutKeepsTheTrainedWeights() throws {
         var plain = Self.tiny

@@ -212,10 +212,13 @@ public final class TextImageTransformer {
     /// text and u those given the empty text (guidance 1: the conditional model alone, no second
     /// branch; 0: unconditional); both branches read the same layout and tokens drawn so far.
     /// Every grid is sampled in the one batch (twice as wide with guidance); grid b draws from rngs[b].
+    /// With `layouts` [N, P] given, the pictures are painted from those instead of drawn ones; with
+    /// `paint` false, only the layouts are drawn (tokens come back empty): choosing among plans
+    /// costs P positions each, not P + T.
     public func sample(text: [Int32], batch n: Int, guidance: Float, options: SamplingOptions, layoutRule: LayoutRule? = nil,
-                       rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
-        let (l, p, t, d) = (config.textLength, config.layoutLength, imagePositions, config.width)
-        precondition(text.count == n * l && rngs.count == n, "text-to-image sample: inconsistent sizes")
+                       layouts given: [Int32]? = nil, paint: Bool = true, rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
+        let (l, p, t, d) = (config.textLength, config.layoutLength, paint ? imagePositions : 0, config.width)
+        precondition(text.count == n * l && rngs.count == n && (given == nil || given!.count == n * p), "text-to-image sample: inconsistent sizes")
         let guided = guidance != 1
         let rows = guided ? 2 * n : n
         // Rows 0..<N see the texts; with guidance, rows N..<2N see the empty text.
@@ -240,17 +243,20 @@ public final class TextImageTransformer {
             out[index] = mixed.withUnsafeBufferPointer { TokenSampler.draw($0.baseAddress!, count: v, options: options, rng: &rngs[b]) }
         }
 
-        var layouts = [Int32](repeating: 0, count: n * p)
+        var layouts = given ?? [Int32](repeating: 0, count: n * p)
         if let layemb, let laypos, let layhead {
             // The last text position's output predicts the first layout id, each layout position's the next.
             var last = Tensor([rows, d])
             for r in 0..<rows { (last.data + r * d).update(from: prefix.data + (r * l + l - 1) * d, count: d) }
             for j in 0..<p {
-                let logits = layhead.forward(lnf.forward(last))                      // [rows, V]
-                for b in 0..<n {
-                    let allowed = layoutRule?(j, layouts[(b * p)..<(b * p + j)])
-                    draw(logits, count: config.layoutVocabulary, allowed: allowed, into: &layouts, at: b * p + j, row: b)
+                if given == nil {
+                    let logits = layhead.forward(lnf.forward(last))                  // [rows, V]
+                    for b in 0..<n {
+                        let allowed = layoutRule?(j, layouts[(b * p)..<(b * p + j)])
+                        draw(logits, count: config.layoutVocabulary, allowed: allowed, into: &layouts, at: b * p + j, row: b)
+                    }
                 }
+                if !paint && j == p - 1 { break }                                    // the last id is not read
                 let x = Tensor([rows, d])
                 add(x.data, layemb.forward((0..<rows).map { layouts[($0 % n) * p + j] }, shape: [rows]).data,
                     laypos.forward([Int32](repeating: Int32(j), count: rows), shape: [rows]).data, x.count)

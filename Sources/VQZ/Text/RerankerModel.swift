@@ -94,6 +94,19 @@ public final class RerankerModel: CaptionModel, @unchecked Sendable {
     }
 }
 
+extension RerankerModel {
+    /// Scores of layouts (SceneLayout) against `prompt`: each layout's scene rendered clean, the
+    /// kind of picture the reranker learned from, tokenized by `codec` and read as a candidate is.
+    public func score(prompt: String, layouts: [[Int32]], codec: Codec, canvas: Int) throws -> [Float] {
+        let images = try layouts.map { layout -> Image in
+            guard let scene = SceneLayout.scene(layout, canvas: canvas) else { throw GenerationError.badSize("a layout without a ground: \(layout)") }
+            return SceneRenderer.render(scene)
+        }
+        let grids = images.map { codec.tokenize($0, levels: 1).levels[0].map { Int32($0) } }
+        return try score(prompt: prompt, grids: grids, images: images)
+    }
+}
+
 extension TextGenerator.Result {
     /// The candidates best first by `reranker`'s score against `prompt`, with their scores (ties
     /// keep the generation order).

@@ -34,19 +34,47 @@ public final class TextGenerator {
         return (prior.network.config.cols * f, prior.network.config.rows * f)
     }
 
+    /// How a model that draws layouts picks each picture's: `candidates` layouts drawn (the layout
+    /// positions only, in one batch), and the one `score` rates highest painted. `score` gets every
+    /// drawn layout and returns one score each (e.g. RerankerModel.score(prompt:layouts:...)).
+    public struct LayoutChoice {
+        public var candidates: Int
+        public var score: ([[Int32]]) throws -> [Float]
+        public init(candidates: Int, score: @escaping ([[Int32]]) throws -> [Float]) {
+            self.candidates = candidates
+            self.score = score
+        }
+    }
+
     /// `count` pictures for `prompt`. Grid i draws from RNG(seed + i); `guidance` is the
-    /// classifier-free guidance scale (1: none, 0: unconditional).
+    /// classifier-free guidance scale (1: none, 0: unconditional). With `layoutChoice` (and a model
+    /// that draws layouts), each picture is painted from the best of several layouts.
     public func generate(prompt: String, count: Int, seed: UInt64, guidance: Float = 1,
-                         options: SamplingOptions = SamplingOptions()) throws -> Result {
+                         options: SamplingOptions = SamplingOptions(), layoutChoice: LayoutChoice? = nil) throws -> Result {
         guard (1...256).contains(count) else { throw GenerationError.badSize("count \(count) is out of range (1...256)") }
         guard guidance.isFinite && (0...100).contains(guidance) else { throw GenerationError.badSize("guidance \(guidance) is out of range (0...100)") }
         let encoded = prior.text.encode(prompt)
         var rngs = (0..<count).map { RNG(seed: seed &+ UInt64($0)) }
         let text = (0..<count).flatMap { _ in encoded.ids }
         let config = prior.network.config
-        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, options: options,
-                                                     layoutRule: config.hasLayout ? SceneLayout.allowed : nil, rngs: &rngs)
         let (rows, cols, p) = (config.rows, config.cols, config.layoutLength), t = rows * cols
+        let rule: TextImageTransformer.LayoutRule? = config.hasLayout ? SceneLayout.allowed : nil
+        var chosen: [Int32]?
+        if let choice = layoutChoice, config.hasLayout, choice.candidates > 1 {
+            guard choice.candidates <= 256 else { throw GenerationError.badSize("\(choice.candidates) layouts per picture is out of range (1...256)") }
+            let m = choice.candidates
+            // Picture i's layouts draw from their own generators, so painting i still draws from RNG(seed + i).
+            var planRngs = (0..<(count * m)).map { RNG(seed: (seed &+ UInt64($0 / m)) ^ (0x6c61_796f_7574 &+ UInt64($0 % m) &* 0x9E37_79B9_7F4A_7C15)) }
+            let drawn = prior.network.sample(text: (0..<(count * m)).flatMap { _ in encoded.ids }, batch: count * m, guidance: guidance,
+                                             options: options, layoutRule: rule, paint: false, rngs: &planRngs).layouts
+            let plans = (0..<(count * m)).map { Array(drawn[($0 * p)..<(($0 + 1) * p)]) }
+            let scores = try choice.score(plans)
+            guard scores.count == plans.count else { throw GenerationError.badSize("\(scores.count) scores for \(plans.count) layouts") }
+            // The first of equal scores, as the reranker's order keeps.
+            chosen = (0..<count).flatMap { i in plans[((i * m)..<((i + 1) * m)).max { scores[$0] < scores[$1] }!] }
+        }
+        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, options: options,
+                                                     layoutRule: rule, layouts: chosen, rngs: &rngs)
         let (w, h) = imageSize
         let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
         let images = grids.map { codec.picture(level1: $0, rows: rows, cols: cols, width: w, height: h) }
