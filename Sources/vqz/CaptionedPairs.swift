@@ -10,7 +10,7 @@ import VQZ
 /// With `layout`, every pair carries its scene's layout (SceneLayout).
 func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: String?, valCount: Int, text: TextTokenizer,
                         rows: Int, cols: Int, codec: Codec, cacheFolder: String, console: Console,
-                        shapeWeight: Float = 1, layout: Bool = false) throws
+                        shapeWeight: Float = 1, layout: Bool = false, map: Bool = false) throws
     -> (train: [TextImagePair], validation: [TextImagePair]) {
     let progress = ProgressLine(console: console)
     func load(_ folder: String, _ recs: [ShapesDataset.Record], shapeWeight: Float = 1) throws -> [TextImagePair] {
@@ -20,7 +20,7 @@ func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: Stri
                                        progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n)") })
         }
         progress.finish()
-        return TextTrainingData.pairs(records: recs, grids: grids, text: text, rows: rows, cols: cols, shapeWeight: shapeWeight, layout: layout)
+        return TextTrainingData.pairs(records: recs, grids: grids, text: text, rows: rows, cols: cols, shapeWeight: shapeWeight, layout: layout, map: map)
     }
     let cut = records.filter { text.encode($0.caption).truncated > 0 }.count
     if cut > 0 { console.warn(nil, "\(cut) captions are longer than \(text.length) words and are cut (--text-length)") }

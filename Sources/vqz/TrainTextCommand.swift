@@ -44,6 +44,8 @@ struct TrainTextCommand: ParsableCommand {
     var addLayers = 0
     @Flag(help: "Draw each scene's layout (its shapes' kinds, colours, sizes and places) before the picture; with --init, adds the layout to the trained model.")
     var layout = false
+    @Flag(help: "With --layout: the picture's tokens also read a map of the layout (each cell's shape kind, part, colour and size); with --init, adds the map to the trained model.")
+    var map = false
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
@@ -61,7 +63,8 @@ struct TrainTextCommand: ParsableCommand {
         if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if addLayers < 0 || (addLayers > 0 && initWeights == nil) { throw ValidationError("--add-layers needs --init and a count of 0 or more") }
-        if layout && resume { throw ValidationError("--layout and --resume cannot be combined (the checkpoint says whether the model has a layout)") }
+        if (layout || map) && resume { throw ValidationError("--layout and --map cannot be combined with --resume (the checkpoint says what the model reads)") }
+        if map && !layout { throw ValidationError("--map needs --layout (the map is the layout's)") }
     }
 
     func run() throws {
@@ -76,7 +79,8 @@ struct TrainTextCommand: ParsableCommand {
                                      textLength: textLength, width: width, layers: layers, heads: heads,
                                      rows: records[0].scene.canvas / codec.model.downsampling,
                                      cols: records[0].scene.canvas / codec.model.downsampling,
-                                     layoutLength: layout ? SceneLayout.length : 0, layoutVocabulary: layout ? SceneLayout.vocabulary : 0)
+                                     layoutLength: layout ? SceneLayout.length : 0, layoutVocabulary: layout ? SceneLayout.vocabulary : 0,
+                                     mapVocabularies: map ? SceneLayout.mapVocabularies : [])
         if resume {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
             let saved = try TextImageModels.load(weights: bytes)
@@ -86,18 +90,20 @@ struct TrainTextCommand: ParsableCommand {
         let initial: TextPriorModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
         let initialNetwork = initial.map { initial -> TextImageTransformer in
             let deeper = initial.network.deepened(by: addLayers, seed: seed)
-            return layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
+            let planned = layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
+            return map && !planned.config.hasMap ? planned.withMap(vocabularies: SceneLayout.mapVocabularies) : planned
         }
         if let initial, let initialNetwork, let initWeights {
             (text, config) = (initial.text, initialNetwork.config)
             console.warn(nil, "starting from the weights in \(initWeights)" + (addLayers > 0 ? ", \(addLayers) block\(addLayers == 1 ? "" : "s") added" : "")
-                              + (layout && !initial.network.config.hasLayout ? ", a layout added" : ""))
+                              + (layout && !initial.network.config.hasLayout ? ", a layout added" : "")
+                              + (map && !initial.network.config.hasMap ? ", a map added" : ""))
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console,
-                                                         shapeWeight: shapeWeight, layout: config.hasLayout)
+                                                         shapeWeight: shapeWeight, layout: config.hasLayout, map: config.hasMap)
         if shapeWeight != 1 {
             let over = train.reduce(0) { $0 + $1.tokenWeights.filter { $0 == shapeWeight }.count }
             console.warn(nil, String(format: "%.1f%% of the training tokens lie over a shape and weigh %g in the loss",

@@ -19,9 +19,14 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
     /// scene tokens), so that how many shapes and where is decided before the first image token.
     public var layoutLength: Int
     public var layoutVocabulary: Int
+    /// The layout's map: per image position, one id in each channel's 0..<vocabulary (0: nothing
+    /// there), a function of the layout the caller supplies, whose embeddings the position's input
+    /// adds (Make-A-Scene's segmentation tokens, given rather than drawn). Empty: no map.
+    public var mapVocabularies: [Int]
 
     public init(codebookSize: Int = 1024, textVocabulary: Int, textLength: Int = 40, width: Int = 256, layers: Int = 4,
-                heads: Int = 4, rows: Int = 16, cols: Int = 16, layoutLength: Int = 0, layoutVocabulary: Int = 0) {
+                heads: Int = 4, rows: Int = 16, cols: Int = 16, layoutLength: Int = 0, layoutVocabulary: Int = 0,
+                mapVocabularies: [Int] = []) {
         self.codebookSize = codebookSize
         self.textVocabulary = textVocabulary
         self.textLength = textLength
@@ -32,25 +37,29 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
         self.cols = cols
         self.layoutLength = layoutLength
         self.layoutVocabulary = layoutVocabulary
+        self.mapVocabularies = mapVocabularies
     }
 
     /// Whether the model draws a layout before the image.
     public var hasLayout: Bool { layoutLength > 0 }
+    /// Whether the image positions read a map of the layout.
+    public var hasMap: Bool { !mapVocabularies.isEmpty }
 
     public var isValid: Bool {
         (2...65536).contains(codebookSize) && (1...65536).contains(textVocabulary) && (1...1024).contains(textLength)
             && (1...2048).contains(width) && (1...64).contains(layers) && (1...64).contains(heads) && width % heads == 0
             && (1...64).contains(rows) && (1...64).contains(cols)
             && (0...256).contains(layoutLength) && (layoutLength == 0 ? layoutVocabulary == 0 : (2...4096).contains(layoutVocabulary))
+            && (mapVocabularies.isEmpty || (layoutLength > 0 && mapVocabularies.count <= 8 && mapVocabularies.allSatisfy { (2...65536).contains($0) }))
     }
 
     public init(json: String) throws { self = try JSONDecoder().decode(TextImageConfig.self, from: Data(json.utf8)) }
 
     private enum CodingKeys: String, CodingKey {
-        case codebookSize, textVocabulary, textLength, width, layers, heads, rows, cols, layoutLength, layoutVocabulary
+        case codebookSize, textVocabulary, textLength, width, layers, heads, rows, cols, layoutLength, layoutVocabulary, mapVocabularies
     }
 
-    /// Files written before layouts existed have no layout keys: they draw none.
+    /// Files written before layouts (or maps) existed have no such keys: they draw none.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         codebookSize = try c.decode(Int.self, forKey: .codebookSize)
@@ -63,5 +72,6 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
         cols = try c.decode(Int.self, forKey: .cols)
         layoutLength = try c.decodeIfPresent(Int.self, forKey: .layoutLength) ?? 0
         layoutVocabulary = try c.decodeIfPresent(Int.self, forKey: .layoutVocabulary) ?? 0
+        mapVocabularies = try c.decodeIfPresent([Int].self, forKey: .mapVocabularies) ?? []
     }
 }

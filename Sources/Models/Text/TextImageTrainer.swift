@@ -7,6 +7,8 @@ public struct TextImagePair: Sendable, Equatable {
     public var text: [Int32]
     /// [P] the picture's layout ids (a model with a layout draws them first), or empty.
     public var layout: [Int32]
+    /// [C, T] the layout's map (a model with a map reads it as it paints), or empty.
+    public var map: [Int32]
     /// [T] level-1 image tokens in raster order.
     public var tokens: [Int32]
     /// [T] each token's weight in the training loss, or empty for all equal.
@@ -15,10 +17,11 @@ public struct TextImagePair: Sendable, Equatable {
     /// empty.
     public var picture: [UInt8]
 
-    public init(text: [Int32], layout: [Int32] = [], tokens: [Int32], tokenWeights: [Float] = [], picture: [UInt8] = []) {
+    public init(text: [Int32], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32], tokenWeights: [Float] = [], picture: [UInt8] = []) {
         precondition(tokenWeights.isEmpty || tokenWeights.count == tokens.count, "one weight per token")
         self.text = text
         self.layout = layout
+        self.map = map
         self.tokens = tokens
         self.tokenWeights = tokenWeights
         self.picture = picture
@@ -90,26 +93,28 @@ public final class TextImageTrainer {
     }
 
     /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share),
-    /// layouts [N, P], grids [N, T] and their tokens' weights [N, T].
-    public func batch(_ data: [TextImagePair]) -> (text: [Int32], layout: [Int32], tokens: [Int32], weights: [Float]) {
-        var text: [Int32] = [], layout: [Int32] = [], tokens: [Int32] = [], weights: [Float] = []
+    /// layouts [N, P], their maps [N, C, T], grids [N, T] and their tokens' weights [N, T].
+    public func batch(_ data: [TextImagePair]) -> (text: [Int32], layout: [Int32], map: [Int32], tokens: [Int32], weights: [Float]) {
+        var text: [Int32] = [], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32] = [], weights: [Float] = []
         for _ in 0..<options.batchSize {
             let pair = data[state.rng.int(below: data.count)]
             text += state.rng.uniform() < options.captionDropout ? self.text.empty : pair.text
             layout += pair.layout
+            map += pair.map
             tokens += pair.tokens
             weights += pair.tokenWeights.isEmpty ? [Float](repeating: 1, count: pair.tokens.count) : pair.tokenWeights
         }
-        return (text, layout, tokens, weights)
+        return (text, layout, map, tokens, weights)
     }
 
     /// One optimisation step; returns the batch's bits per image token (weighted, when `weights`).
     /// With a layout, the loss is the mean over the image tokens plus the mean over the layout ids:
     /// a layout's few ids weigh as much as the picture's many, because they decide what it shows.
     @discardableResult
-    public func trainStep(text: [Int32], layout: [Int32] = [], tokens: [Int32], weights: [Float]? = nil, batch n: Int) -> Float {
+    public func trainStep(text: [Int32], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32], weights: [Float]? = nil,
+                          batch n: Int) -> Float {
         model.store.zeroGrads()
-        let logits = model.forward(text: text, layout: layout, tokens: tokens, batch: n)
+        let logits = model.forward(text: text, layout: layout, map: map, tokens: tokens, batch: n)
         var dlayout: Tensor?
         if let layoutLogits = model.layoutLogits {
             let d = Tensor(layoutLogits.shape)
@@ -133,8 +138,8 @@ public final class TextImageTrainer {
         precondition(!data.isEmpty, "no training pairs")
         let first = step, t0 = Date()
         while step < options.steps && !shouldStop() {
-            let (x, layout, y, w) = batch(data)
-            let bits = trainStep(text: x, layout: layout, tokens: y, weights: w, batch: options.batchSize)
+            let (x, layout, map, y, w) = batch(data)
+            let bits = trainStep(text: x, layout: layout, map: map, tokens: y, weights: w, batch: options.batchSize)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
                                    secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
@@ -154,8 +159,8 @@ public final class TextImageTrainer {
         var marked = (bits: 0.0, count: 0.0), unmarked = (bits: 0.0, count: 0.0)
         while b0 < pairs.count {
             let part = pairs[b0..<min(pairs.count, b0 + 8)]
-            let tokens = part.flatMap(\.tokens), layouts = part.flatMap(\.layout)
-            let logits = model.forward(text: part.flatMap(\.text), layout: layouts, tokens: tokens, batch: part.count)
+            let tokens = part.flatMap(\.tokens), layouts = part.flatMap(\.layout), maps = part.flatMap(\.map)
+            let logits = model.forward(text: part.flatMap(\.text), layout: layouts, map: maps, tokens: tokens, batch: part.count)
             c += Double(crossEntropyLoss(logits, tokens)) / M_LN2 * Double(part.count)
             if let layoutLogits = model.layoutLogits { layout += Double(crossEntropyLoss(layoutLogits, layouts)) / M_LN2 * Double(part.count) }
             // Weights of 0 and 1 select a region: crossEntropyLoss's weighted mean is then its mean.
@@ -167,7 +172,8 @@ public final class TextImageTrainer {
             unmarked.bits += Double(crossEntropyLoss(logits, tokens, weights: inside.map { 1 - $0 })) * rest
             unmarked.count += rest
             // Last: the next forward may reuse the buffers `logits` lies in.
-            u += model.bitsPerToken(text: part.flatMap { _ in text.empty }, layout: layouts, tokens: tokens, batch: part.count) * Double(part.count)
+            u += model.bitsPerToken(text: part.flatMap { _ in text.empty }, layout: layouts, map: maps, tokens: tokens,
+                                   batch: part.count) * Double(part.count)
             b0 += part.count
         }
         let count = Double(max(pairs.count, 1))

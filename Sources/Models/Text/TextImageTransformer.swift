@@ -10,6 +10,7 @@ import NN
 ///     input_i       = textemb(text_i) + textpos(i)                        i < L   (padding is id 0)
 ///     input_{L+j}   = layemb(y_j) + laypos(j)                             j < P
 ///     input_{L+P+t} = tokemb(x_{t-1}) + rowemb(row(t)) + colemb(col(t))   x_{-1} = START (index K)
+///                     + sum_c mapemb_c(m_{c,t})                          (with a map of the layout)
 ///     logits_t      = head(lnf(z_{L+P+t}))                                [N, T, K]
 ///     layout_j      = layhead(lnf(z_{L+j-1}))                             [N, P, V]   (y_0 from the last text position)
 ///
@@ -18,6 +19,8 @@ import NN
 /// guidance), it makes the model unconditional. The layout is a scene's plan in a few ids (which
 /// shapes, where, how large): drawn first, it fixes the count and the places before the first
 /// image token, as Make-A-Scene's scene tokens do; the image tokens then read it like the text.
+/// A map spells the layout out per image position (e.g. which shape's part, of which colour, lies
+/// there), so painting it asks no geometry of the blocks.
 public final class TextImageTransformer {
     public let config: TextImageConfig
     public let store: ParameterStore
@@ -29,6 +32,7 @@ public final class TextImageTransformer {
     let lnf: LayerNorm
     let head: Linear
     let layhead: Linear?
+    let mapembs: [Embedding]
 
     // Saved by forward for backward.
     private var shape = (n: 0, l: 0, p: 0, t: 0)
@@ -63,6 +67,7 @@ public final class TextImageTransformer {
         } else {
             (layemb, laypos, layhead) = (nil, nil, nil)
         }
+        mapembs = config.mapVocabularies.enumerated().map { Embedding(store, "mapemb\($0.offset)", vocabulary: $0.element, dim: d, rng: &rng) }
         store.seal()
     }
 
@@ -78,6 +83,22 @@ public final class TextImageTransformer {
             planned.store.value(q).update(from: store.value(p), count: p.count)
         }
         return planned
+    }
+
+    /// This layout model reading a map of its layout with channels of `vocabularies` ids: its own
+    /// weights, and map embeddings that start at zero, so it computes what this one does until
+    /// training teaches it to read the map.
+    public func withMap(vocabularies: [Int]) -> TextImageTransformer {
+        precondition(config.hasLayout, "a map needs a layout")
+        var config = self.config
+        config.mapVocabularies = vocabularies
+        let mapped = TextImageTransformer(config: config)
+        for p in store.params {
+            guard let q = mapped.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the mapped model") }
+            mapped.store.value(q).update(from: store.value(p), count: p.count)
+        }
+        for e in mapped.mapembs { mapped.store.value(e.table).update(repeating: 0, count: e.table.count) }
+        return mapped
     }
 
     /// This model with `added` more blocks after its own, each starting as the identity (its
@@ -101,14 +122,14 @@ public final class TextImageTransformer {
         return deeper
     }
 
-    /// text [N, L] ids, layouts [N, P] (empty without a layout) and image tokens [N, T] -> logits
-    /// [N, T, K]: row t scores image token t given the text, the layout and the image tokens before
-    /// it. `layoutLogits` then holds [N, P, V]: row j scores layout id j given the text and the ids
-    /// before it.
-    public func forward(text: [Int32], layout: [Int32] = [], tokens: [Int32], batch n: Int) -> Tensor {
+    /// text [N, L] ids, layouts [N, P] (empty without a layout), their maps [N, C, T] (empty
+    /// without one) and image tokens [N, T] -> logits [N, T, K]: row t scores image token t given
+    /// the text, the layout and the image tokens before it. `layoutLogits` then holds [N, P, V]:
+    /// row j scores layout id j given the text and the ids before it.
+    public func forward(text: [Int32], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32], batch n: Int) -> Tensor {
         let (l, p, t, d) = (config.textLength, config.layoutLength, imagePositions, config.width)
-        precondition(text.count == n * l && layout.count == n * p && tokens.count == n * t,
-                     "text-to-image forward: \(text.count) text ids, \(layout.count) layout ids and \(tokens.count) tokens for a batch of \(n)")
+        precondition(text.count == n * l && layout.count == n * p && tokens.count == n * t && map.count == n * mapembs.count * t,
+                     "text-to-image forward: \(text.count) text ids, \(layout.count) layout ids, \(map.count) map ids and \(tokens.count) tokens for a batch of \(n)")
         shape = (n, l, p, t)
         let s = l + p + t
         var prev = [Int32](repeating: 0, count: n * t), row = prev, col = prev
@@ -128,6 +149,15 @@ public final class TextImageTransformer {
             for i in 0..<(l * d) { zb[i] = te.data[b * l * d + i] + tp.data[b * l * d + i] }
             let zi = zb + (l + p) * d, o = b * t * d
             for i in 0..<(t * d) { zi[i] = a.data[o + i] + r.data[o + i] + c.data[o + i] }
+        }
+        let channels = mapembs.count
+        for (k, mapemb) in mapembs.enumerated() {
+            let ids = (0..<(n * t)).map { map[(($0 / t) * channels + k) * t + $0 % t] }
+            let e = mapemb.forward(ids, shape: [n, t])
+            for b in 0..<n {
+                let zi = z.data + (b * s + l + p) * d, o = b * t * d
+                for i in 0..<(t * d) { zi[i] += e.data[o + i] }
+            }
         }
         if let layemb, let laypos {
             let ye = layemb.forward(layout, shape: [n, p]), yp = laypos.forward((0..<(n * p)).map { Int32($0 % p) }, shape: [n, p])
@@ -183,6 +213,7 @@ public final class TextImageTransformer {
         tokemb.backward(dimg)
         rowemb.backward(dimg)
         colemb.backward(dimg)
+        for mapemb in mapembs { mapemb.backward(dimg) }
         if let layemb, let laypos {
             let dlay = Tensor([n, p, d])
             for b in 0..<n { (dlay.data + b * p * d).update(from: dz.data + (b * s + l) * d, count: p * d) }
@@ -192,8 +223,8 @@ public final class TextImageTransformer {
     }
 
     /// Mean bits per image token of (text, layout, tokens) triples [N, L], [N, P] and [N, T].
-    public func bitsPerToken(text: [Int32], layout: [Int32] = [], tokens: [Int32], batch n: Int) -> Double {
-        Double(crossEntropyLoss(forward(text: text, layout: layout, tokens: tokens, batch: n), tokens)) / log(2.0)
+    public func bitsPerToken(text: [Int32], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32], batch n: Int) -> Double {
+        Double(crossEntropyLoss(forward(text: text, layout: layout, map: map, tokens: tokens, batch: n), tokens)) / log(2.0)
     }
 
     /// One position per sequence through the blocks and their caches: x [B, D] -> [B, D].
@@ -207,6 +238,9 @@ public final class TextImageTransformer {
     /// for any: the grammar of the layouts the model was trained on, so a sample is always one.
     public typealias LayoutRule = (_ position: Int, _ before: ArraySlice<Int32>) -> [Bool]
 
+    /// A layout's map: [C, T] ids for a layout [P] (C the config's map channels).
+    public typealias LayoutMap = (_ layout: [Int32]) -> [Int32]
+
     /// Layouts [N, P] (with a layout; else empty) and image token grids [N, T] for texts [N, L],
     /// each drawn in order from logits = u + guidance * (c - u), where c are the logits given the
     /// text and u those given the empty text (guidance 1: the conditional model alone, no second
@@ -215,8 +249,10 @@ public final class TextImageTransformer {
     /// With `layouts` [N, P] given, the pictures are painted from those instead of drawn ones; with
     /// `paint` false, only the layouts are drawn (tokens come back empty): choosing among plans
     /// costs P positions each, not P + T.
+    /// A model with a map paints reading `layoutMap` of each layout.
     public func sample(text: [Int32], batch n: Int, guidance: Float, options: SamplingOptions, layoutRule: LayoutRule? = nil,
-                       layouts given: [Int32]? = nil, paint: Bool = true, rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
+                       layoutMap: LayoutMap? = nil, layouts given: [Int32]? = nil, paint: Bool = true,
+                       rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
         let (l, p, t, d) = (config.textLength, config.layoutLength, paint ? imagePositions : 0, config.width)
         precondition(text.count == n * l && rngs.count == n && (given == nil || given!.count == n * p), "text-to-image sample: inconsistent sizes")
         let guided = guidance != 1
@@ -263,6 +299,12 @@ public final class TextImageTransformer {
                 last = step(x, caches: caches)
             }
         }
+        precondition(mapembs.isEmpty || !paint || layoutMap != nil, "text-to-image sample: a model with a map needs the layout's map")
+        let maps: [[Int32]] = mapembs.isEmpty || !paint ? [] : (0..<n).map { b in
+            let m = layoutMap!(Array(layouts[(b * p)..<((b + 1) * p)]))
+            precondition(m.count == mapembs.count * t, "text-to-image sample: a map of \(m.count) ids for \(mapembs.count) channels of \(t)")
+            return m
+        }
         var out = [Int32](repeating: 0, count: n * t)
         for i in 0..<t {
             let prev = (0..<rows).map { r in i == 0 ? startToken : out[(r % n) * t + i - 1] }
@@ -271,6 +313,10 @@ public final class TextImageTransformer {
             let c = colemb.forward([Int32](repeating: Int32(i % config.cols), count: rows), shape: [rows])
             let x = Tensor([rows, d])
             for j in 0..<x.count { x.data[j] = a.data[j] + r.data[j] + c.data[j] }
+            for (k, mapemb) in mapembs.enumerated() {
+                let ids: [Int32] = (0..<rows).map { maps[$0 % n][k * t + i] }
+                add(x.data, x.data, mapemb.forward(ids, shape: [rows]).data, x.count)
+            }
             let logits = head.forward(lnf.forward(step(x, caches: caches)))     // [rows, K]
             for b in 0..<n { draw(logits, count: config.codebookSize, allowed: nil, into: &out, at: b * t + i, row: b) }
         }

@@ -92,6 +92,44 @@ public enum SceneLayout {
         })
     }
 
+    /// Cells either side of a shape's centre its map spells out: the largest shape's half extent
+    /// (3.4 cells of a 16-cell grid) and the cell a placed shape may sit off its bin's centre.
+    static let mapReach = 5
+    /// The map's channels: each cell's shape kind and offset from the shape's centre, its colour,
+    /// its size (0 in each: ground). Kind and colour are separate channels so that a kind and a
+    /// colour never seen together still read as the two seen apart.
+    public static let mapVocabularies = [1 + ShapeKind.allCases.count * (2 * mapReach) * (2 * mapReach),
+                                         1 + ShapeColor.allCases.count, 1 + ShapeSize.allCases.count]
+
+    /// A layout's map on a rows x cols token grid: [3, rows * cols] ids (mapVocabularies). A cell
+    /// belongs to a shape when its centre lies within the shape's half extent plus one cell of the
+    /// shape's planned centre (its bin's centre), so the map covers the shape wherever in its bin
+    /// the picture puts it; a later shape's cells overwrite an earlier one's.
+    public static func map(_ layout: [Int32], rows: Int, cols: Int) -> [Int32] {
+        let t = rows * cols
+        var map = [Int32](repeating: 0, count: 3 * t)
+        guard let plan = read(layout) else { return map }
+        let span = 2 * mapReach
+        for shape in plan.shapes {
+            // In cells: the canvas is `cols` cells wide; ShapeSize extents are for 128 pixels.
+            let cx = (Double(shape.column) + 0.5) * Double(cols) / Double(bins), cy = (Double(shape.row) + 0.5) * Double(rows) / Double(bins)
+            let reach = shape.size.extent(canvas: 128) / 128 * Double(cols) + 1
+            let kind = ShapeKind.allCases.firstIndex(of: shape.shape)!
+            for r in 0..<rows {
+                for c in 0..<cols {
+                    let dx = Double(c) + 0.5 - cx, dy = Double(r) + 0.5 - cy
+                    guard abs(dx) <= reach && abs(dy) <= reach else { continue }
+                    let ox = min(mapReach - 1, max(-mapReach, Int(dx.rounded(.down)))), oy = min(mapReach - 1, max(-mapReach, Int(dy.rounded(.down))))
+                    let i = r * cols + c
+                    map[i] = Int32(1 + (kind * span + oy + mapReach) * span + ox + mapReach)
+                    map[t + i] = Int32(1 + ShapeColor.allCases.firstIndex(of: shape.color)!)
+                    map[2 * t + i] = Int32(1 + ShapeSize.allCases.firstIndex(of: shape.size)!)
+                }
+            }
+        }
+        return map
+    }
+
     /// A layout in words, e.g. "light checkered ground; large blue triangle at column 5, row 2",
     /// for `vqz generate -v`.
     public static func describe(_ layout: [Int32]) -> String {

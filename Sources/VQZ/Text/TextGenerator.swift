@@ -73,8 +73,9 @@ public final class TextGenerator {
             // The first of equal scores, as the reranker's order keeps.
             chosen = (0..<count).flatMap { i in plans[((i * m)..<((i + 1) * m)).max { scores[$0] < scores[$1] }!] }
         }
+        let map: TextImageTransformer.LayoutMap? = config.hasMap ? { SceneLayout.map($0, rows: rows, cols: cols) } : nil
         let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, options: options,
-                                                     layoutRule: rule, layouts: chosen, rngs: &rngs)
+                                                     layoutRule: rule, layoutMap: map, layouts: chosen, rngs: &rngs)
         let (w, h) = imageSize
         let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
         let images = grids.map { codec.picture(level1: $0, rows: rows, cols: cols, width: w, height: h) }

@@ -19,6 +19,9 @@ public final class TextPriorModel: CaptionModel, @unchecked Sendable {
         if model.config.hasLayout && (model.config.layoutLength, model.config.layoutVocabulary) != (SceneLayout.length, SceneLayout.vocabulary) {
             throw ModelError.badConfig("the text model draws layouts of \(model.config.layoutLength) ids of \(model.config.layoutVocabulary), not this version's scene layouts (\(SceneLayout.length) of \(SceneLayout.vocabulary))")
         }
+        if model.config.hasMap && model.config.mapVocabularies != SceneLayout.mapVocabularies {
+            throw ModelError.badConfig("the text model reads layout maps of \(model.config.mapVocabularies) ids, not this version's (\(SceneLayout.mapVocabularies))")
+        }
         network = model
         self.text = text
         metadata = meta

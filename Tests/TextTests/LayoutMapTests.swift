@@ -1,0 +1,140 @@
+import Foundation
+import Models
+import NN
+import VQZ
+import XCTest
+
+/// Text models whose image positions read a map of the layout: what the map reaches, its
+/// gradients, that adding one changes nothing until trained, that a small model learns to paint
+/// from it, and what SceneLayout's map spells out.
+final class LayoutMapTests: XCTestCase {
+    /// SceneLayoutTests' tiny model with a map of two channels of 4 and 3 ids.
+    static let tiny: TextImageConfig = {
+        var config = SceneLayoutTests.tiny
+        config.mapVocabularies = [4, 3]
+        return config
+    }()
+    static let text: [Int32] = [1, 4, 2], layout: [Int32] = [1, 3, 2, 0]
+    static let tokens = (0..<12).map { Int32(($0 * 5 + 3) % 16) }
+    static let map: [Int32] = (0..<12).map { Int32($0 % 4) } + (0..<12).map { Int32($0 % 3) }
+
+    func testMapAtAPositionReachesThatImageRowAndLaterOnesOnly() throws {
+        let model = TextImageTransformer(config: Self.tiny, seed: 2)
+        let base = model.forward(text: Self.text, layout: Self.layout, map: Self.map, tokens: Self.tokens, batch: 1).array
+        let plan = try XCTUnwrap(model.layoutLogits).array
+        let k = Self.tiny.codebookSize
+        for (channel, position) in [(0, 0), (0, 5), (1, 7), (1, 11)] {
+            var changed = Self.map
+            let i = channel * 12 + position
+            changed[i] = (changed[i] + 1) % Int32(Self.tiny.mapVocabularies[channel])
+            let other = model.forward(text: Self.text, layout: Self.layout, map: changed, tokens: Self.tokens, batch: 1).array
+            for row in 0..<12 {
+                let differs = (0..<k).contains { abs(base[row * k + $0] - other[row * k + $0]) > 1e-6 }
+                XCTAssertEqual(differs, row >= position, "map channel \(channel) at \(position), image row \(row)")
+            }
+            XCTAssertEqual(try XCTUnwrap(model.layoutLogits).array, plan, "the map reaches the layout")
+        }
+    }
+
+    func testMapGradientsMatchFiniteDifferences() throws {
+        let model = TextImageTransformer(config: Self.tiny, seed: 3)
+        var rng = RNG(seed: 5)
+        let n = 2
+        let text = (0..<(n * 3)).map { _ in Int32(rng.int(below: 6)) }, layout = (0..<(n * 4)).map { _ in Int32(rng.int(below: 5)) }
+        let tokens = (0..<(n * 12)).map { _ in Int32(rng.int(below: 16)) }
+        let map = (0..<n).flatMap { _ in (0..<12).map { _ in Int32(rng.int(below: 4)) } + (0..<12).map { _ in Int32(rng.int(below: 3)) } }
+        func loss(backward: Bool) -> Double {
+            let logits = model.forward(text: text, layout: layout, map: map, tokens: tokens, batch: n)
+            let dimage = Tensor(logits.shape)
+            let total = crossEntropyLoss(logits, tokens, dlogits: dimage)
+            if backward { model.backward(dimage) }
+            return Double(total)
+        }
+        // As in SceneLayoutTests: tables at the init's 0.02 would move by half their size with the check's step.
+        for p in model.store.params where p.name.contains("emb") || p.name.contains("pos") {
+            let v = model.store.value(p)
+            for i in 0..<p.count { v[i] *= 20 }
+        }
+        model.store.zeroGrads()
+        _ = loss(backward: true)
+        for p in model.store.params where p.name.hasPrefix("mapemb") {
+            let analytic = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
+            XCTAssertTrue(analytic.contains { $0 != 0 }, "\(p.name) gets no gradient")
+            checkGradient(p.name, values: model.store.value(p), analytic: analytic, rng: &rng, loss: { loss(backward: false) })
+        }
+    }
+
+    func testAddedMapChangesNothingUntilTrained() {
+        let planned = TextImageTransformer(config: SceneLayoutTests.tiny, seed: 4)
+        let mapped = planned.withMap(vocabularies: [4, 3])
+        XCTAssertEqual(mapped.config.mapVocabularies, [4, 3])
+        let before = planned.forward(text: Self.text, layout: Self.layout, tokens: Self.tokens, batch: 1).array
+        XCTAssertEqual(mapped.forward(text: Self.text, layout: Self.layout, map: Self.map, tokens: Self.tokens, batch: 1).array, before)
+        var rngs = [RNG(seed: 1)]
+        var again = [RNG(seed: 1)]
+        let options = SamplingOptions(temperature: 1)
+        let a = planned.sample(text: Self.text, batch: 1, guidance: 3, options: options, rngs: &rngs)
+        let b = mapped.sample(text: Self.text, batch: 1, guidance: 3, options: options, layoutMap: { _ in Self.map }, rngs: &again)
+        XCTAssertEqual(a.layouts, b.layouts)
+        XCTAssertEqual(a.tokens, b.tokens)
+    }
+
+    /// Two pictures with the same caption and layout, told apart only by their maps: the trained
+    /// model paints each from its map.
+    func testTrainingLearnsToPaintFromTheMap() throws {
+        let model = TextImageTransformer(config: Self.tiny, seed: 1)
+        func pattern(_ p: Int) -> [Int32] { (0..<12).map { i -> Int32 in Int32((i * (p + 3) + 5 * p) % 16) } }
+        func mapOf(_ p: Int) -> [Int32] {
+            let kinds: [Int32] = (0..<12).map { i -> Int32 in Int32((i + p) % 4) }
+            return kinds + [Int32](repeating: Int32(p + 1), count: 12)
+        }
+        let patterns = [pattern(0), pattern(1)], maps = [mapOf(0), mapOf(1)]
+        let pairs = (0..<2).map { TextImagePair(text: Self.text, layout: Self.layout, map: maps[$0], tokens: patterns[$0]) }
+        var options = TextImageTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-map-\(UUID()).ckpt").path)
+        options.steps = 200
+        options.batchSize = 4
+        options.learningRate = 3e-3
+        options.warmupSteps = 10
+        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
+        try trainer.run(data: pairs)
+        try? FileManager.default.removeItem(atPath: options.checkpointPath)
+        for p in 0..<2 {
+            var rngs = [RNG(seed: 9)]
+            let drawn = model.sample(text: Self.text, batch: 1, guidance: 1, options: SamplingOptions(temperature: 0),
+                                     layoutMap: { _ in maps[p] }, layouts: Self.layout, rngs: &rngs)
+            XCTAssertEqual(drawn.tokens, patterns[p], "map \(p)")
+        }
+    }
+
+    func testSceneMapNamesEachCellsShapeColourAndSizeApart() throws {
+        func scene(_ shape: ShapeKind, _ color: ShapeColor, _ size: ShapeSize = .large) -> ShapeScene {
+            ShapeScene(canvas: 128, background: SceneBackground(kind: .plain, level: 200, contrast: 0, period: 12),
+                       objects: [SceneObject(shape: shape, color: color, size: size, x: 40, y: 40, extent: size.extent(canvas: 128))])
+        }
+        let t = 256
+        let green = SceneLayout.map(SceneLayout.encode(scene(.triangle, .green)), rows: 16, cols: 16)
+        XCTAssertEqual(green.count, 3 * t)
+        XCTAssertEqual(SceneLayout.mapVocabularies.count, 3)
+        for (c, vocabulary) in SceneLayout.mapVocabularies.enumerated() {
+            XCTAssertTrue(green[(c * t)..<((c + 1) * t)].allSatisfy { $0 >= 0 && Int($0) < vocabulary }, "channel \(c)")
+        }
+        // Column and row bin 2 of 8: centred at 40 pixels, cell 5 of 16. A large shape reaches its
+        // 3.4 cells and one more: cells 1 through 8 each way; the rest is ground.
+        let covered = (0..<t).filter { green[$0] != 0 }
+        XCTAssertEqual(covered.count, 64)
+        XCTAssertTrue(covered.allSatisfy { (1...8).contains($0 / 16) && (1...8).contains($0 % 16) })
+        XCTAssertEqual(green[t + 5 * 16 + 5], Int32(1 + ShapeColor.allCases.firstIndex(of: .green)!))
+        XCTAssertEqual(green[2 * t + 5 * 16 + 5], Int32(1 + ShapeSize.allCases.firstIndex(of: .large)!))
+        XCTAssertEqual(green[t + 15 * 16 + 15], 0)
+        // A green triangle (held out of training) reads as a red triangle's shape and a green circle's colour.
+        let red = SceneLayout.map(SceneLayout.encode(scene(.triangle, .red)), rows: 16, cols: 16)
+        let circle = SceneLayout.map(SceneLayout.encode(scene(.circle, .green)), rows: 16, cols: 16)
+        XCTAssertEqual(Array(green[0..<t]), Array(red[0..<t]))
+        XCTAssertEqual(Array(green[t...]), Array(circle[t...]))
+        XCTAssertNotEqual(Array(green[0..<t]), Array(circle[0..<t]))
+        // Each cell's offset from the centre is its own id: no two cells of one shape share one.
+        XCTAssertEqual(Set(covered.map { green[$0] }).count, 64)
+        let small = SceneLayout.map(SceneLayout.encode(scene(.triangle, .green, .small)), rows: 16, cols: 16)
+        XCTAssertEqual((0..<t).filter { small[$0] != 0 }.count, 36, "a small shape's 2.25 cells and one more: 6 each way")
+    }
+}
