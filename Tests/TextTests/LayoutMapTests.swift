@@ -50,18 +50,7 @@ final class LayoutMapTests: XCTestCase {
             if backward { model.backward(dimage) }
             return Double(total)
         }
-        // As in SceneLayoutTests: tables at the init's 0.02 would move by half their size with the check's step.
-        for p in model.store.params where p.name.contains("emb") || p.name.contains("pos") {
-            let v = model.store.value(p)
-            for i in 0..<p.count { v[i] *= 20 }
-        }
-        model.store.zeroGrads()
-        _ = loss(backward: true)
-        for p in model.store.params where p.name.hasPrefix("mapemb") {
-            let analytic = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
-            XCTAssertTrue(analytic.contains { $0 != 0 }, "\(p.name) gets no gradient")
-            checkGradient(p.name, values: model.store.value(p), analytic: analytic, rng: &rng, loss: { loss(backward: false) })
-        }
+        checkTextModelGradients(model.store, of: ["mapemb"], rng: &rng, loss: loss)
     }
 
     func testAddedMapChangesNothingUntilTrained() {

@@ -8,6 +8,27 @@ import XCTest
 /// Text models that draw a scene's layout before its picture: what the layout reads and what reads
 /// it, its gradients, that a small model learns to plan and paint the plan, the layouts' grammar,
 /// and old files.
+extension XCTestCase {
+    /// The gradients of a text model's parameters named with one of `prefixes` against finite
+    /// differences of `loss` (which runs backward when asked), each one non-zero somewhere. The
+    /// model's tables are first enlarged twentyfold: drawn at the init's 0.02 they would move by
+    /// half their size with the check's step.
+    func checkTextModelGradients(_ store: ParameterStore, of prefixes: [String], rng: inout RNG, loss: (_ backward: Bool) -> Double,
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        for p in store.params where p.name.contains("emb") || p.name.contains("pos") {
+            let v = store.value(p)
+            for i in 0..<p.count { v[i] *= 20 }
+        }
+        store.zeroGrads()
+        _ = loss(true)
+        for p in store.params where prefixes.contains(where: { p.name.hasPrefix($0) }) {
+            let analytic = Array(UnsafeBufferPointer(start: store.grad(p), count: p.count))
+            XCTAssertTrue(analytic.contains { $0 != 0 }, "\(p.name) gets no gradient", file: file, line: line)
+            checkGradient(p.name, values: store.value(p), analytic: analytic, rng: &rng, loss: { loss(false) }, file: file, line: line)
+        }
+    }
+}
+
 final class SceneLayoutTests: XCTestCase {
     /// 3 text positions, 4 layout positions of 5 ids, a 3 x 4 grid of 16 codes.
     static let tiny = TextImageConfig(codebookSize: 16, textVocabulary: 6, textLength: 3, width: 16, layers: 2, heads: 2,
@@ -57,17 +78,7 @@ final class SceneLayoutTests: XCTestCase {
             if backward { model.backward(dimage, layout: dlayout) }
             return Double(total)
         }
-        // Tables drawn at the init's 0.02 would move by half their size with the check's step.
-        for p in model.store.params where p.name.contains("emb") || p.name.contains("pos") {
-            let v = model.store.value(p)
-            for i in 0..<p.count { v[i] *= 20 }
-        }
-        model.store.zeroGrads()
-        _ = loss(backward: true)
-        for p in model.store.params where ["layemb", "laypos", "layhead", "textemb", "block0", "tokemb"].contains(where: { p.name.hasPrefix($0) }) {
-            let analytic = Array(UnsafeBufferPointer(start: model.store.grad(p), count: p.count))
-            checkGradient(p.name, values: model.store.value(p), analytic: analytic, rng: &rng, loss: { loss(backward: false) })
-        }
+        checkTextModelGradients(model.store, of: ["layemb", "laypos", "layhead", "textemb", "block0", "tokemb"], rng: &rng, loss: loss)
     }
 
     /// Captions name a layout and each layout its own pattern: a small model learns to draw the
