@@ -68,6 +68,35 @@ final class LayoutMapTests: XCTestCase {
         XCTAssertEqual(a.tokens, b.tokens)
     }
 
+    /// Guidance's empty-caption branch reads no map, in training batches and in sampling: at
+    /// guidance 0 (that branch alone) the map changes nothing, at 1 (the other alone) it does.
+    func testTheEmptyCaptionReadsNoMap() throws {
+        let model = TextImageTransformer(config: Self.tiny, seed: 6)
+        let other = Self.map.map { ($0 + 1) % 3 }
+        func draw(_ map: [Int32], guidance: Float) -> [Int32] {
+            var rngs = [RNG(seed: 2)]
+            return model.sample(text: Self.text, batch: 1, guidance: guidance, options: SamplingOptions(temperature: 1),
+                                layoutMap: { _ in map }, layouts: Self.layout, rngs: &rngs).tokens
+        }
+        XCTAssertEqual(draw(Self.map, guidance: 0), draw(other, guidance: 0))
+        XCTAssertNotEqual(draw(Self.map, guidance: 1), draw(other, guidance: 1))
+        var options = TextImageTrainingOptions(checkpointPath: "unused")
+        options.batchSize = 3
+        options.captionDropout = 0.5
+        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
+        let pair = TextImagePair(text: Self.text, layout: Self.layout, map: Self.map.map { $0 == 0 ? 1 : $0 }, tokens: Self.tokens)
+        var seen = Set<Bool>()
+        for _ in 0..<10 {
+            let batch = trainer.batch([pair])
+            for b in 0..<3 {
+                let dropped = batch.text[(b * 3)..<(b * 3 + 3)].allSatisfy { $0 == 0 }
+                XCTAssertEqual(Array(batch.map[(b * 24)..<(b * 24 + 24)]), dropped ? [Int32](repeating: 0, count: 24) : pair.map)
+                seen.insert(dropped)
+            }
+        }
+        XCTAssertEqual(seen, [true, false])
+    }
+
     /// Two pictures with the same caption and layout, told apart only by their maps: the trained
     /// model paints each from its map.
     func testTrainingLearnsToPaintFromTheMap() throws {

@@ -31,7 +31,7 @@ public struct TextImagePair: Sendable, Equatable {
 /// What `TextImageTrainer.validate` measures, in bits per image token.
 public struct TextImageValidation: Sendable, Equatable {
     public var captioned: Double
-    /// With the empty caption: the gap to `captioned` is what the captions are worth.
+    /// With the empty caption (and no map): the gap to `captioned` is what the captions (and maps) are worth.
     public var empty: Double
     /// With the captions, over the tokens the pairs mark as a shape's and over the rest; nil
     /// when the pairs mark none (or all).
@@ -93,14 +93,17 @@ public final class TextImageTrainer {
     }
 
     /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share),
-    /// layouts [N, P], their maps [N, C, T], grids [N, T] and their tokens' weights [N, T].
+    /// layouts [N, P], their maps [N, C, T] (all 0 with the empty caption), grids [N, T] and their
+    /// tokens' weights [N, T].
     public func batch(_ data: [TextImagePair]) -> (text: [Int32], layout: [Int32], map: [Int32], tokens: [Int32], weights: [Float]) {
         var text: [Int32] = [], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32] = [], weights: [Float] = []
         for _ in 0..<options.batchSize {
             let pair = data[state.rng.int(below: data.count)]
-            text += state.rng.uniform() < options.captionDropout ? self.text.empty : pair.text
+            let dropped = state.rng.uniform() < options.captionDropout
+            text += dropped ? self.text.empty : pair.text
             layout += pair.layout
-            map += pair.map
+            // The empty caption reads no map either, so that guidance pushes the picture toward its map too.
+            map += dropped ? [Int32](repeating: 0, count: pair.map.count) : pair.map
             tokens += pair.tokens
             weights += pair.tokenWeights.isEmpty ? [Float](repeating: 1, count: pair.tokens.count) : pair.tokenWeights
         }
@@ -172,7 +175,7 @@ public final class TextImageTrainer {
             unmarked.bits += Double(crossEntropyLoss(logits, tokens, weights: inside.map { 1 - $0 })) * rest
             unmarked.count += rest
             // Last: the next forward may reuse the buffers `logits` lies in.
-            u += model.bitsPerToken(text: part.flatMap { _ in text.empty }, layout: layouts, map: maps, tokens: tokens,
+            u += model.bitsPerToken(text: part.flatMap { _ in text.empty }, layout: layouts, map: maps.map { _ in 0 }, tokens: tokens,
                                    batch: part.count) * Double(part.count)
             b0 += part.count
         }

@@ -20,7 +20,8 @@ import NN
 /// shapes, where, how large): drawn first, it fixes the count and the places before the first
 /// image token, as Make-A-Scene's scene tokens do; the image tokens then read it like the text.
 /// A map spells the layout out per image position (e.g. which shape's part, of which colour, lies
-/// there), so painting it asks no geometry of the blocks.
+/// there), so painting it asks no geometry of the blocks. The empty caption reads no map (all 0):
+/// guidance then pushes the picture toward its map as well as its caption.
 public final class TextImageTransformer {
     public let config: TextImageConfig
     public let store: ParameterStore
@@ -249,7 +250,7 @@ public final class TextImageTransformer {
     /// With `layouts` [N, P] given, the pictures are painted from those instead of drawn ones; with
     /// `paint` false, only the layouts are drawn (tokens come back empty): choosing among plans
     /// costs P positions each, not P + T.
-    /// A model with a map paints reading `layoutMap` of each layout.
+    /// A model with a map paints reading `layoutMap` of each layout (the empty text's branch: no map).
     public func sample(text: [Int32], batch n: Int, guidance: Float, options: SamplingOptions, layoutRule: LayoutRule? = nil,
                        layoutMap: LayoutMap? = nil, layouts given: [Int32]? = nil, paint: Bool = true,
                        rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
@@ -314,7 +315,8 @@ public final class TextImageTransformer {
             let x = Tensor([rows, d])
             for j in 0..<x.count { x.data[j] = a.data[j] + r.data[j] + c.data[j] }
             for (k, mapemb) in mapembs.enumerated() {
-                let ids: [Int32] = (0..<rows).map { maps[$0 % n][k * t + i] }
+                // The empty caption's rows read no map, as in training.
+                let ids: [Int32] = (0..<rows).map { $0 < n ? maps[$0][k * t + i] : 0 }
                 add(x.data, x.data, mapemb.forward(ids, shape: [rows]).data, x.count)
             }
             let logits = head.forward(lnf.forward(step(x, caches: caches)))     // [rows, K]
