@@ -42,8 +42,8 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
     var rerankWeights: String?
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
-    @Option(help: "With a model that draws layouts: N layouts per picture, the one the reranker (bundled or --rerank-weights) scores highest on its clean rendering painted, in every row.")
-    var plans = 1
+    @Option(help: "With a model that draws layouts: N layouts per picture, the one the reranker (bundled or --rerank-weights) scores highest on its clean rendering painted, in every row (default \(TextGenerator.defaultPlans), as vqz generate).")
+    var plans: Int?
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
     @OptionGroup var modelOptions: ModelOptions
@@ -57,7 +57,7 @@ struct EvalPromptsCommand: ParsableCommand {
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
-        if !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
+        if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
     }
 
     func run() throws {
@@ -66,7 +66,8 @@ struct EvalPromptsCommand: ParsableCommand {
         guard !records.isEmpty else { throw DatasetError.empty(file) }
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        if plans > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
+        if (self.plans ?? 1) > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
+        let plans = self.plans ?? (model.network.config.hasLayout ? TextGenerator.defaultPlans : 1)
         let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let reranker = rerank || rerankWeights != nil ? loaded : nil
         func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {

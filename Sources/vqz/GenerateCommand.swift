@@ -39,8 +39,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank').", valueName: "PATH"))
     var rerankWeights: String?
-    @Option(help: "With --prompt and a model that draws layouts: draw N layouts per picture and paint the one the reranker scores highest on its clean rendering.")
-    var plans = 1
+    @Option(help: "With --prompt and a model that draws layouts: draw N layouts per picture and paint the one the reranker scores highest on its clean rendering (default \(TextGenerator.defaultPlans); 1: the first drawn).")
+    var plans: Int?
 
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
@@ -62,9 +62,9 @@ struct GenerateCommand: ParsableCommand {
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
         if let guidance, !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
         if prompt == nil && (textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
-        if rerankWeights != nil && !rerank && plans == 1 { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
-        if !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
-        if prompt == nil && plans != 1 { throw ValidationError("--plans goes with --prompt") }
+        if rerankWeights != nil && !rerank && plans == nil { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
+        if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
+        if prompt == nil && plans != nil { throw ValidationError("--plans goes with --prompt") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
@@ -109,7 +109,8 @@ struct GenerateCommand: ParsableCommand {
         let guidance = self.guidance ?? TextGenerator.defaultGuidance
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        if plans > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
+        if (self.plans ?? 1) > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
+        let plans = self.plans ?? (model.network.config.hasLayout ? TextGenerator.defaultPlans : 1)
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let choice = plans > 1 ? reranker.map { reranker in
             TextGenerator.LayoutChoice(candidates: plans) { try reranker.score(prompt: prompt, layouts: $0, codec: codec, canvas: generator.imageSize.width) }

@@ -12,6 +12,9 @@ public final class TextGenerator {
     /// The classifier-free guidance scale `vqz generate --prompt` uses unless told: the best of
     /// the bundled model's measured scales (docs/TEXT.md).
     public static let defaultGuidance: Float = 3
+    /// The layouts drawn per picture (LayoutChoice) unless told, for a model that draws them: the
+    /// bundled model's measured best (docs/TEXT.md, session 18).
+    public static let defaultPlans = 8
 
     public init(codec: Codec, prior: TextPriorModel) throws {
         try prior.check(codec.model)
