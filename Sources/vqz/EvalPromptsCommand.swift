@@ -66,13 +66,11 @@ struct EvalPromptsCommand: ParsableCommand {
         guard !records.isEmpty else { throw DatasetError.empty(file) }
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        if (self.plans ?? 1) > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
-        let plans = self.plans ?? (model.network.config.hasLayout ? TextGenerator.defaultPlans : 1)
+        let plans = try planCount(self.plans, generator: generator)
         let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let reranker = rerank || rerankWeights != nil ? loaded : nil
         func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
-            guard plans > 1, let loaded else { return nil }
-            return TextGenerator.LayoutChoice(candidates: plans) { try loaded.score(prompt: prompt, layouts: $0, codec: codec, canvas: generator.imageSize.width) }
+            loaded.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         }
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })

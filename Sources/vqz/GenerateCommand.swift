@@ -109,12 +109,9 @@ struct GenerateCommand: ParsableCommand {
         let guidance = self.guidance ?? TextGenerator.defaultGuidance
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        if (self.plans ?? 1) > 1 && !model.network.config.hasLayout { throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)") }
-        let plans = self.plans ?? (model.network.config.hasLayout ? TextGenerator.defaultPlans : 1)
+        let plans = try planCount(self.plans, generator: generator)
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
-        let choice = plans > 1 ? reranker.map { reranker in
-            TextGenerator.LayoutChoice(candidates: plans) { try reranker.score(prompt: prompt, layouts: $0, codec: codec, canvas: generator.imageSize.width) }
-        } : nil
+        let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         let (w, h) = dimensions!
         guard (w, h) == generator.imageSize else {
             throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")

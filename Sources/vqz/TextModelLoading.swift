@@ -31,3 +31,11 @@ func loadReranker(_ path: String?, codec: Codec) throws -> RerankerModel {
     try loadCaptionModel(path, codec: codec,
                          noBundled: "no bundled reranker in this build (train one with 'vqz train rerank', then give --rerank-weights)")
 }
+
+/// --plans as given, else the generator's default; more than one is refused for a model that draws no layouts.
+func planCount(_ requested: Int?, generator: TextGenerator) throws -> Int {
+    if (requested ?? 1) > 1 && !generator.prior.network.config.hasLayout {
+        throw CLIError(.usage, "--plans: the text model draws no layouts (vqz train text --layout)")
+    }
+    return requested ?? generator.defaultPlanCount
+}

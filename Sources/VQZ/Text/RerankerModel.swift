@@ -107,6 +107,16 @@ extension RerankerModel {
     }
 }
 
+extension TextGenerator {
+    /// `plans` layouts per picture, the one whose clean rendering `reranker` scores highest against
+    /// `prompt` painted; nil for a single plan.
+    public func layoutChoice(plans: Int, reranker: RerankerModel, prompt: String) -> LayoutChoice? {
+        guard plans > 1 else { return nil }
+        let (codec, canvas) = (self.codec, imageSize.width)
+        return LayoutChoice(candidates: plans) { try reranker.score(prompt: prompt, layouts: $0, codec: codec, canvas: canvas) }
+    }
+}
+
 extension TextGenerator.Result {
     /// The candidates best first by `reranker`'s score against `prompt`, with their scores (ties
     /// keep the generation order).

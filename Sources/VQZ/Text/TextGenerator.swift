@@ -37,6 +37,9 @@ public final class TextGenerator {
         return (prior.network.config.cols * f, prior.network.config.rows * f)
     }
 
+    /// The layouts drawn per picture unless told: defaultPlans for a model that draws them, else 1.
+    public var defaultPlanCount: Int { prior.network.config.hasLayout ? Self.defaultPlans : 1 }
+
     /// How a model that draws layouts picks each picture's: `candidates` layouts drawn (the layout
     /// positions only, in one batch), and the one `score` rates highest painted. `score` gets every
     /// drawn layout and returns one score each (e.g. RerankerModel.score(prompt:layouts:...)).
