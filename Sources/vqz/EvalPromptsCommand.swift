@@ -25,14 +25,15 @@ struct EvalPromptsCommand: ParsableCommand {
             the most any reranker could pick from them (a diagnostic, not a setting). A model \
             that draws layouts (vqz train text --layout) also gets a row 'S plan' per scale: the \
             plain row's layout rendered as a clean scene and judged, which tells what the plan \
-            got right from what the painting of it lost.
+            got right from what the painting of it lost. Its layouts are drawn at --plan-guidance \
+            in every row; the scales of the rows are the paintings'.
             """
     )
 
     @Argument(help: ArgumentHelp("Captions file (captions.jsonl).", valueName: "FILE")) var file: String
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text'; the bundled model without it).", valueName: "PATH"))
     var textWeights: String?
-    @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "S,...")) var guidance = "1,3"
+    @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "S,...")) var guidance = "1," + String(format: "%g", TextGenerator.defaultGuidance)
     @Option(help: "Prompts to use at most.") var limit = 100
     @Option(help: "Sampling temperature.") var temperature: Float = 1
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
@@ -44,6 +45,8 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
     @Option(help: "With a model that draws layouts: N layouts per picture, the one the reranker (bundled or --rerank-weights) scores highest on its clean rendering painted, in every row (default \(TextGenerator.defaultPlans), as vqz generate).")
     var plans: Int?
+    @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layouts in every row (default \(TextGenerator.defaultPlanGuidance), as vqz generate).", valueName: "S"))
+    var planGuidance: Float?
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
     @OptionGroup var modelOptions: ModelOptions
@@ -58,6 +61,7 @@ struct EvalPromptsCommand: ParsableCommand {
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
+        if let planGuidance, !(planGuidance.isFinite && (0...100).contains(planGuidance)) { throw ValidationError("--plan-guidance must be in 0...100") }
     }
 
     func run() throws {
@@ -67,6 +71,7 @@ struct EvalPromptsCommand: ParsableCommand {
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let plans = try planCount(self.plans, generator: generator)
+        let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
         let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let reranker = rerank || rerankWeights != nil ? loaded : nil
         func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
@@ -95,8 +100,8 @@ struct EvalPromptsCommand: ParsableCommand {
             var pictures: [Image] = []
             for (s, scale) in scales.enumerated() {
                 let t0 = Date()
-                let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, options: options,
-                                                    layoutChoice: choice(record.caption))
+                let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, planGuidance: planGuidance,
+                                                    options: options, layoutChoice: choice(record.caption))
                 let image = result.images[0]
                 judge(s, image, record, since: t0)
                 if let planRows, let plan = SceneLayout.scene(result.layouts[0], canvas: image.width) {
@@ -108,7 +113,7 @@ struct EvalPromptsCommand: ParsableCommand {
                 for (s, scale) in scales.enumerated() {
                     let t0 = Date()
                     let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale,
-                                                        options: options, layoutChoice: choice(record.caption))
+                                                        planGuidance: planGuidance, options: options, layoutChoice: choice(record.caption))
                     let best = try result.ranked(by: reranker, prompt: record.caption).result.images[0]
                     judge(scales.count + s, best, record, since: t0)
                     pictures.append(best)
@@ -127,6 +132,7 @@ struct EvalPromptsCommand: ParsableCommand {
         }
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
               + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
+              + (planGuidance.map { String(format: ", layouts at guidance %.2f", $0) } ?? "")
               + (plans > 1 ? ", best of \(plans) layouts" : ""))
         print("guidance  present  all     " + SceneScore.Attribute.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "s/prompt")
         for row in rows {

@@ -34,6 +34,8 @@ struct GenerateCommand: ParsableCommand {
     var prompt: String?
     @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger; default \(TextGenerator.defaultGuidance)).", valueName: "S"))
     var guidance: Float?
+    @Option(help: ArgumentHelp("With --prompt and a model that draws layouts: the guidance scale of the layout (default \(TextGenerator.defaultPlanGuidance)).", valueName: "S"))
+    var planGuidance: Float?
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
     var textWeights: String?
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
@@ -65,6 +67,8 @@ struct GenerateCommand: ParsableCommand {
         if rerankWeights != nil && !rerank && plans == nil { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
         if prompt == nil && plans != nil { throw ValidationError("--plans goes with --prompt") }
+        if let planGuidance, !(planGuidance.isFinite && (0...100).contains(planGuidance)) { throw ValidationError("--plan-guidance must be in 0...100") }
+        if prompt == nil && planGuidance != nil { throw ValidationError("--plan-guidance goes with --prompt") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
@@ -110,6 +114,7 @@ struct GenerateCommand: ParsableCommand {
         let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let plans = try planCount(self.plans, generator: generator)
+        let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         let (w, h) = dimensions!
@@ -126,10 +131,12 @@ struct GenerateCommand: ParsableCommand {
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
         let t0 = Date()
         let result = try reportingGenerationErrors {
-            try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, options: options, layoutChoice: choice)
+            try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, planGuidance: planGuidance,
+                                   options: options, layoutChoice: choice)
         }
-        console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f)", count, w, h,
-                            Date().timeIntervalSince(t0), guidance))
+        console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f", count, w, h,
+                            Date().timeIntervalSince(t0), guidance)
+                     + (planGuidance.map { String(format: ", %d layouts per picture at guidance %.2f)", plans, $0) } ?? ")"))
         for (i, layout) in result.layouts.enumerated() where !layout.isEmpty { console.note("layout \(i + 1): " + SceneLayout.describe(layout)) }
         guard let reranker, rerank else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown

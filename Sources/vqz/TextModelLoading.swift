@@ -39,3 +39,13 @@ func planCount(_ requested: Int?, generator: TextGenerator) throws -> Int {
     }
     return requested ?? generator.defaultPlanCount
 }
+
+/// The --plan-guidance a command uses: as told (refused for a model that draws no layouts), else the
+/// default for a model that draws layouts, else none (the picture's scale).
+func planGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> Float? {
+    guard generator.prior.network.config.hasLayout else {
+        if requested != nil { throw CLIError(.usage, "--plan-guidance: the text model draws no layouts (vqz train text --layout)") }
+        return nil
+    }
+    return requested ?? TextGenerator.defaultPlanGuidance
+}

@@ -120,6 +120,17 @@ import Testing
         let gen = try CLIRunner.run(["generate", "--prompt", "a red circle above a blue square", "--text-weights", "planned.safetensors",
                                      "--count", "2", "-o", "out.png", "-v"], in: folder)
         #expect(gen.status == 0 && gen.stderr.contains("layout 2: ") && gen.stderr.contains(" ground"), "\(gen.stderr)")
+        // By default 8 layouts per picture, drawn at guidance 3 and painted at 2; the layout's scale is told apart from the picture's.
+        #expect(gen.stderr.contains("(guidance 2.00, 8 layouts per picture at guidance 3.00)"), "\(gen.stderr)")
+        let told = try CLIRunner.run(["generate", "--prompt", "a red circle above a blue square", "--text-weights", "planned.safetensors",
+                                      "--count", "2", "-o", "told.png", "--guidance", "2", "--plan-guidance", "3", "--plans", "8"], in: folder)
+        #expect(told.status == 0, "\(told.stderr)")
+        let byDefault = FileManager.default.contents(atPath: folder.appendingPathComponent("out-2.png").path)
+        #expect(byDefault != nil && FileManager.default.contents(atPath: folder.appendingPathComponent("told-2.png").path) == byDefault,
+                "the defaults, told")
+        let apart = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "planned.safetensors",
+                                       "--guidance", "1.5", "--plan-guidance", "4", "-o", "apart.png", "-v"], in: folder)
+        #expect(apart.status == 0 && apart.stderr.contains("(guidance 1.50, 8 layouts per picture at guidance 4.00)"), "\(apart.stderr)")
         // The best of several layouts by the bundled reranker; a model without layouts has none to choose.
         let best = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "planned.safetensors", "--plans", "3",
                                       "-o", "plans.png"], in: folder)
@@ -127,10 +138,15 @@ import Testing
         let none = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "plain.safetensors", "--plans", "3",
                                       "-o", "none.png"], in: folder)
         #expect(none.status != 0 && none.stderr.contains("draws no layouts"), "\(none.stderr)")
+        let unguided = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "plain.safetensors", "--plan-guidance", "2",
+                                          "-o", "unguided.png"], in: folder)
+        #expect(unguided.status != 0 && unguided.stderr.contains("--plan-guidance: the text model draws no layouts"), "\(unguided.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("unguided.png").path))
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "planned.safetensors", "--guidance", "3",
                                       "--plans", "2"], in: folder)
         #expect(eval.status == 0 && eval.stdout.contains("\n3.00 plan "), "\(eval.stdout) \(eval.stderr)")
+        #expect(eval.stdout.contains("layouts at guidance 3.00, best of 2 layouts"), "\(eval.stdout)")
         // The planning model learns to read its layout's map; the map is the layout's, so needs one.
         let mapped = try CLIRunner.run(common + ["--init", "planned.safetensors", "--layout", "--map", "--checkpoint", "ck/mapped.ckpt",
                                                  "--output", "mapped.safetensors"], in: folder)

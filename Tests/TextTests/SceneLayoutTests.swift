@@ -138,6 +138,22 @@ final class SceneLayoutTests: XCTestCase {
         }
     }
 
+    /// The layout's scale draws the layout ids and the picture's the image tokens: a layout drawn at
+    /// 3 under a picture at 1 is the layout a sample at 3 draws, painted as the picture at 1 paints it.
+    func testLayoutAndPictureAreGuidedApart() {
+        let model = TextImageTransformer(config: Self.tiny, seed: 6)
+        let text: [Int32] = [1, 4, 2, 3, 0, 0]
+        let greedy = SamplingOptions(temperature: 0)
+        func draw(_ guidance: Float, layout: Float? = nil, given: [Int32]? = nil) -> (layouts: [Int32], tokens: [Int32]) {
+            var rngs = [RNG(seed: 3), RNG(seed: 4)]
+            return model.sample(text: text, batch: 2, guidance: guidance, layoutGuidance: layout, options: greedy, layouts: given, rngs: &rngs)
+        }
+        let apart = draw(1, layout: 3), three = draw(3)
+        XCTAssertEqual(apart.layouts, three.layouts)
+        XCTAssertEqual(apart.tokens, draw(1, given: three.layouts).tokens)
+        XCTAssertNotEqual(apart.tokens, three.tokens, "the picture's scale is its own")
+    }
+
     /// With a layout choice, each picture is painted from the layout the score rates highest
     /// among those drawn for it.
     func testGeneratorPaintsTheBestScoredLayout() throws {

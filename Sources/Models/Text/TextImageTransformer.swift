@@ -251,12 +251,16 @@ public final class TextImageTransformer {
     /// `paint` false, only the layouts are drawn (tokens come back empty): choosing among plans
     /// costs P positions each, not P + T.
     /// A model with a map paints reading `layoutMap` of each layout (the empty text's branch: no map).
-    public func sample(text: [Int32], batch n: Int, guidance: Float, options: SamplingOptions, layoutRule: LayoutRule? = nil,
-                       layoutMap: LayoutMap? = nil, layouts given: [Int32]? = nil, paint: Bool = true,
+    /// `layoutGuidance` (`guidance` unless given) is the scale of the layout ids: a plan and its
+    /// painting are guided apart, as the best of each differs (docs/TEXT.md, session 19).
+    public func sample(text: [Int32], batch n: Int, guidance: Float, layoutGuidance: Float? = nil, options: SamplingOptions,
+                       layoutRule: LayoutRule? = nil, layoutMap: LayoutMap? = nil, layouts given: [Int32]? = nil, paint: Bool = true,
                        rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
         let (l, p, t, d) = (config.textLength, config.layoutLength, paint ? imagePositions : 0, config.width)
         precondition(text.count == n * l && rngs.count == n && (given == nil || given!.count == n * p), "text-to-image sample: inconsistent sizes")
-        let guided = guidance != 1
+        let layoutGuidance = layoutGuidance ?? guidance
+        // The empty text's branch runs only while some drawn id is guided.
+        let guided = (paint && guidance != 1) || (layemb != nil && given == nil && layoutGuidance != 1)
         let rows = guided ? 2 * n : n
         // Rows 0..<N see the texts; with guidance, rows N..<2N see the empty text.
         let allText = guided ? text + [Int32](repeating: TextTokenizer.padding, count: n * l) : text
@@ -270,11 +274,11 @@ public final class TextImageTransformer {
 
         /// Draws sequence b's next id from the logits of its rows [rows, V] (V = `count`).
         var mixed: [Float] = []
-        func draw(_ logits: Tensor, count v: Int, allowed: [Bool]?, into out: inout [Int32], at index: Int, row b: Int) {
+        func draw(_ logits: Tensor, count v: Int, scale: Float, allowed: [Bool]?, into out: inout [Int32], at index: Int, row b: Int) {
             mixed = Array(UnsafeBufferPointer(start: logits.data + b * v, count: v))
             if guided {
                 let uncond = logits.data + (n + b) * v
-                for j in 0..<v { mixed[j] = uncond[j] + guidance * (mixed[j] - uncond[j]) }
+                for j in 0..<v { mixed[j] = uncond[j] + scale * (mixed[j] - uncond[j]) }
             }
             if let allowed { for j in 0..<v where !allowed[j] { mixed[j] = -.infinity } }
             out[index] = mixed.withUnsafeBufferPointer { TokenSampler.draw($0.baseAddress!, count: v, options: options, rng: &rngs[b]) }
@@ -290,7 +294,7 @@ public final class TextImageTransformer {
                     let logits = layhead.forward(lnf.forward(last))                  // [rows, V]
                     for b in 0..<n {
                         let allowed = layoutRule?(j, layouts[(b * p)..<(b * p + j)])
-                        draw(logits, count: config.layoutVocabulary, allowed: allowed, into: &layouts, at: b * p + j, row: b)
+                        draw(logits, count: config.layoutVocabulary, scale: layoutGuidance, allowed: allowed, into: &layouts, at: b * p + j, row: b)
                     }
                 }
                 if !paint && j == p - 1 { break }                                    // the last id is not read
@@ -320,7 +324,7 @@ public final class TextImageTransformer {
                 add(x.data, x.data, mapemb.forward(ids, shape: [rows]).data, x.count)
             }
             let logits = head.forward(lnf.forward(step(x, caches: caches)))     // [rows, K]
-            for b in 0..<n { draw(logits, count: config.codebookSize, allowed: nil, into: &out, at: b * t + i, row: b) }
+            for b in 0..<n { draw(logits, count: config.codebookSize, scale: guidance, allowed: nil, into: &out, at: b * t + i, row: b) }
         }
         return (layouts, out)
     }

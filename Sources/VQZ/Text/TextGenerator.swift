@@ -9,9 +9,11 @@ public final class TextGenerator {
     public let codec: Codec
     public let prior: TextPriorModel
 
-    /// The classifier-free guidance scale `vqz generate --prompt` uses unless told: the best of
-    /// the bundled model's measured scales (docs/TEXT.md).
-    public static let defaultGuidance: Float = 3
+    /// The classifier-free guidance scales `vqz generate --prompt` uses unless told, of the picture
+    /// and of its layout (for a model that draws one): the best of the bundled model's measured
+    /// scales (docs/TEXT.md, session 19). A plan is best drawn bold, its painting gently.
+    public static let defaultGuidance: Float = 2
+    public static let defaultPlanGuidance: Float = 3
     /// The layouts drawn per picture (LayoutChoice) unless told, for a model that draws them: the
     /// bundled model's measured best (docs/TEXT.md, session 18).
     public static let defaultPlans = 8
@@ -53,12 +55,15 @@ public final class TextGenerator {
     }
 
     /// `count` pictures for `prompt`. Grid i draws from RNG(seed + i); `guidance` is the
-    /// classifier-free guidance scale (1: none, 0: unconditional). With `layoutChoice` (and a model
-    /// that draws layouts), each picture is painted from the best of several layouts.
-    public func generate(prompt: String, count: Int, seed: UInt64, guidance: Float = 1,
+    /// classifier-free guidance scale of the picture (1: none, 0: unconditional) and `planGuidance`
+    /// that of its layout, for a model that draws one (`guidance` unless given). With
+    /// `layoutChoice`, each picture is painted from the best of several layouts.
+    public func generate(prompt: String, count: Int, seed: UInt64, guidance: Float = 1, planGuidance: Float? = nil,
                          options: SamplingOptions = SamplingOptions(), layoutChoice: LayoutChoice? = nil) throws -> Result {
         guard (1...256).contains(count) else { throw GenerationError.badSize("count \(count) is out of range (1...256)") }
-        guard guidance.isFinite && (0...100).contains(guidance) else { throw GenerationError.badSize("guidance \(guidance) is out of range (0...100)") }
+        for scale in [guidance, planGuidance ?? guidance] where !(scale.isFinite && (0...100).contains(scale)) {
+            throw GenerationError.badSize("guidance \(scale) is out of range (0...100)")
+        }
         let encoded = prior.text.encode(prompt)
         var rngs = (0..<count).map { RNG(seed: seed &+ UInt64($0)) }
         let text = (0..<count).flatMap { _ in encoded.ids }
@@ -72,7 +77,7 @@ public final class TextGenerator {
             // Picture i's layouts draw from their own generators, so painting i still draws from RNG(seed + i).
             var planRngs = (0..<(count * m)).map { RNG(seed: (seed &+ UInt64($0 / m)) ^ (0x6c61_796f_7574 &+ UInt64($0 % m) &* 0x9E37_79B9_7F4A_7C15)) }
             let drawn = prior.network.sample(text: (0..<(count * m)).flatMap { _ in encoded.ids }, batch: count * m, guidance: guidance,
-                                             options: options, layoutRule: rule, paint: false, rngs: &planRngs).layouts
+                                             layoutGuidance: planGuidance, options: options, layoutRule: rule, paint: false, rngs: &planRngs).layouts
             let plans = (0..<(count * m)).map { Array(drawn[($0 * p)..<(($0 + 1) * p)]) }
             let scores = try choice.score(plans)
             guard scores.count == plans.count else { throw GenerationError.badSize("\(scores.count) scores for \(plans.count) layouts") }
@@ -80,7 +85,7 @@ public final class TextGenerator {
             chosen = (0..<count).flatMap { i in plans[((i * m)..<((i + 1) * m)).max { scores[$0] < scores[$1] }!] }
         }
         let map: TextImageTransformer.LayoutMap? = config.hasMap ? { SceneLayout.map($0, rows: rows, cols: cols) } : nil
-        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, options: options,
+        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, layoutGuidance: planGuidance, options: options,
                                                      layoutRule: rule, layoutMap: map, layouts: chosen, rngs: &rngs)
         let (w, h) = imageSize
         let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
