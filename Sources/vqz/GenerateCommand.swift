@@ -134,9 +134,10 @@ struct GenerateCommand: ParsableCommand {
             try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, planGuidance: planGuidance,
                                    options: options, layoutChoice: choice)
         }
-        console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s (guidance %.2f", count, w, h,
-                            Date().timeIntervalSince(t0), guidance)
-                     + (planGuidance.map { String(format: ", %d layouts per picture at guidance %.2f)", plans, $0) } ?? ")"))
+        let scales = String(format: "guidance %.2f", guidance)
+            + (planGuidance.map { String(format: ", %d layouts per picture at guidance %.2f", plans, $0) } ?? "")
+        console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s", count, w, h, Date().timeIntervalSince(t0))
+                     + " (\(scales))")
         for (i, layout) in result.layouts.enumerated() where !layout.isEmpty { console.note("layout \(i + 1): " + SceneLayout.describe(layout)) }
         guard let reranker, rerank else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown

@@ -276,7 +276,7 @@ public final class TextImageTransformer {
         var mixed: [Float] = []
         func draw(_ logits: Tensor, count v: Int, scale: Float, allowed: [Bool]?, into out: inout [Int32], at index: Int, row b: Int) {
             mixed = Array(UnsafeBufferPointer(start: logits.data + b * v, count: v))
-            if guided {
+            if guided && scale != 1 {
                 let uncond = logits.data + (n + b) * v
                 for j in 0..<v { mixed[j] = uncond[j] + scale * (mixed[j] - uncond[j]) }
             }
