@@ -47,6 +47,8 @@ struct EvalPromptsCommand: ParsableCommand {
     var plans: Int?
     @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layouts in every row (default \(TextGenerator.defaultPlanGuidance), as vqz generate).", valueName: "S"))
     var planGuidance: Float?
+    @Option(help: ArgumentHelp("With a model trained with map parts: the guidance scale of each part in every row (default \(TextGenerator.defaultPartGuidance), as vqz generate; 0 none).", valueName: "S"))
+    var partGuidance: Float?
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
     @OptionGroup var modelOptions: ModelOptions
@@ -62,6 +64,7 @@ struct EvalPromptsCommand: ParsableCommand {
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
         if let planGuidance, !(planGuidance.isFinite && (0...100).contains(planGuidance)) { throw ValidationError("--plan-guidance must be in 0...100") }
+        if let partGuidance, !(partGuidance.isFinite && (0...100).contains(partGuidance)) { throw ValidationError("--part-guidance must be in 0...100") }
     }
 
     func run() throws {
@@ -72,6 +75,7 @@ struct EvalPromptsCommand: ParsableCommand {
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let plans = try planCount(self.plans, generator: generator)
         let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
+        let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
         let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let reranker = rerank || rerankWeights != nil ? loaded : nil
         func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
@@ -101,7 +105,7 @@ struct EvalPromptsCommand: ParsableCommand {
             for (s, scale) in scales.enumerated() {
                 let t0 = Date()
                 let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, planGuidance: planGuidance,
-                                                    options: options, layoutChoice: choice(record.caption))
+                                                    partGuidance: partGuidance, options: options, layoutChoice: choice(record.caption))
                 let image = result.images[0]
                 judge(s, image, record, since: t0)
                 if let planRows, let plan = SceneLayout.scene(result.layouts[0], canvas: image.width) {
@@ -113,7 +117,8 @@ struct EvalPromptsCommand: ParsableCommand {
                 for (s, scale) in scales.enumerated() {
                     let t0 = Date()
                     let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale,
-                                                        planGuidance: planGuidance, options: options, layoutChoice: choice(record.caption))
+                                                        planGuidance: planGuidance, partGuidance: partGuidance, options: options,
+                                                        layoutChoice: choice(record.caption))
                     let best = try result.ranked(by: reranker, prompt: record.caption).result.images[0]
                     judge(scales.count + s, best, record, since: t0)
                     pictures.append(best)
@@ -133,6 +138,7 @@ struct EvalPromptsCommand: ParsableCommand {
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
               + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
               + (planGuidance.map { String(format: ", layouts at guidance %.2f", $0) } ?? "")
+              + (partGuidance != 0 ? String(format: ", map parts at %.2f", partGuidance) : "")
               + (plans > 1 ? ", best of \(plans) layouts" : ""))
         print("guidance  present  all     " + SceneScore.Attribute.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "s/prompt")
         for row in rows {

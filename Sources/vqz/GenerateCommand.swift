@@ -36,6 +36,8 @@ struct GenerateCommand: ParsableCommand {
     var guidance: Float?
     @Option(help: ArgumentHelp("With --prompt and a model that draws layouts: the guidance scale of the layout (default \(TextGenerator.defaultPlanGuidance)).", valueName: "S"))
     var planGuidance: Float?
+    @Option(help: ArgumentHelp("With --prompt and a model trained with map parts: the guidance scale of each part (the shapes' kinds, their colours; default \(TextGenerator.defaultPartGuidance), 0 none).", valueName: "S"))
+    var partGuidance: Float?
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
     var textWeights: String?
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
@@ -69,6 +71,8 @@ struct GenerateCommand: ParsableCommand {
         if prompt == nil && plans != nil { throw ValidationError("--plans goes with --prompt") }
         if let planGuidance, !(planGuidance.isFinite && (0...100).contains(planGuidance)) { throw ValidationError("--plan-guidance must be in 0...100") }
         if prompt == nil && planGuidance != nil { throw ValidationError("--plan-guidance goes with --prompt") }
+        if let partGuidance, !(partGuidance.isFinite && (0...100).contains(partGuidance)) { throw ValidationError("--part-guidance must be in 0...100") }
+        if prompt == nil && partGuidance != nil { throw ValidationError("--part-guidance goes with --prompt") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
@@ -115,6 +119,7 @@ struct GenerateCommand: ParsableCommand {
         let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
         let plans = try planCount(self.plans, generator: generator)
         let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
+        let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         let (w, h) = dimensions!
@@ -132,9 +137,10 @@ struct GenerateCommand: ParsableCommand {
         let t0 = Date()
         let result = try reportingGenerationErrors {
             try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, planGuidance: planGuidance,
-                                   options: options, layoutChoice: choice)
+                                   partGuidance: partGuidance, options: options, layoutChoice: choice)
         }
         let scales = String(format: "guidance %.2f", guidance)
+            + (partGuidance != 0 ? String(format: ", map parts at %.2f", partGuidance) : "")
             + (planGuidance.map { String(format: ", %d layouts per picture at guidance %.2f", plans, $0) } ?? "")
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s", count, w, h, Date().timeIntervalSince(t0))
                      + " (\(scales))")

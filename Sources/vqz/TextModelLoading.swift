@@ -49,3 +49,12 @@ func planGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> 
     }
     return requested ?? TextGenerator.defaultPlanGuidance
 }
+
+/// The --part-guidance a command uses: as told (refused for a model not trained with map parts),
+/// else the generator's default (0 for such a model: no part branches).
+func partGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> Float {
+    if requested != nil && generator.prior.network.config.mapParts.isEmpty {
+        throw CLIError(.usage, "--part-guidance: the text model was not trained with map parts (vqz train text --map-parts)")
+    }
+    return requested ?? generator.defaultPartGuidance
+}

@@ -46,6 +46,8 @@ struct TrainTextCommand: ParsableCommand {
     var layout = false
     @Flag(help: "With --layout: the picture's tokens also read a map of the layout (each cell's shape kind, part, colour and size); with --init, adds the map to the trained model.")
     var map = false
+    @Flag(help: "With a map: the empty caption also reads the shapes' kinds alone and their colours alone, so that sampling can compose them (--part-guidance); with --init, adds this to the trained model.")
+    var mapParts = false
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
@@ -65,6 +67,8 @@ struct TrainTextCommand: ParsableCommand {
         if addLayers < 0 || (addLayers > 0 && initWeights == nil) { throw ValidationError("--add-layers needs --init and a count of 0 or more") }
         if (layout || map) && resume { throw ValidationError("--layout and --map cannot be combined with --resume (the checkpoint says what the model reads)") }
         if map && !layout { throw ValidationError("--map needs --layout (the map is the layout's)") }
+        if mapParts && resume { throw ValidationError("--map-parts cannot be combined with --resume (the checkpoint says what the model reads)") }
+        if mapParts && !map && initWeights == nil { throw ValidationError("--map-parts needs --map, or --init with a model that reads one") }
     }
 
     func run() throws {
@@ -80,7 +84,7 @@ struct TrainTextCommand: ParsableCommand {
                                      rows: records[0].scene.canvas / codec.model.downsampling,
                                      cols: records[0].scene.canvas / codec.model.downsampling,
                                      layoutLength: layout ? SceneLayout.length : 0, layoutVocabulary: layout ? SceneLayout.vocabulary : 0,
-                                     mapVocabularies: map ? SceneLayout.mapVocabularies : [])
+                                     mapVocabularies: map ? SceneLayout.mapVocabularies : [], mapParts: mapParts ? SceneLayout.mapParts : [])
         if resume {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
             let saved = try TextImageModels.load(weights: bytes)
@@ -91,13 +95,18 @@ struct TrainTextCommand: ParsableCommand {
         let initialNetwork = initial.map { initial -> TextImageTransformer in
             let deeper = initial.network.deepened(by: addLayers, seed: seed)
             let planned = layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
-            return map && !planned.config.hasMap ? planned.withMap(vocabularies: SceneLayout.mapVocabularies) : planned
+            let mapped = map && !planned.config.hasMap ? planned.withMap(vocabularies: SceneLayout.mapVocabularies) : planned
+            return mapParts && mapped.config.mapParts.isEmpty && mapped.config.hasMap ? mapped.withMapParts(SceneLayout.mapParts) : mapped
+        }
+        if mapParts, let initialNetwork, !initialNetwork.config.hasMap {
+            throw CLIError(.usage, "--map-parts: the model in \(initWeights ?? "") reads no map (add --layout --map)")
         }
         if let initial, let initialNetwork, let initWeights {
             (text, config) = (initial.text, initialNetwork.config)
             console.warn(nil, "starting from the weights in \(initWeights)" + (addLayers > 0 ? ", \(addLayers) block\(addLayers == 1 ? "" : "s") added" : "")
                               + (layout && !initial.network.config.hasLayout ? ", a layout added" : "")
-                              + (map && !initial.network.config.hasMap ? ", a map added" : ""))
+                              + (map && !initial.network.config.hasMap ? ", a map added" : "")
+                              + (mapParts && initial.network.config.mapParts.isEmpty ? ", its map's parts composed" : ""))
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,

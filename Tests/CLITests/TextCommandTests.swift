@@ -155,6 +155,27 @@ import Testing
         let painted = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "mapped.safetensors", "--plans", "2",
                                          "--count", "2", "-o", "mapped.png", "-v"], in: folder)
         #expect(painted.status == 0 && painted.stderr.contains("layout 2: "), "\(painted.stderr)")
+        // The map's parts composed: the empty caption learns to read each alone; sampling adds their pulls.
+        let composed = try CLIRunner.run(common + ["--init", "mapped.safetensors", "--map-parts", "--checkpoint", "ck/composed.ckpt",
+                                                   "--output", "composed.safetensors"], in: folder)
+        #expect(composed.status == 0 && composed.stderr.contains("its map's parts composed"), "\(composed.stderr)")
+        #expect(try Self.metadata(folder.appendingPathComponent("composed.safetensors"))["config"]?.contains("\"mapParts\":[[0,2],[1,2]]") == true)
+        let parts = try CLIRunner.run(["generate", "--prompt", "a green triangle", "--text-weights", "composed.safetensors", "--plans", "2",
+                                       "-o", "parts.png", "-v"], in: folder)
+        #expect(parts.status == 0 && parts.stderr.contains("(guidance 2.00, map parts at 1.00, 2 layouts per picture at guidance 3.00)"),
+                "\(parts.stderr)")
+        let noParts = try CLIRunner.run(["generate", "--prompt", "a green triangle", "--text-weights", "composed.safetensors", "--plans", "2",
+                                         "--part-guidance", "0", "-o", "noparts.png", "-v"], in: folder)
+        #expect(noParts.status == 0 && noParts.stderr.contains("(guidance 2.00, 2 layouts per picture at guidance 3.00)"), "\(noParts.stderr)")
+        #expect(FileManager.default.contents(atPath: folder.appendingPathComponent("noparts.png").path)
+                != FileManager.default.contents(atPath: folder.appendingPathComponent("parts.png").path), "the parts pull on the picture")
+        let partless = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "mapped.safetensors", "--part-guidance", "2",
+                                          "-o", "partless.png"], in: folder)
+        #expect(partless.status != 0 && partless.stderr.contains("--part-guidance: the text model was not trained with map parts"),
+                "\(partless.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("partless.png").path))
+        let mapless = try CLIRunner.run(common + ["--init", "planned.safetensors", "--map-parts", "--checkpoint", "ck/mapless.ckpt"], in: folder)
+        #expect(mapless.status != 0 && mapless.stderr.contains("--map-parts: the model in planned.safetensors reads no map"), "\(mapless.stderr)")
         let unplanned = try CLIRunner.run(common + ["--map", "--checkpoint", "ck/unplanned.ckpt"], in: folder)
         #expect(unplanned.status != 0 && unplanned.stderr.contains("--map needs --layout"), "\(unplanned.stderr)")
     }

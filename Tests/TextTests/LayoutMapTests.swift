@@ -97,6 +97,71 @@ final class LayoutMapTests: XCTestCase {
         XCTAssertEqual(seen, [true, false])
     }
 
+    /// With map parts, the empty caption of a training batch reads no map or exactly one part of it,
+    /// each drawn; the captioned pairs read the whole map.
+    func testTheEmptyCaptionReadsOnePartOfTheMapAtATime() throws {
+        var config = Self.tiny
+        config.mapParts = [[0], [1]]
+        let model = TextImageTransformer(config: config, seed: 6)
+        var options = TextImageTrainingOptions(checkpointPath: "unused")
+        options.batchSize = 4
+        options.captionDropout = 0.5
+        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
+        let map = Self.map.map { $0 == 0 ? 1 : $0 }
+        let pair = TextImagePair(text: Self.text, layout: Self.layout, map: map, tokens: Self.tokens)
+        let none = [Int32](repeating: 0, count: 24), kinds = Array(map[0..<12]) + none[12...], colours = Array(none[0..<12]) + map[12...]
+        var seen = Set<[Int32]>()
+        for _ in 0..<20 {
+            let batch = trainer.batch([pair])
+            for b in 0..<4 {
+                let read = Array(batch.map[(b * 24)..<(b * 24 + 24)])
+                let dropped = batch.text[(b * 3)..<(b * 3 + 3)].allSatisfy { $0 == 0 }
+                if dropped { XCTAssertTrue([none, kinds, colours].contains(read), "\(read)") } else { XCTAssertEqual(read, map) }
+                seen.insert(read)
+            }
+        }
+        XCTAssertEqual(seen, [none, kinds, colours, map])
+    }
+
+    /// Composed sampling draws, greedily, each token from c + g * sum_i (p_i - u): the caption's logits
+    /// plus each part's pull, p_i read by the empty caption with part i of the map alone and u with
+    /// none, as the full forward computes them on the tokens drawn.
+    func testMapPartsAddTheirPullsToTheCaptionsLogits() throws {
+        var config = Self.tiny
+        config.mapParts = [[0], [1]]
+        XCTAssertTrue(config.isValid)
+        let model = TextImageTransformer(config: SceneLayoutTests.tiny, seed: 7).withMap(vocabularies: [4, 3]).withMapParts([[0], [1]])
+        // withMap starts the map at zero; give it weights so that the parts differ.
+        var rng = RNG(seed: 8)
+        for name in ["mapemb0.weight", "mapemb1.weight"] {
+            let p = try XCTUnwrap(model.store.param(named: name))
+            for i in 0..<p.count { model.store.value(p)[i] = rng.normal() }
+        }
+        XCTAssertEqual(model.config, config)
+        let g: Float = 1.5, k = config.codebookSize
+        func draw(parts scale: Float) -> [Int32] {
+            var rngs = [RNG(seed: 2)]
+            return model.sample(text: Self.text, batch: 1, guidance: 1, partGuidance: scale, options: SamplingOptions(temperature: 0),
+                                layoutMap: { _ in Self.map }, layouts: Self.layout, rngs: &rngs).tokens
+        }
+        let tokens = draw(parts: g)
+        XCTAssertNotEqual(tokens, draw(parts: 0), "the parts pull on the picture")
+        func logits(_ text: [Int32], _ map: [Int32]) -> [Float] {
+            model.forward(text: text, layout: Self.layout, map: map, tokens: tokens, batch: 1).array
+        }
+        let empty: [Int32] = [0, 0, 0], zeros = [Int32](repeating: 0, count: 12)
+        let c = logits(Self.text, Self.map), u = logits(empty, zeros + zeros)
+        let p0 = logits(empty, Array(Self.map[0..<12]) + zeros), p1 = logits(empty, zeros + Array(Self.map[12...]))
+        for t in 0..<12 {
+            let mixed = (0..<k).map { j in c[t * k + j] + g * (p0[t * k + j] - u[t * k + j] + p1[t * k + j] - u[t * k + j]) }
+            XCTAssertEqual(Int32(mixed.indices.max { mixed[$0] < mixed[$1] }!), tokens[t], "token \(t)")
+        }
+        var bad = config
+        bad.mapParts = [[2]]
+        XCTAssertFalse(bad.isValid, "a part names channels of the map")
+        XCTAssertEqual(try TextImageConfig(json: config.json), config)
+    }
+
     /// Two pictures with the same caption and layout, told apart only by their maps: the trained
     /// model paints each from its map.
     func testTrainingLearnsToPaintFromTheMap() throws {

@@ -23,10 +23,14 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
     /// there), a function of the layout the caller supplies, whose embeddings the position's input
     /// adds (Make-A-Scene's segmentation tokens, given rather than drawn). Empty: no map.
     public var mapVocabularies: [Int]
+    /// Parts of the map (sets of its channels, e.g. the shapes' kinds alone) that the empty caption
+    /// was also trained to read alone, so that sampling can compose them: each part's pull on the
+    /// picture added to the caption's (composable guidance). Empty: the empty caption reads no map.
+    public var mapParts: [[Int]]
 
     public init(codebookSize: Int = 1024, textVocabulary: Int, textLength: Int = 40, width: Int = 256, layers: Int = 4,
                 heads: Int = 4, rows: Int = 16, cols: Int = 16, layoutLength: Int = 0, layoutVocabulary: Int = 0,
-                mapVocabularies: [Int] = []) {
+                mapVocabularies: [Int] = [], mapParts: [[Int]] = []) {
         self.codebookSize = codebookSize
         self.textVocabulary = textVocabulary
         self.textLength = textLength
@@ -38,6 +42,7 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
         self.layoutLength = layoutLength
         self.layoutVocabulary = layoutVocabulary
         self.mapVocabularies = mapVocabularies
+        self.mapParts = mapParts
     }
 
     /// Whether the model draws a layout before the image.
@@ -51,15 +56,17 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
             && (1...64).contains(rows) && (1...64).contains(cols)
             && (0...256).contains(layoutLength) && (layoutLength == 0 ? layoutVocabulary == 0 : (2...4096).contains(layoutVocabulary))
             && (mapVocabularies.isEmpty || (layoutLength > 0 && mapVocabularies.count <= 8 && mapVocabularies.allSatisfy { (2...65536).contains($0) }))
+            && mapParts.count <= 8
+            && mapParts.allSatisfy { !$0.isEmpty && Set($0).count == $0.count && $0.allSatisfy { mapVocabularies.indices.contains($0) } }
     }
 
     public init(json: String) throws { self = try JSONDecoder().decode(TextImageConfig.self, from: Data(json.utf8)) }
 
     private enum CodingKeys: String, CodingKey {
-        case codebookSize, textVocabulary, textLength, width, layers, heads, rows, cols, layoutLength, layoutVocabulary, mapVocabularies
+        case codebookSize, textVocabulary, textLength, width, layers, heads, rows, cols, layoutLength, layoutVocabulary, mapVocabularies, mapParts
     }
 
-    /// Files written before layouts (or maps) existed have no such keys: they draw none.
+    /// Files written before layouts (or maps, or their parts) existed have no such keys: they draw none.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         codebookSize = try c.decode(Int.self, forKey: .codebookSize)
@@ -73,5 +80,6 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
         layoutLength = try c.decodeIfPresent(Int.self, forKey: .layoutLength) ?? 0
         layoutVocabulary = try c.decodeIfPresent(Int.self, forKey: .layoutVocabulary) ?? 0
         mapVocabularies = try c.decodeIfPresent([Int].self, forKey: .mapVocabularies) ?? []
+        mapParts = try c.decodeIfPresent([[Int]].self, forKey: .mapParts) ?? []
     }
 }

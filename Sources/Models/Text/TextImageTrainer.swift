@@ -93,21 +93,32 @@ public final class TextImageTrainer {
     }
 
     /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share),
-    /// layouts [N, P], their maps [N, C, T] (all 0 with the empty caption), grids [N, T] and their
-    /// tokens' weights [N, T].
+    /// layouts [N, P], their maps [N, C, T] (all 0 with the empty caption, or with map parts one
+    /// part of it, drawn evenly with none), grids [N, T] and their tokens' weights [N, T].
     public func batch(_ data: [TextImagePair]) -> (text: [Int32], layout: [Int32], map: [Int32], tokens: [Int32], weights: [Float]) {
         var text: [Int32] = [], layout: [Int32] = [], map: [Int32] = [], tokens: [Int32] = [], weights: [Float] = []
+        let parts = model.config.mapParts
         for _ in 0..<options.batchSize {
             let pair = data[state.rng.int(below: data.count)]
             let dropped = state.rng.uniform() < options.captionDropout
             text += dropped ? self.text.empty : pair.text
             layout += pair.layout
-            // The empty caption reads no map either, so that guidance pushes the picture toward its map too.
-            map += dropped ? [Int32](repeating: 0, count: pair.map.count) : pair.map
+            // The empty caption reads no map either, so that guidance pushes the picture toward its map
+            // too; or one part of it, for composing the parts when sampling.
+            let part = dropped && !parts.isEmpty ? state.rng.int(below: parts.count + 1) - 1 : -1
+            map += dropped ? keeping(part < 0 ? [] : parts[part], of: pair.map) : pair.map
             tokens += pair.tokens
             weights += pair.tokenWeights.isEmpty ? [Float](repeating: 1, count: pair.tokens.count) : pair.tokenWeights
         }
         return (text, layout, map, tokens, weights)
+    }
+
+    /// A map [C, T] with the channels outside `channels` set to 0 (nothing there).
+    func keeping(_ channels: [Int], of map: [Int32]) -> [Int32] {
+        let t = map.count / max(1, model.config.mapVocabularies.count)
+        var kept = [Int32](repeating: 0, count: map.count)
+        for k in channels { kept[(k * t)..<((k + 1) * t)] = map[(k * t)..<((k + 1) * t)] }
+        return kept
     }
 
     /// One optimisation step; returns the batch's bits per image token (weighted, when `weights`).

@@ -78,12 +78,7 @@ public final class TextImageTransformer {
     public func withLayout(length: Int, vocabulary: Int, seed: UInt64) -> TextImageTransformer {
         var config = self.config
         (config.layoutLength, config.layoutVocabulary) = (length, vocabulary)
-        let planned = TextImageTransformer(config: config, seed: seed)
-        for p in store.params {
-            guard let q = planned.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the planning model") }
-            planned.store.value(q).update(from: store.value(p), count: p.count)
-        }
-        return planned
+        return transplanted(into: TextImageTransformer(config: config, seed: seed))
     }
 
     /// This layout model reading a map of its layout with channels of `vocabularies` ids: its own
@@ -93,13 +88,27 @@ public final class TextImageTransformer {
         precondition(config.hasLayout, "a map needs a layout")
         var config = self.config
         config.mapVocabularies = vocabularies
-        let mapped = TextImageTransformer(config: config)
-        for p in store.params {
-            guard let q = mapped.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the mapped model") }
-            mapped.store.value(q).update(from: store.value(p), count: p.count)
-        }
+        let mapped = transplanted(into: TextImageTransformer(config: config))
         for e in mapped.mapembs { mapped.store.value(e.table).update(repeating: 0, count: e.table.count) }
         return mapped
+    }
+
+    /// This map model with its empty caption also trained (from here on) to read each of `parts`
+    /// of the map alone (TextImageConfig.mapParts): the same weights, so it computes what this one does.
+    public func withMapParts(_ parts: [[Int]]) -> TextImageTransformer {
+        precondition(config.hasMap, "map parts need a map")
+        var config = self.config
+        config.mapParts = parts
+        return transplanted(into: TextImageTransformer(config: config))
+    }
+
+    /// `other` (a grown copy of this model's shape) holding this model's weights in its own.
+    private func transplanted(into other: TextImageTransformer) -> TextImageTransformer {
+        for p in store.params {
+            guard let q = other.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the grown model") }
+            other.store.value(q).update(from: store.value(p), count: p.count)
+        }
+        return other
     }
 
     /// This model with `added` more blocks after its own, each starting as the identity (its
@@ -109,11 +118,7 @@ public final class TextImageTransformer {
         precondition(added >= 0, "deepened(by:) a negative number of blocks")
         var config = self.config
         config.layers += added
-        let deeper = TextImageTransformer(config: config, seed: seed)
-        for p in store.params {
-            guard let q = deeper.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the deeper model") }
-            deeper.store.value(q).update(from: store.value(p), count: p.count)
-        }
+        let deeper = transplanted(into: TextImageTransformer(config: config, seed: seed))
         for block in deeper.blocks[self.config.layers...] {
             for output in [block.attn.projWeight, block.attn.projBias, block.fc2.weight] {
                 deeper.store.value(output).update(repeating: 0, count: output.count)
@@ -253,17 +258,23 @@ public final class TextImageTransformer {
     /// A model with a map paints reading `layoutMap` of each layout (the empty text's branch: no map).
     /// `layoutGuidance` (`guidance` unless given) is the scale of the layout ids: a plan and its
     /// painting are guided apart, as the best of each differs (docs/TEXT.md, session 19).
-    public func sample(text: [Int32], batch n: Int, guidance: Float, layoutGuidance: Float? = nil, options: SamplingOptions,
-                       layoutRule: LayoutRule? = nil, layoutMap: LayoutMap? = nil, layouts given: [Int32]? = nil, paint: Bool = true,
-                       rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
+    /// `partGuidance` composes the map's parts (config.mapParts): each part read alone by the empty
+    /// text, p_i, adds partGuidance * (p_i - u) to the picture's logits, so a kind and a colour never
+    /// painted together pull on the picture as the two seen apart (0: no part branches).
+    public func sample(text: [Int32], batch n: Int, guidance: Float, layoutGuidance: Float? = nil, partGuidance: Float = 0,
+                       options: SamplingOptions, layoutRule: LayoutRule? = nil, layoutMap: LayoutMap? = nil,
+                       layouts given: [Int32]? = nil, paint: Bool = true, rngs: inout [RNG]) -> (layouts: [Int32], tokens: [Int32]) {
         let (l, p, t, d) = (config.textLength, config.layoutLength, paint ? imagePositions : 0, config.width)
         precondition(text.count == n * l && rngs.count == n && (given == nil || given!.count == n * p), "text-to-image sample: inconsistent sizes")
         let layoutGuidance = layoutGuidance ?? guidance
+        let parts = paint && partGuidance != 0 ? config.mapParts : []
         // The empty text's branch runs only while some drawn id is guided.
-        let guided = (paint && guidance != 1) || (layemb != nil && given == nil && layoutGuidance != 1)
-        let rows = guided ? 2 * n : n
-        // Rows 0..<N see the texts; with guidance, rows N..<2N see the empty text.
-        let allText = guided ? text + [Int32](repeating: TextTokenizer.padding, count: n * l) : text
+        let guided = (paint && guidance != 1) || (layemb != nil && given == nil && layoutGuidance != 1) || !parts.isEmpty
+        // Branches of N rows each: the texts, then with guidance the empty text reading no map, then
+        // the empty text reading each part of the map.
+        let branches = guided ? 2 + parts.count : 1
+        let rows = branches * n
+        let allText = text + [Int32](repeating: TextTokenizer.padding, count: (branches - 1) * n * l)
         let caches = blocks.map { $0.attn.makeCache(batch: rows, capacity: l + p + t) }
         // The text positions in one pass (only the last one's output is read, and only with a layout).
         let positions = (0..<(rows * l)).map { Int32($0 % l) }
@@ -272,13 +283,21 @@ public final class TextImageTransformer {
         add(prefix.data, te.data, tp.data, prefix.count)
         for (block, cache) in zip(blocks, caches) { prefix = block.prefill(prefix, cache: cache) }
 
-        /// Draws sequence b's next id from the logits of its rows [rows, V] (V = `count`).
+        /// Draws sequence b's next id from the logits of its rows [rows, V] (V = `count`); `composed`
+        /// adds the map parts' branches.
         var mixed: [Float] = []
-        func draw(_ logits: Tensor, count v: Int, scale: Float, allowed: [Bool]?, into out: inout [Int32], at index: Int, row b: Int) {
+        func draw(_ logits: Tensor, count v: Int, scale: Float, composed: Bool = false, allowed: [Bool]?,
+                  into out: inout [Int32], at index: Int, row b: Int) {
             mixed = Array(UnsafeBufferPointer(start: logits.data + b * v, count: v))
+            let uncond = logits.data + (n + b) * v
             if guided && scale != 1 {
-                let uncond = logits.data + (n + b) * v
                 for j in 0..<v { mixed[j] = uncond[j] + scale * (mixed[j] - uncond[j]) }
+            }
+            if composed {
+                for i in parts.indices {
+                    let part = logits.data + ((2 + i) * n + b) * v
+                    for j in 0..<v { mixed[j] += partGuidance * (part[j] - uncond[j]) }
+                }
             }
             if let allowed { for j in 0..<v where !allowed[j] { mixed[j] = -.infinity } }
             out[index] = mixed.withUnsafeBufferPointer { TokenSampler.draw($0.baseAddress!, count: v, options: options, rng: &rngs[b]) }
@@ -319,12 +338,17 @@ public final class TextImageTransformer {
             let x = Tensor([rows, d])
             for j in 0..<x.count { x.data[j] = a.data[j] + r.data[j] + c.data[j] }
             for (k, mapemb) in mapembs.enumerated() {
-                // The empty caption's rows read no map, as in training.
-                let ids: [Int32] = (0..<rows).map { $0 < n ? maps[$0][k * t + i] : 0 }
+                // The empty caption's rows read no map, or only their part of it, as in training.
+                let ids: [Int32] = (0..<rows).map { r in
+                    let branch = r / n
+                    return branch == 0 || (branch >= 2 && parts[branch - 2].contains(k)) ? maps[r % n][k * t + i] : 0
+                }
                 add(x.data, x.data, mapemb.forward(ids, shape: [rows]).data, x.count)
             }
             let logits = head.forward(lnf.forward(step(x, caches: caches)))     // [rows, K]
-            for b in 0..<n { draw(logits, count: config.codebookSize, scale: guidance, allowed: nil, into: &out, at: b * t + i, row: b) }
+            for b in 0..<n {
+                draw(logits, count: config.codebookSize, scale: guidance, composed: true, allowed: nil, into: &out, at: b * t + i, row: b)
+            }
         }
         return (layouts, out)
     }

@@ -101,6 +101,11 @@ public enum SceneLayout {
     public static let mapVocabularies = [1 + ShapeKind.allCases.count * (2 * mapReach) * (2 * mapReach),
                                          1 + ShapeColor.allCases.count, 1 + ShapeSize.allCases.count]
 
+    /// The parts of the map a model trained with `vqz train text --map-parts` also reads alone with
+    /// the empty caption: the shapes' kinds and their colours, each with their sizes (which say how
+    /// far a shape reaches). Composed when sampling, they paint a kind in a colour never seen on it.
+    public static let mapParts = [[0, 2], [1, 2]]
+
     /// A layout's map on a rows x cols token grid: [3, rows * cols] ids (mapVocabularies). A cell
     /// belongs to a shape when its centre lies within the shape's half extent plus one cell of the
     /// shape's planned centre (its bin's centre), so the map covers the shape wherever in its bin

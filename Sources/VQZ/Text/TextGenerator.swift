@@ -14,6 +14,9 @@ public final class TextGenerator {
     /// scales (docs/TEXT.md, session 19). A plan is best drawn bold, its painting gently.
     public static let defaultGuidance: Float = 2
     public static let defaultPlanGuidance: Float = 3
+    /// The scale of each map part's pull (composable guidance) unless told, for a model trained
+    /// with map parts.
+    public static let defaultPartGuidance: Float = 1
     /// The layouts drawn per picture (LayoutChoice) unless told, for a model that draws them: the
     /// bundled model's measured best (docs/TEXT.md, session 18).
     public static let defaultPlans = 8
@@ -39,6 +42,9 @@ public final class TextGenerator {
         return (prior.network.config.cols * f, prior.network.config.rows * f)
     }
 
+    /// The map parts' scale unless told: defaultPartGuidance for a model trained with them, else 0 (none).
+    public var defaultPartGuidance: Float { prior.network.config.mapParts.isEmpty ? 0 : Self.defaultPartGuidance }
+
     /// The layouts drawn per picture unless told: defaultPlans for a model that draws them, else 1.
     public var defaultPlanCount: Int { prior.network.config.hasLayout ? Self.defaultPlans : 1 }
 
@@ -56,12 +62,14 @@ public final class TextGenerator {
 
     /// `count` pictures for `prompt`. Grid i draws from RNG(seed + i); `guidance` is the
     /// classifier-free guidance scale of the picture (1: none, 0: unconditional) and `planGuidance`
-    /// that of its layout, for a model that draws one (`guidance` unless given). With
-    /// `layoutChoice`, each picture is painted from the best of several layouts.
+    /// that of its layout, for a model that draws one (`guidance` unless given); `partGuidance`
+    /// that of each map part, for a model trained with them (0: none). With `layoutChoice`, each
+    /// picture is painted from the best of several layouts.
     public func generate(prompt: String, count: Int, seed: UInt64, guidance: Float = 1, planGuidance: Float? = nil,
-                         options: SamplingOptions = SamplingOptions(), layoutChoice: LayoutChoice? = nil) throws -> Result {
+                         partGuidance: Float = 0, options: SamplingOptions = SamplingOptions(),
+                         layoutChoice: LayoutChoice? = nil) throws -> Result {
         guard (1...256).contains(count) else { throw GenerationError.badSize("count \(count) is out of range (1...256)") }
-        for scale in [guidance, planGuidance ?? guidance] where !(scale.isFinite && (0...100).contains(scale)) {
+        for scale in [guidance, planGuidance ?? guidance, partGuidance] where !(scale.isFinite && (0...100).contains(scale)) {
             throw GenerationError.badSize("guidance \(scale) is out of range (0...100)")
         }
         let encoded = prior.text.encode(prompt)
@@ -85,8 +93,9 @@ public final class TextGenerator {
             chosen = (0..<count).flatMap { i in plans[((i * m)..<((i + 1) * m)).max { scores[$0] < scores[$1] }!] }
         }
         let map: TextImageTransformer.LayoutMap? = config.hasMap ? { SceneLayout.map($0, rows: rows, cols: cols) } : nil
-        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, layoutGuidance: planGuidance, options: options,
-                                                     layoutRule: rule, layoutMap: map, layouts: chosen, rngs: &rngs)
+        let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, layoutGuidance: planGuidance,
+                                                     partGuidance: partGuidance, options: options, layoutRule: rule, layoutMap: map,
+                                                     layouts: chosen, rngs: &rngs)
         let (w, h) = imageSize
         let grids = (0..<count).map { Array(tokens[($0 * t)..<(($0 + 1) * t)]) }
         let images = grids.map { codec.picture(level1: $0, rows: rows, cols: cols, width: w, height: h) }

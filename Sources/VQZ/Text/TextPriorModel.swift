@@ -22,6 +22,9 @@ public final class TextPriorModel: CaptionModel, @unchecked Sendable {
         if model.config.hasMap && model.config.mapVocabularies != SceneLayout.mapVocabularies {
             throw ModelError.badConfig("the text model reads layout maps of \(model.config.mapVocabularies) ids, not this version's (\(SceneLayout.mapVocabularies))")
         }
+        if !model.config.mapParts.isEmpty && model.config.mapParts != SceneLayout.mapParts {
+            throw ModelError.badConfig("the text model composes map parts \(model.config.mapParts), not this version's (\(SceneLayout.mapParts))")
+        }
         network = model
         self.text = text
         metadata = meta
