@@ -163,7 +163,7 @@ final class TextModelTests: XCTestCase {
         // Stored with sorted keys, so a weights file's bytes depend on the model alone.
         let keys = config.json.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
         XCTAssertEqual(keys, keys.sorted())
-        XCTAssertEqual(keys.count, 11)
+        XCTAssertEqual(keys.count, 12)
         XCTAssertNoThrow(try loaded.check(tokenizer))
         XCTAssertThrowsError(try TextPriorModel(weights: Priors.exportWeights(Priors.make(PriorConfig(kind: .transformer, width: 16, layers: 1, heads: 2)), name: "p")))
         // The generator draws every candidate of a prompt in one batch and reports unknown words.
