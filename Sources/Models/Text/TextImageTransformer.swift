@@ -289,12 +289,12 @@ public final class TextImageTransformer {
         func draw(_ logits: Tensor, count v: Int, scale: Float, composed: Bool = false, allowed: [Bool]?,
                   into out: inout [Int32], at index: Int, row b: Int) {
             mixed = Array(UnsafeBufferPointer(start: logits.data + b * v, count: v))
-            let uncond = logits.data + (n + b) * v
-            if guided && scale != 1 {
-                for j in 0..<v { mixed[j] = uncond[j] + scale * (mixed[j] - uncond[j]) }
-            }
-            if composed {
-                for i in parts.indices {
+            if guided {
+                let uncond = logits.data + (n + b) * v
+                if scale != 1 {
+                    for j in 0..<v { mixed[j] = uncond[j] + scale * (mixed[j] - uncond[j]) }
+                }
+                for i in parts.indices where composed {
                     let part = logits.data + ((2 + i) * n + b) * v
                     for j in 0..<v { mixed[j] += partGuidance * (part[j] - uncond[j]) }
                 }
