@@ -47,7 +47,7 @@ struct EvalPromptsCommand: ParsableCommand {
     var plans: Int?
     @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layouts in every row (default \(TextGenerator.defaultPlanGuidance), as vqz generate).", valueName: "S"))
     var planGuidance: Float?
-    @Option(help: ArgumentHelp("With a model trained with map parts: the guidance scale of each part in every row (default \(TextGenerator.defaultPartGuidance), as vqz generate; 0 none).", valueName: "S"))
+    @Option(help: ArgumentHelp("With a model trained with map parts: the guidance scale of each part in every row (default 0, none, as vqz generate).", valueName: "S"))
     var partGuidance: Float?
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
@@ -63,8 +63,8 @@ struct EvalPromptsCommand: ParsableCommand {
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
-        if let planGuidance, !(planGuidance.isFinite && (0...100).contains(planGuidance)) { throw ValidationError("--plan-guidance must be in 0...100") }
-        if let partGuidance, !(partGuidance.isFinite && (0...100).contains(partGuidance)) { throw ValidationError("--part-guidance must be in 0...100") }
+        try requireGuidanceScale(planGuidance, option: "--plan-guidance")
+        try requireGuidanceScale(partGuidance, option: "--part-guidance")
     }
 
     func run() throws {

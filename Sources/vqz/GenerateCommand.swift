@@ -36,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
     var guidance: Float?
     @Option(help: ArgumentHelp("With --prompt and a model that draws layouts: the guidance scale of the layout (default \(TextGenerator.defaultPlanGuidance)).", valueName: "S"))
     var planGuidance: Float?
-    @Option(help: ArgumentHelp("With --prompt and a model trained with map parts: the guidance scale of each part (the shapes' kinds, their colours; default \(TextGenerator.defaultPartGuidance), 0 none).", valueName: "S"))
+    @Option(help: ArgumentHelp("With --prompt and a model trained with map parts: the guidance scale of each part (the shapes' kinds, their colours; default 0, none).", valueName: "S"))
     var partGuidance: Float?
     @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
     var textWeights: String?
@@ -64,14 +64,14 @@ struct GenerateCommand: ParsableCommand {
         if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
-        if let guidance, !(guidance.isFinite && guidance >= 0 && guidance <= 100) { throw ValidationError("--guidance must be in 0...100") }
+        try requireGuidanceScale(guidance, option: "--guidance")
         if prompt == nil && (textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
         if rerankWeights != nil && !rerank && plans == nil { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
         if prompt == nil && plans != nil { throw ValidationError("--plans goes with --prompt") }
-        if let planGuidance, !(planGuidance.isFinite && (0...100).contains(planGuidance)) { throw ValidationError("--plan-guidance must be in 0...100") }
+        try requireGuidanceScale(planGuidance, option: "--plan-guidance")
         if prompt == nil && planGuidance != nil { throw ValidationError("--plan-guidance goes with --prompt") }
-        if let partGuidance, !(partGuidance.isFinite && (0...100).contains(partGuidance)) { throw ValidationError("--part-guidance must be in 0...100") }
+        try requireGuidanceScale(partGuidance, option: "--part-guidance")
         if prompt == nil && partGuidance != nil { throw ValidationError("--part-guidance goes with --prompt") }
     }
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Models
 import VQZ
 
@@ -51,10 +52,15 @@ func planGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> 
 }
 
 /// The --part-guidance a command uses: as told (refused for a model not trained with map parts),
-/// else the generator's default (0 for such a model: no part branches).
+/// else 0, no part branches: composing the parts measured worse at every scale (docs/TEXT.md, session 20).
 func partGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> Float {
     if requested != nil && generator.prior.network.config.mapParts.isEmpty {
         throw CLIError(.usage, "--part-guidance: the text model was not trained with map parts (vqz train text --map-parts)")
     }
-    return requested ?? generator.defaultPartGuidance
+    return requested ?? 0
+}
+
+/// Refuses a guidance scale (--guidance, --plan-guidance, --part-guidance) outside 0...100.
+func requireGuidanceScale(_ scale: Float?, option: String) throws {
+    if let scale, !(scale.isFinite && (0...100).contains(scale)) { throw ValidationError("\(option) must be in 0...100") }
 }

@@ -14,9 +14,6 @@ public final class TextGenerator {
     /// scales (docs/TEXT.md, session 19). A plan is best drawn bold, its painting gently.
     public static let defaultGuidance: Float = 2
     public static let defaultPlanGuidance: Float = 3
-    /// The scale of each map part's pull (composable guidance) unless told, for a model trained
-    /// with map parts.
-    public static let defaultPartGuidance: Float = 1
     /// The layouts drawn per picture (LayoutChoice) unless told, for a model that draws them: the
     /// bundled model's measured best (docs/TEXT.md, session 18).
     public static let defaultPlans = 8
@@ -41,9 +38,6 @@ public final class TextGenerator {
         let f = codec.model.downsampling
         return (prior.network.config.cols * f, prior.network.config.rows * f)
     }
-
-    /// The map parts' scale unless told: defaultPartGuidance for a model trained with them, else 0 (none).
-    public var defaultPartGuidance: Float { prior.network.config.mapParts.isEmpty ? 0 : Self.defaultPartGuidance }
 
     /// The layouts drawn per picture unless told: defaultPlans for a model that draws them, else 1.
     public var defaultPlanCount: Int { prior.network.config.hasLayout ? Self.defaultPlans : 1 }
