@@ -10,7 +10,7 @@ import VQZ
 /// With `layout`, every pair carries its scene's layout (SceneLayout).
 func loadCaptionedPairs(data: String, records: [ShapesDataset.Record], val: String?, valCount: Int, text: TextTokenizer,
                         rows: Int, cols: Int, codec: Codec, cacheFolder: String, console: Console,
-                        shapeWeight: Float = 1, layout: Bool = false, map: Bool = false) throws
+                        shapeWeight: Float = 1, layout: Bool = false, map: SceneLayout.MapStyle? = nil) throws
     -> (train: [TextImagePair], validation: [TextImagePair]) {
     let progress = ProgressLine(console: console)
     func load(_ folder: String, _ recs: [ShapesDataset.Record], shapeWeight: Float = 1) throws -> [TextImagePair] {

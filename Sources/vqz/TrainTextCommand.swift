@@ -48,6 +48,8 @@ struct TrainTextCommand: ParsableCommand {
     var map = false
     @Flag(help: "With a map: the empty caption also reads the shapes' kinds alone and their colours alone, so that sampling can compose them (--part-guidance); with --init, adds this to the trained model.")
     var mapParts = false
+    @Option(help: ArgumentHelp("With a map: 'bins' spreads each shape around its bin's centre; 'placed' puts it where the picture has it (the plan's bin centre when sampling), edges in half cells. With --init, turns a trained bins map into a placed one. Default: the model's own, else bins.", valueName: "STYLE"))
+    var mapStyle: SceneLayout.MapStyle?
     @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
     @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
@@ -69,6 +71,9 @@ struct TrainTextCommand: ParsableCommand {
         if map && !layout { throw ValidationError("--map needs --layout (the map is the layout's)") }
         if mapParts && resume { throw ValidationError("--map-parts cannot be combined with --resume (the checkpoint says what the model reads)") }
         if mapParts && !map && initWeights == nil { throw ValidationError("--map-parts needs --map, or --init with a model that reads one") }
+        if mapStyle != nil && resume { throw ValidationError("--map-style cannot be combined with --resume (the checkpoint says what the model reads)") }
+        if mapStyle != nil && !map && initWeights == nil { throw ValidationError("--map-style needs --map, or --init with a model that reads one") }
+        if mapStyle == .placed && mapParts { throw ValidationError("--map-parts composes a bins map's parts, not a placed map's") }
     }
 
     func run() throws {
@@ -84,7 +89,7 @@ struct TrainTextCommand: ParsableCommand {
                                      rows: records[0].scene.canvas / codec.model.downsampling,
                                      cols: records[0].scene.canvas / codec.model.downsampling,
                                      layoutLength: layout ? SceneLayout.length : 0, layoutVocabulary: layout ? SceneLayout.vocabulary : 0,
-                                     mapVocabularies: map ? SceneLayout.mapVocabularies : [], mapParts: mapParts ? SceneLayout.mapParts : [])
+                                     mapVocabularies: map ? (mapStyle ?? .bins).vocabularies : [], mapParts: mapParts ? SceneLayout.mapParts : [])
         if resume {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
             let saved = try TextImageModels.load(weights: bytes)
@@ -95,24 +100,32 @@ struct TrainTextCommand: ParsableCommand {
         let initialNetwork = initial.map { initial -> TextImageTransformer in
             let deeper = initial.network.deepened(by: addLayers, seed: seed)
             let planned = layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
-            let mapped = map && !planned.config.hasMap ? planned.withMap(vocabularies: SceneLayout.mapVocabularies) : planned
+            let mapped = map && !planned.config.hasMap ? planned.withMap(vocabularies: (mapStyle ?? .bins).vocabularies) : planned
+            if mapStyle == .placed, SceneLayout.MapStyle(vocabularies: mapped.config.mapVocabularies) == .bins {
+                return mapped.withMapChannel(0, vocabulary: SceneLayout.MapStyle.placed.vocabularies[0], from: SceneLayout.MapStyle.binsKind(ofPlaced:))
+            }
             return mapParts && mapped.config.mapParts.isEmpty && mapped.config.hasMap ? mapped.withMapParts(SceneLayout.mapParts) : mapped
         }
         if mapParts, let initialNetwork, !initialNetwork.config.hasMap {
             throw CLIError(.usage, "--map-parts: the model in \(initWeights ?? "") reads no map (add --layout --map)")
+        }
+        if let mapStyle, let initialNetwork, SceneLayout.MapStyle(vocabularies: initialNetwork.config.mapVocabularies) != mapStyle {
+            throw CLIError(.usage, "--map-style \(mapStyle.rawValue): the model in \(initWeights ?? "") reads " + (initialNetwork.config.hasMap ? "a placed map, which cannot go back to bins" : "no map (add --layout --map)"))
         }
         if let initial, let initialNetwork, let initWeights {
             (text, config) = (initial.text, initialNetwork.config)
             console.warn(nil, "starting from the weights in \(initWeights)" + (addLayers > 0 ? ", \(addLayers) block\(addLayers == 1 ? "" : "s") added" : "")
                               + (layout && !initial.network.config.hasLayout ? ", a layout added" : "")
                               + (map && !initial.network.config.hasMap ? ", a map added" : "")
+                              + (initial.network.config.hasMap && initial.network.config.mapVocabularies != initialNetwork.config.mapVocabularies ? ", its map placed" : "")
                               + (mapParts && initial.network.config.mapParts.isEmpty ? ", its map's parts composed" : ""))
         }
         guard config.isValid else { throw ValidationError("invalid model shape (--width, --layers, --heads, --text-length)") }
         let (train, validation) = try loadCaptionedPairs(data: data, records: records, val: val, valCount: valCount, text: text,
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console,
-                                                         shapeWeight: shapeWeight, layout: config.hasLayout, map: config.hasMap)
+                                                         shapeWeight: shapeWeight, layout: config.hasLayout,
+                                                         map: SceneLayout.MapStyle(vocabularies: config.mapVocabularies))
         if shapeWeight != 1 {
             let over = train.reduce(0) { $0 + $1.tokenWeights.filter { $0 == shapeWeight }.count }
             console.warn(nil, String(format: "%.1f%% of the training tokens lie over a shape and weigh %g in the loss",
@@ -171,3 +184,5 @@ struct TrainTextCommand: ParsableCommand {
         if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
 }
+
+extension SceneLayout.MapStyle: ExpressibleByArgument {}

@@ -189,6 +189,61 @@ final class LayoutMapTests: XCTestCase {
         }
     }
 
+    func testAFinerMapChannelStartsAsTheCoarseIdsItWasDrawnFrom() {
+        let model = TextImageTransformer(config: Self.tiny, seed: 6)
+        // Channel 0 grows from 4 ids to 6; ids 4 and 5 start as 0 and 1.
+        let finer = model.withMapChannel(0, vocabulary: 6, from: { $0 % 4 })
+        XCTAssertEqual(finer.config.mapVocabularies, [6, 3])
+        let before = model.forward(text: Self.text, layout: Self.layout, map: Self.map, tokens: Self.tokens, batch: 1).array
+        var renamed = Self.map
+        for i in 0..<12 where renamed[i] < 2 { renamed[i] += 4 }
+        XCTAssertEqual(finer.forward(text: Self.text, layout: Self.layout, map: renamed, tokens: Self.tokens, batch: 1).array, before)
+    }
+
+    func testPlacedMapCoversTheShapeWhereItIsAndTheBinsMapWhereItMayBe() throws {
+        func scene(x: Double, y: Double = 40, _ size: ShapeSize = .large) -> ShapeScene {
+            ShapeScene(canvas: 128, background: SceneBackground(kind: .plain, level: 200, contrast: 0, period: 12),
+                       objects: [SceneObject(shape: .triangle, color: .green, size: size, x: x, y: y, extent: size.extent(canvas: 128))])
+        }
+        let t = 256, placed = SceneLayout.MapStyle.placed
+        XCTAssertEqual(SceneLayout.MapStyle(vocabularies: placed.vocabularies), .placed)
+        XCTAssertEqual(SceneLayout.MapStyle(vocabularies: SceneLayout.mapVocabularies), .bins)
+        XCTAssertNil(SceneLayout.MapStyle(vocabularies: [2, 2]))
+        // Bin 2's centre is 40 pixels: the plan's map is the map of the shape drawn there.
+        let atCentre = scene(x: 40)
+        let planned = SceneLayout.map(SceneLayout.encode(atCentre), rows: 16, cols: 16, style: .placed)
+        XCTAssertEqual(planned, SceneLayout.placedMap(atCentre, rows: 16, cols: 16))
+        for (c, vocabulary) in placed.vocabularies.enumerated() {
+            XCTAssertTrue(planned[(c * t)..<((c + 1) * t)].allSatisfy { $0 >= 0 && Int($0) < vocabulary }, "channel \(c)")
+        }
+        // The cells the shape's box touches (12...68 pixels: cells 1 to 8 each way), no more.
+        XCTAssertEqual((0..<t).map { planned[$0] != 0 }, atCentre.shapeCells(rows: 16, cols: 16))
+        XCTAssertEqual((0..<t).filter { planned[$0] != 0 }.count, 64)
+        XCTAssertEqual((0..<t).filter { SceneLayout.placedMap(scene(x: 40, .small), rows: 16, cols: 16)[$0] != 0 }.count, 36)
+        // Half a cell to the right, in the same bin: the bins map cannot tell, the placed map can.
+        let moved = scene(x: 44)
+        XCTAssertEqual(SceneLayout.encode(moved), SceneLayout.encode(atCentre))
+        XCTAssertEqual(SceneLayout.trainingMap(moved, layout: SceneLayout.encode(moved), rows: 16, cols: 16, style: .bins),
+                       SceneLayout.map(SceneLayout.encode(atCentre), rows: 16, cols: 16))
+        let placedMoved = SceneLayout.trainingMap(moved, layout: SceneLayout.encode(moved), rows: 16, cols: 16, style: .placed)
+        XCTAssertNotEqual(placedMoved, planned)
+        // A cell further along, 8 pixels apart: the same offset from the shape, cell 5 at 36 as cell 6 at 44.
+        let left = SceneLayout.placedMap(scene(x: 36), rows: 16, cols: 16)
+        XCTAssertEqual(left[5 * 16 + 5], placedMoved[5 * 16 + 6])
+        XCTAssertNotEqual(left[5 * 16 + 5], planned[5 * 16 + 5])
+        XCTAssertEqual(Array(planned[t...]).filter { $0 != 0 }.count, 2 * 64, "colour and size over the same cells")
+        // Each covered cell's offset is its own id, and a placed kind starts as a bins kind of the same shape.
+        let covered = (0..<t).filter { planned[$0] != 0 }
+        XCTAssertEqual(Set(covered.map { planned[$0] }).count, 64)
+        XCTAssertEqual(SceneLayout.MapStyle.binsKind(ofPlaced: 0), 0)
+        let bins = SceneLayout.map(SceneLayout.encode(atCentre), rows: 16, cols: 16)
+        for i in covered {
+            let kind = SceneLayout.MapStyle.binsKind(ofPlaced: Int(planned[i]))
+            XCTAssertTrue((1..<SceneLayout.mapVocabularies[0]).contains(kind))
+            XCTAssertEqual(Int32(kind), bins[i], "cell \(i): the same kind and whole-cell offset from the same centre")
+        }
+    }
+
     func testSceneMapNamesEachCellsShapeColourAndSizeApart() throws {
         func scene(_ shape: ShapeKind, _ color: ShapeColor, _ size: ShapeSize = .large) -> ShapeScene {
             ShapeScene(canvas: 128, background: SceneBackground(kind: .plain, level: 200, contrast: 0, period: 12),

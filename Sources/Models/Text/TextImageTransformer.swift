@@ -102,9 +102,28 @@ public final class TextImageTransformer {
         return transplanted(into: TextImageTransformer(config: config))
     }
 
-    /// `other` (a grown copy of this model's shape) holding this model's weights in its own.
-    private func transplanted(into other: TextImageTransformer) -> TextImageTransformer {
-        for p in store.params {
+    /// This map model reading its map's channel `channel` with `vocabulary` ids, each new id's
+    /// embedding starting as the old id `from(id)`'s and every other weight kept: a finer channel
+    /// that starts out meaning what the coarse one learned.
+    public func withMapChannel(_ channel: Int, vocabulary: Int, from old: (Int) -> Int) -> TextImageTransformer {
+        precondition(config.mapVocabularies.indices.contains(channel), "no map channel \(channel)")
+        var config = self.config
+        config.mapVocabularies[channel] = vocabulary
+        let grown = transplanted(into: TextImageTransformer(config: config), skipping: mapembs[channel].table.name)
+        let (source, target) = (store.value(mapembs[channel].table), grown.store.value(grown.mapembs[channel].table))
+        let d = config.width
+        for id in 0..<vocabulary {
+            let o = old(id)
+            precondition((0..<self.config.mapVocabularies[channel]).contains(o), "map id \(id) drawn from \(o), out of range")
+            (target + id * d).update(from: source + o * d, count: d)
+        }
+        return grown
+    }
+
+    /// `other` (a grown copy of this model's shape) holding this model's weights in its own, but
+    /// for the parameter named `skipped`.
+    private func transplanted(into other: TextImageTransformer, skipping skipped: String? = nil) -> TextImageTransformer {
+        for p in store.params where p.name != skipped {
             guard let q = other.store.param(named: p.name), q.shape == p.shape else { preconditionFailure("\(p.name) missing from the grown model") }
             other.store.value(q).update(from: store.value(p), count: p.count)
         }

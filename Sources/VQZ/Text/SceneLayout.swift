@@ -98,8 +98,7 @@ public enum SceneLayout {
     /// The map's channels: each cell's shape kind and offset from the shape's centre, its colour,
     /// its size (0 in each: ground). Kind and colour are separate channels so that a kind and a
     /// colour never seen together still read as the two seen apart.
-    public static let mapVocabularies = [1 + ShapeKind.allCases.count * (2 * mapReach) * (2 * mapReach),
-                                         1 + ShapeColor.allCases.count, 1 + ShapeSize.allCases.count]
+    public static let mapVocabularies = MapStyle.bins.vocabularies
 
     /// The parts of the map a model trained with `vqz train text --map-parts` also reads alone with
     /// the empty caption: the shapes' kinds and their colours, each with their sizes (which say how
@@ -130,6 +129,79 @@ public enum SceneLayout {
                     map[t + i] = Int32(1 + ShapeColor.allCases.firstIndex(of: shape.color)!)
                     map[2 * t + i] = Int32(1 + ShapeSize.allCases.firstIndex(of: shape.size)!)
                 }
+            }
+        }
+        return map
+    }
+
+    /// How a map places its shapes on the grid.
+    /// - `bins` (session 17): around the centre of each shape's bin, reaching a cell beyond its
+    ///   half extent so that it covers the shape wherever in its bin the picture puts it; offsets
+    ///   from the bin's centre in cells. Training and sampling both read it off the layout.
+    /// - `placed`: over the cells the shape's box touches, offsets from its centre in half cells,
+    ///   the centre being where the shape is: in training the recorded scene's, when sampling the
+    ///   plan's (its bin's centre, as `scene(_:canvas:)` draws it). The painter is then told where
+    ///   each shape's edges fall instead of having to settle it while it paints.
+    public enum MapStyle: String, CaseIterable, Sendable {
+        case bins, placed
+
+        /// Half-cell offsets either side of a placed shape's centre: a large shape's half extent
+        /// (3.4 cells) and the half cell its box may touch, rounded up.
+        static let placedReach = 8
+
+        /// The ids of each channel: kind with offset, colour, size (0 in each: ground).
+        public var vocabularies: [Int] {
+            let span = self == .bins ? 2 * mapReach : 2 * Self.placedReach
+            return [1 + ShapeKind.allCases.count * span * span, 1 + ShapeColor.allCases.count, 1 + ShapeSize.allCases.count]
+        }
+
+        /// The style whose channels have these vocabularies.
+        public init?(vocabularies: [Int]) {
+            guard let style = Self.allCases.first(where: { $0.vocabularies == vocabularies }) else { return nil }
+            self = style
+        }
+
+        /// The `bins` kind id nearest in meaning to a `placed` one (the same kind, the cell holding
+        /// the half-cell offset): where a placed map's kind table starts when a bins map's is
+        /// trained already.
+        public static func binsKind(ofPlaced id: Int) -> Int {
+            guard id > 0 else { return 0 }
+            let span = 2 * placedReach, cells = 2 * mapReach
+            let kind = (id - 1) / (span * span), oy = (id - 1) / span % span - placedReach, ox = (id - 1) % span - placedReach
+            func cell(_ halves: Int) -> Int { Int((Double(halves) / 2).rounded(.down)) + mapReach }
+            return 1 + (kind * cells + cell(oy)) * cells + cell(ox)
+        }
+    }
+
+    /// The map a picture is trained with: its layout's (`bins`) or its scene's as drawn (`placed`).
+    public static func trainingMap(_ scene: ShapeScene, layout: [Int32], rows: Int, cols: Int, style: MapStyle) -> [Int32] {
+        style == .bins ? map(layout, rows: rows, cols: cols) : placedMap(scene, rows: rows, cols: cols)
+    }
+
+    /// The map a sampled layout is painted with.
+    public static func map(_ layout: [Int32], rows: Int, cols: Int, style: MapStyle) -> [Int32] {
+        guard style == .placed else { return map(layout, rows: rows, cols: cols) }
+        guard let planned = scene(layout, canvas: 128) else { return [Int32](repeating: 0, count: 3 * rows * cols) }
+        return placedMap(planned, rows: rows, cols: cols)
+    }
+
+    /// A scene's `placed` map on a rows x cols token grid: [3, rows * cols] ids. A cell belongs to
+    /// a shape when it touches the shape's box widened by the pixel its edge may spill into (the
+    /// cells of ShapeScene.shapeCells); a later shape's cells overwrite an earlier one's.
+    public static func placedMap(_ scene: ShapeScene, rows: Int, cols: Int) -> [Int32] {
+        let t = rows * cols, reach = MapStyle.placedReach, span = 2 * reach
+        var map = [Int32](repeating: 0, count: 3 * t)
+        let cellW = Double(scene.canvas) / Double(cols), cellH = Double(scene.canvas) / Double(rows)
+        for o in scene.objects {
+            let kind = ShapeKind.allCases.firstIndex(of: o.shape)!
+            let box = ShapeScene(canvas: scene.canvas, background: scene.background, objects: [o]).shapeCells(rows: rows, cols: cols)
+            for i in 0..<t where box[i] {
+                let (r, c) = (i / cols, i % cols)
+                func halves(_ d: Double) -> Int { min(reach - 1, max(-reach, Int((2 * d).rounded(.down)))) }
+                let ox = halves(((Double(c) + 0.5) * cellW - o.x) / cellW), oy = halves(((Double(r) + 0.5) * cellH - o.y) / cellH)
+                map[i] = Int32(1 + (kind * span + oy + reach) * span + ox + reach)
+                map[t + i] = Int32(1 + ShapeColor.allCases.firstIndex(of: o.color)!)
+                map[2 * t + i] = Int32(1 + ShapeSize.allCases.firstIndex(of: o.size)!)
             }
         }
         return map

@@ -86,7 +86,9 @@ public final class TextGenerator {
             // The first of equal scores, as the reranker's order keeps.
             chosen = (0..<count).flatMap { i in plans[((i * m)..<((i + 1) * m)).max { scores[$0] < scores[$1] }!] }
         }
-        let map: TextImageTransformer.LayoutMap? = config.hasMap ? { SceneLayout.map($0, rows: rows, cols: cols) } : nil
+        let map: TextImageTransformer.LayoutMap? = SceneLayout.MapStyle(vocabularies: config.mapVocabularies).map { style in
+            { SceneLayout.map($0, rows: rows, cols: cols, style: style) }
+        }
         let (layouts, tokens) = prior.network.sample(text: text, batch: count, guidance: guidance, layoutGuidance: planGuidance,
                                                      partGuidance: partGuidance, options: options, layoutRule: rule, layoutMap: map,
                                                      layouts: chosen, rngs: &rngs)

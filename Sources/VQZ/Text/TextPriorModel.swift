@@ -19,8 +19,9 @@ public final class TextPriorModel: CaptionModel, @unchecked Sendable {
         if model.config.hasLayout && (model.config.layoutLength, model.config.layoutVocabulary) != (SceneLayout.length, SceneLayout.vocabulary) {
             throw ModelError.badConfig("the text model draws layouts of \(model.config.layoutLength) ids of \(model.config.layoutVocabulary), not this version's scene layouts (\(SceneLayout.length) of \(SceneLayout.vocabulary))")
         }
-        if model.config.hasMap && model.config.mapVocabularies != SceneLayout.mapVocabularies {
-            throw ModelError.badConfig("the text model reads layout maps of \(model.config.mapVocabularies) ids, not this version's (\(SceneLayout.mapVocabularies))")
+        if model.config.hasMap && SceneLayout.MapStyle(vocabularies: model.config.mapVocabularies) == nil {
+            let known = SceneLayout.MapStyle.allCases.map { "\($0.vocabularies)" }.joined(separator: " or ")
+            throw ModelError.badConfig("the text model reads layout maps of \(model.config.mapVocabularies) ids, not this version's (\(known))")
         }
         if !model.config.mapParts.isEmpty && model.config.mapParts != SceneLayout.mapParts {
             throw ModelError.badConfig("the text model composes map parts \(model.config.mapParts), not this version's (\(SceneLayout.mapParts))")

@@ -79,14 +79,15 @@ public enum TextTrainingData {
     /// Pairs of encoded captions and grids. The tokens over a shape (ShapeScene.shapeCells) weigh
     /// `shapeWeight` in the training loss and the ground's 1, so that the caption's subject is not
     /// outweighed by ground textures no caption describes. With `layout`, each pair carries its
-    /// scene's SceneLayout, and with `map` also the layout's map.
+    /// scene's SceneLayout, and with `map` also its map in that style (SceneLayout.trainingMap).
     public static func pairs(records: [ShapesDataset.Record], grids: [[Int32]], text: TextTokenizer,
-                             rows: Int, cols: Int, shapeWeight: Float = 1, layout: Bool = false, map: Bool = false) -> [TextImagePair] {
+                             rows: Int, cols: Int, shapeWeight: Float = 1, layout: Bool = false,
+                             map: SceneLayout.MapStyle? = nil) -> [TextImagePair] {
         zip(records, grids).map { record, grid in
             let weights = shapeWeight == 1 ? [] : record.scene.shapeCells(rows: rows, cols: cols).map { $0 ? shapeWeight : 1 }
-            let plan = layout || map ? SceneLayout.encode(record.scene) : []
-            return TextImagePair(text: text.encode(record.caption).ids, layout: plan,
-                                 map: map ? SceneLayout.map(plan, rows: rows, cols: cols) : [], tokens: grid, tokenWeights: weights)
+            let plan = layout || map != nil ? SceneLayout.encode(record.scene) : []
+            let cells = map.map { SceneLayout.trainingMap(record.scene, layout: plan, rows: rows, cols: cols, style: $0) } ?? []
+            return TextImagePair(text: text.encode(record.caption).ids, layout: plan, map: cells, tokens: grid, tokenWeights: weights)
         }
     }
 }
