@@ -73,7 +73,6 @@ struct TrainTextCommand: ParsableCommand {
         if mapParts && !map && initWeights == nil { throw ValidationError("--map-parts needs --map, or --init with a model that reads one") }
         if mapStyle != nil && resume { throw ValidationError("--map-style cannot be combined with --resume (the checkpoint says what the model reads)") }
         if mapStyle != nil && !map && initWeights == nil { throw ValidationError("--map-style needs --map, or --init with a model that reads one") }
-        if mapStyle == .placed && mapParts { throw ValidationError("--map-parts composes a bins map's parts, not a placed map's") }
     }
 
     func run() throws {

@@ -155,6 +155,19 @@ import Testing
         let painted = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "mapped.safetensors", "--plans", "2",
                                          "--count", "2", "-o", "mapped.png", "-v"], in: folder)
         #expect(painted.status == 0 && painted.stderr.contains("layout 2: "), "\(painted.stderr)")
+        // The map placed where the shapes are: a bins map turned into one, and never back.
+        let placed = try CLIRunner.run(common + ["--init", "mapped.safetensors", "--map-style", "placed", "--checkpoint", "ck/placed.ckpt",
+                                                 "--output", "placed.safetensors"], in: folder)
+        #expect(placed.status == 0 && placed.stderr.contains("its map placed"), "\(placed.stderr)")
+        #expect(try Self.metadata(folder.appendingPathComponent("placed.safetensors"))["config"]?.contains("\"mapVocabularies\":[1281,7,3]") == true)
+        let placedPainting = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "placed.safetensors", "--plans", "2",
+                                                "-o", "placed.png"], in: folder)
+        #expect(placedPainting.status == 0 && FileManager.default.fileExists(atPath: folder.appendingPathComponent("placed.png").path),
+                "\(placedPainting.stderr)")
+        let back = try CLIRunner.run(common + ["--init", "placed.safetensors", "--map-style", "bins", "--checkpoint", "ck/back.ckpt",
+                                               "--output", "back.safetensors"], in: folder)
+        #expect(back.status != 0 && back.stderr.contains("cannot go back to bins"), "\(back.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("back.safetensors").path))
         // The map's parts composed: the empty caption learns to read each alone; sampling adds their pulls.
         let composed = try CLIRunner.run(common + ["--init", "mapped.safetensors", "--map-parts", "--checkpoint", "ck/composed.ckpt",
                                                    "--output", "composed.safetensors"], in: folder)
