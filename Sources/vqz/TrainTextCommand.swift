@@ -99,10 +99,9 @@ struct TrainTextCommand: ParsableCommand {
         let initialNetwork = initial.map { initial -> TextImageTransformer in
             let deeper = initial.network.deepened(by: addLayers, seed: seed)
             let planned = layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
-            let mapped = map && !planned.config.hasMap ? planned.withMap(vocabularies: (mapStyle ?? .bins).vocabularies) : planned
-            if mapStyle == .placed, SceneLayout.MapStyle(vocabularies: mapped.config.mapVocabularies) == .bins {
-                return mapped.withMapChannel(0, vocabulary: SceneLayout.MapStyle.placed.vocabularies[0], from: SceneLayout.MapStyle.binsKind(ofPlaced:))
-            }
+            let added = map && !planned.config.hasMap ? planned.withMap(vocabularies: (mapStyle ?? .bins).vocabularies) : planned
+            let mapped = mapStyle == .placed && SceneLayout.MapStyle(vocabularies: added.config.mapVocabularies) == .bins
+                ? SceneLayout.placingMap(of: added) : added
             return mapParts && mapped.config.mapParts.isEmpty && mapped.config.hasMap ? mapped.withMapParts(SceneLayout.mapParts) : mapped
         }
         if mapParts, let initialNetwork, !initialNetwork.config.hasMap {

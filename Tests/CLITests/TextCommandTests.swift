@@ -167,6 +167,10 @@ import Testing
         let back = try CLIRunner.run(common + ["--init", "placed.safetensors", "--map-style", "bins", "--checkpoint", "ck/back.ckpt",
                                                "--output", "back.safetensors"], in: folder)
         #expect(back.status != 0 && back.stderr.contains("cannot go back to bins"), "\(back.stderr)")
+        let placedParts = try CLIRunner.run(common + ["--init", "mapped.safetensors", "--map-style", "placed", "--map-parts",
+                                                      "--checkpoint", "ck/pp.ckpt", "--output", "pp.safetensors"], in: folder)
+        #expect(placedParts.status == 0 && placedParts.stderr.contains("its map placed, its map's parts composed"), "\(placedParts.stderr)")
+        #expect(try Self.metadata(folder.appendingPathComponent("pp.safetensors"))["config"]?.contains("\"mapParts\":[[0,2],[1,2]]") == true)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("back.safetensors").path))
         // The map's parts composed: the empty caption learns to read each alone; sampling adds their pulls.
         let composed = try CLIRunner.run(common + ["--init", "mapped.safetensors", "--map-parts", "--checkpoint", "ck/composed.ckpt",

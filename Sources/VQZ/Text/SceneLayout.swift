@@ -1,3 +1,5 @@
+import Models
+
 /// A scene's plan in a few ids: what a text model with a layout (TextImageConfig.layoutLength)
 /// draws after the caption and before the picture, so that how many shapes, which, how large and
 /// where is settled before the first image token, and the image tokens only paint it. Learned from
@@ -171,6 +173,13 @@ public enum SceneLayout {
             func cell(_ halves: Int) -> Int { Int((Double(halves) / 2).rounded(.down)) + mapReach }
             return 1 + (kind * cells + cell(oy)) * cells + cell(ox)
         }
+    }
+
+    /// `network`, which reads a `bins` map, reading a `placed` one: each placed kind id starts as
+    /// the bins id of the same kind and cell (MapStyle.binsKind), every other weight kept.
+    public static func placingMap(of network: TextImageTransformer) -> TextImageTransformer {
+        precondition(MapStyle(vocabularies: network.config.mapVocabularies) == .bins, "placingMap(of:) needs a bins map")
+        return network.withMapChannel(0, vocabulary: MapStyle.placed.vocabularies[0], from: MapStyle.binsKind(ofPlaced:))
     }
 
     /// The map a picture is trained with: its layout's (`bins`) or its scene's as drawn (`placed`).
