@@ -20,7 +20,8 @@ struct EvalPromptsCommand: ParsableCommand {
             attributes found, 'all' the share of prompts with every one found. With \
             --rerank (the bundled reranker, or --rerank-weights PATH), each scale also gets a \
             row 'S+rN': --candidates N pictures generated in one batch (the first with the \
-            plain row's seed) and the one the reranker scores highest judged. --oracle adds a \
+            plain row's seed) and the one the reranker scores highest judged, against the plan \
+            each was painted from or the prompt (--rerank-by, as vqz generate). --oracle adds a \
             row 'S+oN' per scale: the candidate the judge itself scores highest among the same N, \
             the most any reranker could pick from them (a diagnostic, not a setting). A model \
             that draws layouts (vqz train text --layout) also gets a row 'S plan' per scale: the \
@@ -43,6 +44,8 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
     var rerankWeights: String?
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
+    @Option(help: "What the reranked rows hold the candidates against: 'plan' (the default for a model that draws layouts) or 'prompt', as vqz generate.")
+    var rerankBy: RerankBasis?
     @Option(help: "With a model that draws layouts: N layouts per picture, the one the reranker (bundled or --rerank-weights) scores highest on its clean rendering painted, in every row (default \(TextGenerator.defaultPlans), as vqz generate).")
     var plans: Int?
     @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layouts in every row (default \(TextGenerator.defaultPlanGuidance), as vqz generate).", valueName: "S"))
@@ -61,6 +64,7 @@ struct EvalPromptsCommand: ParsableCommand {
         }
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
+        if rerankBy != nil && !rerank && rerankWeights == nil { throw ValidationError("--rerank-by goes with the reranked rows: add --rerank") }
         if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
         try requireGuidanceScale(planGuidance, option: "--plan-guidance")
@@ -76,6 +80,7 @@ struct EvalPromptsCommand: ParsableCommand {
         let plans = try planCount(self.plans, generator: generator)
         let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
         let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
+        let basis = try rerankBasis(rerankBy, generator: generator)
         let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let reranker = rerank || rerankWeights != nil ? loaded : nil
         func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
@@ -119,7 +124,7 @@ struct EvalPromptsCommand: ParsableCommand {
                     let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale,
                                                         planGuidance: planGuidance, partGuidance: partGuidance, options: options,
                                                         layoutChoice: choice(record.caption))
-                    let best = try result.ranked(by: reranker, prompt: record.caption).result.images[0]
+                    let best = try generator.ranked(result, by: reranker, prompt: record.caption, against: basis).result.images[0]
                     judge(scales.count + s, best, record, since: t0)
                     pictures.append(best)
                     if oracle {
@@ -135,11 +140,12 @@ struct EvalPromptsCommand: ParsableCommand {
                 try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
             }
         }
+        let rerankedBy = reranker == nil ? "" : basis == .plan ? ", reranked by agreement with the plans" : ", reranked by the prompt"
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
               + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
               + (planGuidance.map { String(format: ", layouts at guidance %.2f", $0) } ?? "")
               + (partGuidance != 0 ? String(format: ", map parts at %.2f", partGuidance) : "")
-              + (plans > 1 ? ", best of \(plans) layouts" : ""))
+              + (plans > 1 ? ", best of \(plans) layouts" : "") + rerankedBy)
         print("guidance  present  all     " + SceneScore.Attribute.allCases.map { $0.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "s/prompt")
         for row in rows {
             let t = row.score

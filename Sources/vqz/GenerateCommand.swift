@@ -16,7 +16,8 @@ struct GenerateCommand: ParsableCommand {
             drawn from the VAE's prior N(0, I) instead, their deviation scaled by --temperature. \
             With --count N, writes OUT-1.png ... OUT-N.png (the number goes before the extension), \
             or one contact sheet with --grid. With --prompt and --rerank, the N candidates are \
-            scored against the prompt by the contrastive reranker and only the best is written \
+            scored by the contrastive reranker, against the plan each was painted from (a model \
+            that draws layouts) or the prompt (--rerank-by prompt), and only the best is written \
             (with --grid, all of them on one sheet, best first). The output format follows OUT's \
             extension (PNG otherwise).
             """
@@ -43,6 +44,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
     @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank').", valueName: "PATH"))
     var rerankWeights: String?
+    @Option(help: "With --rerank: keep the candidate the reranker finds most like the plan it was painted from ('plan', the default for a model that draws layouts) or most like the prompt ('prompt').")
+    var rerankBy: RerankBasis?
     @Option(help: "With --prompt and a model that draws layouts: draw N layouts per picture and paint the one the reranker scores highest on its clean rendering (default \(TextGenerator.defaultPlans); 1: the first drawn).")
     var plans: Int?
 
@@ -66,6 +69,7 @@ struct GenerateCommand: ParsableCommand {
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
         try requireGuidanceScale(guidance, option: "--guidance")
         if prompt == nil && (textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
+        if rerankBy != nil && !rerank { throw ValidationError("--rerank-by goes with --rerank") }
         if rerankWeights != nil && !rerank && plans == nil { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
         if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
         if prompt == nil && plans != nil { throw ValidationError("--plans goes with --prompt") }
@@ -120,6 +124,7 @@ struct GenerateCommand: ParsableCommand {
         let plans = try planCount(self.plans, generator: generator)
         let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
         let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
+        let basis = try rerankBasis(rerankBy, generator: generator)
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         let (w, h) = dimensions!
@@ -148,8 +153,9 @@ struct GenerateCommand: ParsableCommand {
         guard let reranker, rerank else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown
         if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }
-        let (ranked, scores) = try reportingGenerationErrors { try result.ranked(by: reranker, prompt: prompt) }
-        console.note("reranked \(count) candidate(s); scores, best first: " + scores.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        let (ranked, scores) = try reportingGenerationErrors { try generator.ranked(result, by: reranker, prompt: prompt, against: basis) }
+        console.note("reranked \(count) candidate(s) by " + (basis == .plan ? "agreement with their plans" : "the prompt")
+                     + "; scores, best first: " + scores.map { String(format: "%.3f", $0) }.joined(separator: " "))
         return grid ? ranked.images : [ranked.images[0]]
     }
 

@@ -60,6 +60,16 @@ func partGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> 
     return requested ?? 0
 }
 
+/// The --rerank-by a command uses: as told ('plan' refused for a model that draws no layouts), else
+/// the standard basis for the model.
+func rerankBasis(_ requested: RerankBasis?, generator: TextGenerator) throws -> RerankBasis {
+    let hasLayout = generator.prior.network.config.hasLayout
+    if requested == .plan && !hasLayout { throw CLIError(.usage, "--rerank-by plan: the text model draws no layouts (vqz train text --layout)") }
+    return requested ?? .standard(drawsLayouts: hasLayout)
+}
+
+extension RerankBasis: ExpressibleByArgument {}
+
 /// Refuses a guidance scale (--guidance, --plan-guidance, --part-guidance) outside 0...100.
 func requireGuidanceScale(_ scale: Float?, option: String) throws {
     if let scale, !(scale.isFinite && (0...100).contains(scale)) { throw ValidationError("\(option) must be in 0...100") }

@@ -142,6 +142,10 @@ import Testing
                                           "-o", "unguided.png"], in: folder)
         #expect(unguided.status != 0 && unguided.stderr.contains("--plan-guidance: the text model draws no layouts"), "\(unguided.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("unguided.png").path))
+        let planless = try CLIRunner.run(["generate", "--prompt", "a red circle", "--text-weights", "plain.safetensors", "--count", "2",
+                                          "--rerank", "--rerank-by", "plan", "-o", "planless.png"], in: folder)
+        #expect(planless.status != 0 && planless.stderr.contains("--rerank-by plan: the text model draws no layouts"), "\(planless.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("planless.png").path))
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--text-weights", "planned.safetensors", "--guidance", "3",
                                       "--plans", "2"], in: folder)
@@ -284,10 +288,16 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("one.png").path))
         let best = try CLIRunner.run(["generate", "--prompt", "a small blue square left of a yellow triangle", "--count", "3",
                                       "--rerank", "-o", "best.png", "-v"], in: folder)
-        #expect(best.status == 0 && best.stderr.contains("reranked 3 candidate(s)"), "\(best.stderr)")
+        #expect(best.status == 0 && best.stderr.contains("reranked 3 candidate(s) by agreement with their plans"), "\(best.stderr)")
+        let byPrompt = try CLIRunner.run(["generate", "--prompt", "a small blue square left of a yellow triangle", "--count", "3",
+                                          "--rerank", "--rerank-by", "prompt", "-o", "by-prompt.png", "-v"], in: folder)
+        #expect(byPrompt.status == 0 && byPrompt.stderr.contains("reranked 3 candidate(s) by the prompt"), "\(byPrompt.stderr)")
+        let alone = try CLIRunner.run(["generate", "--prompt", "a red circle", "--rerank-by", "prompt", "-o", "alone.png"], in: folder)
+        #expect(alone.status == 1 && alone.stderr.contains("--rerank-by goes with --rerank"), "\(alone.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("alone.png").path))
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--guidance", "1", "--rerank", "--candidates", "2"], in: folder)
-        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.status == 0 && eval.stdout.contains("reranked by agreement with the plans"), "\(eval.stderr)")
         #expect(eval.stdout.split(separator: "\n").contains { $0.hasPrefix("1.00+r2 ") }, "\(eval.stdout)")
     }
 

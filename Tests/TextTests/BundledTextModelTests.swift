@@ -54,4 +54,32 @@ final class BundledTextModelTests: XCTestCase {
         print("bundled reranker: \(found) of 16 captions find their picture")
         XCTAssertGreaterThanOrEqual(found, 12, "captions whose own picture scores highest of 16")
     }
+
+    /// A painting is as like its own plan's clean rendering as the reranker can tell, and less like
+    /// another scene's; the generator's candidates rank by that unless told to rank by the prompt.
+    func testRerankingByThePlanPrefersThePaintingTrueToIt() throws {
+        let reranker = try XCTUnwrap(RerankerModel.bundled())
+        let codec = Codec(model: Self.tokenizer)
+        let layouts = (0..<6).map { SceneLayout.encode(ShapesDataset.record(index: $0, seed: 4, split: .heldout).scene) }
+        let plans = try layouts.map { SceneRenderer.render(try XCTUnwrap(SceneLayout.scene($0, canvas: 128))) }
+        let grids = plans.map { codec.tokenize($0, levels: 1).levels[0].map { Int32($0) } }
+        let own = try reranker.planAgreement(grids: grids, images: plans, layouts: layouts, codec: codec)
+        let others = try reranker.planAgreement(grids: grids, images: plans, layouts: Array(layouts[1...] + layouts[..<1]), codec: codec)
+        for i in layouts.indices {
+            XCTAssertEqual(own[i], 1, accuracy: 1e-3, "a painting that is its plan's rendering")
+            XCTAssertLessThan(others[i], own[i] - 0.05, "the rendering of the next scene's plan")
+        }
+        XCTAssertThrowsError(try reranker.planAgreement(grids: grids, images: plans, layouts: layouts.map { _ in [] }, codec: codec))
+
+        let generator = try TextGenerator(codec: codec, prior: XCTUnwrap(TextPriorModel.bundled()))
+        let prompt = "a large green triangle left of a small red circle"
+        let result = try generator.generate(prompt: prompt, count: 4, seed: 3, guidance: TextGenerator.defaultGuidance)
+        let agreement = try reranker.planAgreement(grids: result.grids, images: result.images, layouts: result.layouts, codec: codec)
+        let (byPlan, planScores) = try generator.ranked(result, by: reranker, prompt: prompt)
+        XCTAssertEqual(planScores, agreement.sorted(by: >))
+        XCTAssertEqual(byPlan.grids[0], result.grids[agreement.firstIndex(of: agreement.max()!)!])
+        XCTAssertEqual(byPlan.layouts[0], result.layouts[agreement.firstIndex(of: agreement.max()!)!], "each picture keeps its plan")
+        let (_, promptScores) = try generator.ranked(result, by: reranker, prompt: prompt, against: .prompt)
+        XCTAssertEqual(promptScores, try reranker.score(prompt: prompt, grids: result.grids, images: result.images).sorted(by: >))
+    }
 }

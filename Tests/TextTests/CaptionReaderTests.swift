@@ -139,9 +139,10 @@ final class CaptionReaderTests: XCTestCase {
         XCTAssertThrowsError(try RerankerModel(weights: prior))
         let generator = try TextGenerator(codec: Codec(model: tokenizer), prior: TextPriorModel(weights: prior))
         let result = try generator.generate(prompt: prompt, count: 3, seed: 1)
-        let (ranked, rankedScores) = try result.ranked(by: loaded, prompt: prompt)
+        let (ranked, rankedScores) = try generator.ranked(result, by: loaded, prompt: prompt)
         let raw = try loaded.score(prompt: prompt, grids: result.grids, images: result.images)
         XCTAssertEqual(rankedScores, raw.sorted(by: >))
         XCTAssertEqual(ranked.grids[0], result.grids[raw.firstIndex(of: raw.max()!)!])
+        XCTAssertThrowsError(try generator.ranked(result, by: loaded, prompt: prompt, against: .plan), "a caption reader compares no pictures")
     }
 }

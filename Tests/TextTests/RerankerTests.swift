@@ -361,7 +361,7 @@ final class RerankerTests: XCTestCase {
         // Candidates of a prompt come back best first, pictures and grids together.
         let generator = try TextGenerator(codec: Codec(model: tokenizer), prior: TextPriorModel(weights: prior))
         let result = try generator.generate(prompt: prompt, count: 3, seed: 1)
-        let (ranked, rankedScores) = try result.ranked(by: loaded, prompt: prompt)
+        let (ranked, rankedScores) = try generator.ranked(result, by: loaded, prompt: prompt)
         let raw = try loaded.score(prompt: prompt, grids: result.grids, images: result.images)
         XCTAssertEqual(rankedScores, raw.sorted(by: >))
         XCTAssertEqual(ranked.grids[0], result.grids[raw.firstIndex(of: raw.max()!)!])
@@ -382,7 +382,7 @@ final class RerankerTests: XCTestCase {
         let direct = reader.similarities(text: text.encode(prompt).ids, captions: 1, images: .pictures(small.flatMap { $0 }), count: 3)
         let read = try loadedReader.score(prompt: prompt, grids: [], images: result.images)
         for (s, e) in zip(read, direct) { XCTAssertEqual(s, e, accuracy: 2e-3) }
-        let (byPictures, pictureScores) = try result.ranked(by: loadedReader, prompt: prompt)
+        let (byPictures, pictureScores) = try generator.ranked(result, by: loadedReader, prompt: prompt)
         XCTAssertEqual(pictureScores, read.sorted(by: >))
         XCTAssertEqual(byPictures.images[0], result.images[read.firstIndex(of: read.max()!)!])
         let odd = Image(width: 100, height: 100, channels: 3, samples8: [UInt8](repeating: 0, count: 100 * 100 * 3))

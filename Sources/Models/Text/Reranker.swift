@@ -223,20 +223,34 @@ public final class Reranker {
     /// Cosine similarities [A, B] between captions [A, L] and B images, row-major. Encodes
     /// 64 at a time, so the encoders' activations stay small for any A and B.
     public func similarities(text: [Int32], captions a: Int, images: RerankerImages, count b: Int) -> [Float] {
-        let (l, v, e) = (config.textLength, valuesPerImage, config.embedding)
-        func embed(_ count: Int, _ encode: (Range<Int>) -> Tensor) -> Tensor {
-            let out = Tensor([count, e])
-            for b0 in stride(from: 0, to: count, by: 64) {
-                let part = b0..<min(count, b0 + 64)
-                (out.data + b0 * e).update(from: encode(part).data, count: part.count * e)
-            }
-            return out
-        }
-        let x = embed(a) { encodeText(Array(text[($0.lowerBound * l)..<($0.upperBound * l)]), batch: $0.count) }
-        let y = embed(b) { encodeImage(images.slice($0.lowerBound * v..<$0.upperBound * v), batch: $0.count) }
+        let l = config.textLength
+        let x = embedded(a) { encodeText(Array(text[($0.lowerBound * l)..<($0.upperBound * l)]), batch: $0.count) }
+        let y = embeddedImages(images, count: b)
         let sim = Tensor([a, b])
-        gemm(sim.data, x.data, y.data, m: a, n: b, k: e, transB: true)
+        gemm(sim.data, x.data, y.data, m: a, n: b, k: config.embedding, transB: true)
         return sim.array
+    }
+
+    /// Cosine similarity of image i of `a` with image i of `b`, for each of `count` pairs: how
+    /// alike the reranker finds two pictures, in the space where it matches them with captions.
+    public func pairedSimilarities(_ a: RerankerImages, _ b: RerankerImages, count n: Int) -> [Float] {
+        let (x, y, e) = (embeddedImages(a, count: n), embeddedImages(b, count: n), config.embedding)
+        return (0..<n).map { i in (0..<e).reduce(Float(0)) { $0 + x.data[i * e + $1] * y.data[i * e + $1] } }
+    }
+
+    /// Unit image embeddings [N, E], encoded 64 at a time.
+    func embeddedImages(_ images: RerankerImages, count n: Int) -> Tensor {
+        let v = valuesPerImage
+        return embedded(n) { encodeImage(images.slice($0.lowerBound * v..<$0.upperBound * v), batch: $0.count) }
+    }
+
+    private func embedded(_ count: Int, _ encode: (Range<Int>) -> Tensor) -> Tensor {
+        let e = config.embedding, out = Tensor([count, e])
+        for b0 in stride(from: 0, to: count, by: 64) {
+            let part = b0..<min(count, b0 + 64)
+            (out.data + b0 * e).update(from: encode(part).data, count: part.count * e)
+        }
+        return out
     }
 }
 

@@ -66,13 +66,25 @@ public final class RerankerModel: CaptionModel, @unchecked Sendable {
             try Self.requireGrids(grids, rows: r.config.rows, cols: r.config.cols, codebookSize: r.config.codebookSize)
             return r.logLikelihoods(tokens: grids.flatMap { $0 }, text: grids.flatMap { _ in text }, batch: grids.count)
         case .contrastive(let network):
-            let config = network.config
-            guard let (w, h) = config.pictureSize else {
-                try Self.requireGrids(grids, rows: config.rows, cols: config.cols, codebookSize: config.codebookSize)
-                return network.similarities(text: text, captions: 1, images: .tokens(grids.flatMap { $0 }), count: grids.count)
-            }
-            return try Self.scoreOnPictures(network, text: text, images: images, width: w, height: h)
+            let candidates = try Self.readable(grids: grids, images: images, by: network)
+            return network.similarities(text: text, captions: 1, images: candidates.values, count: candidates.count)
         }
+    }
+
+    /// The candidates as `network` reads them, and how many: their grids, or their pictures scaled
+    /// down to its size.
+    private static func readable(grids: [[Int32]], images: [Image], by network: Reranker) throws -> (values: RerankerImages, count: Int) {
+        let config = network.config
+        guard let (w, h) = config.pictureSize else {
+            try requireGrids(grids, rows: config.rows, cols: config.cols, codebookSize: config.codebookSize)
+            return (.tokens(grids.flatMap { $0 }), grids.count)
+        }
+        return (.pictures(try images.flatMap { image in
+            guard image.width % w == 0, image.height % h == 0, image.width / w == image.height / h else {
+                throw GenerationError.badSize("the reranker reads pictures that scale to \(w)x\(h), not \(image.width)x\(image.height)")
+            }
+            return network.scaledToRead(image.withChannels(3).samples8, width: image.width, height: image.height)
+        }), images.count)
     }
 
     private static func requireGrids(_ grids: [[Int32]], rows: Int, cols: Int, codebookSize: Int) throws {
@@ -81,30 +93,44 @@ public final class RerankerModel: CaptionModel, @unchecked Sendable {
             throw GenerationError.badSize("a token grid holds codes outside the reranker's \(codebookSize)")
         }
     }
-
-    private static func scoreOnPictures(_ network: Reranker, text: [Int32], images: [Image], width w: Int, height h: Int) throws -> [Float] {
-        let pictures = try images.map { image in
-            guard image.width % w == 0, image.height % h == 0, image.width / w == image.height / h else {
-                throw GenerationError.badSize("the reranker reads pictures that scale to \(w)x\(h), not \(image.width)x\(image.height)")
-            }
-            let rgb = image.withChannels(3).samples8
-            return network.scaledToRead(rgb, width: image.width, height: image.height)
-        }
-        return network.similarities(text: text, captions: 1, images: .pictures(pictures.flatMap { $0 }), count: pictures.count)
-    }
 }
 
 extension RerankerModel {
     /// Scores of layouts (SceneLayout) against `prompt`: each layout's scene rendered clean, the
     /// kind of picture the reranker learned from, tokenized by `codec` and read as a candidate is.
     public func score(prompt: String, layouts: [[Int32]], codec: Codec, canvas: Int) throws -> [Float] {
-        let images = try layouts.map { layout -> Image in
+        let images = try Self.renderings(of: layouts, canvas: canvas)
+        return try score(prompt: prompt, grids: images.map { codec.level1Grid(of: $0) }, images: images)
+    }
+
+    /// How alike the reranker finds each painting and the clean rendering of the layout it was
+    /// painted from: the cosine of their picture embeddings. The plans, drawn for the prompt and
+    /// chosen against it, hold far more of what it asks than the paintings do (docs/TEXT.md,
+    /// session 21), so the painting truest to its plan is the best bet; a contrastive score of the
+    /// painting against the prompt reads a blob's kind and size less surely than it reads how two
+    /// pictures differ.
+    public func planAgreement(grids: [[Int32]], images: [Image], layouts: [[Int32]], codec: Codec) throws -> [Float] {
+        guard let network else { throw GenerationError.badSize("a caption reader scores captions, not how alike two pictures are: rerank by the prompt") }
+        guard layouts.count == images.count, layouts.count == grids.count, !layouts.contains(where: \.isEmpty) else {
+            throw GenerationError.badSize("every candidate needs the layout it was painted from to be reranked by it")
+        }
+        let plans = try Self.renderings(of: layouts, canvas: images.first?.width ?? 0)
+        let painted = try Self.readable(grids: grids, images: images, by: network)
+        let planned = try Self.readable(grids: plans.map { codec.level1Grid(of: $0) }, images: plans, by: network)
+        return network.pairedSimilarities(painted.values, planned.values, count: images.count)
+    }
+
+    private static func renderings(of layouts: [[Int32]], canvas: Int) throws -> [Image] {
+        try layouts.map { layout in
             guard let scene = SceneLayout.scene(layout, canvas: canvas) else { throw GenerationError.badSize("a layout without a ground: \(layout)") }
             return SceneRenderer.render(scene)
         }
-        let grids = images.map { codec.tokenize($0, levels: 1).levels[0].map { Int32($0) } }
-        return try score(prompt: prompt, grids: grids, images: images)
     }
+}
+
+extension Codec {
+    /// The level-1 token grid of `image`, raster order, as the text models read it.
+    func level1Grid(of image: Image) -> [Int32] { tokenize(image, levels: 1).levels[0].map { Int32($0) } }
 }
 
 extension TextGenerator {
@@ -117,14 +143,29 @@ extension TextGenerator {
     }
 }
 
-extension TextGenerator.Result {
-    /// The candidates best first by `reranker`'s score against `prompt`, with their scores (ties
-    /// keep the generation order).
-    public func ranked(by reranker: RerankerModel, prompt: String) throws -> (result: TextGenerator.Result, scores: [Float]) {
-        let scores = try reranker.score(prompt: prompt, grids: grids, images: images)
+/// What the reranker holds each candidate against: the prompt (CLIP's way), or the plan the
+/// candidate was painted from (RerankerModel.planAgreement), for a model that draws plans.
+public enum RerankBasis: String, CaseIterable, Sendable {
+    case prompt, plan
+
+    /// The plan for a model that draws layouts (the better pick, docs/TEXT.md session 22), else the prompt.
+    public static func standard(drawsLayouts: Bool) -> RerankBasis { drawsLayouts ? .plan : .prompt }
+}
+
+extension TextGenerator {
+    /// `result`'s candidates best first by `reranker`'s score, against `prompt` or each candidate's
+    /// own plan (RerankBasis.standard for this model unless told), with their scores (ties keep the
+    /// generation order).
+    public func ranked(_ result: Result, by reranker: RerankerModel, prompt: String,
+                       against basis: RerankBasis? = nil) throws -> (result: Result, scores: [Float]) {
+        let (grids, images, layouts) = (result.grids, result.images, result.layouts)
+        let scores = switch basis ?? .standard(drawsLayouts: prior.network.config.hasLayout) {
+        case .prompt: try reranker.score(prompt: prompt, grids: grids, images: images)
+        case .plan: try reranker.planAgreement(grids: grids, images: images, layouts: layouts, codec: codec)
+        }
         let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-        let ranked = TextGenerator.Result(images: order.map { images[$0] }, grids: order.map { grids[$0] },
-                                          layouts: order.map { layouts[$0] }, prompt: self.prompt)
+        let ranked = Result(images: order.map { images[$0] }, grids: order.map { grids[$0] },
+                            layouts: order.map { layouts[$0] }, prompt: result.prompt)
         return (ranked, order.map { scores[$0] })
     }
 }
