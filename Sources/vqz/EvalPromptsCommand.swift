@@ -80,9 +80,9 @@ struct EvalPromptsCommand: ParsableCommand {
         let plans = try planCount(self.plans, generator: generator)
         let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
         let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
-        let basis = try rerankBasis(rerankBy, generator: generator)
         let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let reranker = rerank || rerankWeights != nil ? loaded : nil
+        let basis = try reranker.map { try rerankBasis(rerankBy, generator: generator, reranker: $0) }
         func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
             loaded.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         }
@@ -140,7 +140,7 @@ struct EvalPromptsCommand: ParsableCommand {
                 try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
             }
         }
-        let rerankedBy = reranker == nil ? "" : basis == .plan ? ", reranked by agreement with the plans" : ", reranked by the prompt"
+        let rerankedBy = basis.map { $0 == .plan ? ", reranked by agreement with the plans" : ", reranked by the prompt" } ?? ""
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
               + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
               + (planGuidance.map { String(format: ", layouts at guidance %.2f", $0) } ?? "")

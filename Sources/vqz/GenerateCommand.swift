@@ -124,8 +124,8 @@ struct GenerateCommand: ParsableCommand {
         let plans = try planCount(self.plans, generator: generator)
         let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
         let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
-        let basis = try rerankBasis(rerankBy, generator: generator)
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
+        let basis = try reranker.map { try rerankBasis(rerankBy, generator: generator, reranker: $0) }
         let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
         let (w, h) = dimensions!
         guard (w, h) == generator.imageSize else {
@@ -150,7 +150,7 @@ struct GenerateCommand: ParsableCommand {
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s", count, w, h, Date().timeIntervalSince(t0))
                      + " (\(scales))")
         for (i, layout) in result.layouts.enumerated() where !layout.isEmpty { console.note("layout \(i + 1): " + SceneLayout.describe(layout)) }
-        guard let reranker, rerank else { return result.images }
+        guard let reranker, let basis, rerank else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown
         if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }
         let (ranked, scores) = try reportingGenerationErrors { try generator.ranked(result, by: reranker, prompt: prompt, against: basis) }

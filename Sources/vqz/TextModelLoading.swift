@@ -60,12 +60,16 @@ func partGuidanceScale(_ requested: Float?, generator: TextGenerator) throws -> 
     return requested ?? 0
 }
 
-/// The --rerank-by a command uses: as told ('plan' refused for a model that draws no layouts), else
-/// the standard basis for the model.
-func rerankBasis(_ requested: RerankBasis?, generator: TextGenerator) throws -> RerankBasis {
-    let hasLayout = generator.prior.network.config.hasLayout
-    if requested == .plan && !hasLayout { throw CLIError(.usage, "--rerank-by plan: the text model draws no layouts (vqz train text --layout)") }
-    return requested ?? .standard(drawsLayouts: hasLayout)
+/// The --rerank-by a command uses: as told ('plan' refused for a model that draws no layouts or a
+/// reranker that embeds no pictures), else the standard basis for the two.
+func rerankBasis(_ requested: RerankBasis?, generator: TextGenerator, reranker: RerankerModel) throws -> RerankBasis {
+    if requested == .plan && !generator.prior.network.config.hasLayout {
+        throw CLIError(.usage, "--rerank-by plan: the text model draws no layouts (vqz train text --layout)")
+    }
+    if requested == .plan && reranker.network == nil {
+        throw CLIError(.usage, "--rerank-by plan: a caption reader does not compare pictures (use a contrastive reranker, or --rerank-by prompt)")
+    }
+    return requested ?? .standard(for: generator, reranker: reranker)
 }
 
 extension RerankBasis: ExpressibleByArgument {}

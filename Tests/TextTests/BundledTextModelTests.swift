@@ -75,6 +75,7 @@ final class BundledTextModelTests: XCTestCase {
         let prompt = "a large green triangle left of a small red circle"
         let result = try generator.generate(prompt: prompt, count: 4, seed: 3, guidance: TextGenerator.defaultGuidance)
         let agreement = try reranker.planAgreement(grids: result.grids, images: result.images, layouts: result.layouts, codec: codec)
+        XCTAssertEqual(RerankBasis.standard(for: generator, reranker: reranker), .plan)
         let (byPlan, planScores) = try generator.ranked(result, by: reranker, prompt: prompt)
         XCTAssertEqual(planScores, agreement.sorted(by: >))
         XCTAssertEqual(byPlan.grids[0], result.grids[agreement.firstIndex(of: agreement.max()!)!])

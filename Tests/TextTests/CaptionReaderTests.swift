@@ -143,6 +143,7 @@ final class CaptionReaderTests: XCTestCase {
         let raw = try loaded.score(prompt: prompt, grids: result.grids, images: result.images)
         XCTAssertEqual(rankedScores, raw.sorted(by: >))
         XCTAssertEqual(ranked.grids[0], result.grids[raw.firstIndex(of: raw.max()!)!])
+        XCTAssertEqual(RerankBasis.standard(for: generator, reranker: loaded), .prompt)
         XCTAssertThrowsError(try generator.ranked(result, by: loaded, prompt: prompt, against: .plan), "a caption reader compares no pictures")
     }
 }

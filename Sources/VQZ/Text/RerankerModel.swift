@@ -148,18 +148,20 @@ extension TextGenerator {
 public enum RerankBasis: String, CaseIterable, Sendable {
     case prompt, plan
 
-    /// The plan for a model that draws layouts (the better pick, docs/TEXT.md session 22), else the prompt.
-    public static func standard(drawsLayouts: Bool) -> RerankBasis { drawsLayouts ? .plan : .prompt }
+    /// The plan where there is one to compare with, for a model that draws layouts and a reranker
+    /// that embeds pictures (the better pick, docs/TEXT.md session 22), else the prompt.
+    public static func standard(for generator: TextGenerator, reranker: RerankerModel) -> RerankBasis {
+        generator.prior.network.config.hasLayout && reranker.network != nil ? .plan : .prompt
+    }
 }
 
 extension TextGenerator {
     /// `result`'s candidates best first by `reranker`'s score, against `prompt` or each candidate's
-    /// own plan (RerankBasis.standard for this model unless told), with their scores (ties keep the
-    /// generation order).
+    /// own plan (RerankBasis.standard unless told), with their scores (ties keep the generation order).
     public func ranked(_ result: Result, by reranker: RerankerModel, prompt: String,
                        against basis: RerankBasis? = nil) throws -> (result: Result, scores: [Float]) {
         let (grids, images, layouts) = (result.grids, result.images, result.layouts)
-        let scores = switch basis ?? .standard(drawsLayouts: prior.network.config.hasLayout) {
+        let scores = switch basis ?? .standard(for: self, reranker: reranker) {
         case .prompt: try reranker.score(prompt: prompt, grids: grids, images: images)
         case .plan: try reranker.planAgreement(grids: grids, images: images, layouts: layouts, codec: codec)
         }
