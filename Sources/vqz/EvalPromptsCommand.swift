@@ -140,7 +140,7 @@ struct EvalPromptsCommand: ParsableCommand {
                 try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
             }
         }
-        let rerankedBy = basis.map { $0 == .plan ? ", reranked by agreement with the plans" : ", reranked by the prompt" } ?? ""
+        let rerankedBy = basis.map { ", reranked by \($0.rankedBy)" } ?? ""
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
               + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
               + (planGuidance.map { String(format: ", layouts at guidance %.2f", $0) } ?? "")

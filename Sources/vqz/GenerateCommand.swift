@@ -154,8 +154,7 @@ struct GenerateCommand: ParsableCommand {
         let unknown = reranker.text.encode(prompt).unknown
         if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }
         let (ranked, scores) = try reportingGenerationErrors { try generator.ranked(result, by: reranker, prompt: prompt, against: basis) }
-        console.note("reranked \(count) candidate(s) by " + (basis == .plan ? "agreement with their plans" : "the prompt")
-                     + "; scores, best first: " + scores.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        console.note("reranked \(count) candidate(s) by \(basis.rankedBy); scores, best first: " + scores.map { String(format: "%.3f", $0) }.joined(separator: " "))
         return grid ? ranked.images : [ranked.images[0]]
     }
 

@@ -72,7 +72,10 @@ func rerankBasis(_ requested: RerankBasis?, generator: TextGenerator, reranker: 
     return requested ?? .standard(for: generator, reranker: reranker)
 }
 
-extension RerankBasis: ExpressibleByArgument {}
+extension RerankBasis: ExpressibleByArgument {
+    /// What the candidates were ranked by, as `-v` and the eval header say it.
+    var rankedBy: String { self == .plan ? "agreement with their plans" : "the prompt" }
+}
 
 /// Refuses a guidance scale (--guidance, --plan-guidance, --part-guidance) outside 0...100.
 func requireGuidanceScale(_ scale: Float?, option: String) throws {

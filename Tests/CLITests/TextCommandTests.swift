@@ -297,7 +297,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("alone.png").path))
         #expect(try CLIRunner.run(["dataset", "shapes", "--count", "2", "--split", "heldout", "-o", "h"], in: folder).status == 0)
         let eval = try CLIRunner.run(["eval", "prompts", "h/captions.jsonl", "--guidance", "1", "--rerank", "--candidates", "2"], in: folder)
-        #expect(eval.status == 0 && eval.stdout.contains("reranked by agreement with the plans"), "\(eval.stderr)")
+        #expect(eval.status == 0 && eval.stdout.contains("reranked by agreement with their plans"), "\(eval.stderr)")
         #expect(eval.stdout.split(separator: "\n").contains { $0.hasPrefix("1.00+r2 ") }, "\(eval.stdout)")
     }
 

@@ -106,7 +106,7 @@ extension RerankerModel {
     /// How alike the reranker finds each painting and the clean rendering of the layout it was
     /// painted from: the cosine of their picture embeddings. The plans, drawn for the prompt and
     /// chosen against it, hold far more of what it asks than the paintings do (docs/TEXT.md,
-    /// session 21), so the painting truest to its plan is the best bet; a contrastive score of the
+    /// session 22), so the painting truest to its plan is the best bet; a contrastive score of the
     /// painting against the prompt reads a blob's kind and size less surely than it reads how two
     /// pictures differ.
     public func planAgreement(grids: [[Int32]], images: [Image], layouts: [[Int32]], codec: Codec) throws -> [Float] {
