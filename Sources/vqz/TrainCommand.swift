@@ -73,6 +73,10 @@ struct TrainTokenizerCommand: ParsableCommand {
     @Option(help: "Codebook size per level.") var codebookSize = 1024
     @Option(help: "Code vector dimension.") var codeDim = 32
     @Option(help: "Residual quantizer levels.") var levels = 4
+    @Option(help: "Residual blocks per resolution above the bottom.") var blocksPerLevel = 1
+    @Option(help: "Residual blocks at the bottom resolution.") var bottomBlocks = 2
+    @Option(help: ArgumentHelp("Side of the pixel blocks folded into channels before the first convolution (1: none; f = S x 2^(channels-1)).", valueName: "S"))
+    var pixelShuffle = 1
 
     @Option(help: "Validate every N steps.") var validateEvery = 500
     @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
@@ -90,9 +94,10 @@ struct TrainTokenizerCommand: ParsableCommand {
     var config: TokenizerConfig {
         get throws {
             let c = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            let config = TokenizerConfig(channels: c, codeDim: codeDim, codebookSize: codebookSize, levels: levels)
+            let config = TokenizerConfig(channels: c, blocksPerLevel: blocksPerLevel, bottomBlocks: bottomBlocks, codeDim: codeDim,
+                                         codebookSize: codebookSize, levels: levels, pixelShuffle: pixelShuffle)
             guard c.count == channels.split(separator: ",").count, config.isValid else {
-                throw ValidationError("invalid model shape (--channels \(channels), --codebook-size, --code-dim, --levels)")
+                throw ValidationError("invalid model shape (--channels \(channels), --codebook-size, --code-dim, --levels, --blocks-per-level, --bottom-blocks, --pixel-shuffle)")
             }
             return config
         }
@@ -103,6 +108,7 @@ struct TrainTokenizerCommand: ParsableCommand {
         if crop < f || crop % f != 0 { throw ValidationError("--crop must be a positive multiple of \(f)") }
         if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
         if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if kind != .vq && pixelShuffle != 1 { throw ValidationError("--pixel-shuffle shapes a VQ tokenizer; the baselines keep the first one") }
         if kind != .vq && initWeights != nil { throw ValidationError("--init continues a VQ tokenizer; it does not combine with --kind \(kind.rawValue)") }
         if decoderOnly && (kind != .vq || (initWeights == nil && !resume)) {
             throw ValidationError("--decoder-only retrains the decoder of a VQ tokenizer given by --init (or --resume)")

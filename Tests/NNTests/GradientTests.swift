@@ -45,6 +45,21 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// The two rearrangements are each other's inverse, move each value where the layout says,
+    /// and their backward passes are their transposes.
+    func testSpaceToDepthAndBack() {
+        var rng = RNG(seed: 8)
+        let x = randomTensor([2, 6, 4, 3], &rng)
+        let fold = SpaceToDepth(factor: 2), unfold = DepthToSpace(factor: 2)
+        let y = fold.forward(x)
+        XCTAssertEqual(y.shape, [2, 3, 2, 12])
+        // Pixel (image 1, row 3, column 2, channel 1) lands at block (1, 1) in slot (dy 1, dx 0).
+        XCTAssertEqual(y.data[((1 * 3 + 1) * 2 + 1) * 12 + (1 * 2 + 0) * 3 + 1], x.data[((1 * 6 + 3) * 4 + 2) * 3 + 1])
+        XCTAssertEqual(unfold.forward(y).array, x.array)
+        checkLayer("space to depth", SpaceToDepth(factor: 2), input: x, store: ParameterStore(), params: [])
+        checkLayer("depth to space", DepthToSpace(factor: 3), input: randomTensor([1, 2, 3, 18], &rng), store: ParameterStore(), params: [])
+    }
+
     func testReLU() {
         var rng = RNG(seed: 6)
         // Inputs away from the kink, where finite differences are exact.

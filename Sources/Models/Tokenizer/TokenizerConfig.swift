@@ -9,9 +9,13 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
     public var codeDim: Int
     public var codebookSize: Int
     public var levels: Int
+    /// The side of the pixel blocks that the encoder folds into channels before its first
+    /// convolution (SpaceToDepth) and the decoder unfolds at its end (DepthToSpace); 1: none.
+    public var pixelShuffle: Int
 
     public init(channels: [Int] = [32, 64, 128, 128], blocksPerLevel: Int = 1, bottomBlocks: Int = 2,
-                codeDim: Int = 32, codebookSize: Int = 1024, levels: Int = 4) {
+                codeDim: Int = 32, codebookSize: Int = 1024, levels: Int = 4, pixelShuffle: Int = 1) {
+        self.pixelShuffle = pixelShuffle
         self.channels = channels
         self.blocksPerLevel = blocksPerLevel
         self.bottomBlocks = bottomBlocks
@@ -20,7 +24,7 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
         self.levels = levels
     }
 
-    public var downsampling: Int { 1 << (channels.count - 1) }
+    public var downsampling: Int { pixelShuffle << (channels.count - 1) }
 
     /// Bits one level's tokens take per pixel before entropy coding.
     public var bitsPerPixelPerLevel: Double {
@@ -31,3 +35,34 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension TokenizerConfig {
+    private enum CodingKeys: String, CodingKey {
+        case channels, blocksPerLevel, bottomBlocks, codeDim, codebookSize, levels, pixelShuffle
+    }
+
+    /// Files written before `pixelShuffle` existed have none: they are 1.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(channels: try c.decode([Int].self, forKey: .channels),
+                  blocksPerLevel: try c.decode(Int.self, forKey: .blocksPerLevel),
+                  bottomBlocks: try c.decode(Int.self, forKey: .bottomBlocks),
+                  codeDim: try c.decode(Int.self, forKey: .codeDim),
+                  codebookSize: try c.decode(Int.self, forKey: .codebookSize),
+                  levels: try c.decode(Int.self, forKey: .levels),
+                  pixelShuffle: try c.decodeIfPresent(Int.self, forKey: .pixelShuffle) ?? 1)
+    }
+
+    /// Writes `pixelShuffle` only where it is not 1, so a shape that existed before it is
+    /// written as it always was (its checkpoints still resume).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(blocksPerLevel, forKey: .blocksPerLevel)
+        try c.encode(bottomBlocks, forKey: .bottomBlocks)
+        try c.encode(codeDim, forKey: .codeDim)
+        try c.encode(codebookSize, forKey: .codebookSize)
+        try c.encode(levels, forKey: .levels)
+        if pixelShuffle != 1 { try c.encode(pixelShuffle, forKey: .pixelShuffle) }
+    }
+}

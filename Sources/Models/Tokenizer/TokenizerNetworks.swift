@@ -22,7 +22,9 @@ public enum TokenizerNetworks {
     public static func encoder(_ store: ParameterStore, _ config: TokenizerConfig, outputDim: Int, rng: inout RNG) -> Sequential {
         let c = config.channels, bottom = c.count - 1
         var enc: [any Layer] = []
-        let stem = Conv2d(store, "encoder.stem", inChannels: 3, outChannels: c[0], kernel: 3, rng: &rng)
+        let s = config.pixelShuffle
+        if s > 1 { enc.append(SpaceToDepth(factor: s)) }
+        let stem = Conv2d(store, "encoder.stem", inChannels: 3 * s * s, outChannels: c[0], kernel: 3, rng: &rng)
         stem.computesInputGradient = false
         enc.append(stem)
         for level in 0..<bottom {
@@ -49,7 +51,9 @@ public enum TokenizerNetworks {
             for b in 0..<config.blocksPerLevel { dec.append(block(store, "decoder.up\(level).block\(b)", c[level], rng: &rng)) }
         }
         dec.append(ReLU())
-        dec.append(Conv2d(store, "decoder.out", inChannels: c[0], outChannels: 3, kernel: 3, initGain: 0.1, rng: &rng))
+        let s = config.pixelShuffle
+        dec.append(Conv2d(store, "decoder.out", inChannels: c[0], outChannels: 3 * s * s, kernel: 3, initGain: 0.1, rng: &rng))
+        if s > 1 { dec.append(DepthToSpace(factor: s)) }
         return Sequential(dec)
     }
 }

@@ -51,5 +51,6 @@ extension TokenizerConfig {
         (2...6).contains(channels.count) && channels.allSatisfy { (1...1024).contains($0) }
             && (0...8).contains(blocksPerLevel) && (0...16).contains(bottomBlocks)
             && (1...1024).contains(codeDim) && (2...65536).contains(codebookSize) && (1...16).contains(levels)
+            && [1, 2, 4].contains(pixelShuffle)
     }
 }
