@@ -1,0 +1,32 @@
+import Foundation
+import ImageIO
+import XCTest
+import VQZ
+
+/// Every .vqz file a released vqz wrote stays decodable by every later one. Fixtures/v1 holds files
+/// the first photo tokenizer (vqz-f8-k1024-l4) wrote, zstd- and prior-coded, gray, RGB and RGBA,
+/// each beside the pixels `vqz decompress` gave for it when it was written (NAME.pnm).
+final class OldFilesTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v1")
+
+    func testFirstTokenizerFilesDecodeToThePixelsTheyAlwaysHad() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
+            .filter { $0.hasSuffix(".vqz") }.sorted()
+        XCTAssertEqual(names.count, 4, "the v1 fixtures are missing from \(Self.fixtures.path)")
+        let codec = Codec(model: try TokenizerModel.bundled())
+        var coders: Set<String> = []
+        for name in names {
+            let url = Self.fixtures.appendingPathComponent(name)
+            let file = try VQZFile(decoding: [UInt8](try Data(contentsOf: url)))
+            coders.insert("\(file.entropyCoder)")
+            let image = try codec.decompress(file)
+            let expectedURL = url.deletingPathExtension().appendingPathExtension("pnm")
+            let expected = try PNMFormat().decode([UInt8](try Data(contentsOf: expectedURL)), limits: DecodeLimits())
+            XCTAssertEqual(image.width, expected.width, name)
+            XCTAssertEqual(image.height, expected.height, name)
+            XCTAssertEqual(image.channels, expected.channels, name)
+            XCTAssertEqual(image.samples8, expected.samples8, "\(name) no longer decodes to the pixels it was written for")
+        }
+        XCTAssertEqual(coders.count, 2, "both entropy coders are covered")
+    }
+}
