@@ -52,18 +52,20 @@ def square_hole(name, shape, side):
 
 
 def free_hole(name, shape):
-    """Three brush strokes 12 pixels wide, each a random walk of 8 segments of 12 pixels, starting
-    in the middle half: about the area of a 48x48 square, in the shapes a user draws."""
+    """Three brush strokes 12 pixels wide around one point in the middle half of the picture, each
+    a random walk of 6 segments of 10 pixels kept within 40 pixels of that point: about the area
+    of a 48x48 square, in the shapes a user draws over one object."""
     h, w = shape
     rng = rng_for(name, "free")
     canvas = np.zeros((h, w), np.uint8)
+    cx, cy = int(rng.integers(w // 4, 3 * w // 4)), int(rng.integers(h // 4, 3 * h // 4))
     for _ in range(3):
-        x, y = float(rng.integers(w // 4, 3 * w // 4)), float(rng.integers(h // 4, 3 * h // 4))
+        x, y = cx + rng.uniform(-20, 20), cy + rng.uniform(-20, 20)
         angle = rng.uniform(0, 2 * np.pi)
-        for _ in range(8):
+        for _ in range(6):
             angle += rng.normal(0, 0.6)
-            nx = min(max(x + 12 * np.cos(angle), 8), w - 9)
-            ny = min(max(y + 12 * np.sin(angle), 8), h - 9)
+            nx = min(max(x + 10 * np.cos(angle), cx - 40), cx + 40)
+            ny = min(max(y + 10 * np.sin(angle), cy - 40), cy + 40)
             cv2.line(canvas, (int(x), int(y)), (int(nx), int(ny)), 255, 12)
             x, y = nx, ny
     return canvas > 0
