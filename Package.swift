@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, each knowing only the ones below it (docs/ARCHITECTURE.md):
 //   vqz (Sources/CLI: parses, calls the libraries, reports; registers the formats)
-//     -> Evaluation (eval, bench and dataset harnesses)
+//     -> Evaluation (the eval and bench harnesses: inpainting, prompts, timings)
 //     -> TextToImage (prompts, plans, reranking) -> Shapes (the captioned scene world, its judge)
 //     -> Generation (sampling and inpainting over photo tokens, the baseline models)
 //     -> Training (training data from image folders; the rules for starting, resuming, exporting)
@@ -72,10 +72,13 @@ let package = Package(
         // Text-to-image generation over the shapes world: prompts, plans, reranking.
         .target(name: "TextToImage", dependencies: ["Shapes", "Generation", "Training", "VQZ", "Models", "NN", "ImageIO", "StandardFormats"],
                 path: "Sources/TextToImage", swiftSettings: numeric),
+        // The measurements behind `vqz eval` and `vqz bench`: the harnesses the commands call.
+        .target(name: "Evaluation", dependencies: ["TextToImage", "Shapes", "Generation", "VQZ", "Models", "NN", "ImageIO"],
+                path: "Sources/Evaluation", swiftSettings: numeric),
         // The command line: parses, calls the libraries, reports. Its folder is not Sources/vqz,
         // which a case-insensitive file system would merge with Sources/VQZ.
         .executableTarget(name: "vqz", dependencies: [
-            "VQZ", "Generation", "Training", "Shapes", "TextToImage", "StandardFormats", "Models", "NN", "ImageIO", "PluginLoader",
+            "VQZ", "Evaluation", "Generation", "Training", "Shapes", "TextToImage", "StandardFormats", "Models", "NN", "ImageIO", "PluginLoader",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
@@ -85,6 +88,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ", "StandardFormats"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Generation", "VQZ", "Models", "ImageIO"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VQZ", "Models", "NN"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),
         .testTarget(name: "TextToImageTests", dependencies: ["TextToImage", "Shapes", "Generation", "Training", "VQZ", "StandardFormats", "Models", "NN", "ImageIO"]),

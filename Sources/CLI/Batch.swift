@@ -68,9 +68,7 @@ struct Batch {
         // Checked before any work, so a refused output costs nothing.
         switch destination {
         case .stdout:
-            if isatty(STDOUT_FILENO) != 0 && !files.force {
-                throw CLIError(.usage, "refusing to write binary data to a terminal (use -o, a pipe or -f)")
-            }
+            try SingleOutput.refuseTerminal(force: files.force)
         case .file(let path):
             if path == source { throw CLIError(.usage, "output would overwrite the input") }
             if !files.force && AtomicFile.exists(path) { throw AtomicFile.alreadyExists(path) }

@@ -1,5 +1,6 @@
 import ImageIO
 import Models
+import Training
 import VQZ
 
 /// Maps any error to its exit status and a one-line message. The one place that knows the
@@ -24,6 +25,9 @@ enum ErrorReport {
             }
         case is ModelError:
             return .model
+        case let e as TrainingSetupError:
+            if case .otherTokenizer = e { return .model }
+            return .usage
         case let e as FormatRegistryError:
             return e == .unknownFormat ? .corrupt : .usage
         case let e as ImageEncodingError:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Generation
 import ImageIO
@@ -36,8 +37,6 @@ struct EvalPromptsCommand: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp("Captions file (captions.jsonl).", valueName: "FILE")) var file: String
-    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text'; the bundled model without it).", valueName: "PATH"))
-    var textWeights: String?
     @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "S,...")) var guidance = "1," + String(format: "%g", TextGenerator.defaultGuidance)
     @Option(help: "Prompts to use at most.") var limit = 100
     @Option(help: "Sampling temperature.") var temperature: Float = 1
@@ -45,22 +44,16 @@ struct EvalPromptsCommand: ParsableCommand {
     @Option(help: "Seed of the first prompt (prompt i uses seed + i).") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Write each prompt's pictures here, one per scale, side by side.", valueName: "DIR")) var save: String?
     @Flag(help: "Add reranked best-of-N rows, scored by the bundled reranker (or --rerank-weights).") var rerank = false
-    @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'): adds reranked best-of-N rows.", valueName: "PATH"))
-    var rerankWeights: String?
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
-    @Option(help: "What the reranked rows hold the candidates against: 'plan' (the default for a model that draws layouts) or 'prompt', as vqz generate.")
-    var rerankBy: RerankBasis?
-    @Option(help: "With a model that draws layouts: N layouts per picture, the one the reranker (bundled or --rerank-weights) scores highest on its clean rendering painted, in every row (default \(TextGenerator.defaultPlans), as vqz generate).")
-    var plans: Int?
-    @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layouts in every row (default \(TextGenerator.defaultPlanGuidance), as vqz generate).", valueName: "S"))
-    var planGuidance: Float?
-    @Option(help: ArgumentHelp("With a model trained with map parts: the guidance scale of each part in every row (default 0, none, as vqz generate).", valueName: "S"))
-    var partGuidance: Float?
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")
     var oracle = false
+    @OptionGroup var text: TextGenerationOptions
     @OptionGroup var modelOptions: ModelOptions
 
     var scales: [Float] { guidance.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+
+    /// Whether the table has reranked rows.
+    var ranking: Bool { rerank || text.rerankWeights != nil }
 
     func validate() throws {
         if scales.isEmpty || scales.count != guidance.split(separator: ",").count || !scales.allSatisfy({ $0 >= 0 && $0 <= 100 }) {
@@ -68,85 +61,38 @@ struct EvalPromptsCommand: ParsableCommand {
         }
         if limit < 1 { throw ValidationError("--limit must be positive") }
         if !(2...256).contains(candidates) { throw ValidationError("--candidates must be in 2...256") }
-        if rerankBy != nil && !rerank && rerankWeights == nil { throw ValidationError("--rerank-by goes with the reranked rows: add --rerank") }
-        if oracle && !rerank && rerankWeights == nil { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
-        if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
-        try requireGuidanceScale(planGuidance, option: "--plan-guidance")
-        try requireGuidanceScale(partGuidance, option: "--part-guidance")
+        if text.rerankBy != nil && !ranking { throw ValidationError("--rerank-by goes with the reranked rows: add --rerank") }
+        if oracle && !ranking { throw ValidationError("--oracle compares with the reranker's pick: add --rerank") }
     }
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(.usage, "\(file): cannot read the captions") }
         let records = Array(try ShapesDataset.records(jsonl: String(decoding: data, as: UTF8.self), name: file).prefix(limit))
         guard !records.isEmpty else { throw DatasetError.empty(file) }
-        let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
-        let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        let plans = try planCount(self.plans, generator: generator)
-        let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
-        let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
-        let loaded = try rerank || rerankWeights != nil || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
-        let reranker = rerank || rerankWeights != nil ? loaded : nil
-        let basis = try reranker.map { try rerankBasis(rerankBy, generator: generator, reranker: $0) }
-        func choice(_ prompt: String) -> TextGenerator.LayoutChoice? {
-            loaded.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
+        let setup = try text.setUp(modelOptions: modelOptions, ranking: ranking)
+        let model = setup.model
+        var evaluation = PromptEvaluation(generator: setup.generator, scales: scales)
+        (evaluation.seed, evaluation.options) = (seed, SamplingOptions(temperature: temperature, topK: topK))
+        (evaluation.planGuidance, evaluation.partGuidance, evaluation.layoutChoice) = (setup.planGuidance, setup.partGuidance, setup.layoutChoice)
+        if let reranker = setup.reranker, let basis = setup.basis {
+            evaluation.reranking = (reranker, basis, candidates, oracle)
         }
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let unknown = Set(records.flatMap { model.text.encode($0.caption).unknown })
         if !unknown.isEmpty { Console().warn(nil, "the text model does not know: \(unknown.sorted().joined(separator: ", "))") }
-        // One row per scale, then with the reranker one per scale again, then with --oracle once more:
-        // (label, score, prompts all right, seconds).
-        var rows = scales.map { (label: String(format: "%.2f", $0), score: SceneScore(), complete: 0, seconds: 0.0) }
-        if reranker != nil { rows += scales.map { (String(format: "%.2f+r%d", $0, candidates), SceneScore(), 0, 0.0) } }
-        if oracle { rows += scales.map { (String(format: "%.2f+o%d", $0, candidates), SceneScore(), 0, 0.0) } }
-        let planRows = model.network.config.hasLayout ? rows.count : nil
-        if planRows != nil { rows += scales.map { (String(format: "%.2f plan", $0), SceneScore(), 0, 0.0) } }
-        let options = SamplingOptions(temperature: temperature, topK: topK)
-        func add(_ row: Int, _ score: SceneScore, since t0: Date) {
-            rows[row].seconds += Date().timeIntervalSince(t0)
-            rows[row].score.add(score)
-            if score.satisfiedTotal == score.requestedTotal { rows[row].complete += 1 }
-        }
-        func judge(_ row: Int, _ image: Image, _ record: ShapesDataset.Record, since t0: Date) {
-            add(row, SceneJudge.score(record.request, SceneJudge.analyse(image)), since: t0)
-        }
+        var rows = evaluation.rows()
         for (i, record) in records.enumerated() {
-            var pictures: [Image] = []
-            for (s, scale) in scales.enumerated() {
-                let t0 = Date()
-                let result = try generator.generate(prompt: record.caption, count: 1, seed: seed &+ UInt64(i), guidance: scale, planGuidance: planGuidance,
-                                                    partGuidance: partGuidance, options: options, layoutChoice: choice(record.caption))
-                let image = result.images[0]
-                judge(s, image, record, since: t0)
-                if let planRows, let plan = SceneLayout.scene(result.layouts[0], canvas: image.width) {
-                    judge(planRows + s, SceneRenderer.render(plan), record, since: Date())
-                }
-                pictures.append(image)
-            }
-            if let reranker {
-                for (s, scale) in scales.enumerated() {
-                    let t0 = Date()
-                    let result = try generator.generate(prompt: record.caption, count: candidates, seed: seed &+ UInt64(i), guidance: scale,
-                                                        planGuidance: planGuidance, partGuidance: partGuidance, options: options,
-                                                        layoutChoice: choice(record.caption))
-                    let best = try generator.ranked(result, by: reranker, prompt: record.caption, against: basis).result.images[0]
-                    judge(scales.count + s, best, record, since: t0)
-                    pictures.append(best)
-                    if oracle {
-                        // The judge's own pick among the same candidates (max(by:) keeps the first of equals); timed as the reranked row.
-                        let scores = result.images.map { SceneJudge.score(record.request, SceneJudge.analyse($0)) }
-                        add(2 * scales.count + s, scores.max { $0.satisfiedTotal < $1.satisfiedTotal }!, since: t0)
-                    }
-                }
-            }
+            let pictures = try evaluation.evaluate(record, index: i, into: &rows)
             if let save {
                 let sheet = Generator.contactSheet(pictures, gap: 4)
                 let name = ((record.image as NSString).deletingPathExtension) + "-prompt.png"
                 try AtomicFile.write(try FormatRegistry.standard.encode(sheet, as: "png"), to: (save as NSString).appendingPathComponent(name), overwrite: true)
             }
         }
-        let rerankedBy = basis.map { ", reranked by \($0.rankedBy)" } ?? ""
+        let (plans, planGuidance, partGuidance) = (setup.plans, setup.planGuidance, setup.partGuidance)
+        let rerankedBy = setup.basis.map { ", reranked by \($0.rankedBy)" } ?? ""
         print("prompts: \(records.count) from \(file), model \(model.metadata["name"] ?? "?") (\(model.metadata["steps"] ?? "?") steps)"
-              + (loaded.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
+              + (setup.reranker.map { ", reranker \($0.metadata["name"] ?? "?") (\($0.metadata["steps"] ?? "?") steps)" } ?? "")
               + (planGuidance.map { String(format: ", layouts at guidance %.2f", $0) } ?? "")
               + (partGuidance != 0 ? String(format: ", map parts at %.2f", partGuidance) : "")
               + (plans > 1 ? ", best of \(plans) layouts" : "") + rerankedBy)

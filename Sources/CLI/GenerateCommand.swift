@@ -39,20 +39,9 @@ struct GenerateCommand: ParsableCommand {
     var prompt: String?
     @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger; default \(TextGenerator.defaultGuidance)).", valueName: "S"))
     var guidance: Float?
-    @Option(help: ArgumentHelp("With --prompt and a model that draws layouts: the guidance scale of the layout (default \(TextGenerator.defaultPlanGuidance)).", valueName: "S"))
-    var planGuidance: Float?
-    @Option(help: ArgumentHelp("With --prompt and a model trained with map parts: the guidance scale of each part (the shapes' kinds, their colours; default 0, none).", valueName: "S"))
-    var partGuidance: Float?
-    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text').", valueName: "PATH"))
-    var textWeights: String?
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
-    @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank').", valueName: "PATH"))
-    var rerankWeights: String?
-    @Option(help: "With --rerank: keep the candidate the reranker finds most like the plan it was painted from ('plan', the default for a model that draws layouts) or most like the prompt ('prompt').")
-    var rerankBy: RerankBasis?
-    @Option(help: "With --prompt and a model that draws layouts: draw N layouts per picture and paint the one the reranker scores highest on its clean rendering (default \(TextGenerator.defaultPlans); 1: the first drawn).")
-    var plans: Int?
 
+    @OptionGroup var text: TextGenerationOptions
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
     @OptionGroup var modelOptions: ModelOptions
@@ -72,15 +61,12 @@ struct GenerateCommand: ParsableCommand {
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if output == "-" && count > 1 && !grid && !rerank { throw ValidationError("several images cannot go to standard output (use --grid or a file name)") }
         try requireGuidanceScale(guidance, option: "--guidance")
-        if prompt == nil && (textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
-        if rerankBy != nil && !rerank { throw ValidationError("--rerank-by goes with --rerank") }
-        if rerankWeights != nil && !rerank && plans == nil { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
-        if let plans, !(1...256).contains(plans) { throw ValidationError("--plans must be in 1...256") }
-        if prompt == nil && plans != nil { throw ValidationError("--plans goes with --prompt") }
-        try requireGuidanceScale(planGuidance, option: "--plan-guidance")
-        if prompt == nil && planGuidance != nil { throw ValidationError("--plan-guidance goes with --prompt") }
-        try requireGuidanceScale(partGuidance, option: "--part-guidance")
-        if prompt == nil && partGuidance != nil { throw ValidationError("--part-guidance goes with --prompt") }
+        if prompt == nil && (text.textWeights != nil || guidance != nil || rerank) { throw ValidationError("--guidance, --text-weights and --rerank go with --prompt") }
+        if text.rerankBy != nil && !rerank { throw ValidationError("--rerank-by goes with --rerank") }
+        if text.rerankWeights != nil && !rerank && text.plans == nil { throw ValidationError("--rerank-weights goes with --rerank or --plans") }
+        if prompt == nil && text.plans != nil { throw ValidationError("--plans goes with --prompt") }
+        if prompt == nil && text.planGuidance != nil { throw ValidationError("--plan-guidance goes with --prompt") }
+        if prompt == nil && text.partGuidance != nil { throw ValidationError("--part-guidance goes with --prompt") }
     }
 
     /// OUT, or OUT with -1, -2 ... before the extension.
@@ -94,11 +80,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         let targets = paths()
-        if output == "-" {
-            if isatty(STDOUT_FILENO) != 0 && !force { throw CLIError(.usage, "refusing to write binary data to a terminal (use -o FILE, a pipe or -f)") }
-        } else if !force, let existing = targets.first(where: AtomicFile.exists) {
-            throw AtomicFile.alreadyExists(existing)
-        }
+        try SingleOutput.check(output == "-" ? ["-"] : targets, force: force)
         let (w, h) = dimensions!
         if let vae = try modelOptions.loadBaseline() {
             try write(try sampleVAE(vae, width: w, height: h, console: console), to: targets, console: console)
@@ -123,14 +105,9 @@ struct GenerateCommand: ParsableCommand {
     /// --prompt: the text-to-image model's pictures, with a warning naming the words it does not know.
     func generate(prompt: String, console: Console) throws -> [Image] {
         let guidance = self.guidance ?? TextGenerator.defaultGuidance
-        let (model, codec) = try loadTextModel(textWeights, modelOptions: modelOptions)
-        let generator = try reportingGenerationErrors { try TextGenerator(codec: codec, prior: model) }
-        let plans = try planCount(self.plans, generator: generator)
-        let planGuidance = try planGuidanceScale(self.planGuidance, generator: generator)
-        let partGuidance = try partGuidanceScale(self.partGuidance, generator: generator)
-        let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
-        let basis = try reranker.map { try rerankBasis(rerankBy, generator: generator, reranker: $0) }
-        let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
+        let setup = try text.setUp(modelOptions: modelOptions, ranking: rerank)
+        let (model, generator, plans, planGuidance, partGuidance) = (setup.model, setup.generator, setup.plans, setup.planGuidance, setup.partGuidance)
+        let choice = setup.layoutChoice(prompt)
         let (w, h) = dimensions!
         guard (w, h) == generator.imageSize else {
             throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")
@@ -154,7 +131,7 @@ struct GenerateCommand: ParsableCommand {
         console.note(String(format: "sampled %d image(s) of %dx%d from the prompt in %.2f s", count, w, h, Date().timeIntervalSince(t0))
                      + " (\(scales))")
         for (i, layout) in result.layouts.enumerated() where !layout.isEmpty { console.note("layout \(i + 1): " + SceneLayout.describe(layout)) }
-        guard let reranker, let basis, rerank else { return result.images }
+        guard let reranker = setup.reranker, let basis = setup.basis else { return result.images }
         let unknown = reranker.text.encode(prompt).unknown
         if !unknown.isEmpty { console.warn(nil, "the reranker does not know " + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; left out of its scores") }
         let (ranked, scores) = try reportingGenerationErrors { try generator.ranked(result, by: reranker, prompt: prompt, against: basis) }
@@ -176,17 +153,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func write(_ images: [Image], to targets: [String], console: Console) throws {
-        let registry = FormatRegistry.standard
         let outputs = grid ? [Generator.contactSheet(images)] : images
-        for (image, path) in zip(outputs, targets) {
-            let format = path == "-" ? nil : registry.format(forPath: path).flatMap { $0.canWrite ? $0 : nil }
-            let bytes = try (format ?? registry.format(named: "png")!).encode(image, options: EncodeOptions())
-            if path == "-" {
-                try AtomicFile.writeAll(bytes, to: STDOUT_FILENO, name: "standard output")
-            } else {
-                try AtomicFile.write(bytes, to: path, overwrite: force)
-                console.note("wrote \(path)")
-            }
-        }
+        for (image, path) in zip(outputs, targets) { try SingleOutput.write(image, to: path, force: force, console: console) }
     }
 }

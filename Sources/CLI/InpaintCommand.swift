@@ -67,22 +67,15 @@ struct InpaintCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         let target = destination
-        if target == "-" {
-            if isatty(STDOUT_FILENO) != 0 && !force { throw CLIError(.usage, "refusing to write binary data to a terminal (use -o FILE, a pipe or -f)") }
-        } else if !force && AtomicFile.exists(target) {
-            throw AtomicFile.alreadyExists(target)
-        }
-        let registry = FormatRegistry.standard
-        let picture: Image
-        do { picture = try registry.decode(try InputFile.read(image)) } catch { throw named(image, error) }
+        try SingleOutput.check([target], force: force)
+        let picture = try InputFile.image(image)
         let hole: [Bool]
         if let r = rectangle {
             hole = try reportingGenerationErrors {
                 try Inpainter.rectangle(x: r.x, y: r.y, w: r.w, h: r.h, imageWidth: picture.width, imageHeight: picture.height)
             }
         } else {
-            let maskImage: Image
-            do { maskImage = try registry.decode(try InputFile.read(mask!)) } catch { throw named(mask!, error) }
+            let maskImage = try InputFile.image(mask!)
             hole = try reportingGenerationErrors { try Inpainter.mask(from: maskImage, imageWidth: picture.width, imageHeight: picture.height) }
         }
         let codec = Codec(model: try modelOptions.load())
@@ -99,19 +92,7 @@ struct InpaintCommand: ParsableCommand {
         let result = try reportingGenerationErrors { try inpainter.inpaint(picture, hole: hole, options: options) }
         console.note(String(format: "inpainted with the %@ prior (%@ context) in %.2f s", inpainter.prior.kind.rawValue,
                             context.rawValue, Date().timeIntervalSince(t0)))
-        let format = target == "-" ? registry.format(named: "png")! : registry.format(forPath: target).flatMap { $0.canWrite ? $0 : nil } ?? registry.format(named: "png")!
-        let bytes = try format.encode(result, options: EncodeOptions())
-        if target == "-" {
-            try AtomicFile.writeAll(bytes, to: STDOUT_FILENO, name: "standard output")
-        } else {
-            try AtomicFile.write(bytes, to: target, overwrite: force)
-            console.note("wrote \(target)")
-        }
-    }
-
-    /// An input's error, with the file named: "MASK: cannot open: ...".
-    func named(_ path: String, _ error: Error) -> Error {
-        CLIError(ErrorReport.status(of: error), "\(InputFile.displayName(path)): \(ErrorReport.message(of: error))")
+        try SingleOutput.write(result, to: target, force: force, console: console)
     }
 }
 

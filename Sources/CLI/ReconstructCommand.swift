@@ -44,16 +44,8 @@ struct ReconstructCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         let target = destination
-        if target == "-" {
-            if isatty(STDOUT_FILENO) != 0 && !force { throw CLIError(.usage, "refusing to write binary data to a terminal (use -o FILE, a pipe or -f)") }
-        } else if !force && AtomicFile.exists(target) {
-            throw AtomicFile.alreadyExists(target)
-        }
-        let registry = FormatRegistry.standard
-        let picture: Image
-        do { picture = try registry.decode(try InputFile.read(image)) } catch {
-            throw CLIError(ErrorReport.status(of: error), "\(InputFile.displayName(image)): \(ErrorReport.message(of: error))")
-        }
+        try SingleOutput.check([target], force: force)
+        let picture = try InputFile.image(image)
         let network: ReconstructionModel
         if let model {
             network = try loadingModel(model) { try ReconstructionModel.load(contentsOf: model) }
@@ -67,13 +59,6 @@ struct ReconstructCommand: ParsableCommand {
         }
         console.note(String(format: "reconstructed %dx%d with the %@ in %.2f s", picture.width, picture.height,
                             network.summary, Date().timeIntervalSince(t0)))
-        let format = target == "-" ? registry.format(named: "png")! : registry.format(forPath: target).flatMap { $0.canWrite ? $0 : nil } ?? registry.format(named: "png")!
-        let bytes = try format.encode(result, options: EncodeOptions())
-        if target == "-" {
-            try AtomicFile.writeAll(bytes, to: STDOUT_FILENO, name: "standard output")
-        } else {
-            try AtomicFile.write(bytes, to: target, overwrite: force)
-            console.note("wrote \(target)")
-        }
+        try SingleOutput.write(result, to: target, force: force, console: console)
     }
 }

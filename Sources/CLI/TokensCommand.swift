@@ -58,9 +58,7 @@ struct TokensCommand: ParsableCommand {
         if let output, output != "-" {
             try AtomicFile.write(data, to: output, overwrite: force)
         } else {
-            if chosen == .npy && isatty(STDOUT_FILENO) != 0 && !force {
-                throw CLIError(.usage, "refusing to write binary data to a terminal (use -o, a pipe or -f)")
-            }
+            if chosen == .npy { try SingleOutput.refuseTerminal(force: force) }
             try AtomicFile.writeAll(data, to: STDOUT_FILENO, name: "standard output")
         }
     }

@@ -4,6 +4,7 @@ import Models
 import NN
 import Shapes
 import TextToImage
+import Training
 import VQZ
 
 /// What `vqz train rerank` trains.
@@ -21,9 +22,9 @@ extension TrainRerankCommand {
                                          textLength: textLength, rows: side, cols: side, codeDim: codec.model.config.codeDim,
                                          group: group, width: width, layers: layers, heads: heads)
         var initial: CaptionReader?, initialMetadata: [String: String]?
-        if resume {
+        if training.resume {
             let saved = try loadingModel(checkpoint) { try CaptionReaderModels.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))) }
-            guard saved.metadata["kind"] == CaptionReaderModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a caption reader checkpoint") }
+            guard saved.metadata["kind"] == CaptionReaderModels.checkpointKind else { throw TrainingSetupError.notACheckpoint(checkpoint, of: "a caption reader") }
             (text, config) = (saved.text, saved.model.config)
         } else if let initWeights {
             let loaded: RerankerModel = try loadCaptionModel(initWeights, codec: codec)
@@ -36,55 +37,28 @@ extension TrainRerankCommand {
                                                          rows: config.rows, cols: config.cols, codec: codec,
                                                          cacheFolder: (checkpoint as NSString).deletingLastPathComponent, console: console)
         let network = codec.model.network, codebook = network.quantizer.codebooks[0]
-        let model = initial ?? CaptionReader(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
-        var options = CaptionReaderTrainingOptions(checkpointPath: checkpoint)
-        options.steps = steps
-        options.batchSize = batch
-        options.learningRate = lr
-        options.seed = seed
-        options.validateEvery = validateEvery
-        options.checkpointSeconds = checkpointSeconds
-        let trainer = CaptionReaderTrainer(model: model, text: text, options: options)
-        trainer.metadata = TokenizerRecord.metadata(codec.model)
-        if let initialMetadata { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initialMetadata) }
+        let model = initial ?? CaptionReader(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: training.seed)
+        let trainer = CaptionReaderTrainer(model: model, text: text, options: training.options(checkpointPath: checkpoint))
+        try training.begin(trainer, tokenizer: codec.model, initial: initialMetadata, checkpoint: checkpoint, console: console)
         trainer.freshCaption = { i, rng in
             text.encode(SceneCaptioner.caption(records[i].scene, relations: records[i].request.relations, rng: &rng).0).ids
         }
-        if resume {
-            let saved = try trainer.resume(from: checkpoint)
-            try requireSameTokenizer(saved, path: checkpoint, tokenizer: codec.model)
-            trainer.metadata[TrainingLineage.key] = saved[TrainingLineage.key]
-            console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
-        }
         console.warn(nil, "training a caption reader (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
-        let progress = ProgressLine(console: console)
-        func report(_ step: Int, _ r: CaptionReaderValidation) -> String {
-            String(format: "validation at step %d: %.3f bits per word; top-1 among %d pairs, caption to picture %.1f%% (chance %.1f%%)",
-                   step, r.bitsPerWord, r.pairs, 100 * r.textToImage, 100 / Double(r.pairs))
-        }
-        TrainingStop.install()
-        try trainer.run(data: train, validation: validation, shouldStop: { TrainingStop.requested },
-                        progress: { p in
-                            progress.update(String(format: "step %d/%d  %.3f bits/word  %.2f steps/s  eta %@",
-                                                   p.step, p.totalSteps, p.bitsPerWord, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
-                        },
-                        validated: { step, r in progress.log(report(step, r)) })
-        progress.finish()
-        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
-        if let output {
-            var meta = TokenizerRecord.metadata(codec.model)
-            meta["steps"] = String(trainer.step)
-            meta["seed"] = String(seed)
-            meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
-            if !validation.isEmpty {
-                let r = trainer.validate(validation)
-                meta["val_bits_per_word"] = String(format: "%.4f", r.bitsPerWord)
-                meta["val_pairs"] = String(r.pairs)
-                meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
-            }
-            try AtomicFile.write(CaptionReaderModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
-            console.warn(nil, "weights written to \(output)")
-        }
-        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        try training.run(trainer, data: train, validation: validation.isEmpty ? nil : validation, console: console,
+                         progress: { p in String(format: "step %d/%d  %.3f bits/word", p.step, p.totalSteps, p.figures) },
+                         validated: { step, r in
+                             String(format: "validation at step %d: %.3f bits per word; top-1 among %d pairs, caption to picture %.1f%% (chance %.1f%%)",
+                                    step, r.bitsPerWord, r.pairs, 100 * r.textToImage, 100 / Double(r.pairs))
+                         },
+                         export: { name, metadata in
+                             var meta = metadata
+                             if !validation.isEmpty {
+                                 let r = trainer.validate(validation)
+                                 meta["val_bits_per_word"] = String(format: "%.4f", r.bitsPerWord)
+                                 meta["val_pairs"] = String(r.pairs)
+                                 meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
+                             }
+                             return CaptionReaderModels.exportWeights(model, text: text, name: name ?? Self.trainingDefaults.modelName, metadata: meta)
+                         })
     }
 }

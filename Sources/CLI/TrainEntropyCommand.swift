@@ -6,7 +6,7 @@ import Training
 import VQZ
 
 /// `vqz train entropy`: the context prior that `vqz compress --entropy prior` codes tokens with.
-struct TrainEntropyCommand: ParsableCommand {
+struct TrainEntropyCommand: ParsableCommand, TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "entropy",
         abstract: "Train the context prior that codes tokens for --entropy prior.",
@@ -19,16 +19,13 @@ struct TrainEntropyCommand: ParsableCommand {
             The weights record the tokenizer they were trained for.
             """
     )
+    static let trainingDefaults = TrainingDefaults(options: ContextPriorTrainer.defaults(checkpointPath: ""), checkpointFile: "prior-context.ckpt.safetensors",
+                                                   modelName: "vqz-context", batch: "Positions per batch (every level is trained on them).")
 
     @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "DIR"))
     var data: String
     @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var val: String?
 
-    @Option(help: "Total optimisation steps (the learning-rate schedule spans them).") var steps = 4000
-    @Option(help: "Stop at this step, within the schedule of --steps (a reproducible shorter run).") var stopAt: Int?
-    @Option(help: "Positions per batch (every level is trained on them).") var batch = 512
-    @Option(help: "Peak learning rate.") var lr: Float = 2e-3
-    @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
     @Option(help: "Width of each context slot's embedding.") var embed = 16
     @Option(help: "Width of the hidden layer.") var hidden = 192
     @Flag(name: .customLong("copy-gate"), inversion: .prefixedNo,
@@ -36,47 +33,27 @@ struct TrainEntropyCommand: ParsableCommand {
     var copyGate = true
     @OptionGroup var scaleOptions: ScaleOptions
 
-    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG).", valueName: "PATH"))
-    var checkpoint: String?
-    @Flag(help: "Continue from --checkpoint.") var resume = false
-    @Option(help: ArgumentHelp("Where to write the shipped weights when training stops.", valueName: "PATH"))
-    var output: String?
-    @Option(help: "Model name recorded in the weights.") var name = "vqz-context"
-
-    @Option(help: "Validate every N steps.") var validateEvery = 500
-    @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
-    @Option(help: "Threads (BLAS and ours); default all cores.") var threads: Int?
-
+    @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
-    var checkpointPath: String { checkpoint ?? defaultTokenCache + "/prior-context.ckpt.safetensors" }
+    var checkpointPath: String { training.checkpointPath() }
 
     func validate() throws {
-        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be positive") }
-        if batch < 1 || steps < 1 || validateEvery < 1 { throw ValidationError("--batch, --steps and --validate-every must be positive") }
         if !ContextPriorConfig(embedDim: embed, hidden: hidden).isValid { throw ValidationError("invalid model shape (--embed, --hidden)") }
-        if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
-            throw ValidationError("--resume: no checkpoint at \(checkpointPath)")
-        }
+        try training.requireCheckpoint(at: checkpointPath)
     }
 
     func run() throws {
         let console = verbosity.console
-        if let threads { Threads.set(threads) }
+        training.useThreads()
         let tokenizer = try modelOptions.load()
-        let codec = Codec(model: tokenizer)
-        let cacheFolder = (checkpointPath as NSString).deletingLastPathComponent
         let progress = ProgressLine(console: console)
-        // Validation pictures are coded as they are: full size.
-        func tokenize(_ folder: String, scales: [Int]) throws -> [LeveledTokenGrid] {
-            try EntropyTrainingData.grids(folder: folder, codec: codec, cacheFolder: cacheFolder, scales: scales,
-                                          log: { progress.log("vqz: " + $0) },
-                                          progress: { i, n in progress.update("tokenizing \(folder): \(i)/\(n) pictures") })
-        }
-        let train = try tokenize(data, scales: scaleOptions.factors)
+        let caches = TokenCaches(codec: Codec(model: tokenizer), folder: (checkpointPath as NSString).deletingLastPathComponent, progress: progress)
+        let train = try caches.allLevels(data, scales: scaleOptions.factors)
         guard !train.isEmpty else { throw CLIError(.usage, "no image under \(data)") }
-        let validation = try val.map { try tokenize($0, scales: [1]) } ?? []
+        // Validation pictures are coded as they are: full size.
+        let validation = try val.map { try caches.allLevels($0, scales: [1]) } ?? []
         let k = tokenizer.config.codebookSize
         if !validation.isEmpty {
             let unigram = (0..<tokenizer.levels).map { l in
@@ -86,51 +63,29 @@ struct TrainEntropyCommand: ParsableCommand {
         }
 
         var config = ContextPriorConfig(codebookSize: k, levels: tokenizer.levels, embedDim: embed, hidden: hidden, copyGate: copyGate)
-        if resume {
+        if training.resume {
             // The checkpoint's shape wins, so a resume needs no repeated shape flags.
-            let meta = try SafeTensors.read([UInt8](Data(contentsOf: URL(fileURLWithPath: checkpointPath)))).metadata
+            let meta = try checkpointMetadata(at: checkpointPath)
             guard meta["kind"] == ContextPrior.checkpointKind, let json = meta["config"],
                   let saved = try? ContextPriorConfig(json: json) else {
-                throw CLIError(.usage, "\(checkpointPath) is not a context prior checkpoint")
+                throw TrainingSetupError.notACheckpoint(checkpointPath, of: "a context prior")
             }
             config = saved
         }
-        let model = ContextPrior(config: config, seed: seed)
-        var options = ContextPriorTrainingOptions(checkpointPath: checkpointPath)
-        options.steps = steps
-        options.batchSize = batch
-        options.learningRate = lr
-        options.seed = seed
-        options.validateEvery = validateEvery
-        options.checkpointSeconds = checkpointSeconds
-        let trainer = ContextPriorTrainer(model: model, options: options)
-        trainer.metadata = TokenizerRecord.metadata(tokenizer)
-        if resume {
-            try requireSameTokenizer(trainer.resume(from: checkpointPath), path: checkpointPath, tokenizer: tokenizer)
-            console.warn(nil, "resumed from \(checkpointPath) at step \(trainer.step)")
-        }
+        let model = ContextPrior(config: config, seed: training.seed)
+        let trainer = ContextPriorTrainer(model: model, options: training.options(checkpointPath: checkpointPath))
+        try training.begin(trainer, tokenizer: tokenizer, checkpoint: checkpointPath, console: console)
         let tokens = train.reduce(0) { $0 + $1.width * $1.height }
         console.warn(nil, "training a context prior (\(model.parameterCount) parameters) on \(train.count) grids, \(tokens) positions x \(config.levels) levels, for tokenizer \(tokenizer.tokens)")
 
         func levels(_ bits: [Double]) -> String { bits.map { String(format: "%.3f", $0) }.joined(separator: " / ") }
-        TrainingStop.install()
-        try trainer.run(grids: train, validation: validation,
-                        shouldStop: { TrainingStop.requested || trainer.step >= (stopAt ?? steps) },
-                        progress: { p in
-                            progress.update(String(format: "step %d/%d  %@ bits/token  %.2f steps/s  eta %@", p.step, p.totalSteps,
-                                                   levels(p.bitsPerToken.map(Double.init)), p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
-                        },
-                        validated: { step, bits in progress.log("validation at step \(step): \(levels(bits)) bits/token") })
-        progress.finish()
-        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpointPath)")
-        if let output {
-            var meta = TokenizerRecord.metadata(tokenizer)
-            meta["steps"] = String(trainer.step)
-            meta["seed"] = String(seed)
-            if !validation.isEmpty { meta["val_bits_per_token"] = levels(model.bitsPerToken(validation)) }
-            try AtomicFile.write(model.exportWeights(name: name, metadata: meta), to: output, overwrite: true)
-            console.warn(nil, "weights written to \(output)")
-        }
-        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        try training.run(trainer, data: train, validation: validation.isEmpty ? nil : validation, console: console,
+                         progress: { p in String(format: "step %d/%d  %@ bits/token", p.step, p.totalSteps, levels(p.figures.map(Double.init))) },
+                         validated: { step, bits in "validation at step \(step): \(levels(bits)) bits/token" },
+                         export: { name, metadata in
+                             var meta = metadata
+                             if !validation.isEmpty { meta["val_bits_per_token"] = levels(model.bitsPerToken(validation)) }
+                             return model.exportWeights(name: name ?? Self.trainingDefaults.modelName, metadata: meta)
+                         })
     }
 }

@@ -4,18 +4,18 @@ import Models
 import NN
 import Shapes
 import TextToImage
+import Training
 import VQZ
 
 /// `vqz train rerank`: the contrastive reranker on a captioned dataset (`vqz dataset shapes`).
-struct TrainRerankCommand: ParsableCommand {
+struct TrainRerankCommand: ParsableCommand, TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "rerank",
         abstract: "Train the contrastive reranker (CLIP's objective) on captioned pictures (vqz dataset shapes).",
         discussion: """
-            Builds the word-level text tokenizer from the captions of --data, tokenizes every \
-            picture once at level 1 with the image tokenizer (the bundled shapes tokenizer unless \
-            --model; cached beside --checkpoint, shared \
-            with 'vqz train text'), and trains a text encoder and a token-grid encoder so that \
+            Reads --data as 'vqz train text' does (the same word-level text tokenizer, the same \
+            level-1 grids of the pictures, cached and shared with it), and trains a text encoder \
+            and a token-grid encoder so that \
             each caption's embedding is nearest its own picture's among the batch (symmetric \
             InfoNCE with a learned temperature). Validation reports top-1 retrieval accuracy \
             among the --val pairs. With --near-misses, every step writes each picked picture a \
@@ -31,15 +31,13 @@ struct TrainRerankCommand: ParsableCommand {
             Ctrl-C, --resume continues, --output writes the weights for 'vqz generate --rerank'.
             """
     )
+    static let trainingDefaults = TrainingDefaults(options: RerankerTrainer.defaults(checkpointPath: ""), checkpointFile: "rerank.ckpt.safetensors",
+                                                   modelName: "vqz-rerank-shapes", batch: "Pairs per batch (each pair's negatives are the others).")
 
     @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
     @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "DIR")) var val: String?
     @Option(help: "Validation pictures at most (retrieval is among all of them).") var valCount = 128
 
-    @Option(help: "Total optimisation steps (the learning-rate schedule spans them).") var steps = 5_000
-    @Option(help: "Pairs per batch (each pair's negatives are the others).") var batch = 64
-    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
-    @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
     @Option(help: "Text encoder width.") var width = 64
     @Option(help: "Text encoder transformer blocks.") var layers = 2
     @Option(help: "Text encoder attention heads.") var heads = 4
@@ -57,25 +55,19 @@ struct TrainRerankCommand: ParsableCommand {
     @Flag(help: "Hard negatives on the picture side: each scene redrawn with one stated attribute changed, a picture each caption must rank under its own.")
     var pictureNearMisses = false
 
-    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
-    var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/rerank.ckpt.safetensors"
-    @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled reranker's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
     var initWeights: String?
-    @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
-    @Option(help: "Model name recorded in the weights.") var name = "vqz-rerank-shapes"
 
-    @Option(help: "Validate every N steps.") var validateEvery = 250
-    @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
-    @Option(help: "Threads (BLAS and ours); default all cores.") var threads: Int?
-
+    @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
+    var checkpoint: String { training.checkpointPath() }
+
     func validate() throws {
-        if batch < 2 || steps < 1 || validateEvery < 1 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more, --steps and --validate-every positive") }
-        if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
-        if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if training.batch < 2 || valCount < 2 { throw ValidationError("--batch and --val-count must be 2 or more") }
+        try training.requireCheckpoint(at: checkpoint)
+        if training.resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if objective == .caption && (nearMisses || pictureNearMisses || pictureCell != nil) {
             throw ValidationError("--near-misses, --picture-near-misses and --picture-cell are for --objective contrastive")
         }
@@ -83,7 +75,7 @@ struct TrainRerankCommand: ParsableCommand {
 
     func run() throws {
         let console = verbosity.console
-        if let threads { Threads.set(threads) }
+        training.useThreads()
         let codec = Codec(model: try modelOptions.load(default: .shapes))
         let records = try ShapesDataset.records(folder: data)
         guard records.count >= 2 else { throw CLIError(.usage, "\(data): contrastive training needs two captioned pictures or more") }
@@ -94,9 +86,9 @@ struct TrainRerankCommand: ParsableCommand {
         var config = RerankerConfig(codebookSize: codec.model.config.codebookSize, textVocabulary: text.vocabularySize,
                                     textLength: textLength, rows: side, cols: side, width: width, layers: layers, heads: heads,
                                     codeDim: codec.model.config.codeDim, pictureCell: pictureCell, channels: channels, embedding: embedding)
-        if resume {
+        if training.resume {
             let saved = try loadingModel(checkpoint) { try RerankerModels.load(weights: [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))) }
-            guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a reranker checkpoint") }
+            guard saved.metadata["kind"] == RerankerModels.checkpointKind else { throw TrainingSetupError.notACheckpoint(checkpoint, of: "a reranker") }
             (text, config) = (saved.text, saved.model.config)
         }
         let initial: RerankerModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
@@ -114,7 +106,7 @@ struct TrainRerankCommand: ParsableCommand {
         // The image side reads each token as the tokenizer's level-1 code vector (fixed), or the
         // pictures the grids decode to.
         let network = codec.model.network, codebook = network.quantizer.codebooks[0]
-        let model = initial?.network ?? Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: seed)
+        let model = initial?.network ?? Reranker(config: config, codes: Array(UnsafeBufferPointer(start: network.store.value(codebook), count: codebook.count)), seed: training.seed)
         if config.pictureCell != nil {
             let progress = ProgressLine(console: console)
             func decode(_ pairs: inout [TextImagePair], _ what: String) {
@@ -127,17 +119,8 @@ struct TrainRerankCommand: ParsableCommand {
             decode(&train, data)
             if let val { decode(&validation, val) }
         }
-        var options = RerankerTrainingOptions(checkpointPath: checkpoint)
-        options.steps = steps
-        options.batchSize = batch
-        options.learningRate = lr
-        options.seed = seed
-        options.validateEvery = validateEvery
-        options.checkpointSeconds = checkpointSeconds
-        let trainer = RerankerTrainer(model: model, text: text, options: options)
-        trainer.metadata = TokenizerRecord.metadata(codec.model)
-        if let initial { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial.metadata) }
-        var validationNearMisses: [NearMissCaptions]?, validationPictureNearMisses: [[Int32]]?
+        let trainer = RerankerTrainer(model: model, text: text, options: training.options(checkpointPath: checkpoint))
+        try training.begin(trainer, tokenizer: codec.model, initial: initial?.metadata, checkpoint: checkpoint, console: console)
         // The validation pairs' records, for their near misses.
         let validationRecords = try val.map { Array(try ShapesDataset.records(folder: $0).prefix(validation.count)) }
         if pictureNearMisses {
@@ -152,7 +135,7 @@ struct TrainRerankCommand: ParsableCommand {
                 }
             }
             trainer.pictureNearMisses = try grids(data, records)
-            if let val, let validationRecords { validationPictureNearMisses = try grids(val, validationRecords) }
+            if let val, let validationRecords { trainer.validationPictureNearMisses = try grids(val, validationRecords) }
         }
         if nearMisses {
             func encoded(_ record: ShapesDataset.Record, _ rng: inout RNG) -> NearMissCaptions {
@@ -162,52 +145,31 @@ struct TrainRerankCommand: ParsableCommand {
             trainer.nearMisses = { encoded(records[$0], &$1) }
             if let validationRecords {
                 var rng = RNG(seed: 0x6e33)
-                validationNearMisses = validationRecords.map { encoded($0, &rng) }
+                trainer.validationNearMisses = validationRecords.map { encoded($0, &rng) }
             }
-        }
-        if resume {
-            let saved = try trainer.resume(from: checkpoint)
-            try requireSameTokenizer(saved, path: checkpoint, tokenizer: codec.model)
-            trainer.metadata[TrainingLineage.key] = saved[TrainingLineage.key]
-            console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         console.warn(nil, "training a reranker (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
-        let progress = ProgressLine(console: console)
-        func report(_ step: Int, _ r: RetrievalAccuracy) -> String {
-            String(format: "validation at step %d: top-1 retrieval among %d pairs: caption to picture %.1f%%, picture to caption %.1f%% (chance %.1f%%)",
-                   step, r.pairs, 100 * r.textToImage, 100 * r.imageToText, 100 / Double(r.pairs))
-                + (r.nearMiss.map { String(format: "; caption over its near miss %.1f%%", 100 * $0) } ?? "")
-                + (r.pictureNearMiss.map { String(format: "; picture over its near miss %.1f%%", 100 * $0) } ?? "")
-        }
-        TrainingStop.install()
-        try trainer.run(data: train, validation: validation, validationNearMisses: validationNearMisses,
-                        validationPictureNearMisses: validationPictureNearMisses,
-                        shouldStop: { TrainingStop.requested },
-                        progress: { p in
-                            progress.update(String(format: "step %d/%d  loss %.3f  scale %.1f  %.2f steps/s  eta %@",
-                                                   p.step, p.totalSteps, p.loss, p.scale, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
-                        },
-                        validated: { step, r in progress.log(report(step, r)) })
-        progress.finish()
-        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
-        if let output {
-            var meta = TokenizerRecord.metadata(codec.model)
-            meta["steps"] = String(trainer.step)
-            meta["seed"] = String(seed)
-            if nearMisses { meta["near_misses"] = "yes" }
-            if pictureNearMisses { meta["picture_near_misses"] = "yes" }
-            meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
-            if !validation.isEmpty {
-                let r = trainer.validate(validation, nearMisses: validationNearMisses, pictureNearMisses: validationPictureNearMisses)
-                if let m = r.nearMiss { meta["val_near_miss"] = String(format: "%.4f", m) }
-                if let m = r.pictureNearMiss { meta["val_picture_near_miss"] = String(format: "%.4f", m) }
-                meta["val_pairs"] = String(r.pairs)
-                meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
-                meta["val_image_to_text"] = String(format: "%.4f", r.imageToText)
-            }
-            try AtomicFile.write(RerankerModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
-            console.warn(nil, "weights written to \(output)")
-        }
-        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        try training.run(trainer, data: train, validation: validation.isEmpty ? nil : validation, console: console,
+                         progress: { p in String(format: "step %d/%d  loss %.3f  scale %.1f", p.step, p.totalSteps, p.figures.loss, p.figures.scale) },
+                         validated: { step, r in
+                             String(format: "validation at step %d: top-1 retrieval among %d pairs: caption to picture %.1f%%, picture to caption %.1f%% (chance %.1f%%)",
+                                    step, r.pairs, 100 * r.textToImage, 100 * r.imageToText, 100 / Double(r.pairs))
+                                 + (r.nearMiss.map { String(format: "; caption over its near miss %.1f%%", 100 * $0) } ?? "")
+                                 + (r.pictureNearMiss.map { String(format: "; picture over its near miss %.1f%%", 100 * $0) } ?? "")
+                         },
+                         export: { name, metadata in
+                             var meta = metadata
+                             if nearMisses { meta["near_misses"] = "yes" }
+                             if pictureNearMisses { meta["picture_near_misses"] = "yes" }
+                             if !validation.isEmpty {
+                                 let r = trainer.validate(validation)
+                                 if let m = r.nearMiss { meta["val_near_miss"] = String(format: "%.4f", m) }
+                                 if let m = r.pictureNearMiss { meta["val_picture_near_miss"] = String(format: "%.4f", m) }
+                                 meta["val_pairs"] = String(r.pairs)
+                                 meta["val_text_to_image"] = String(format: "%.4f", r.textToImage)
+                                 meta["val_image_to_text"] = String(format: "%.4f", r.imageToText)
+                             }
+                             return RerankerModels.exportWeights(model, text: text, name: name ?? Self.trainingDefaults.modelName, metadata: meta)
+                         })
     }
 }

@@ -4,10 +4,11 @@ import Models
 import NN
 import Shapes
 import TextToImage
+import Training
 import VQZ
 
 /// `vqz train text`: the text-to-image transformer on a captioned dataset (`vqz dataset shapes`).
-struct TrainTextCommand: ParsableCommand {
+struct TrainTextCommand: ParsableCommand, TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "text",
         abstract: "Train the text-to-image transformer on captioned pictures (vqz dataset shapes).",
@@ -21,25 +22,20 @@ struct TrainTextCommand: ParsableCommand {
             --resume continues, --output writes the weights (with the text tokenizer) at the end.
             """
     )
+    static let trainingDefaults = TrainingDefaults(options: TextImageTrainer.defaults(checkpointPath: ""), checkpointFile: "text.ckpt.safetensors",
+                                                   modelName: "vqz-text-shapes", batch: "Pairs per batch.")
 
     @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
     @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "DIR")) var val: String?
     @Option(help: "Validation pictures at most.") var valCount = 64
 
-    @Option(help: "Total optimisation steps (the learning-rate schedule spans them).") var steps = 20_000
-    @Option(help: "Pairs per batch.") var batch = 16
-    @Option(help: "Peak learning rate.") var lr: Float = 5e-4
     @Option(help: "Share of captions replaced by the empty caption.") var captionDropout: Float = 0.15
     @Option(help: "Weight in the loss of the image tokens over a shape, against 1 for the ground's.") var shapeWeight: Float = 1
-    @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
     @Option(help: "Model width.") var width = 256
     @Option(help: "Transformer blocks.") var layers = 4
     @Option(help: "Attention heads.") var heads = 4
     @Option(help: "Text tokens before the image (longer captions are cut).") var textLength = 40
 
-    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG, text tokenizer).", valueName: "PATH"))
-    var checkpoint: String = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cache/vqz/text.ckpt.safetensors"
-    @Flag(help: "Continue from --checkpoint (its shape and text tokenizer win).") var resume = false
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled text model's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
     var initWeights: String?
     @Option(help: "With --init: blocks appended to the model, each starting as the identity, so the deeper model begins as the trained one.")
@@ -52,34 +48,31 @@ struct TrainTextCommand: ParsableCommand {
     var mapParts = false
     @Option(help: ArgumentHelp("With a map: 'bins' spreads each shape around its bin's centre; 'placed' puts it where the picture has it (the plan's bin centre when sampling), edges in half cells. With --init, turns a trained bins map into a placed one. Default: the model's own, else bins.", valueName: "STYLE"))
     var mapStyle: SceneLayout.MapStyle?
-    @Option(help: ArgumentHelp("Where to write the weights when training stops.", valueName: "PATH")) var output: String?
-    @Option(help: "Model name recorded in the weights.") var name = "vqz-text-shapes"
 
-    @Option(help: "Validate every N steps.") var validateEvery = 500
-    @Option(help: "Seconds between checkpoints.") var checkpointSeconds: Double = 300
-    @Option(help: "Threads (BLAS and ours); default all cores.") var threads: Int?
-
+    @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
+    var checkpoint: String { training.checkpointPath() }
+
     func validate() throws {
-        if batch < 1 || steps < 1 || validateEvery < 1 || valCount < 1 { throw ValidationError("--batch, --steps, --validate-every and --val-count must be positive") }
+        if valCount < 1 { throw ValidationError("--val-count must be positive") }
         if !(captionDropout >= 0 && captionDropout < 1) { throw ValidationError("--caption-dropout must be in 0..<1") }
         if !(shapeWeight > 0 && shapeWeight.isFinite) { throw ValidationError("--shape-weight must be positive") }
-        if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw ValidationError("--resume: no checkpoint at \(checkpoint)") }
-        if resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        try training.requireCheckpoint(at: checkpoint)
+        if training.resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if addLayers < 0 || (addLayers > 0 && initWeights == nil) { throw ValidationError("--add-layers needs --init and a count of 0 or more") }
-        if (layout || map) && resume { throw ValidationError("--layout and --map cannot be combined with --resume (the checkpoint says what the model reads)") }
+        if (layout || map) && training.resume { throw ValidationError("--layout and --map cannot be combined with --resume (the checkpoint says what the model reads)") }
         if map && !layout { throw ValidationError("--map needs --layout (the map is the layout's)") }
-        if mapParts && resume { throw ValidationError("--map-parts cannot be combined with --resume (the checkpoint says what the model reads)") }
+        if mapParts && training.resume { throw ValidationError("--map-parts cannot be combined with --resume (the checkpoint says what the model reads)") }
         if mapParts && !map && initWeights == nil { throw ValidationError("--map-parts needs --map, or --init with a model that reads one") }
-        if mapStyle != nil && resume { throw ValidationError("--map-style cannot be combined with --resume (the checkpoint says what the model reads)") }
+        if mapStyle != nil && training.resume { throw ValidationError("--map-style cannot be combined with --resume (the checkpoint says what the model reads)") }
         if mapStyle != nil && !map && initWeights == nil { throw ValidationError("--map-style needs --map, or --init with a model that reads one") }
     }
 
     func run() throws {
         let console = verbosity.console
-        if let threads { Threads.set(threads) }
+        training.useThreads()
         let codec = Codec(model: try modelOptions.load(default: .shapes))
         let records = try ShapesDataset.records(folder: data)
         guard !records.isEmpty else { throw DatasetError.empty(data) }
@@ -91,16 +84,16 @@ struct TrainTextCommand: ParsableCommand {
                                      cols: records[0].scene.canvas / codec.model.downsampling,
                                      layoutLength: layout ? SceneLayout.length : 0, layoutVocabulary: layout ? SceneLayout.vocabulary : 0,
                                      mapVocabularies: map ? (mapStyle ?? .bins).vocabularies : [], mapParts: mapParts ? SceneLayout.mapParts : [])
-        if resume {
+        if training.resume {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
             let saved = try TextImageModels.load(weights: bytes)
-            guard saved.metadata["kind"] == TextImageModels.checkpointKind else { throw CLIError(.usage, "\(checkpoint) is not a text model checkpoint") }
+            guard saved.metadata["kind"] == TextImageModels.checkpointKind else { throw TrainingSetupError.notACheckpoint(checkpoint, of: "a text model") }
             (text, config) = (saved.text, saved.model.config)
         }
         let initial: TextPriorModel? = try initWeights.map { try loadCaptionModel($0, codec: codec) }
         let initialNetwork = initial.map { initial -> TextImageTransformer in
-            let deeper = initial.network.deepened(by: addLayers, seed: seed)
-            let planned = layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: seed) : deeper
+            let deeper = initial.network.deepened(by: addLayers, seed: training.seed)
+            let planned = layout && !deeper.config.hasLayout ? deeper.withLayout(length: SceneLayout.length, vocabulary: SceneLayout.vocabulary, seed: training.seed) : deeper
             let added = map && !planned.config.hasMap ? planned.withMap(vocabularies: (mapStyle ?? .bins).vocabularies) : planned
             let mapped = mapStyle == .placed && SceneLayout.MapStyle(vocabularies: added.config.mapVocabularies) == .bins
                 ? SceneLayout.placingMap(of: added) : added
@@ -131,57 +124,29 @@ struct TrainTextCommand: ParsableCommand {
             console.warn(nil, String(format: "%.1f%% of the training tokens lie over a shape and weigh %g in the loss",
                                      100 * Double(over) / Double(max(1, train.count * config.rows * config.cols)), shapeWeight))
         }
-        let model = initialNetwork ?? TextImageTransformer(config: config, seed: seed)
-        var options = TextImageTrainingOptions(checkpointPath: checkpoint)
-        options.steps = steps
-        options.batchSize = batch
-        options.learningRate = lr
-        options.captionDropout = captionDropout
-        options.seed = seed
-        options.validateEvery = validateEvery
-        options.checkpointSeconds = checkpointSeconds
-        let trainer = TextImageTrainer(model: model, text: text, options: options)
-        trainer.metadata = TokenizerRecord.metadata(codec.model)
-        if let initial { trainer.metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial.metadata) }
-        if resume {
-            let saved = try trainer.resume(from: checkpoint)
-            try requireSameTokenizer(saved, path: checkpoint, tokenizer: codec.model)
-            trainer.metadata[TrainingLineage.key] = saved[TrainingLineage.key]
-            console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
-        }
+        let model = initialNetwork ?? TextImageTransformer(config: config, seed: training.seed)
+        let trainer = TextImageTrainer(model: model, text: text, options: training.options(checkpointPath: checkpoint), captionDropout: captionDropout)
+        try training.begin(trainer, tokenizer: codec.model, initial: initial?.metadata, checkpoint: checkpoint, console: console)
         console.warn(nil, "training a text-to-image transformer (\(model.store.trainableCount) parameters, \(text.words.count) words) on \(train.count) pairs for tokenizer \(codec.model.tokens)")
-        let progress = ProgressLine(console: console)
-        TrainingStop.install()
-        try trainer.run(data: train, validation: validation,
-                        shouldStop: { TrainingStop.requested },
-                        progress: { p in
-                            progress.update(String(format: "step %d/%d  %.3f bits/token  %.2f steps/s  eta %@",
-                                                   p.step, p.totalSteps, p.bitsPerToken, p.stepsPerSecond, ProgressLine.duration(p.secondsLeft)))
-                        },
-                        validated: { step, v in
-                            let split = v.overShapes.flatMap { s in v.overGround.map { String(format: " (%.4f over shapes, %.4f over the ground)", s, $0) } } ?? ""
-                            let plan = v.layout.map { String(format: "; %.4f bits per layout id", $0) } ?? ""
-                            progress.log(String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption%@", step, v.captioned, split, v.empty, plan))
-                        })
-        progress.finish()
-        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(checkpoint)")
-        if let output {
-            var meta = TokenizerRecord.metadata(codec.model)
-            meta["steps"] = String(trainer.step)
-            meta["seed"] = String(seed)
-            meta[TrainingLineage.key] = trainer.metadata[TrainingLineage.key]
-            meta["caption_dropout"] = String(captionDropout)
-            meta["shape_weight"] = String(shapeWeight)
-            if !validation.isEmpty {
-                let v = trainer.validate(validation)
-                meta["val_bits_per_token"] = String(format: "%.4f", v.captioned)
-                meta["val_bits_per_token_empty_caption"] = String(format: "%.4f", v.empty)
-                if let bits = v.layout { meta["val_bits_per_layout_id"] = String(format: "%.4f", bits) }
-            }
-            try AtomicFile.write(TextImageModels.exportWeights(model, text: text, name: name, metadata: meta), to: output, overwrite: true)
-            console.warn(nil, "weights written to \(output)")
-        }
-        if TrainingStop.requested { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        try training.run(trainer, data: train, validation: validation.isEmpty ? nil : validation, console: console,
+                         progress: { p in String(format: "step %d/%d  %.3f bits/token", p.step, p.totalSteps, p.figures) },
+                         validated: { step, v in
+                             let split = v.overShapes.flatMap { s in v.overGround.map { String(format: " (%.4f over shapes, %.4f over the ground)", s, $0) } } ?? ""
+                             let plan = v.layout.map { String(format: "; %.4f bits per layout id", $0) } ?? ""
+                             return String(format: "validation at step %d: %.4f bits/token with captions%@, %.4f with the empty caption%@", step, v.captioned, split, v.empty, plan)
+                         },
+                         export: { name, metadata in
+                             var meta = metadata
+                             meta["caption_dropout"] = String(captionDropout)
+                             meta["shape_weight"] = String(shapeWeight)
+                             if !validation.isEmpty {
+                                 let v = trainer.validate(validation)
+                                 meta["val_bits_per_token"] = String(format: "%.4f", v.captioned)
+                                 meta["val_bits_per_token_empty_caption"] = String(format: "%.4f", v.empty)
+                                 if let bits = v.layout { meta["val_bits_per_layout_id"] = String(format: "%.4f", bits) }
+                             }
+                             return TextImageModels.exportWeights(model, text: text, name: name ?? Self.trainingDefaults.modelName, metadata: meta)
+                         })
     }
 }
 

@@ -47,9 +47,9 @@ public final class Generator {
     }
 
     /// The images side by side in a grid of ceil(sqrt(n)) columns, `gap` pixels of white between them.
-    public static func contactSheet(_ images: [Image], gap: Int = 4) -> Image {
+    public static func contactSheet(_ images: [Image], columns: Int? = nil, gap: Int = 4) -> Image {
         let n = images.count
-        let cols = Int(Double(n).squareRoot().rounded(.up)), rows = (n + cols - 1) / cols
+        let cols = columns ?? Int(Double(n).squareRoot().rounded(.up)), rows = (n + cols - 1) / cols
         let (w, h) = (images[0].width, images[0].height)
         let sw = cols * w + (cols - 1) * gap, sh = rows * h + (rows - 1) * gap
         var out = [UInt8](repeating: 255, count: sw * sh * 3)

@@ -13,12 +13,9 @@ public final class PriorModel: @unchecked Sendable {
 
     public init(weights bytes: [UInt8]) throws {
         let (prior, meta) = try Priors.load(weights: bytes)
-        guard let tokenizer = TokenizerRecord.read(meta) else {
-            throw ModelError.badConfig("the prior's weights do not say which tokenizer they were trained for")
-        }
         network = prior
         metadata = meta
-        self.tokenizer = tokenizer
+        tokenizer = try TokenizerRecord.required(meta, by: "the prior's weights")
     }
 
     public convenience init(contentsOf path: String) throws {

@@ -44,29 +44,19 @@ public enum EntropyTrainingData {
 
     /// The cached grids, or nil when the file is absent, unreadable or made by another tokenizer.
     static func load(cache path: String, tokenizer: ModelFingerprint) -> [LeveledTokenGrid]? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let (tensors, meta) = try? SafeTensors.read([UInt8](data)),
-              meta["kind"] == cacheKind, meta[TokenizerRecord.digestKey] == tokenizer.digestHex,
-              let count = meta["grids"].flatMap(Int.init)
-        else { return nil }
-        var grids: [LeveledTokenGrid] = []
-        for i in 0..<count {
-            guard let e = tensors["grid\(i)"], e.shape.count == 3 else { return nil }
+        guard let entries = PriorTrainingData.readCache(path, kind: cacheKind, tokenizer: tokenizer),
+              entries.allSatisfy({ $0.shape.count == 3 }) else { return nil }
+        return entries.map { e in
             let (l, h, w) = (e.shape[0], e.shape[1], e.shape[2])
-            let levels = (0..<l).map { j in e.values[(j * h * w)..<((j + 1) * h * w)].map { Int32($0) } }
-            grids.append(LeveledTokenGrid(width: w, height: h, levels: levels))
+            return LeveledTokenGrid(width: w, height: h, levels: (0..<l).map { j in e.values[(j * h * w)..<((j + 1) * h * w)].map { Int32($0) } })
         }
-        return grids
     }
 
     /// Writes the grids (float32 [L, H, W], exact for indices below 2^24) atomically.
     static func save(_ grids: [LeveledTokenGrid], cache path: String, tokenizer: ModelFingerprint) throws {
-        let entries = grids.enumerated().map { i, g in
+        try PriorTrainingData.writeCache(grids.enumerated().map { i, g in
             SafeTensors.Entry(name: "grid\(i)", dtype: .f32, shape: [g.levels.count, g.height, g.width],
                               values: g.levels.flatMap { $0.map { Float($0) } })
-        }
-        let meta = ["kind": cacheKind, "grids": String(grids.count),
-                    TokenizerRecord.nameKey: tokenizer.name, TokenizerRecord.digestKey: tokenizer.digestHex]
-        try PriorTrainingData.writeCache(SafeTensors.write(entries, metadata: meta), to: path)
+        }, kind: cacheKind, tokenizer: tokenizer, to: path)
     }
 }

@@ -49,27 +49,34 @@ public enum PriorTrainingData {
 
     /// The cached grids, or nil when the file is absent, unreadable or made by another tokenizer.
     public static func load(cache path: String, tokenizer: ModelFingerprint) -> [TokenGridSample]? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let (tensors, meta) = try? SafeTensors.read([UInt8](data)),
-              meta["kind"] == cacheKind, meta[TokenizerRecord.digestKey] == tokenizer.digestHex,
-              let count = meta["grids"].flatMap(Int.init)
-        else { return nil }
-        var grids: [TokenGridSample] = []
-        for i in 0..<count {
-            guard let e = tensors["grid\(i)"], e.shape.count == 2 else { return nil }
-            grids.append(TokenGridSample(width: e.shape[1], height: e.shape[0], tokens: e.values.map { Int32($0) }))
-        }
-        return grids
+        guard let entries = readCache(path, kind: cacheKind, tokenizer: tokenizer), entries.allSatisfy({ $0.shape.count == 2 }) else { return nil }
+        return entries.map { TokenGridSample(width: $0.shape[1], height: $0.shape[0], tokens: $0.values.map { Int32($0) }) }
     }
 
     /// Writes the grids (as float32, exact for indices below 2^24) atomically.
     public static func save(_ grids: [TokenGridSample], cache path: String, tokenizer: ModelFingerprint) throws {
-        let entries = grids.enumerated().map { i, g in
+        try writeCache(grids.enumerated().map { i, g in
             SafeTensors.Entry(name: "grid\(i)", dtype: .f32, shape: [g.height, g.width], values: g.tokens.map { Float($0) })
-        }
-        let meta = ["kind": cacheKind, "grids": String(grids.count),
+        }, kind: cacheKind, tokenizer: tokenizer, to: path)
+    }
+
+    /// The tensors grid0, grid1... of a cache file of `kind`, nil when the file is absent,
+    /// unreadable, incomplete or made by another tokenizer.
+    static func readCache(_ path: String, kind: String, tokenizer: ModelFingerprint) -> [SafeTensors.Entry]? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let (tensors, meta) = try? SafeTensors.read([UInt8](data)),
+              meta["kind"] == kind, meta[TokenizerRecord.digestKey] == tokenizer.digestHex,
+              let count = meta["grids"].flatMap(Int.init)
+        else { return nil }
+        let grids = (0..<count).compactMap { tensors["grid\($0)"] }
+        return grids.count == count ? grids : nil
+    }
+
+    /// Writes `grids` (named grid0, grid1...) as a cache file of `kind` made by `tokenizer`.
+    static func writeCache(_ grids: [SafeTensors.Entry], kind: String, tokenizer: ModelFingerprint, to path: String) throws {
+        let meta = ["kind": kind, "grids": String(grids.count),
                     TokenizerRecord.nameKey: tokenizer.name, TokenizerRecord.digestKey: tokenizer.digestHex]
-        try writeCache(SafeTensors.write(entries, metadata: meta), to: path)
+        try writeCache(SafeTensors.write(grids, metadata: meta), to: path)
     }
 
     /// Writes a cache file through a temporary beside it; rename() replaces atomically, so a

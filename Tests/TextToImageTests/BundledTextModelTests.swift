@@ -37,7 +37,8 @@ final class BundledTextModelTests: XCTestCase {
             total.add(SceneJudge.score(record.request, SceneJudge.analyse(image)))
         }
         print("bundled text model: \(total.satisfiedTotal) of \(total.requestedTotal) requested attributes present")
-        XCTAssertGreaterThan(total.share, 0.25, "share of the requested attributes present")
+        // Measured: 76 of 96 (79%); a regression of a few points fails.
+        XCTAssertGreaterThanOrEqual(total.share, 0.75, "share of the requested attributes present")
     }
 
     /// Each held-out caption scores its own picture (its tokens, or the picture itself for a
@@ -54,7 +55,8 @@ final class BundledTextModelTests: XCTestCase {
             if scores.indices.max(by: { scores[$0] < scores[$1] }) == i { found += 1 }
         }
         print("bundled reranker: \(found) of 16 captions find their picture")
-        XCTAssertGreaterThanOrEqual(found, 12, "captions whose own picture scores highest of 16")
+        // Measured: 15 of 16.
+        XCTAssertGreaterThanOrEqual(found, 14, "captions whose own picture scores highest of 16")
     }
 
     /// A painting is as like its own plan's clean rendering as the reranker can tell, and less like

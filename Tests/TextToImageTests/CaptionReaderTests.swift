@@ -82,26 +82,27 @@ final class CaptionReaderTests: XCTestCase {
         let heldout = (0..<24).map { i in RerankerTests.patchPair(colour: i % 6, place: i / 6, &rng) }
         let config = CaptionReaderConfig(codebookSize: 24, textVocabulary: RerankerTests.vocabulary.vocabularySize, textLength: 6,
                                          rows: 8, cols: 8, codeDim: 8, group: 2, width: 32, layers: 2, heads: 2)
-        var options = CaptionReaderTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-caption-\(UUID()).ckpt").path)
+        var options = CaptionReaderTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-caption-\(UUID()).ckpt").path)
         options.steps = 600
         options.batchSize = 24
         options.learningRate = 3e-3
         options.warmupSteps = 20
         options.validateEvery = 200
-        options.retrievalPairs = 24
         var rngCodes = RNG(seed: 6)
         let codes = (0..<(24 * 8)).map { _ in rngCodes.normal() }
-        let trainer = CaptionReaderTrainer(model: CaptionReader(config: config, codes: codes, seed: 1), text: RerankerTests.vocabulary, options: options)
+        let trainer = CaptionReaderTrainer(model: CaptionReader(config: config, codes: codes, seed: 1), text: RerankerTests.vocabulary, options: options,
+                                           retrievalPairs: 24)
         let before = trainer.validate(heldout)
         var bits: [Float] = [], validations: [Int] = []
-        try trainer.run(data: train, validation: heldout, progress: { bits.append($0.bitsPerWord) }, validated: { step, _ in validations.append(step) })
+        try trainer.run(data: train, validation: heldout, progress: { bits.append($0.figures) }, validated: { step, _ in validations.append(step) })
         let after = trainer.validate(heldout)
         XCTAssertEqual(bits.count, 600)
         XCTAssertEqual(validations, [200, 400, 600])
         XCTAssertLessThan(before.textToImage, 0.25)
         XCTAssertGreaterThan(after.textToImage, 0.35, "caption to grid among 24 held-out pairs (chance 1 in 24)")
         XCTAssertLessThan(after.bitsPerWord, 0.25 * before.bitsPerWord)
-        let resumed = CaptionReaderTrainer(model: CaptionReader(config: config, codes: codes, seed: 9), text: RerankerTests.vocabulary, options: options)
+        let resumed = CaptionReaderTrainer(model: CaptionReader(config: config, codes: codes, seed: 9), text: RerankerTests.vocabulary, options: options,
+                                           retrievalPairs: 24)
         try resumed.resume(from: options.checkpointPath)
         XCTAssertEqual(resumed.step, 600)
         XCTAssertEqual(resumed.validate(heldout), after)

@@ -81,10 +81,9 @@ final class LayoutMapTests: XCTestCase {
         }
         XCTAssertEqual(draw(Self.map, guidance: 0), draw(other, guidance: 0))
         XCTAssertNotEqual(draw(Self.map, guidance: 1), draw(other, guidance: 1))
-        var options = TextImageTrainingOptions(checkpointPath: "unused")
+        var options = TextImageTrainer.defaults(checkpointPath: "unused")
         options.batchSize = 3
-        options.captionDropout = 0.5
-        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
+        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options, captionDropout: 0.5)
         let pair = TextImagePair(text: Self.text, layout: Self.layout, map: Self.map.map { $0 == 0 ? 1 : $0 }, tokens: Self.tokens)
         var seen = Set<Bool>()
         for _ in 0..<10 {
@@ -104,10 +103,9 @@ final class LayoutMapTests: XCTestCase {
         var config = Self.tiny
         config.mapParts = [[0], [1]]
         let model = TextImageTransformer(config: config, seed: 6)
-        var options = TextImageTrainingOptions(checkpointPath: "unused")
+        var options = TextImageTrainer.defaults(checkpointPath: "unused")
         options.batchSize = 4
-        options.captionDropout = 0.5
-        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
+        let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options, captionDropout: 0.5)
         let map = Self.map.map { $0 == 0 ? 1 : $0 }
         let pair = TextImagePair(text: Self.text, layout: Self.layout, map: map, tokens: Self.tokens)
         let none = [Int32](repeating: 0, count: 24), kinds = Array(map[0..<12]) + none[12...], colours = Array(none[0..<12]) + map[12...]
@@ -174,7 +172,7 @@ final class LayoutMapTests: XCTestCase {
         }
         let patterns = [pattern(0), pattern(1)], maps = [mapOf(0), mapOf(1)]
         let pairs = (0..<2).map { TextImagePair(text: Self.text, layout: Self.layout, map: maps[$0], tokens: patterns[$0]) }
-        var options = TextImageTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-map-\(UUID()).ckpt").path)
+        var options = TextImageTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-map-\(UUID()).ckpt").path)
         options.steps = 200
         options.batchSize = 4
         options.learningRate = 3e-3

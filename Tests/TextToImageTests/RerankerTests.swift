@@ -197,7 +197,7 @@ final class RerankerTests: XCTestCase {
         var rng = RNG(seed: 5)
         let train = (0..<480).map { i in Self.patchPair(colour: i % 6, place: i / 6 % 4, &rng) }
         let heldout = (0..<24).map { i in Self.patchPair(colour: i % 6, place: i / 6, &rng) }
-        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+        var options = RerankerTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
         options.steps = 300
         options.batchSize = 24
         options.learningRate = 3e-3
@@ -206,7 +206,7 @@ final class RerankerTests: XCTestCase {
         let trainer = RerankerTrainer(model: Reranker(config: Self.patchConfig, seed: 1), text: Self.vocabulary, options: options)
         let before = trainer.validate(heldout)
         var losses: [Float] = [], validations: [Int] = []
-        try trainer.run(data: train, validation: heldout, progress: { losses.append($0.loss) }, validated: { step, _ in validations.append(step) })
+        try trainer.run(data: train, validation: heldout, progress: { losses.append($0.figures.loss) }, validated: { step, _ in validations.append(step) })
         let after = trainer.validate(heldout)
         XCTAssertEqual(losses.count, 300)
         XCTAssertEqual(validations, [100, 200, 300])
@@ -252,7 +252,7 @@ final class RerankerTests: XCTestCase {
         func kind(_ i: Int) -> (colour: Int, shape: Int, place: Int) { (i % 3, i / 3 % 2, i / 6 % 4) }
         let train = (0..<480).map { i in Self.shapePair(colour: kind(i).colour, shape: kind(i).shape, place: kind(i).place, &rng) }
         let heldout = (0..<24).map { i in Self.shapePair(colour: kind(i).colour, shape: kind(i).shape, place: kind(i).place, &rng) }
-        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+        var options = RerankerTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
         options.steps = 300
         options.batchSize = 24
         options.learningRate = 3e-3
@@ -271,8 +271,8 @@ final class RerankerTests: XCTestCase {
     }
 
     /// A 200-step trainer of the patch model, batches of 24, checkpointing to a temporary file.
-    static func shortPatchTrainer(seed: UInt64) -> (RerankerTrainer, RerankerTrainingOptions) {
-        var options = RerankerTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
+    static func shortPatchTrainer(seed: UInt64) -> (RerankerTrainer, TrainingOptions) {
+        var options = RerankerTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-rerank-\(UUID()).ckpt").path)
         options.steps = 200
         options.batchSize = 24
         options.learningRate = 3e-3

@@ -91,13 +91,12 @@ final class SceneLayoutTests: XCTestCase {
         let layouts: [[Int32]] = [[1, 2, 0, 0], [1, 3, 4, 0], [2, 4, 0, 0]]
         let patterns: [[Int32]] = (0..<3).map { p in (0..<12).map { Int32(($0 * (p + 2) + p) % 16) } }
         let pairs = (0..<3).map { p in TextImagePair(text: [Int32(p + 1), 5, 0], layout: layouts[p], tokens: patterns[p]) }
-        var options = TextImageTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-layout-\(UUID()).ckpt").path)
+        var options = TextImageTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-layout-\(UUID()).ckpt").path)
         options.steps = 200
         options.batchSize = 6
         options.learningRate = 3e-3
         options.warmupSteps = 10
-        options.captionDropout = 0.1
-        let trainer = TextImageTrainer(model: model, text: vocab, options: options)
+        let trainer = TextImageTrainer(model: model, text: vocab, options: options, captionDropout: 0.1)
         let before = try XCTUnwrap(trainer.validate(pairs).layout)
         try trainer.run(data: pairs)
         let after = trainer.validate(pairs)

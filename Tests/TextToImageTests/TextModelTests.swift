@@ -55,16 +55,15 @@ final class TextModelTests: XCTestCase {
         let vocab = TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3)
         let patterns: [[Int32]] = (0..<3).map { p in (0..<12).map { Int32(($0 * (p + 1) + p) % 16) } }
         let pairs = (0..<3).map { p in TextImagePair(text: [Int32(p + 1), 5, 0], tokens: patterns[p]) }
-        var options = TextImageTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-text-\(UUID()).ckpt").path)
+        var options = TextImageTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-text-\(UUID()).ckpt").path)
         options.steps = 150
         options.batchSize = 6
         options.learningRate = 3e-3
         options.warmupSteps = 10
-        options.captionDropout = 0.1
-        let trainer = TextImageTrainer(model: model, text: vocab, options: options)
+        let trainer = TextImageTrainer(model: model, text: vocab, options: options, captionDropout: 0.1)
         let before = trainer.validate(pairs).captioned
         var losses: [Float] = []
-        try trainer.run(data: pairs, progress: { losses.append($0.bitsPerToken) })
+        try trainer.run(data: pairs, progress: { losses.append($0.figures) })
         let after = trainer.validate(pairs)
         XCTAssertEqual(losses.count, 150)
         XCTAssertGreaterThan(before, 3.5)
@@ -95,7 +94,7 @@ final class TextModelTests: XCTestCase {
         let tokens = (0..<24).map { Int32(($0 * 7) % 16) }
         XCTAssertEqual(deeper.forward(text: text, tokens: tokens, batch: 2).array, model.forward(text: text, tokens: tokens, batch: 2).array)
 
-        var options = TextImageTrainingOptions(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-deep-\(UUID()).ckpt").path)
+        var options = TextImageTrainer.defaults(checkpointPath: FileManager.default.temporaryDirectory.appendingPathComponent("vqz-deep-\(UUID()).ckpt").path)
         options.steps = 5
         options.batchSize = 2
         options.warmupSteps = 1
@@ -114,7 +113,7 @@ final class TextModelTests: XCTestCase {
         let marks: [Float] = (0..<12).map { $0 % 3 == 0 ? 4 : 1 }       // 4 of 12 tokens over a shape
         let pairs = [TextImagePair(text: [1, 4, 2], tokens: Array(tokens[0..<12]), tokenWeights: marks),
                      TextImagePair(text: [3, 0, 0], tokens: Array(tokens[12..<24]), tokenWeights: marks)]
-        let options = TextImageTrainingOptions(checkpointPath: "unused")
+        let options = TextImageTrainer.defaults(checkpointPath: "unused")
         let trainer = TextImageTrainer(model: model, text: TextTokenizer(words: ["a", "b", "c", "d", "e"], length: 3), options: options)
         let v = trainer.validate(pairs)
         guard let shapes = v.overShapes, let ground = v.overGround else { return XCTFail("no split for marked pairs") }

@@ -1,3 +1,5 @@
+import Models
+
 /// How a model trained on a tokenizer's tokens (a prior, an entropy prior, a text model) records
 /// that tokenizer in its weights' metadata, so that it is never run on another's tokens.
 public enum TokenizerRecord {
@@ -14,6 +16,12 @@ public enum TokenizerRecord {
         guard let name = meta[nameKey], let hex = meta[digestKey],
               let digest = bytes(hex: hex), digest.count == ModelFingerprint.digestSize else { return nil }
         return ModelFingerprint(name: name, digest: digest)
+    }
+
+    /// The tokenizer `meta` records; throws, naming `what` ("the prior's weights"), when it records none.
+    public static func required(_ meta: [String: String], by what: String) throws -> ModelFingerprint {
+        guard let tokenizer = read(meta) else { throw ModelError.badConfig("\(what) do not say which tokenizer they were trained for") }
+        return tokenizer
     }
 
     /// The bytes a hex string spells, nil unless it is one.

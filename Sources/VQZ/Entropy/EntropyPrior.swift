@@ -23,12 +23,9 @@ public final class EntropyPrior: @unchecked Sendable {
 
     public init(weights bytes: [UInt8], fallbackName: String) throws {
         let (prior, meta) = try ContextPrior.load(weights: bytes)
-        guard let tokenizer = TokenizerRecord.read(meta) else {
-            throw ModelError.badConfig("the entropy prior's weights do not say which tokenizer they were trained for")
-        }
         network = prior
         metadata = meta
-        self.tokenizer = tokenizer
+        tokenizer = try TokenizerRecord.required(meta, by: "the entropy prior's weights")
         let own = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
         fingerprint = ModelFingerprint(name: own, digest: fnv1a128(bytes))
     }
