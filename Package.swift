@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ", "StandardFormats"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Generation", "VQZ", "Models", "ImageIO"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VQZ", "Models", "NN"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Generation
 import ImageIO
@@ -36,9 +37,7 @@ struct EvalJudgeCommand: ParsableCommand {
         let records = try ShapesDataset.records(folder: data)
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         let codec = try roundTrip.map { _ in Codec(model: try modelOptions.load(default: .shapes)) }
-        var total = SceneScore(), scenesExact = 0, objects = 0, objectsFound = 0, used = 0
-        var confusion: [ShapeKind: [ShapeKind: Int]] = [:]
-        var drawn: [ShapeSize: Int] = [:], kindRight: [ShapeSize: Int] = [:]
+        var tally = JudgeTally()
         for record in records.prefix(limit) {
             let path = (data as NSString).appendingPathComponent(record.image)
             guard let bytes = FileManager.default.contents(atPath: path) else { throw DatasetError.unreadableImage(path) }
@@ -53,27 +52,14 @@ struct EvalJudgeCommand: ParsableCommand {
                 }
             }
             let analysis = SceneJudge.analyse(image)
-            let score = SceneJudge.score(record.request, analysis)
-            total.add(score)
-            let (found, all) = SceneJudge.objectsFound(record.scene, analysis)
-            objects += all
-            for o in record.scene.objects {
-                // The detected shape nearest the drawn one's centre, for the confusion table.
-                if let d = analysis.objects.min(by: { hypot($0.x - o.x, $0.y - o.y) < hypot($1.x - o.x, $1.y - o.y) }),
-                   hypot(d.x - o.x, d.y - o.y) <= o.extent / 2 {
-                    confusion[o.shape, default: [:]][d.shape, default: 0] += 1
-                    if d.shape == o.shape { kindRight[o.size, default: 0] += 1 }
-                }
-                drawn[o.size, default: 0] += 1
-            }
-            objectsFound += found
-            if found == all && analysis.objects.count == all { scenesExact += 1 }
-            used += 1
+            let score = tally.add(record, analysis)
             if failures && score.satisfiedTotal < score.requestedTotal {
                 let seen = analysis.objects.map { "\($0.size.rawValue) \($0.color.rawValue) \($0.shape.rawValue) at \(Int($0.x)),\(Int($0.y))" }
                 print("\(record.image): \"\(record.caption)\": found \(seen.joined(separator: "; "))")
             }
         }
+        let (total, scenesExact, objects, objectsFound, used) = (tally.score, tally.scenesExact, tally.objects, tally.objectsFound, tally.pictures)
+        let (confusion, drawn, kindRight) = (tally.confusion, tally.drawn, tally.kindRight)
         print(String(format: "pictures:             %d%@", used, roundTrip.map { " after a round trip at level \($0)" } ?? " as rendered"))
         print(String(format: "requested attributes: %.2f%% present (%d of %d)", 100 * total.share, total.satisfiedTotal, total.requestedTotal))
         for a in SceneScore.Attribute.allCases {
