@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, each knowing only the ones below it (docs/ARCHITECTURE.md):
 //   vqz (Sources/CLI: parses, calls the libraries, reports; registers the formats)
-//     -> Evaluation (the eval and bench harnesses: inpainting, prompts, timings)
+//     -> Evaluation (the eval and bench harnesses: inpainting, prompts, judge, entropy, timings)
 //     -> TextToImage (prompts, plans, reranking) -> Shapes (the captioned scene world, its judge)
 //     -> Generation (sampling and inpainting over photo tokens, the baseline models)
 //     -> Training (training data from image folders; the rules for starting, resuming, exporting)
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ", "StandardFormats"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes", "VQZ", "ImageIO"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VQZ", "Models", "NN"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import ImageIO
 import Training
@@ -30,41 +31,13 @@ struct EvalEntropyCommand: ParsableCommand {
         try prior.check(codec.model, levels: levels)
         let images = try TrainingImages.load(folder: data)
         guard !images.pictures.isEmpty else { throw CLIError(.usage, "no image under \(data)") }
-        var zstdBytes = [Int](repeating: 0, count: levels), priorBytes = zstdBytes
-        var floorBits = [Double](repeating: 0, count: levels)
-        var pixels = 0, tokens = 0
-        // [coder][1 level, all levels]: file bytes, encode seconds, decode seconds.
-        var fileBytes = [[Int]](repeating: [0, 0], count: 2)
-        var encodeTime = [[Double]](repeating: [0, 0], count: 2), decodeTime = encodeTime
+        var tally = EntropyCodingTally(codec: codec, prior: prior)
         for (picture, path) in zip(images.pictures, images.paths) {
             let image = Image(width: picture.width, height: picture.height, channels: 3, samples8: picture.pixels)
-            let file = try codec.compress(image)
-            pixels += image.pixelCount
-            tokens += file.tokens.count
-            let coded = prior.encode(file.tokens)
-            for l in 0..<levels {
-                zstdBytes[l] += try Zstd.compress(file.packing.pack(file.tokens.levels[l], codebookSize: file.tokens.codebookSizes[l])).count
-                priorBytes[l] += coded.payloads[l].count
-                floorBits[l] += coded.informationBits[l]
-            }
-            for (column, kept) in [1, levels].enumerated() {
-                var plain = file
-                plain.tokens = file.tokens.prefix(levels: kept)
-                var withPrior = plain
-                withPrior.useEntropyPrior(prior)
-                for (row, (f, p)) in [(plain, nil), (withPrior, prior)].enumerated() {
-                    let t0 = Date()
-                    let bytes = try f.encode(prior: p)
-                    let t1 = Date()
-                    let back = try VQZFile(decoding: bytes, entropyPriors: { _ in prior })
-                    let t2 = Date()
-                    guard back.tokens == f.tokens else { throw CLIError(.corrupt, "\(path): tokens changed in a round trip") }
-                    fileBytes[row][column] += bytes.count
-                    encodeTime[row][column] += t1.timeIntervalSince(t0)
-                    decodeTime[row][column] += t2.timeIntervalSince(t1)
-                }
-            }
+            guard try tally.add(image) else { throw CLIError(.corrupt, "\(path): tokens changed in a round trip") }
         }
+        let (zstdBytes, priorBytes, floorBits, pixels, tokens) = (tally.zstdBytes, tally.priorBytes, tally.floorBits, tally.pixels, tally.tokens)
+        let (fileBytes, encodeTime, decodeTime) = (tally.fileBytes, tally.encodeSeconds, tally.decodeSeconds)
         let n = Double(images.pictures.count), perToken = Double(tokens)
         print("entropy prior: \(prior.fingerprint) (\(prior.network.parameterCount) parameters) for \(codec.model.tokens)")
         print("images:        \(images.pictures.count), \(pixels) pixels, \(Int(perToken)) tokens per level")

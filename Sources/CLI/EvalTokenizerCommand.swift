@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import ImageIO
 import Training
@@ -36,31 +37,15 @@ struct EvalTokenizerCommand: ParsableCommand {
         let (pictures, paths, skipped) = try TrainingImages.load(folder: data)
         for s in skipped { console.warn(s.path, s.reason) }
         let levels = codec.model.levels, k = codec.model.config.codebookSize
-        var bits = [Double](repeating: 0, count: levels), psnrs = bits, msssims = bits
-        var unquantizedPSNR = 0.0, unquantizedMSSSIM = 0.0
-        var counts = [[Int]](repeating: [Int](repeating: 0, count: k), count: levels)
+        var tally = TokenizerTally(codec: codec, unquantized: unquantized)
         let progress = ProgressLine(console: console)
         for (i, picture) in pictures.enumerated() {
             progress.update("\(paths[i]): \(i + 1)/\(pictures.count)")
-            let image = Image(width: picture.width, height: picture.height, channels: 3, samples8: picture.pixels)
-            let all = try codec.compress(image)
-            for (l, grid) in all.tokens.levels.enumerated() { for t in grid { counts[l][Int(t)] += 1 } }
-            for l in 1...levels {
-                var file = all
-                file.tokens = all.tokens.prefix(levels: l)
-                let bytes = try file.encode()
-                let decoded = try codec.decompress(VQZFile(decoding: bytes)).withChannels(3).samples8
-                bits[l - 1] += bitsPerPixel(byteCount: bytes.count, width: image.width, height: image.height)
-                psnrs[l - 1] += psnr(picture.pixels, decoded)
-                msssims[l - 1] += msssim(picture.pixels, decoded, width: image.width, height: image.height)
-            }
-            if unquantized {
-                let decoded = codec.reconstructUnquantized(image)
-                unquantizedPSNR += psnr(picture.pixels, decoded)
-                unquantizedMSSSIM += msssim(picture.pixels, decoded, width: image.width, height: image.height)
-            }
+            try tally.add(picture)
         }
         progress.finish()
+        let (bits, psnrs, msssims, counts) = (tally.bitsPerPixel, tally.psnr, tally.msssim, tally.counts)
+        let (unquantizedPSNR, unquantizedMSSSIM) = (tally.unquantizedPSNR, tally.unquantizedMSSSIM)
         let n = Double(pictures.count)
         if !json {
             print("tokenizer \(codec.model.fingerprint), \(pictures.count) pictures in \(data)")
