@@ -107,7 +107,8 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
         var validation: [Tensor]?
         if let val {
             let v = try TrainingImages.load(folder: val)
-            validation = TrainingImages.centerCrops(v.pictures, side: 256, multiple: config.downsampling).map { $0.tensor() }
+            let crops = TrainingImages.centerCrops(v.pictures, side: 256, multiple: config.downsampling).map { $0.tensor() }
+            validation = crops.isEmpty ? nil : crops
         }
         let start = try TokenizerStart(kind: kind, config: config, seed: training.seed, beta: beta, initWeights: initWeights,
                                        decoderOnly: decoderOnly, resuming: training.resume ? checkpoint : nil)
