@@ -1,10 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, each knowing only the ones below it (see docs and ../shared/DESIGN.md):
-//   vqz (CLI) -> VQZ (codec library) -> Models -> NN -> COpenBLAS
-//                                     -> ImageIO <- Plugins/PNG, Plugins/JPEG
-//                                     -> CZstd
+// Layers, each knowing only the ones below it (docs/ARCHITECTURE.md):
+//   vqz (Sources/CLI: parses, calls the libraries, reports; registers the formats)
+//     -> Evaluation (the eval and bench harnesses: inpainting, prompts, judge, entropy, timings)
+//     -> TextToImage (prompts, plans, reranking) -> Shapes (the captioned scene world, its judge)
+//     -> Generation (sampling and inpainting over photo tokens, the baseline models)
+//     -> Training (training data from image folders; the rules for starting, resuming, exporting)
+//     -> StandardFormats (the format registry: PNM, PNG, JPEG, run-time plugins)
+//     -> VQZ (the codec: compress/decompress, tiling, the .vqz container, entropy coders, metrics)
+//          -> Models (tokenizer, priors, text models, the training harness) -> NN -> COpenBLAS
+//          -> ImageIO (pixels, the format-plugin protocol, PNM) <- Plugins/PNG, Plugins/JPEG, PluginLoader
+//          -> CZstd, CBundledModels
 let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -39,29 +46,53 @@ let package = Package(
         .target(name: "PluginLoader", dependencies: ["ImageIO", "CVQZPlugin"], path: "Sources/PluginLoader"),
         // QOI in Swift, built as a plugin library against the C ABI alone.
         .target(name: "VQZQOI", dependencies: ["CVQZPlugin"], path: "Plugins/QOI"),
+        // The list of formats the commands read and write: the built-in ones, then the plugins.
+        .target(name: "StandardFormats", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat", "PluginLoader"],
+                path: "Sources/StandardFormats"),
 
         // The neural-network core; knows nothing of images, files or the CLI.
         .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN", swiftSettings: numeric),
-        // The models of vqz and their training loops.
+        // The models of vqz and the one training loop they share.
         .target(name: "Models", dependencies: ["NN"], path: "Sources/Models", swiftSettings: numeric),
         // The default models, embedded in the binary (see BundledModels.c).
         .target(name: "CBundledModels", path: "Sources/CBundledModels", cSettings: [.headerSearchPath("weights")]),
-        // The codec library: compress/decompress API, tiling, the .vqz container, entropy coders.
-        .target(name: "VQZ", dependencies: ["Models", "ImageIO", "PNGFormat", "JPEGFormat", "PluginLoader", "CZstd", "CBundledModels"],
+        // The codec library: compress/decompress API, tiling, the .vqz container, entropy coders,
+        // quality metrics. No image file format, no plugin loader, no scenes, captions or prompts.
+        .target(name: "VQZ", dependencies: ["Models", "NN", "ImageIO", "CZstd", "CBundledModels"],
                 path: "Sources/VQZ", swiftSettings: numeric),
-        // The command line: parses, calls the library, reports.
+        // Sampling and inpainting over photo tokens, and the autoencoder and VAE baselines.
+        .target(name: "Generation", dependencies: ["VQZ", "Models", "NN", "ImageIO"],
+                path: "Sources/Generation", swiftSettings: numeric),
+        // What a training run needs above the models: token grids of image folders, cached, and
+        // the rules for starting (fresh, --init, --decoder-only), resuming and exporting.
+        .target(name: "Training", dependencies: ["VQZ", "Models", "NN", "ImageIO", "StandardFormats"],
+                path: "Sources/Training", swiftSettings: numeric),
+        // The synthetic captioned world: scenes, their renderer, captions, layouts, dataset, judge.
+        .target(name: "Shapes", dependencies: ["Models", "NN", "ImageIO"], path: "Sources/Shapes", swiftSettings: numeric),
+        // Text-to-image generation over the shapes world: prompts, plans, reranking.
+        .target(name: "TextToImage", dependencies: ["Shapes", "Generation", "Training", "VQZ", "Models", "NN", "ImageIO", "StandardFormats"],
+                path: "Sources/TextToImage", swiftSettings: numeric),
+        // The measurements behind `vqz eval` and `vqz bench`: the harnesses the commands call.
+        .target(name: "Evaluation", dependencies: ["TextToImage", "Shapes", "Generation", "VQZ", "Models", "NN", "ImageIO"],
+                path: "Sources/Evaluation", swiftSettings: numeric),
+        // The command line: parses, calls the libraries, reports. Its folder is not Sources/vqz,
+        // which a case-insensitive file system would merge with Sources/VQZ.
         .executableTarget(name: "vqz", dependencies: [
-            "VQZ", "Models", "NN", "ImageIO", "PluginLoader", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/vqz"),
+            "VQZ", "Evaluation", "Generation", "Training", "Shapes", "TextToImage", "StandardFormats", "Models", "NN", "ImageIO", "PluginLoader",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/CLI"),
 
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
-        .testTarget(name: "VQZTests", dependencies: ["VQZ"], exclude: ["Fixtures"]),  // read by path: files old versions wrote
-        .testTarget(name: "GenerationTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
-        .testTarget(name: "TextTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
+        .testTarget(name: "VQZTests", dependencies: ["VQZ", "StandardFormats"], exclude: ["Fixtures"]),  // read by path: files old versions wrote
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes", "VQZ", "ImageIO"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VQZ", "Models", "NN"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
+        .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),
+        .testTarget(name: "TextToImageTests", dependencies: ["TextToImage", "Shapes", "Generation", "Training", "VQZ", "StandardFormats", "Models", "NN", "ImageIO"]),
         .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots"]),  // read by path, not a bundle resource
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),

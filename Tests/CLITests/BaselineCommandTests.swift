@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import Models
+import StandardFormats
 import Testing
 import VQZ
 

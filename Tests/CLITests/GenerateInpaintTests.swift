@@ -1,6 +1,7 @@
 import Foundation
 import ImageIO
 import Models
+import StandardFormats
 import Testing
 import VQZ
 
@@ -14,8 +15,8 @@ import VQZ
         let k = tokenizer.config.codebookSize
         let config = kind == .pixelcnn ? PriorConfig(kind: .pixelcnn, codebookSize: k, width: 8, layers: 2)
                                        : PriorConfig(kind: .transformer, codebookSize: k, width: 16, layers: 1, heads: 2)
-        var meta = PriorModel.tokenizerMetadata(tokenizer)
-        if let digest { meta[PriorModel.tokenizerDigestKey] = digest }
+        var meta = TokenizerRecord.metadata(tokenizer)
+        if let digest { meta[TokenizerRecord.digestKey] = digest }
         return Priors.exportWeights(Priors.make(config, seed: 3), name: "test", metadata: meta)
     }
 

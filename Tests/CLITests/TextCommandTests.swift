@@ -181,7 +181,7 @@ import Testing
                                                    "--output", "composed.safetensors"], in: folder)
         #expect(composed.status == 0 && composed.stderr.contains("its map's parts composed"), "\(composed.stderr)")
         #expect(try Self.metadata(folder.appendingPathComponent("composed.safetensors"))["config"]?.contains("\"mapParts\":[[0,2],[1,2]]") == true)
-        // Only when told: composing them measured worse (docs/TEXT.md, session 20).
+        // Only when told: composing them scored lower in 'vqz eval prompts'.
         let parts = try CLIRunner.run(["generate", "--prompt", "a green triangle", "--text-weights", "composed.safetensors", "--plans", "2",
                                        "--part-guidance", "1", "-o", "parts.png", "-v"], in: folder)
         #expect(parts.status == 0 && parts.stderr.contains("(guidance 2.00, map parts at 1.00, 2 layouts per picture at guidance 3.00)"),

@@ -1,4 +1,5 @@
 import Foundation
+import Generation
 import ImageIO
 import Models
 import NN

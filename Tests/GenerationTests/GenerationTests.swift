@@ -1,4 +1,5 @@
 import Foundation
+import Generation
 import ImageIO
 import Models
 import NN
@@ -16,7 +17,7 @@ final class GenerationTests: XCTestCase {
             ? PriorConfig(kind: .pixelcnn, codebookSize: tokenizer.config.codebookSize, width: 8, layers: 2)
             : PriorConfig(kind: .transformer, codebookSize: tokenizer.config.codebookSize, width: 16, layers: 1, heads: 2)
         let net = Priors.make(config, seed: 5)
-        return try PriorModel(weights: Priors.exportWeights(net, name: "test", metadata: metadata ?? PriorModel.tokenizerMetadata(tokenizer)))
+        return try PriorModel(weights: Priors.exportWeights(net, name: "test", metadata: metadata ?? TokenizerRecord.metadata(tokenizer)))
     }
 
     /// A smooth picture with some texture, RGB.
@@ -106,8 +107,8 @@ final class GenerationTests: XCTestCase {
             XCTAssertEqual(e as? GenerationError, .holeCoversImage)
         }
         // A prior trained on another tokenizer's tokens is refused by name.
-        let other = try prior(.pixelcnn, metadata: [PriorModel.tokenizerNameKey: "other",
-                                                    PriorModel.tokenizerDigestKey: String(repeating: "ab", count: 16)])
+        let other = try prior(.pixelcnn, metadata: [TokenizerRecord.nameKey: "other",
+                                                    TokenizerRecord.digestKey: String(repeating: "ab", count: 16)])
         XCTAssertThrowsError(try Generator(codec: codec, prior: other)) { e in
             guard case .priorTokenizerMismatch(let p, let t)? = e as? GenerationError else { return XCTFail("\(e)") }
             XCTAssertEqual(p, "other@abababababababab")

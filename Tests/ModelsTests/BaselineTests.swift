@@ -110,11 +110,10 @@ final class BaselineTests: XCTestCase {
         }
     }
 
-    func options(_ path: String, steps: Int) -> TokenizerTrainingOptions {
-        var o = TokenizerTrainingOptions(checkpointPath: path)
+    func options(_ path: String, steps: Int) -> TrainingOptions {
+        var o = TokenizerTrainer.defaults(checkpointPath: path)
         o.steps = steps
         o.batchSize = 2
-        o.cropSize = 8
         o.warmupSteps = 1
         o.learningRate = 1e-3
         o.checkpointSeconds = 1e9
@@ -136,15 +135,15 @@ final class BaselineTests: XCTestCase {
             let path = checkpointPath()
             defer { try? FileManager.default.removeItem(atPath: path) }
             let straight = Autoencoder(config: config, seed: 3)
-            try TokenizerTrainer(model: straight, options: options(path, steps: 4)).run(data: NoiseSource())
+            try TokenizerTrainer(model: straight, options: options(path, steps: 4), cropSize: 8).run(data: NoiseSource())
             let twin = Autoencoder(config: config, seed: 3)
-            try TokenizerTrainer(model: twin, options: options(path, steps: 4)).run(data: NoiseSource())
+            try TokenizerTrainer(model: twin, options: options(path, steps: 4), cropSize: 8).run(data: NoiseSource())
             XCTAssertEqual(weights(straight), weights(twin), "\(kind): same seed, different weights")
 
             let first = Autoencoder(config: config, seed: 3)
-            try TokenizerTrainer(model: first, options: options(path, steps: 2)).run(data: NoiseSource())
+            try TokenizerTrainer(model: first, options: options(path, steps: 2), cropSize: 8).run(data: NoiseSource())
             let resumed = Autoencoder(config: config, seed: 99)
-            let trainer = TokenizerTrainer(model: resumed, options: options(path, steps: 4))
+            let trainer = TokenizerTrainer(model: resumed, options: options(path, steps: 4), cropSize: 8)
             try trainer.resume(from: path)
             XCTAssertEqual(trainer.step, 2)
             try trainer.run(data: NoiseSource())
@@ -160,7 +159,7 @@ final class BaselineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let config = TokenizerConfig(channels: [4, 6], bottomBlocks: 1, codeDim: 3, codebookSize: 8, levels: 2)
         let start = VQTokenizer(config: config, seed: 4)
-        try TokenizerTrainer(model: start, options: options(path, steps: 3)).run(data: NoiseSource())
+        try TokenizerTrainer(model: start, options: options(path, steps: 3), cropSize: 8).run(data: NoiseSource())
         let tuned = try VQTokenizer.load(weights: start.exportWeights(name: "base")).model
         tuned.quantizer.adoptLoadedCodebooks()
         let lineage = TokenLineage(name: "base", digestHex: String(repeating: "ab", count: 16))
@@ -171,7 +170,7 @@ final class BaselineTests: XCTestCase {
             }
         }
         let (encoder, codebooks, decoder) = (values(tuned, "encoder."), values(tuned, "quantizer.codebook"), values(tuned, "decoder."))
-        try TokenizerTrainer(model: tuned, options: options(path, steps: 5)).run(data: NoiseSource())
+        try TokenizerTrainer(model: tuned, options: options(path, steps: 5), cropSize: 8).run(data: NoiseSource())
         XCTAssertEqual(values(tuned, "encoder."), encoder)
         XCTAssertEqual(values(tuned, "quantizer.codebook"), codebooks)
         XCTAssertNotEqual(values(tuned, "decoder."), decoder)
@@ -184,14 +183,14 @@ final class BaselineTests: XCTestCase {
     func testResumeRefusesAnotherKind() throws {
         let path = checkpointPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try TokenizerTrainer(model: Autoencoder(config: Self.tiny, seed: 1), options: options(path, steps: 1)).run(data: NoiseSource())
+        try TokenizerTrainer(model: Autoencoder(config: Self.tiny, seed: 1), options: options(path, steps: 1), cropSize: 8).run(data: NoiseSource())
         var ae = Self.tiny
         ae.kind = .ae
-        XCTAssertThrowsError(try TokenizerTrainer(model: Autoencoder(config: ae), options: options(path, steps: 2)).resume(from: path)) {
+        XCTAssertThrowsError(try TokenizerTrainer(model: Autoencoder(config: ae), options: options(path, steps: 2), cropSize: 8).resume(from: path)) {
             guard case ModelError.badConfig = $0 else { return XCTFail("expected a config mismatch, got \($0)") }
         }
         let vq = VQTokenizer(config: TokenizerConfig(channels: [4, 6], bottomBlocks: 1, codeDim: 3, codebookSize: 8, levels: 1))
-        XCTAssertThrowsError(try TokenizerTrainer(model: vq, options: options(path, steps: 2)).resume(from: path)) {
+        XCTAssertThrowsError(try TokenizerTrainer(model: vq, options: options(path, steps: 2), cropSize: 8).resume(from: path)) {
             XCTAssertEqual($0 as? ModelError, .wrongKind(found: Autoencoder.checkpointKind, expected: "vqz-tokenizer-checkpoint"))
         }
     }

@@ -91,13 +91,13 @@ final class ContextPriorTests: XCTestCase {
             let config = ContextPriorConfig(codebookSize: 64, levels: 1, embedDim: 4, hidden: 16, copyGate: copyGate)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("ctx-\(UUID().uuidString).safetensors").path
             defer { try? FileManager.default.removeItem(atPath: path) }
-            var options = ContextPriorTrainingOptions(checkpointPath: path)
+            var options = ContextPriorTrainer.defaults(checkpointPath: path)
             options.steps = 150
             options.batchSize = 256
             options.warmupSteps = 10
             let trainer = ContextPriorTrainer(model: ContextPrior(config: config, seed: 1), options: options)
             let train = (0..<4).map { repetitiveGrid(width: 24, height: 16, k: 64, seed: UInt64(10 + $0)) }
-            try trainer.run(grids: train)
+            try trainer.run(data: train)
             return trainer.model.bitsPerToken([repetitiveGrid(width: 24, height: 16, k: 64, seed: 99)])[0]
         }
         let with = try trainedBits(copyGate: true), without = try trainedBits(copyGate: false)

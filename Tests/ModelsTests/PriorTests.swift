@@ -138,13 +138,12 @@ final class PriorTests: XCTestCase {
     /// left neighbour, except the first. A trained prior must get far below log2(K) = 4 bits.
     func checkLearnsPattern(_ config: PriorConfig, steps: Int, lr: Float) throws {
         let model = Priors.make(config, seed: 1)
-        var options = PriorTrainingOptions(checkpointPath: NSTemporaryDirectory() + "prior-test-\(UUID().uuidString).ckpt")
+        var options = PriorTrainer.defaults(checkpointPath: NSTemporaryDirectory() + "prior-test-\(UUID().uuidString).ckpt")
         options.steps = steps
         options.batchSize = 8
-        options.cropSize = 6
         options.learningRate = lr
         options.warmupSteps = 20
-        let trainer = PriorTrainer(model: model, options: options)
+        let trainer = PriorTrainer(model: model, options: options, cropSize: 6)
         var rng = RNG(seed: 11)
         let grids = (0..<8).map { _ -> TokenGridSample in
             let phase = rng.int(below: 16)
@@ -184,11 +183,10 @@ final class PriorTests: XCTestCase {
         for config in [PriorConfig(kind: .pixelcnn, codebookSize: 16, width: 16, layers: 2),
                        PriorConfig(kind: .transformer, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 6, maxCols: 6)] {
             let model = Priors.make(config, seed: 1)
-            var options = PriorTrainingOptions(checkpointPath: NSTemporaryDirectory() + "prior-load-\(UUID().uuidString).ckpt")
+            var options = PriorTrainer.defaults(checkpointPath: NSTemporaryDirectory() + "prior-load-\(UUID().uuidString).ckpt")
             options.steps = 40
-            options.cropSize = 6
             options.learningRate = 3e-3
-            let trainer = PriorTrainer(model: model, options: options)
+            let trainer = PriorTrainer(model: model, options: options, cropSize: 6)
             var rng = RNG(seed: 2)
             let grids = (0..<4).map { _ in TokenGridSample(width: 8, height: 8, tokens: (0..<64).map { Int32(($0 / 3 + rng.int(below: 2)) % 16) }) }
             try trainer.run(data: TokenCropSource(grids: grids, size: 6))

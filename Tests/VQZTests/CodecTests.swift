@@ -1,6 +1,7 @@
 import ImageIO
-import XCTest
+import StandardFormats
 import VQZ
+import XCTest
 
 /// The codec end to end through the bundled tokenizer, without the CLI.
 final class CodecTests: XCTestCase {

@@ -10,8 +10,8 @@ import Testing
     /// A small untrained context prior for ContainerSamples.model's tokens (K = 64, 2 levels).
     static let prior: EntropyPrior = {
         let network = ContextPrior(config: ContextPriorConfig(codebookSize: 64, levels: 2, embedDim: 4, hidden: 24), seed: 3)
-        let meta = [PriorModel.tokenizerNameKey: ContainerSamples.model.name,
-                    PriorModel.tokenizerDigestKey: ContainerSamples.model.digestHex]
+        let meta = [TokenizerRecord.nameKey: ContainerSamples.model.name,
+                    TokenizerRecord.digestKey: ContainerSamples.model.digestHex]
         return try! EntropyPrior(weights: network.exportWeights(name: "test-context", metadata: meta), fallbackName: "x")
     }()
 
@@ -127,7 +127,7 @@ import Testing
         let config = TokenizerConfig(channels: [4, 6], bottomBlocks: 1, codeDim: 3, codebookSize: 64, levels: 2)
         let base = try TokenizerModel(weights: VQTokenizer(config: config, seed: 1).exportWeights(name: "base"), fallbackName: "x")
         let network = ContextPrior(config: ContextPriorConfig(codebookSize: 64, levels: 2, embedDim: 4, hidden: 8), seed: 1)
-        let meta = [PriorModel.tokenizerNameKey: base.tokens.name, PriorModel.tokenizerDigestKey: base.tokens.digestHex]
+        let meta = [TokenizerRecord.nameKey: base.tokens.name, TokenizerRecord.digestKey: base.tokens.digestHex]
         let prior = try EntropyPrior(weights: network.exportWeights(name: "p", metadata: meta), fallbackName: "p")
         try prior.check(base, levels: 2)
 
@@ -148,8 +148,8 @@ import Testing
     /// Priors without the copy gate code under revision 1, with it under 2; both round-trip.
     @Test func bothCodingRevisionsRoundTrip() throws {
         let plain = ContextPrior(config: ContextPriorConfig(codebookSize: 64, levels: 2, embedDim: 4, hidden: 24, copyGate: false), seed: 3)
-        let meta = [PriorModel.tokenizerNameKey: ContainerSamples.model.name,
-                    PriorModel.tokenizerDigestKey: ContainerSamples.model.digestHex]
+        let meta = [TokenizerRecord.nameKey: ContainerSamples.model.name,
+                    TokenizerRecord.digestKey: ContainerSamples.model.digestHex]
         let revision1 = try EntropyPrior(weights: plain.exportWeights(name: "plain", metadata: meta), fallbackName: "x")
         #expect(revision1.codingRevision == 1 && Self.prior.codingRevision == 2)
         for prior in [revision1, Self.prior] {

@@ -23,9 +23,11 @@ import Testing
                 [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)])
     }
 
-    /// Prints the zstd size of each packing, so the lead can pick the default on real grids;
-    /// the synthetic grid here is smooth (neighbours often equal), as a tokenizer's grids are.
-    @Test func reportsCompressedSizeOfEachPacking() throws {
+    /// Every packing lets zstd find a smooth grid's repeats (neighbours often equal, as in a
+    /// tokenizer's grids): each comes out under 9 bits a token, where a token of 1024 codes takes
+    /// 10 unpacked (measured: 8.0 bit-packed, 5.9 16-bit LE, 6.7 byte-split). The sizes are
+    /// printed so a default can be picked on real grids.
+    @Test func everyPackingCompressesASmoothGrid() throws {
         var rng = SeededGenerator(seed: 3)
         var level = [UInt16](repeating: 0, count: 64 * 48)
         for i in level.indices {
@@ -35,7 +37,7 @@ import Testing
         let sizes = try TokenPacking.compressedSizes(of: grid)
         #expect(sizes.map(\.packing) == TokenPacking.allCases)
         for (packing, bytes) in sizes {
-            #expect(bytes > 0)
+            #expect(bytes * 8 < grid.count * 9, "\(packing): \(bytes) bytes for \(grid.count) tokens")
             print("packing \(packing): \(bytes) bytes for \(grid.count) tokens (\(Double(bytes * 8) / Double(grid.count)) bits/token)")
         }
     }

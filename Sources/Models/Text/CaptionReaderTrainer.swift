@@ -1,33 +1,6 @@
 import Foundation
 import NN
 
-/// Options of `vqz train rerank --objective caption`.
-public struct CaptionReaderTrainingOptions: Sendable {
-    public var steps = 5_000
-    public var batchSize = 32
-    public var learningRate: Float = 1e-3
-    public var warmupSteps = 100
-    public var weightDecay: Float = 0.01
-    public var seed: UInt64 = 1
-    public var checkpointPath: String
-    public var checkpointSeconds: Double = 300
-    public var validateEvery = 250
-    /// Validation pairs among which retrieval is measured (every caption against every grid).
-    public var retrievalPairs = 32
-
-    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
-}
-
-/// One training report of a caption reader.
-public struct CaptionReaderProgress: Sendable {
-    public var step: Int
-    public var totalSteps: Int
-    /// The batch's mean next-word loss in bits per word (the end of each caption included).
-    public var bitsPerWord: Float
-    public var stepsPerSecond: Double
-    public var secondsLeft: Double
-}
-
 /// What validation measures: how well held-out captions are read off their pictures, and how
 /// often a caption's own picture is the likeliest of a set (what reranking asks).
 public struct CaptionReaderValidation: Sendable, Equatable {
@@ -37,37 +10,38 @@ public struct CaptionReaderValidation: Sendable, Equatable {
     public var textToImage: Double
 }
 
-/// Trains a CaptionReader by next-word prediction on (caption, grid) pairs, with the other
-/// trainers' machinery: AdamW with clipping, warm-up and cosine decay, Checkpoint files on a
-/// timer, at the end and for --resume.
-public final class CaptionReaderTrainer {
+/// Trains a CaptionReader by next-word prediction on (caption, grid) pairs; validation measures
+/// retrieval among the first `retrievalPairs` validation pairs (every caption against every grid).
+public final class CaptionReaderTrainer: Trainer {
     public let model: CaptionReader
     public let text: TextTokenizer
-    public let options: CaptionReaderTrainingOptions
+    public let retrievalPairs: Int
     public let state: TrainingState
-    /// Saved in every checkpoint (the image tokenizer the tokens came from).
-    public var metadata: [String: String] = [:]
     /// Draws a fresh caption of training pair `index` (its ids), so that a picture is read in many
     /// wordings; when nil, each pair's own caption.
     public var freshCaption: ((_ index: Int, _ rng: inout RNG) -> [Int32])?
-    public var step: Int { state.step }
 
-    public init(model: CaptionReader, text: TextTokenizer, options: CaptionReaderTrainingOptions) {
-        self.model = model
-        self.text = text
-        self.options = options
-        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
-                              seed: options.seed &+ 0xca9e, checkpointPath: options.checkpointPath,
-                              checkpointSeconds: options.checkpointSeconds)
+    /// `vqz train rerank --objective caption`'s defaults.
+    public static func defaults(checkpointPath: String) -> TrainingOptions {
+        TrainingOptions(checkpointPath: checkpointPath, steps: 5_000, batchSize: 32, learningRate: 1e-3, warmupSteps: 100, validateEvery: 250)
     }
 
-    @discardableResult
-    public func resume(from path: String) throws -> [String: String] { try state.resume(from: path) }
+    public init(model: CaptionReader, text: TextTokenizer, options: TrainingOptions, retrievalPairs: Int = 32) {
+        self.model = model
+        self.text = text
+        self.retrievalPairs = retrievalPairs
+        state = TrainingState(store: model.store, options: options, seedOffset: 0xca9e)
+    }
 
-    public func saveCheckpoint() throws {
-        var meta = metadata
-        meta[TextImageModels.textTokenizerKey] = text.json
-        try state.save(kind: CaptionReaderModels.checkpointKind, config: model.config.json, metadata: meta)
+    public var checkpointMetadata: [String: String] {
+        checkpointMetadata(kind: CaptionReaderModels.checkpointKind, config: model.config.json, adding: [TextImageModels.textTokenizerKey: text.json])
+    }
+
+    /// Returns the batch's mean next-word loss in bits per word (the end of each caption included).
+    public func trainStep(on data: [TextImagePair]) -> Float {
+        precondition(!data.isEmpty, "caption reader training needs pairs")
+        let (x, y, n) = batch(data)
+        return trainStep(tokens: x, text: y, batch: n)
     }
 
     /// A batch of random pairs: their grids [N, T] and captions [N, L].
@@ -83,29 +57,8 @@ public final class CaptionReaderTrainer {
     public func trainStep(tokens: [Int32], text: [Int32], batch n: Int) -> Float {
         model.store.zeroGrads()
         let loss = model.loss(tokens: tokens, text: text, batch: n, backward: true)
-        state.optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
-        state.step += 1
+        update()
         return loss / Float(M_LN2)
-    }
-
-    /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
-    public func run(data: [TextImagePair], validation: [TextImagePair] = [], shouldStop: () -> Bool = { false },
-                    progress: (CaptionReaderProgress) -> Void = { _ in },
-                    validated: (Int, CaptionReaderValidation) -> Void = { _, _ in }) throws {
-        precondition(!data.isEmpty, "caption reader training needs pairs")
-        let first = step, t0 = Date()
-        while step < options.steps && !shouldStop() {
-            let (x, y, n) = batch(data)
-            let bits = trainStep(tokens: x, text: y, batch: n)
-            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
-            progress(CaptionReaderProgress(step: step, totalSteps: options.steps, bitsPerWord: bits, stepsPerSecond: rate,
-                                           secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, validate(validation))
-            }
-            if state.saveIsDue { try saveCheckpoint() }
-        }
-        try saveCheckpoint()
     }
 
     /// Bits per word over all of `pairs`, and top-1 retrieval among the first `retrievalPairs`.
@@ -114,7 +67,7 @@ public final class CaptionReaderTrainer {
         let own = model.logLikelihoods(tokens: pairs.flatMap(\.tokens), text: text, batch: pairs.count)
         let words = model.lengths(text, batch: pairs.count).reduce(pairs.count, +)   // each caption's end counts as a word
         let bits = -Double(own.reduce(0, +)) / Double(max(words, 1)) / M_LN2
-        let m = min(options.retrievalPairs, pairs.count)
+        let m = min(retrievalPairs, pairs.count)
         // Every caption with every grid: caption i's likelihoods are scores[i * m + j].
         let scores = model.logLikelihoods(tokens: (0..<m).flatMap { _ in pairs.prefix(m).flatMap(\.tokens) },
                                           text: (0..<m).flatMap { i in (0..<m).flatMap { _ in pairs[i].text } }, batch: m * m)

@@ -1,35 +1,6 @@
 import Foundation
 import NN
 
-/// Options of `vqz train rerank`.
-public struct RerankerTrainingOptions: Sendable {
-    public var steps = 5_000
-    /// Pairs per batch: each pair's negatives are the other pairs, so larger batches make a
-    /// harder, more useful task (CLIP's strength came from very large ones).
-    public var batchSize = 64
-    public var learningRate: Float = 1e-3
-    public var warmupSteps = 100
-    public var weightDecay: Float = 0.01
-    public var seed: UInt64 = 1
-    public var checkpointPath: String
-    public var checkpointSeconds: Double = 300
-    public var validateEvery = 250
-
-    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
-}
-
-/// One training report.
-public struct RerankerProgress: Sendable {
-    public var step: Int
-    public var totalSteps: Int
-    /// The batch's symmetric InfoNCE loss (nats; log N for a model that cannot tell pairs apart).
-    public var loss: Float
-    /// The logits' scale, exp(s): the inverse temperature.
-    public var scale: Float
-    public var stepsPerSecond: Double
-    public var secondsLeft: Double
-}
-
 /// Top-1 retrieval among a set of pairs: how often a caption's own grid scores highest of all
 /// the set's grids (what reranking asks of the model), and the other way round. Chance is 1/pairs.
 public struct RetrievalAccuracy: Sendable, Equatable {
@@ -56,16 +27,13 @@ public struct NearMissCaptions: Sendable {
     }
 }
 
-/// Trains a Reranker by CLIP's symmetric InfoNCE over batches of distinct (caption, grid) pairs,
-/// with the other trainers' machinery: AdamW with clipping, warm-up and cosine decay, Checkpoint
-/// files (weights, moments, step, RNG) on a timer, at the end and for --resume.
-public final class RerankerTrainer {
+/// Trains a Reranker by CLIP's symmetric InfoNCE over batches of distinct (caption, grid) pairs.
+/// Larger batches make a harder, more useful task: each pair's negatives are the other pairs
+/// (CLIP's strength came from very large ones).
+public final class RerankerTrainer: Trainer {
     public let model: Reranker
     public let text: TextTokenizer
-    public let options: RerankerTrainingOptions
     public let state: TrainingState
-    /// Saved in every checkpoint (the image tokenizer the tokens came from).
-    public var metadata: [String: String] = [:]
     /// Hard negatives: draws, for training pair `index`, a fresh caption of its picture and a
     /// near miss of it. When set, a batch's captions are the pairs' fresh captions followed by
     /// their near misses; when nil, each pair's own caption and no near misses.
@@ -74,26 +42,33 @@ public final class RerankerTrainer {
     /// with one attribute every caption of it states changed. When set, a batch's grids are the
     /// pairs' followed by their picture near misses (for a model that reads token grids).
     public var pictureNearMisses: [[Int32]]?
-    public var step: Int { state.step }
+    /// What `validate` also measures, when set: one near miss per validation pair, of its
+    /// caption and of its picture.
+    public var validationNearMisses: [NearMissCaptions]?
+    public var validationPictureNearMisses: [[Int32]]?
 
-    public init(model: Reranker, text: TextTokenizer, options: RerankerTrainingOptions) {
+    /// `vqz train rerank`'s defaults.
+    public static func defaults(checkpointPath: String) -> TrainingOptions {
+        TrainingOptions(checkpointPath: checkpointPath, steps: 5_000, batchSize: 64, learningRate: 1e-3, warmupSteps: 100, validateEvery: 250)
+    }
+
+    public init(model: Reranker, text: TextTokenizer, options: TrainingOptions) {
         self.model = model
         self.text = text
-        self.options = options
-        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
-                              seed: options.seed &+ 0x5e1a,
-                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
+        state = TrainingState(store: model.store, options: options, seedOffset: 0x5e1a)
     }
 
-    @discardableResult
-    public func resume(from path: String) throws -> [String: String] {
-        try state.resume(from: path)
+    public var checkpointMetadata: [String: String] {
+        checkpointMetadata(kind: RerankerModels.checkpointKind, config: model.config.json, adding: [TextImageModels.textTokenizerKey: text.json])
     }
 
-    public func saveCheckpoint() throws {
-        var meta = metadata
-        meta[TextImageModels.textTokenizerKey] = text.json
-        try state.save(kind: RerankerModels.checkpointKind, config: model.config.json, metadata: meta)
+    /// Returns the batch's loss (the symmetric InfoNCE, in nats: log N for a model that cannot
+    /// tell pairs apart) and the logits' scale, exp(s): the inverse temperature.
+    public func trainStep(on data: [TextImagePair]) -> (loss: Float, scale: Float) {
+        precondition(data.count >= 2, "contrastive training needs two pairs or more")
+        let (x, y, n, misses, pictureMisses) = batch(data)
+        let loss = trainStep(text: x, images: y, batch: n, nearMisses: misses, pictureNearMisses: pictureMisses)
+        return (loss, model.scale)
     }
 
     /// The pairs' images as the model reads them: their token grids, or their pictures.
@@ -126,30 +101,13 @@ public final class RerankerTrainer {
         model.store.zeroGrads()
         let loss = model.loss(text: text, images: images, batch: n, nearMisses: nearMisses, pictureNearMisses: pictureNearMisses,
                               backward: true)
-        state.optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
-        state.step += 1
+        update()
         return loss
     }
 
-    /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
-    public func run(data: [TextImagePair], validation: [TextImagePair] = [], validationNearMisses: [NearMissCaptions]? = nil,
-                    validationPictureNearMisses: [[Int32]]? = nil, shouldStop: () -> Bool = { false },
-                    progress: (RerankerProgress) -> Void = { _ in },
-                    validated: (Int, RetrievalAccuracy) -> Void = { _, _ in }) throws {
-        precondition(data.count >= 2, "contrastive training needs two pairs or more")
-        let first = step, t0 = Date()
-        while step < options.steps && !shouldStop() {
-            let (x, y, n, misses, pictureMisses) = batch(data)
-            let loss = trainStep(text: x, images: y, batch: n, nearMisses: misses, pictureNearMisses: pictureMisses)
-            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
-            progress(RerankerProgress(step: step, totalSteps: options.steps, loss: loss, scale: model.scale, stepsPerSecond: rate,
-                                      secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, validate(validation, nearMisses: validationNearMisses, pictureNearMisses: validationPictureNearMisses))
-            }
-            if state.saveIsDue { try saveCheckpoint() }
-        }
-        try saveCheckpoint()
+    /// Top-1 retrieval accuracy among all of `pairs`, and over the validation near misses when set.
+    public func validate(_ pairs: [TextImagePair]) -> RetrievalAccuracy {
+        validate(pairs, nearMisses: validationNearMisses, pictureNearMisses: validationPictureNearMisses)
     }
 
     /// Top-1 retrieval accuracy among all of `pairs`, with `nearMisses` (one per pair) how often a

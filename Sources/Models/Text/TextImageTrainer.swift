@@ -41,55 +41,36 @@ public struct TextImageValidation: Sendable, Equatable {
     public var layout: Double?
 }
 
-/// Options of `vqz train text`.
-public struct TextImageTrainingOptions: Sendable {
-    public var steps = 20_000
-    public var batchSize = 16
-    public var learningRate: Float = 5e-4
-    public var warmupSteps = 200
-    public var weightDecay: Float = 0.01
-    /// Share of captions replaced by the empty caption, so the model also learns the
-    /// unconditional distribution that classifier-free guidance needs.
-    public var captionDropout: Float = 0.15
-    public var seed: UInt64 = 1
-    public var checkpointPath: String
-    public var checkpointSeconds: Double = 300
-    public var validateEvery = 500
-
-    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
-}
-
-/// Trains a TextImageTransformer by next-image-token cross-entropy given the caption, with the
-/// prior trainer's machinery: AdamW with clipping, warm-up and cosine decay, Checkpoint files
-/// (weights, moments, step, RNG) on a timer, at the end and for --resume, PriorProgress reports.
-public final class TextImageTrainer {
+/// Trains a TextImageTransformer by next-image-token cross-entropy given the caption, dropping
+/// a share of captions (`captionDropout`) to the empty caption so that the model also learns the
+/// unconditional distribution that classifier-free guidance needs.
+public final class TextImageTrainer: Trainer {
     public let model: TextImageTransformer
     public let text: TextTokenizer
-    public let options: TextImageTrainingOptions
+    public let captionDropout: Float
     public let state: TrainingState
-    public var optimizer: Adam { state.optimizer }
-    /// Saved in every checkpoint (the image tokenizer the tokens came from).
-    public var metadata: [String: String] = [:]
-    public var step: Int { state.step }
 
-    public init(model: TextImageTransformer, text: TextTokenizer, options: TextImageTrainingOptions) {
+    /// `vqz train text`'s defaults.
+    public static func defaults(checkpointPath: String) -> TrainingOptions {
+        TrainingOptions(checkpointPath: checkpointPath, steps: 20_000, batchSize: 16, learningRate: 5e-4, warmupSteps: 200, validateEvery: 500)
+    }
+
+    public init(model: TextImageTransformer, text: TextTokenizer, options: TrainingOptions, captionDropout: Float = 0.15) {
         self.model = model
         self.text = text
-        self.options = options
-        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
-                              seed: options.seed &+ 0x7e47,
-                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
+        self.captionDropout = captionDropout
+        state = TrainingState(store: model.store, options: options, seedOffset: 0x7e47)
     }
 
-    @discardableResult
-    public func resume(from path: String) throws -> [String: String] {
-        try state.resume(from: path)
+    public var checkpointMetadata: [String: String] {
+        checkpointMetadata(kind: TextImageModels.checkpointKind, config: model.config.json, adding: [TextImageModels.textTokenizerKey: text.json])
     }
 
-    public func saveCheckpoint() throws {
-        var meta = metadata
-        meta[TextImageModels.textTokenizerKey] = text.json
-        try state.save(kind: TextImageModels.checkpointKind, config: model.config.json, metadata: meta)
+    /// Returns the batch's bits per image token (weighted).
+    public func trainStep(on data: [TextImagePair]) -> Float {
+        precondition(!data.isEmpty, "no training pairs")
+        let (x, layout, map, y, w) = batch(data)
+        return trainStep(text: x, layout: layout, map: map, tokens: y, weights: w, batch: options.batchSize)
     }
 
     /// A random batch: texts [N, L] (each dropped to the empty caption with the dropout share),
@@ -100,7 +81,7 @@ public final class TextImageTrainer {
         let parts = model.config.mapParts
         for _ in 0..<options.batchSize {
             let pair = data[state.rng.int(below: data.count)]
-            let dropped = state.rng.uniform() < options.captionDropout
+            let dropped = state.rng.uniform() < captionDropout
             text += dropped ? self.text.empty : pair.text
             layout += pair.layout
             // The empty caption reads no map either, so that guidance pushes the picture toward its map
@@ -138,31 +119,8 @@ public final class TextImageTrainer {
         let dlogits = Tensor(logits.shape)
         let loss = crossEntropyLoss(logits, tokens, weights: weights, dlogits: dlogits)
         model.backward(dlogits, layout: dlayout)
-        optimizer.update(learningRate: cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate))
-        state.step += 1
+        update()
         return loss / Float(M_LN2)
-    }
-
-    /// Runs until `options.steps` or `shouldStop`; checkpoints on a timer and at the end.
-    /// `validated` gets the step and what `validate` measures on the validation pairs.
-    public func run(data: [TextImagePair], validation: [TextImagePair] = [],
-                    shouldStop: () -> Bool = { false },
-                    progress: (PriorProgress) -> Void = { _ in },
-                    validated: (Int, TextImageValidation) -> Void = { _, _ in }) throws {
-        precondition(!data.isEmpty, "no training pairs")
-        let first = step, t0 = Date()
-        while step < options.steps && !shouldStop() {
-            let (x, layout, map, y, w) = batch(data)
-            let bits = trainStep(text: x, layout: layout, map: map, tokens: y, weights: w, batch: options.batchSize)
-            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
-            progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
-                                   secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, validate(validation))
-            }
-            if state.saveIsDue { try saveCheckpoint() }
-        }
-        try saveCheckpoint()
     }
 
     /// Mean bits per image token of the pairs with their captions and with the empty caption; with

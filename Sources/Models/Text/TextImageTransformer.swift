@@ -276,7 +276,7 @@ public final class TextImageTransformer {
     /// costs P positions each, not P + T.
     /// A model with a map paints reading `layoutMap` of each layout (the empty text's branch: no map).
     /// `layoutGuidance` (`guidance` unless given) is the scale of the layout ids: a plan and its
-    /// painting are guided apart, as the best of each differs (docs/TEXT.md, session 19).
+    /// painting are guided apart, as the best of each differs ('vqz eval prompts --plan-guidance', docs/TEXT.md).
     /// `partGuidance` composes the map's parts (config.mapParts): each part read alone by the empty
     /// text, p_i, adds partGuidance * (p_i - u) to the picture's logits, so a kind and a colour never
     /// painted together pull on the picture as the two seen apart (0: no part branches).

@@ -1,57 +1,42 @@
 import Foundation
 import NN
 
-/// Options of `vqz train prior --kind context`.
-public struct ContextPriorTrainingOptions: Sendable {
-    public var steps = 4000
-    /// Positions drawn per step; every level is trained on the same positions.
-    public var batchSize = 512
-    public var learningRate: Float = 2e-3
-    public var warmupSteps = 100
-    public var weightDecay: Float = 0.01
-    public var seed: UInt64 = 1
-    public var checkpointPath: String
-    public var checkpointSeconds: Double = 300
-    public var validateEvery = 500
-
-    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
-}
-
-public struct ContextPriorProgress: Sendable {
-    public var step: Int
-    public var totalSteps: Int
-    public var bitsPerToken: [Float]    // per level, training batch
-    public var stepsPerSecond: Double
-    public var secondsLeft: Double
-}
-
-/// Trains a context prior by cross-entropy on random positions of whole-picture token grids.
-/// No crops: a position's context is read from the full grid, edges included, exactly as the
-/// coder will see it.
-public final class ContextPriorTrainer {
+/// Trains a context prior by cross-entropy on random positions of whole-picture token grids
+/// (`batchSize` positions a step, every level trained on the same ones). No crops: a position's
+/// context is read from the full grid, edges included, exactly as the coder will see it.
+public final class ContextPriorTrainer: Trainer {
     public let model: ContextPrior
-    public let options: ContextPriorTrainingOptions
     public let state: TrainingState
-    public var optimizer: Adam { state.optimizer }
-    /// Saved in every checkpoint (the tokenizer the tokens came from).
-    public var metadata: [String: String] = [:]
-    public var step: Int { state.step }
 
-    public init(model: ContextPrior, options: ContextPriorTrainingOptions) {
+    /// `vqz train entropy`'s defaults.
+    public static func defaults(checkpointPath: String) -> TrainingOptions {
+        TrainingOptions(checkpointPath: checkpointPath, steps: 4000, batchSize: 512, learningRate: 2e-3, warmupSteps: 100, validateEvery: 500)
+    }
+
+    public init(model: ContextPrior, options: TrainingOptions) {
         self.model = model
-        self.options = options
-        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
-                              seed: options.seed &+ 0xc0de,
-                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
+        state = TrainingState(store: model.store, options: options, seedOffset: 0xc0de)
     }
 
-    @discardableResult
-    public func resume(from path: String) throws -> [String: String] {
-        try state.resume(from: path)
-    }
+    public var checkpointMetadata: [String: String] { checkpointMetadata(kind: ContextPrior.checkpointKind, config: model.config.json) }
 
-    public func saveCheckpoint() throws {
-        try state.save(kind: ContextPrior.checkpointKind, config: model.config.json, metadata: metadata)
+    /// Positions drawn uniformly over all tokens of all grids; returns each level's bits per token on them.
+    public func trainStep(on grids: [LeveledTokenGrid]) -> [Float] {
+        precondition(!grids.isEmpty, "context prior training needs token grids")
+        var cumulative: [Int] = []
+        var total = 0
+        for g in grids { total += g.width * g.height; cumulative.append(total) }
+        var positions: [(grid: Int, position: Int)] = []
+        for _ in 0..<options.batchSize {
+            let u = state.rng.int(below: total)
+            var lo = 0, hi = cumulative.count - 1
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if cumulative[mid] > u { hi = mid } else { lo = mid + 1 }
+            }
+            positions.append((lo, u - (lo == 0 ? 0 : cumulative[lo - 1])))
+        }
+        return trainStep(grids, positions: positions)
     }
 
     /// One optimisation step on `positions` (grid index, flat position) of `grids`; returns
@@ -77,45 +62,12 @@ public final class ContextPriorTrainer {
             model.backward(level: l, dlogits)
             bits.append(loss / Float(M_LN2))
         }
-        let lr = cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate)
-        optimizer.update(learningRate: lr)
-        state.step += 1
+        update()
         return bits
     }
 
-    /// Runs until `options.steps` or until `shouldStop` says so; checkpoints on a timer and at the end.
-    public func run(grids: [LeveledTokenGrid], validation: [LeveledTokenGrid] = [],
-                    shouldStop: () -> Bool = { false },
-                    progress: (ContextPriorProgress) -> Void = { _ in },
-                    validated: (Int, [Double]) -> Void = { _, _ in }) throws {
-        precondition(!grids.isEmpty, "context prior training needs token grids")
-        var cumulative: [Int] = []
-        var total = 0
-        for g in grids { total += g.width * g.height; cumulative.append(total) }
-        let first = step, t0 = Date()
-        while step < options.steps && !shouldStop() {
-            // Positions uniform over all tokens of all grids.
-            var positions: [(grid: Int, position: Int)] = []
-            for _ in 0..<options.batchSize {
-                let u = state.rng.int(below: total)
-                var lo = 0, hi = cumulative.count - 1
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if cumulative[mid] > u { hi = mid } else { lo = mid + 1 }
-                }
-                positions.append((lo, u - (lo == 0 ? 0 : cumulative[lo - 1])))
-            }
-            let bits = trainStep(grids, positions: positions)
-            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
-            progress(ContextPriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
-                                          secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, model.bitsPerToken(validation))
-            }
-            if state.saveIsDue { try saveCheckpoint() }
-        }
-        try saveCheckpoint()
-    }
+    /// Each level's mean bits per token over every position of `grids`.
+    public func validate(_ grids: [LeveledTokenGrid]) -> [Double] { model.bitsPerToken(grids) }
 }
 
 extension ContextPrior {

@@ -65,56 +65,28 @@ public struct TokenCropSource: Sendable {
     }
 }
 
-/// Options of `vqz train prior`.
-public struct PriorTrainingOptions: Sendable {
-    public var steps = 3000
-    public var batchSize = 8
-    public var cropSize = 16
-    public var learningRate: Float = 1e-3
-    public var warmupSteps = 100
-    public var weightDecay: Float = 0.01
-    public var seed: UInt64 = 1
-    public var checkpointPath: String
-    public var checkpointSeconds: Double = 300
-    public var validateEvery = 250
-
-    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
-}
-
-public struct PriorProgress: Sendable {
-    public var step: Int
-    public var totalSteps: Int
-    public var bitsPerToken: Float      // training batch
-    public var stepsPerSecond: Double
-    public var secondsLeft: Double
-}
-
-/// Trains a prior by next-token cross-entropy on random crops of token grids.
-public final class PriorTrainer {
+/// Trains a prior by next-token cross-entropy on random `cropSize` x `cropSize` crops of token grids.
+public final class PriorTrainer: Trainer {
     public let model: any TokenPrior
-    public let options: PriorTrainingOptions
+    public let cropSize: Int
     public let state: TrainingState
-    public var optimizer: Adam { state.optimizer }
-    /// Saved in every checkpoint (the tokenizer the tokens came from).
-    public var metadata: [String: String] = [:]
-    public var step: Int { state.step }
 
-    public init(model: any TokenPrior, options: PriorTrainingOptions) {
+    /// `vqz train prior`'s defaults.
+    public static func defaults(checkpointPath: String) -> TrainingOptions {
+        TrainingOptions(checkpointPath: checkpointPath, steps: 3000, batchSize: 8, learningRate: 1e-3, warmupSteps: 100, validateEvery: 250)
+    }
+
+    public init(model: any TokenPrior, options: TrainingOptions, cropSize: Int = 16) {
         self.model = model
-        self.options = options
-        state = TrainingState(store: model.store, learningRate: options.learningRate, weightDecay: options.weightDecay,
-                              seed: options.seed &+ 0x9e10,
-                              checkpointPath: options.checkpointPath, checkpointSeconds: options.checkpointSeconds)
+        self.cropSize = cropSize
+        state = TrainingState(store: model.store, options: options, seedOffset: 0x9e10)
     }
 
-    /// Continues from a checkpoint written by `saveCheckpoint`; returns its metadata.
-    @discardableResult
-    public func resume(from path: String) throws -> [String: String] {
-        try state.resume(from: path)
-    }
+    public var checkpointMetadata: [String: String] { checkpointMetadata(kind: Priors.checkpointKind, config: model.config.json) }
 
-    public func saveCheckpoint() throws {
-        try state.save(kind: Priors.checkpointKind, config: model.config.json, metadata: metadata)
+    /// Returns the batch's bits per token.
+    public func trainStep(on data: TokenCropSource) -> Float {
+        trainStep(data.batch(count: options.batchSize, size: cropSize, rng: &state.rng), batch: options.batchSize, size: cropSize)
     }
 
     /// One optimisation step on crops [N, S, S]; returns the batch's bits per token.
@@ -125,35 +97,13 @@ public final class PriorTrainer {
         let dlogits = Tensor(logits.shape)
         let loss = crossEntropyLoss(logits, tokens, dlogits: dlogits)
         model.backward(dlogits)
-        let lr = cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate)
-        optimizer.update(learningRate: lr)
-        state.step += 1
+        update()
         return loss / Float(M_LN2)
-    }
-
-    /// Runs until `options.steps` or until `shouldStop` says so; checkpoints on a timer and at the end.
-    public func run(data: TokenCropSource, validation: [Int32] = [],
-                    shouldStop: () -> Bool = { false },
-                    progress: (PriorProgress) -> Void = { _ in },
-                    validated: (Int, Double) -> Void = { _, _ in }) throws {
-        let first = step, t0 = Date(), s = options.cropSize
-        while step < options.steps && !shouldStop() {
-            let x = data.batch(count: options.batchSize, size: s, rng: &state.rng)
-            let bits = trainStep(x, batch: options.batchSize, size: s)
-            let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
-            progress(PriorProgress(step: step, totalSteps: options.steps, bitsPerToken: bits, stepsPerSecond: rate,
-                                   secondsLeft: Double(options.steps - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == options.steps) {
-                validated(step, validate(validation))
-            }
-            if state.saveIsDue { try saveCheckpoint() }
-        }
-        try saveCheckpoint()
     }
 
     /// Mean bits per token over crops [M, S, S] (S = the crop size).
     public func validate(_ crops: [Int32]) -> Double {
-        model.bitsPerToken(crops: crops, size: options.cropSize)
+        model.bitsPerToken(crops: crops, size: cropSize)
     }
 }
 

@@ -1,36 +1,16 @@
 import Foundation
 import NN
 
-/// Options of `vqz train tokenizer`.
-public struct TokenizerTrainingOptions: Sendable {
-    public var steps = 20_000
-    public var batchSize = 16
-    public var cropSize = 64
-    public var learningRate: Float = 3e-4
-    public var warmupSteps = 200
-    public var seed: UInt64 = 1
-    public var checkpointPath: String
-    public var checkpointSeconds: Double = 300
-    public var validateEvery = 500
-    /// Stop (as Ctrl-C would) at this step, keeping the learning-rate schedule of `steps`: a fixed
-    /// budget of a longer schedule, reproducible to the step.
-    public var stopAt: Int? = nil
+/// One step's figures, from `TrainableTokenizer.lossAndGradients`.
+public struct TokenizerStepFigures: Sendable {
+    public var loss: Float            // reconstruction MSE on [-0.5, 0.5] pixels
+    public var commitment: Float = 0  // VQ-VAE: the commitment loss (0 for the baselines)
+    public var klBitsPerPixel: Float = 0  // VAE: the KL term in bits per pixel (0 for the others)
+    public var levels: Int = 1        // quality levels drawn for this batch
+    public var restarted: [Int] = []  // dead codes restarted this step, per level
 
-    public init(checkpointPath: String) { self.checkpointPath = checkpointPath }
-}
-
-/// What the trainer reports as it goes.
-public struct TokenizerProgress: Sendable {
-    public var step: Int
-    public var totalSteps: Int
-    public var loss: Float          // reconstruction MSE on [-0.5, 0.5] pixels
-    public var commitment: Float    // VQ-VAE: the commitment loss (0 for the baselines)
-    public var klBitsPerPixel: Float  // VAE: the KL term in bits per pixel (0 for the others)
-    public var psnr: Float          // of this batch, at the levels drawn for it
-    public var levelsUsed: Int
-    public var restarted: [Int]     // dead codes restarted this step, per level
-    public var stepsPerSecond: Double
-    public var secondsLeft: Double
+    /// PSNR of this batch, at the levels drawn for it.
+    public var psnr: Float { Float(10 * log10(1 / Double(max(loss, 1e-12)))) }
 }
 
 /// Validation figures per quality level (one level for the autoencoder and the VAE).
@@ -39,14 +19,6 @@ public struct TokenizerValidation: Sendable, Codable {
     public var codesUsed: [Int]           // distinct codes seen per level (empty for the baselines)
     public var perplexity: [Double]       // exp(entropy) of the code histogram per level
     public var klBitsPerPixel: Double? = nil  // VAE: mean KL of the posteriors, bits per pixel
-}
-
-/// One step's figures, from `TrainableTokenizer.lossAndGradients`.
-public struct TokenizerStepFigures: Sendable {
-    public var loss: Float            // reconstruction MSE
-    public var commitment: Float = 0
-    public var klBitsPerPixel: Float = 0
-    public var levels: Int = 1
 }
 
 /// What `TokenizerTrainer` trains: the VQ-VAE or one of its baselines (Autoencoder). The trainer
@@ -67,79 +39,49 @@ public protocol TrainableTokenizer: AnyObject {
 
 /// Trains a VQTokenizer (MSE reconstruction, commitment loss, EMA codebooks with dead-code
 /// restarts, and quantizer dropout: each step draws how many levels to use, so every prefix of
-/// levels decodes well) or a baseline Autoencoder, with Adam, warm-up and cosine decay.
-public final class TokenizerTrainer {
+/// levels decodes well) or a baseline Autoencoder, with Adam, warm-up and cosine decay, on random
+/// crops of `cropSize` pixels.
+public final class TokenizerTrainer: Trainer {
     public let model: any TrainableTokenizer
-    public let options: TokenizerTrainingOptions
-    public let optimizer: Adam
-    public private(set) var step = 0
-    public private(set) var rng: RNG
-    private let startedAt = Date()
-    private var lastCheckpoint = Date()
+    public let cropSize: Int
+    public let state: TrainingState
 
-    public init(model: any TrainableTokenizer, options: TokenizerTrainingOptions) {
+    /// `vqz train tokenizer`'s defaults (plain Adam: no weight decay).
+    public static func defaults(checkpointPath: String) -> TrainingOptions {
+        TrainingOptions(checkpointPath: checkpointPath, steps: 20_000, batchSize: 16, learningRate: 3e-4, warmupSteps: 200, weightDecay: 0, validateEvery: 500)
+    }
+
+    public init(model: any TrainableTokenizer, options: TrainingOptions, cropSize: Int = 64) {
         self.model = model
-        self.options = options
-        optimizer = Adam(model.store, learningRate: options.learningRate, clipNorm: 1, trains: model.trains)
-        rng = RNG(seed: options.seed &+ 0x5eed)
+        self.cropSize = cropSize
+        state = TrainingState(store: model.store, options: options, seedOffset: 0x5eed, trains: model.trains)
     }
 
-    /// Continues from a checkpoint written by `saveCheckpoint` for the same kind and shape of model.
-    public func resume(from path: String) throws {
-        let header = try SafeTensors.read([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))).metadata
+    public var checkpointMetadata: [String: String] { metadata.merging(model.checkpointMetadata) { _, own in own } }
+
+    /// A checkpoint of another kind, or of another shape, cannot be resumed.
+    public func checkResumable(_ checkpoint: [String: String], path: String) throws {
         let expected = model.checkpointMetadata
-        guard header["kind"] == expected["kind"] else {
-            throw ModelError.wrongKind(found: header["kind"], expected: expected["kind"] ?? "?")
+        guard checkpoint["kind"] == expected["kind"] else {
+            throw ModelError.wrongKind(found: checkpoint["kind"], expected: expected["kind"] ?? "?")
         }
-        guard sameJSON(header["config"], expected["config"]) else {
-            throw ModelError.badConfig("checkpoint \(path) is of another shape (\(header["config"] ?? "none")) than \(expected["config"] ?? "?")")
+        guard sameJSON(checkpoint["config"], expected["config"]) else {
+            throw ModelError.badConfig("checkpoint \(path) is of another shape (\(checkpoint["config"] ?? "none")) than \(expected["config"] ?? "?")")
         }
-        let ck = try Checkpoint.load(from: path, store: model.store, optimizer: optimizer)
-        step = ck.step
-        rng = RNG(words: ck.rngWords)
     }
 
-    public func saveCheckpoint() throws {
-        try Checkpoint.save(to: options.checkpointPath, store: model.store, optimizer: optimizer, step: step, rng: rng,
-                            metadata: model.checkpointMetadata)
-        lastCheckpoint = Date()
+    public func trainStep(on data: any BatchSource) -> TokenizerStepFigures {
+        trainStep(data.batch(count: options.batchSize, size: cropSize, rng: &state.rng))
     }
 
-    /// One optimisation step on one batch; returns its figures.
-    public func trainStep(_ x: Tensor) -> (figures: TokenizerStepFigures, restarted: [Int]) {
+    /// One optimisation step on one batch [N, H, W, 3]; returns its figures.
+    public func trainStep(_ x: Tensor) -> TokenizerStepFigures {
         model.store.zeroGrads()
-        let figures = model.lossAndGradients(x, rng: &rng)
-        let lr = cosineSchedule(step: step, total: options.steps, warmup: options.warmupSteps, peak: options.learningRate)
-        optimizer.update(learningRate: lr)
-        let restarted = model.afterUpdate(rng: &rng)
-        step += 1
-        return (figures, restarted)
-    }
-
-    /// Runs until `options.steps` or until `shouldStop` says so; checkpoints on a timer and at the end.
-    public func run(data: BatchSource, validation: [Tensor] = [],
-                    shouldStop: () -> Bool = { false },
-                    progress: (TokenizerProgress) -> Void = { _ in },
-                    validated: (Int, TokenizerValidation) -> Void = { _, _ in }) throws {
-        let first = step
-        let t0 = Date()
-        let last = min(options.steps, options.stopAt ?? options.steps)
-        while step < last && !shouldStop() {
-            let x = data.batch(count: options.batchSize, size: options.cropSize, rng: &rng)
-            let (r, restarted) = trainStep(x)
-            let elapsed = Date().timeIntervalSince(t0)
-            let rate = Double(step - first) / max(elapsed, 1e-9)
-            progress(TokenizerProgress(step: step, totalSteps: options.steps, loss: r.loss, commitment: r.commitment,
-                                       klBitsPerPixel: r.klBitsPerPixel,
-                                       psnr: Float(10 * log10(1 / Double(max(r.loss, 1e-12)))), levelsUsed: r.levels,
-                                       restarted: restarted, stepsPerSecond: rate,
-                                       secondsLeft: Double(last - step) / max(rate, 1e-9)))
-            if !validation.isEmpty && (step % options.validateEvery == 0 || step == last) {
-                validated(step, validate(validation))
-            }
-            if Date().timeIntervalSince(lastCheckpoint) >= options.checkpointSeconds { try saveCheckpoint() }
-        }
-        try saveCheckpoint()
+        var figures = model.lossAndGradients(x, rng: &state.rng)
+        state.optimizer.update(learningRate: options.learningRate(at: step))
+        figures.restarted = model.afterUpdate(rng: &state.rng)
+        state.step += 1
+        return figures
     }
 
     /// PSNR per level prefix, code usage and perplexity on held-out images [1, H, W, 3].

@@ -1,27 +1,29 @@
 import Foundation
 import NN
 
-/// What a training loop carries from step to step and keeps in its checkpoints: the optimizer's
-/// moments, the step and the RNG. One type for every trainer, so that saving on a timer, at the
-/// end and on Ctrl-C, and resuming exactly where a save left off, are written once.
+/// What a training run carries from step to step and keeps in its checkpoints: its options, the
+/// optimizer's moments, the step and the RNG, and the metadata the run records. One type for
+/// every trainer, so that saving on a timer, at the end and on Ctrl-C, and resuming exactly where
+/// a save left off, are written once.
 public final class TrainingState {
+    public let options: TrainingOptions
     public let store: ParameterStore
     public let optimizer: Adam
     public var step = 0
     public var rng: RNG
-    public let checkpointPath: String
-    public let checkpointSeconds: Double
+    /// What the run adds to its checkpoints and exported weights (the tokenizer whose tokens it
+    /// learns from, its lineage).
+    public var metadata: [String: String] = [:]
     private var lastSave = Date()
 
-    /// AdamW over `store` (gradient norm clipped at 1), the token models' optimizer, and an RNG
-    /// from `seed` for data order and noise.
-    public init(store: ParameterStore, learningRate: Float, weightDecay: Float, seed: UInt64,
-                checkpointPath: String, checkpointSeconds: Double) {
+    /// AdamW over `store` (gradient norm clipped at 1) at the options' rate and weight decay,
+    /// moving the parameters `trains` picks; the RNG (data order, noise) starts from the options'
+    /// seed plus `seedOffset`, each model's own, so two models trained with one seed draw apart.
+    public init(store: ParameterStore, options: TrainingOptions, seedOffset: UInt64, trains: (Param) -> Bool = { _ in true }) {
+        self.options = options
         self.store = store
-        optimizer = Adam(store, learningRate: learningRate, weightDecay: weightDecay, clipNorm: 1)
-        rng = RNG(seed: seed)
-        self.checkpointPath = checkpointPath
-        self.checkpointSeconds = checkpointSeconds
+        optimizer = Adam(store, learningRate: options.learningRate, weightDecay: options.weightDecay, clipNorm: 1, trains: trains)
+        rng = RNG(seed: options.seed &+ seedOffset)
     }
 
     /// Continues from a checkpoint written by `save`; returns its metadata.
@@ -32,16 +34,12 @@ public final class TrainingState {
         return ck.metadata
     }
 
-    /// Saves a checkpoint whose metadata names its `kind` and model `config` (what `resume`'s
-    /// callers check) beside `metadata`.
-    public func save(kind: String, config: String, metadata: [String: String]) throws {
-        var meta = metadata
-        meta["kind"] = kind
-        meta["config"] = config
-        try Checkpoint.save(to: checkpointPath, store: store, optimizer: optimizer, step: step, rng: rng, metadata: meta)
+    /// Saves a checkpoint to the options' path with `metadata` (the run's, its kind and model config).
+    public func save(metadata: [String: String]) throws {
+        try Checkpoint.save(to: options.checkpointPath, store: store, optimizer: optimizer, step: step, rng: rng, metadata: metadata)
         lastSave = Date()
     }
 
-    /// Whether `checkpointSeconds` have passed since the last save.
-    public var saveIsDue: Bool { Date().timeIntervalSince(lastSave) >= checkpointSeconds }
+    /// Whether the options' seconds between checkpoints have passed since the last save (or the start).
+    public var saveIsDue: Bool { Date().timeIntervalSince(lastSave) >= options.checkpointSeconds }
 }

@@ -161,12 +161,13 @@ func crop(_ rgb: [UInt8], width: Int, height: Int, x0: Int, y0: Int, w: Int, h: 
     return t
 }
 
-@inline(__always) func toByte(_ v: Float) -> UInt8 {
+/// A decoder output in [-0.5, 0.5] as an 8-bit sample.
+@inlinable public func toByte(_ v: Float) -> UInt8 {
     UInt8(min(max(((v + 0.5) * 255).rounded(), 0), 255))
 }
 
 /// The output image: RGB or gray (BT.601 luma of the reconstruction), with the alpha plane if any.
-func assemble(rgb: [UInt8], width: Int, height: Int, gray: Bool, alpha: [UInt8]?) -> Image {
+public func assemble(rgb: [UInt8], width: Int, height: Int, gray: Bool, alpha: [UInt8]?) -> Image {
     let n = width * height
     let colors = gray ? 1 : 3
     let channels = colors + (alpha == nil ? 0 : 1)

@@ -4,15 +4,22 @@ import NN
 /// An encoder and a decoder run over an image tile by tile, with context margins as `Codec` runs
 /// them, for latents that are float grids: the baselines' (which are not quantized), and the
 /// tokenizer's before quantization.
-struct LatentTiling {
-    var downsampling: Int
-    var codeDim: Int
-    var tileTokens: Int
-    var marginTokens: Int
+public struct LatentTiling {
+    public var downsampling: Int
+    public var codeDim: Int
+    public var tileTokens: Int
+    public var marginTokens: Int
+
+    public init(downsampling: Int, codeDim: Int, tileTokens: Int, marginTokens: Int) {
+        self.downsampling = downsampling
+        self.codeDim = codeDim
+        self.tileTokens = tileTokens
+        self.marginTokens = marginTokens
+    }
 
     /// The latent of an image (16-bit reduced to 8): ceil(H/f) x ceil(W/f) positions of `codeDim`
     /// floats, [gh, gw, D]. `encode` maps [1, h, w, 3] to [1, h/f, w/f, D].
-    func latent(of image: Image, encode: (Tensor) -> Tensor) -> Tensor {
+    public func latent(of image: Image, encode: (Tensor) -> Tensor) -> Tensor {
         let f = downsampling, d = codeDim
         let gw = (image.width + f - 1) / f, gh = (image.height + f - 1) / f
         let rgb = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(3).samples8
@@ -32,7 +39,7 @@ struct LatentTiling {
 
     /// RGB8 pixels [height, width, 3] decoded from a latent grid [gh, gw, D], cropped to
     /// width x height. `decode` maps [1, h, w, D] to [1, h*f, w*f, 3].
-    func pixels(of latent: Tensor, width: Int, height: Int, decode: (Tensor) -> Tensor) -> [UInt8] {
+    public func pixels(of latent: Tensor, width: Int, height: Int, decode: (Tensor) -> Tensor) -> [UInt8] {
         let f = downsampling, d = codeDim
         let (gh, gw) = (latent.shape[0], latent.shape[1])
         precondition(latent.shape == [gh, gw, d] && gw * f >= width && gh * f >= height, "latent \(latent.shape) for \(width)x\(height)")

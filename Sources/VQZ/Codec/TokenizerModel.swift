@@ -23,7 +23,7 @@ public final class TokenizerModel: @unchecked Sendable {
         let name = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
         fingerprint = ModelFingerprint(name: name, digest: fnv1a128(bytes))
         if let lineage = TokenLineage(metadata: meta) {
-            guard let digest = PriorModel.bytes(hex: lineage.digestHex), digest.count == ModelFingerprint.digestSize else {
+            guard let digest = TokenizerRecord.bytes(hex: lineage.digestHex), digest.count == ModelFingerprint.digestSize else {
                 throw ModelError.badConfig("tokens_digest is not a \(ModelFingerprint.digestSize)-byte hex digest")
             }
             tokens = ModelFingerprint(name: lineage.name, digest: digest)
@@ -57,9 +57,9 @@ public final class TokenizerModel: @unchecked Sendable {
     }
 }
 
-/// The tokenizers built into the binary. The shapes domain of text-prompted generation has its own,
-/// as DALL-E's dVAE was trained on DALL-E's pictures: flat shapes need sharp outlines, not a photo
-/// codec's, and its tokens stay put when the photo tokenizer is retrained.
+/// The tokenizers built into the binary: the photo codec's, and one for flat synthetic pictures,
+/// which need sharp outlines more than a photo codec's textures (as DALL-E's dVAE was trained on
+/// DALL-E's own pictures); its tokens stay put when the photo tokenizer is retrained.
 public enum BundledTokenizer: String, CaseIterable, Sendable, CustomStringConvertible {
     case photos = "tokenizer"
     case shapes = "tokenizer-shapes"
@@ -69,7 +69,7 @@ public enum BundledTokenizer: String, CaseIterable, Sendable, CustomStringConver
 
 /// FNV-1a over 128 bits: a stable digest of a weights file, so a .vqz names exactly the model it needs.
 /// Not a cryptographic hash; it guards against mix-ups, not attackers.
-func fnv1a128(_ bytes: [UInt8]) -> [UInt8] {
+public func fnv1a128(_ bytes: [UInt8]) -> [UInt8] {
     var h: UInt128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d
     let prime: UInt128 = 0x0000_0000_0100_0000_0000_0000_0000_013B
     for b in bytes {

@@ -23,12 +23,9 @@ public final class EntropyPrior: @unchecked Sendable {
 
     public init(weights bytes: [UInt8], fallbackName: String) throws {
         let (prior, meta) = try ContextPrior.load(weights: bytes)
-        guard let name = meta[PriorModel.tokenizerNameKey], let hex = meta[PriorModel.tokenizerDigestKey],
-              let digest = PriorModel.bytes(hex: hex), digest.count == ModelFingerprint.digestSize
-        else { throw ModelError.badConfig("the entropy prior's weights do not say which tokenizer they were trained for") }
         network = prior
         metadata = meta
-        tokenizer = ModelFingerprint(name: name, digest: digest)
+        tokenizer = try TokenizerRecord.required(meta, by: "the entropy prior's weights")
         let own = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
         fingerprint = ModelFingerprint(name: own, digest: fnv1a128(bytes))
     }

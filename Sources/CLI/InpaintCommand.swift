@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Generation
+import ImageIO
+import Models
+import StandardFormats
+import VQZ
+
+/// `vqz inpaint`: refills a region of an image with tokens drawn from a prior.
+struct InpaintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inpaint",
+        abstract: "Fill a region of an image using a prior over its tokens.",
+        discussion: """
+            Tokenizes IMAGE, redraws the level-1 tokens that the hole touches (--mask: light \
+            pixels of a same-size image; --rect: X,Y,W,H in pixels), decodes, and keeps the \
+            original pixels outside the hole, fading the fill in over --feather pixels. With \
+            --context all (the default) each hole token is also rescored by how likely it makes \
+            the known tokens after it (below and to the right); --context raster samples in \
+            raster order from the tokens above and to the left only. Without -o the output is \
+            written beside IMAGE as NAME.inpainted.EXT.
+            """
+    )
+
+    @Argument(help: "The image to inpaint.") var image: String
+    @Option(help: ArgumentHelp("Mask image of the same size: light pixels are refilled.", valueName: "MASK")) var mask: String?
+    @Option(help: ArgumentHelp("Rectangle to refill, in pixels.", valueName: "X,Y,W,H")) var rect: String?
+    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "OUT")) var output: String?
+    @Flag(name: .shortAndLong, help: "Overwrite an existing output; allow binary output to a terminal.") var force = false
+
+    @Option(help: "Context the fill uses: all (every side) or raster (above and left).") var context: InpaintOptions.Context = .all
+    @Option(help: "Rescoring sweeps over the hole with --context all.") var sweeps = 1
+    @Option(help: "Candidates rescored per token with --context all.") var candidates = 16
+    @Option(help: "Width in pixels of the fade between the fill and the original.") var feather = 4
+
+    @OptionGroup var sampling: SamplingFlags
+    @OptionGroup var priorOptions: PriorOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var verbosity: VerbosityOptions
+
+    var rectangle: (x: Int, y: Int, w: Int, h: Int)? {
+        guard let rect else { return nil }
+        let parts = rect.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3] else { return nil }
+        return (x, y, w, h)
+    }
+
+    func validate() throws {
+        if (mask == nil) == (rect == nil) { throw ValidationError("give exactly one of --mask and --rect") }
+        if rect != nil {
+            guard let r = rectangle, r.x >= 0, r.y >= 0, r.w > 0, r.h > 0 else {
+                throw ValidationError("--rect must be X,Y,W,H with X, Y >= 0 and W, H > 0 (pixels)")
+            }
+        }
+        if !(1...10).contains(sweeps) { throw ValidationError("--sweeps must be in 1...10") }
+        if !(1...1024).contains(candidates) { throw ValidationError("--candidates must be in 1...1024") }
+        if !(0...64).contains(feather) { throw ValidationError("--feather must be in 0...64") }
+    }
+
+    var destination: String {
+        if let output { return output }
+        let url = image as NSString
+        let ext = url.pathExtension
+        return ext.isEmpty ? image + ".inpainted.png" : url.deletingPathExtension + ".inpainted." + ext
+    }
+
+    func run() throws {
+        let console = verbosity.console
+        let target = destination
+        try SingleOutput.check([target], force: force)
+        let picture = try InputFile.image(image)
+        let hole: [Bool]
+        if let r = rectangle {
+            hole = try reportingGenerationErrors {
+                try Inpainter.rectangle(x: r.x, y: r.y, w: r.w, h: r.h, imageWidth: picture.width, imageHeight: picture.height)
+            }
+        } else {
+            let maskImage = try InputFile.image(mask!)
+            hole = try reportingGenerationErrors { try Inpainter.mask(from: maskImage, imageWidth: picture.width, imageHeight: picture.height) }
+        }
+        let codec = Codec(model: try modelOptions.load())
+        let prior = try reportingGenerationErrors { try priorOptions.load() }
+        let inpainter = try reportingGenerationErrors { try Inpainter(codec: codec, prior: prior) }
+        var options = InpaintOptions()
+        options.context = context
+        options.seed = sampling.seed
+        options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK)
+        options.sweeps = sweeps
+        options.candidates = candidates
+        options.feather = feather
+        let t0 = Date()
+        let result = try reportingGenerationErrors { try inpainter.inpaint(picture, hole: hole, options: options) }
+        console.note(String(format: "inpainted with the %@ prior (%@ context) in %.2f s", inpainter.prior.kind.rawValue,
+                            context.rawValue, Date().timeIntervalSince(t0)))
+        try SingleOutput.write(result, to: target, force: force, console: console)
+    }
+}
+
+extension InpaintOptions.Context: ExpressibleByArgument {}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Generation
+import Models
+import VQZ
+
+/// --prior and --prior-weights, shared by generate and inpaint; the bundled prior otherwise.
+struct PriorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Prior: transformer (fast, grids up to 16x16 tokens) or pixelcnn (any size).", valueName: "KIND"))
+    var prior: PriorKind = .transformer
+
+    @Option(help: ArgumentHelp("Prior weights (.safetensors from 'vqz train prior') instead of the bundled one.", valueName: "PATH"))
+    var priorWeights: String?
+
+    func load() throws -> PriorModel {
+        if let priorWeights { return try loadingModel(priorWeights) { try PriorModel(contentsOf: priorWeights) } }
+        return try PriorModel.bundled(prior)
+    }
+}
+
+/// The exit status of generation errors: a prior for another tokenizer is a model error (3),
+/// the rest are usage errors (1).
+func reportingGenerationErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as GenerationError {
+        switch e {
+        case .priorTokenizerMismatch, .rerankerTokenizerMismatch, .codebookMismatch, .noBundledPrior: throw CLIError(.model, e.description)
+        default: throw CLIError(.usage, e.description)
+        }
+    }
+}
+
+/// Sampling flags shared by generate and inpaint.
+struct SamplingFlags: ParsableArguments {
+    @Option(help: "Seed: the same seed and options give the same output.") var seed: UInt64 = 1
+    @Option(help: "Sampling temperature (0 picks the most likely tokens).") var temperature: Float = 1
+    @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
+
+    func validate() throws {
+        if !(temperature >= 0 && temperature <= 10) { throw ValidationError("--temperature must be in 0...10") }
+        if let topK, topK < 1 { throw ValidationError("--top-k must be positive") }
+    }
+}

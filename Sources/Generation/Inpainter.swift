@@ -1,0 +1,264 @@
+import Foundation
+import ImageIO
+import Models
+import NN
+import VQZ
+
+/// How the hole's tokens are chosen.
+public struct InpaintOptions: Sendable {
+    public enum Context: String, Sendable, CaseIterable {
+        /// Plain raster-order sampling: each hole token sees only the tokens above and to its left.
+        case raster
+        /// Raster sampling, then Gibbs sweeps in which each hole token is redrawn from
+        /// p(x_i | x_<i) * prod_{j > i} p(x_j | x_<j): the known tokens below and to the right
+        /// vote for the candidates that make them likely.
+        case all
+    }
+
+    public var context: Context = .all
+    public var seed: UInt64 = 1
+    /// Raster sampling draws with these; the sweeps use the temperature (0: the best candidate).
+    public var sampling = SamplingOptions(temperature: 1)
+    /// Candidates rescored per hole token in a sweep: the most likely ones under p(x_i | x_<i).
+    public var candidates = 16
+    /// Rows below a hole token whose tokens vote on it in a sweep (the cost grows with them).
+    public var scoreRows = 4
+    /// Rows above a hole token the transformer sees in a sweep (the PixelCNN sees all that reach it).
+    public var contextRows = 4
+    public var sweeps = 1
+    /// Width in pixels of the band outside the hole where the fill fades into the original.
+    public var feather = 4
+    /// Known tokens kept around the hole in the prior's window (PixelCNN; the transformer's
+    /// window is its whole context).
+    public var marginTokens = 4
+
+    public init() {}
+}
+
+/// Fills a hole in an image with tokens drawn from a prior, using the context on all sides.
+public final class Inpainter {
+    public let codec: Codec
+    public let prior: PriorModel
+
+    public init(codec: Codec, prior: PriorModel) throws {
+        try prior.check(codec.model)
+        self.codec = codec
+        self.prior = prior
+    }
+
+    /// A hole mask [height * width] for the rectangle (x, y, w, h), which must lie inside the image.
+    public static func rectangle(x: Int, y: Int, w: Int, h: Int, imageWidth: Int, imageHeight: Int) throws -> [Bool] {
+        guard w > 0, h > 0, x >= 0, y >= 0, x + w <= imageWidth, y + h <= imageHeight else {
+            throw GenerationError.badSize("rectangle \(x),\(y),\(w),\(h) does not lie inside the \(imageWidth)x\(imageHeight) image")
+        }
+        var mask = [Bool](repeating: false, count: imageWidth * imageHeight)
+        for yy in y..<(y + h) { for xx in x..<(x + w) { mask[yy * imageWidth + xx] = true } }
+        return mask
+    }
+
+    /// A hole mask from a mask image of the same size: light pixels (luma >= 128) are the hole.
+    public static func mask(from image: Image, imageWidth: Int, imageHeight: Int) throws -> [Bool] {
+        guard image.width == imageWidth && image.height == imageHeight else {
+            throw GenerationError.maskSizeMismatch(mask: "\(image.width)x\(image.height)", image: "\(imageWidth)x\(imageHeight)")
+        }
+        let rgb = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(3).samples8
+        var mask = [Bool](repeating: false, count: imageWidth * imageHeight)
+        for i in 0..<mask.count {
+            let luma: Int = 299 * Int(rgb[3 * i]) + 587 * Int(rgb[3 * i + 1]) + 114 * Int(rgb[3 * i + 2])
+            mask[i] = luma >= 128_000
+        }
+        return mask
+    }
+
+    /// The image with the hole (mask [height * width], true = fill) refilled. Pixels farther than
+    /// `feather` from the hole are the input's own (8-bit) samples, exactly.
+    public func inpaint(_ image: Image, hole: [Bool], options: InpaintOptions = InpaintOptions()) throws -> Image {
+        let (width, height) = (image.width, image.height)
+        guard hole.count == width * height else {
+            throw GenerationError.maskSizeMismatch(mask: "\(hole.count) pixels", image: "\(width)x\(height)")
+        }
+        guard hole.contains(true) else { throw GenerationError.emptyHole }
+        let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
+        let f = codec.model.downsampling
+        let gw = (width + f - 1) / f, gh = (height + f - 1) / f
+        // A token is resampled when any pixel of its f x f block is in the hole.
+        var holeTokens = [Bool](repeating: false, count: gw * gh)
+        for y in 0..<height { for x in 0..<width where hole[y * width + x] { holeTokens[(y / f) * gw + x / f] = true } }
+        guard holeTokens.contains(false) else { throw GenerationError.holeCoversImage }
+
+        var grid = codec.tokenize(image8, levels: codec.model.levels)
+        var level1 = grid.levels[0].map { Int32($0) }
+        try fill(&level1, cols: gw, rows: gh, hole: holeTokens, options: options)
+        grid.levels[0] = level1.map { UInt16($0) }
+        let fillRGB = try decode(grid, hole: holeTokens, width: width, height: height)
+        return blend(original: image8, fill: fillRGB, hole: hole, feather: options.feather)
+    }
+
+    /// Resamples the level-1 tokens [rows * cols] where `hole` holds, on a window around the hole.
+    public func fill(_ tokens: inout [Int32], cols gw: Int, rows gh: Int, hole: [Bool], options: InpaintOptions) throws {
+        var tx0 = gw, ty0 = gh, tx1 = 0, ty1 = 0
+        for y in 0..<gh { for x in 0..<gw where hole[y * gw + x] { tx0 = min(tx0, x); tx1 = max(tx1, x + 1); ty0 = min(ty0, y); ty1 = max(ty1, y + 1) } }
+        guard tx1 > tx0 else { return }
+        // The window the prior sees: the hole's bounding box with context around it.
+        var wx0: Int, wy0: Int, ww: Int, wh: Int
+        if let m = prior.network.maxGrid {
+            guard tx1 - tx0 <= m.cols && ty1 - ty0 <= m.rows else {
+                throw GenerationError.gridTooLarge(rows: ty1 - ty0, cols: tx1 - tx0, maxRows: m.rows, maxCols: m.cols)
+            }
+            (ww, wh) = (min(m.cols, gw), min(m.rows, gh))
+            wx0 = min(max(0, (tx0 + tx1 - ww) / 2), gw - ww)
+            wy0 = min(max(0, (ty0 + ty1 - wh) / 2), gh - wh)
+        } else {
+            let mg = options.marginTokens
+            wx0 = max(0, tx0 - mg); wy0 = max(0, ty0 - mg)
+            ww = min(gw, tx1 + mg) - wx0; wh = min(gh, ty1 + mg) - wy0
+        }
+        var window = [Int32](repeating: 0, count: ww * wh), resample = [Bool](repeating: false, count: ww * wh)
+        for y in 0..<wh {
+            for x in 0..<ww {
+                window[y * ww + x] = tokens[(wy0 + y) * gw + wx0 + x]
+                resample[y * ww + x] = hole[(wy0 + y) * gw + wx0 + x]
+            }
+        }
+        // The hole's old tokens must not leak into the fill: the raster pass conditions on
+        // earlier positions only, so give it placeholders and let it overwrite them.
+        for i in 0..<(ww * wh) where resample[i] { window[i] = 0 }
+        var rngs = [RNG(seed: options.seed)]
+        prior.network.sample(&window, batch: 1, height: wh, width: ww, resample: resample, options: options.sampling, rngs: &rngs)
+        if options.context == .all {
+            for _ in 0..<options.sweeps {
+                for i in 0..<(ww * wh) where resample[i] {
+                    gibbsStep(&window, at: i, rows: wh, cols: ww, options: options, rng: &rngs[0])
+                }
+            }
+        }
+        for y in 0..<wh { for x in 0..<ww { tokens[(wy0 + y) * gw + wx0 + x] = window[y * ww + x] } }
+    }
+
+    /// Redraws token i from its full conditional under the prior, restricted to the top
+    /// candidates of p(x_i | x_<i): score(c) = log p(c | x_<i) + sum_{j > i} log p(x_j | x_<j, x_i = c).
+    /// One batched forward scores every candidate, on a band of rows around i: `contextRows` above
+    /// (for the PixelCNN all that can reach row y, so its logits are exact) and `options.scoreRows`
+    /// below, whose tokens are the ones scored.
+    func gibbsStep(_ window: inout [Int32], at i: Int, rows: Int, cols: Int, options: InpaintOptions, rng: inout RNG) {
+        let net = prior.network, k = net.config.codebookSize
+        let y = i / cols
+        let above = (net as? GatedPixelCNN)?.receptiveRows ?? options.contextRows
+        let r0 = max(0, y - above), r1 = min(rows, y + options.scoreRows + 1)
+        let t = (r1 - r0) * cols, local = i - r0 * cols
+        let band = Array(window[(r0 * cols)..<(r1 * cols)])
+        // p(x_i | x_<i) does not depend on x_i: a forward of the band as it is gives the candidates.
+        let first = net.forward(band, batch: 1, height: r1 - r0, width: cols)
+        let (candidates, _) = TokenSampler.candidates(first.data + local * k, count: k,
+                                                      options: SamplingOptions(temperature: 1, topK: options.candidates))
+        let n = candidates.count
+        var batch = [Int32](repeating: 0, count: n * t)
+        for (b, c) in candidates.enumerated() {
+            for j in 0..<t { batch[b * t + j] = band[j] }
+            batch[b * t + local] = c
+        }
+        let logits = net.forward(batch, batch: n, height: r1 - r0, width: cols)      // [n, T, K]
+        var scores = [Double](repeating: 0, count: n)
+        for b in 0..<n {
+            var s = 0.0
+            for j in local..<t {
+                let row = logits.data + (b * t + j) * k
+                s += logSoftmax(row, count: k, at: Int(batch[b * t + j]))
+            }
+            scores[b] = s
+        }
+        let temperature = Double(options.sampling.temperature)
+        if temperature <= 0 {
+            window[i] = candidates[scores.indices.max { scores[$0] < scores[$1] }!]
+            return
+        }
+        let top = scores.max()!
+        var probs = scores.map { Float(exp(($0 - top) / temperature)) }
+        let sum = probs.reduce(0, +)
+        probs = probs.map { $0 / sum }
+        window[i] = candidates[TokenSampler.pick(probs, rng: &rng)]
+    }
+
+    @inline(__always) func logSoftmax(_ row: UnsafePointer<Float>, count k: Int, at index: Int) -> Double {
+        var mx = -Float.infinity
+        for c in 0..<k { mx = max(mx, row[c]) }
+        var sum: Float = 0
+        for c in 0..<k { sum += expf(row[c] - mx) }
+        return Double(row[index] - mx - logf(sum))
+    }
+
+    /// RGB8 pixels of the whole image decoded from `grid` with level 1 alone inside the hole (the
+    /// finer levels' residuals belonged to the old tokens) and every level outside. Only the
+    /// region around the hole is decoded; the rest stays zero and is never used.
+    func decode(_ grid: TokenGrid, hole: [Bool], width: Int, height: Int) throws -> [UInt8] {
+        let f = codec.model.downsampling, (gw, gh) = (grid.width, grid.height)
+        let net = codec.model.network
+        var tx0 = gw, ty0 = gh, tx1 = 0, ty1 = 0
+        for y in 0..<gh { for x in 0..<gw where hole[y * gw + x] { tx0 = min(tx0, x); tx1 = max(tx1, x + 1); ty0 = min(ty0, y); ty1 = max(ty1, y + 1) } }
+        // The decoder's receptive field plus the feather band: pixels there equal a whole-image decode.
+        let m = codec.marginTokens + 1
+        let rx0 = max(0, tx0 - m), ry0 = max(0, ty0 - m), rx1 = min(gw, tx1 + m), ry1 = min(gh, ty1 + m)
+        let (rw, rh) = (rx1 - rx0, ry1 - ry0)
+        let levels = grid.levels.map { level -> [Int32] in
+            var t = [Int32](repeating: 0, count: rw * rh)
+            for y in 0..<rh { for x in 0..<rw { t[y * rw + x] = Int32(level[(ry0 + y) * gw + rx0 + x]) } }
+            return t
+        }
+        let d = net.config.codeDim
+        let coarse = net.quantizer.decode([levels[0]], shape: [1, rh, rw, d])
+        let zq = net.quantizer.decode(levels, shape: [1, rh, rw, d])
+        for y in 0..<rh {
+            for x in 0..<rw where hole[(ry0 + y) * gw + rx0 + x] {
+                (zq.data + (y * rw + x) * d).update(from: coarse.data + (y * rw + x) * d, count: d)
+            }
+        }
+        let out = net.decoder.infer(zq)                                 // [1, rh*f, rw*f, 3]
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        let pw = rw * f
+        for py in (ry0 * f)..<min(height, ry1 * f) {
+            for px in (rx0 * f)..<min(width, rx1 * f) {
+                let src = out.data + ((py - ry0 * f) * pw + (px - rx0 * f)) * 3
+                for c in 0..<3 { rgb[(py * width + px) * 3 + c] = toByte(src[c]) }
+            }
+        }
+        return rgb
+    }
+
+    /// The original outside the hole, the fill inside, and a linear fade across `feather` pixels
+    /// outside the hole's edge (by Euclidean distance to the nearest hole pixel).
+    func blend(original: Image, fill: [UInt8], hole: [Bool], feather: Int) -> Image {
+        let (w, h, ch) = (original.width, original.height, original.channels)
+        var out = original.samples8
+        let colors = original.colorChannels
+        let r = max(0, feather)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                var alpha: Double
+                if hole[i] {
+                    alpha = 1
+                } else {
+                    var best = Double.infinity
+                    for dy in -r...r where y + dy >= 0 && y + dy < h {
+                        for dx in -r...r where x + dx >= 0 && x + dx < w && hole[(y + dy) * w + x + dx] {
+                            best = min(best, Double(dx * dx + dy * dy).squareRoot())
+                        }
+                    }
+                    alpha = best <= Double(r) ? 1 - best / Double(r + 1) : 0
+                }
+                if alpha == 0 { continue }
+                var value = [Double](repeating: 0, count: colors)
+                if colors == 3 {
+                    for c in 0..<3 { value[c] = Double(fill[3 * i + c]) }
+                } else {
+                    value[0] = 0.299 * Double(fill[3 * i]) + 0.587 * Double(fill[3 * i + 1]) + 0.114 * Double(fill[3 * i + 2])
+                }
+                for c in 0..<colors {
+                    let o = Double(out[i * ch + c])
+                    out[i * ch + c] = UInt8(min(max((alpha * value[c] + (1 - alpha) * o).rounded(), 0), 255))
+                }
+            }
+        }
+        return Image(width: w, height: h, channels: ch, samples8: out)
+    }
+}
