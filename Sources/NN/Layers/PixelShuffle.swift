@@ -3,73 +3,63 @@
 /// position, channels ordered by row, then column, then channel); `DepthToSpace` is its inverse.
 /// A tokenizer that starts with one runs its first convolutions at a quarter of the positions with
 /// four times the channels: the same arithmetic, wider matrix products, and no detail lost.
-public final class SpaceToDepth: Layer {
-    public let factor: Int
-    private var output = Workspace()
-    private var dInput = Workspace()
-    private var inputShape: [Int] = []
-
-    public init(factor: Int) {
-        precondition(factor >= 1, "factor must be positive")
-        self.factor = factor
-    }
-
-    public func forward(_ x: Tensor) -> Tensor {
-        inputShape = x.shape
-        let s = factor
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        precondition(h % s == 0 && w % s == 0, "SpaceToDepth: \(h)x\(w) is not a multiple of \(s)")
-        let y = output.uninitializedTensor([n, h / s, w / s, s * s * c])
-        shuffle(blocks: y.data, pixels: x.data, n: n, h: h, w: w, c: c, s: s, toBlocks: true)
-        return y
-    }
-
-    public func backward(_ dy: Tensor) -> Tensor {
-        let s = factor
-        let (n, h, w, c) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
-        let dx = dInput.uninitializedTensor(inputShape)
-        shuffle(blocks: dy.data, pixels: dx.data, n: n, h: h, w: w, c: c, s: s, toBlocks: false)
-        return dx
-    }
-
-    public func releaseBuffers() {
-        output = Workspace()
-        dInput = Workspace()
-    }
+public final class SpaceToDepth: PixelRearrangement {
+    public init(factor: Int) { super.init(factor: factor, folding: true) }
 }
 
-public final class DepthToSpace: Layer {
+public final class DepthToSpace: PixelRearrangement {
+    public init(factor: Int) { super.init(factor: factor, folding: false) }
+}
+
+/// The one mechanism behind both: `folding` says which layout the input has. The backward pass
+/// of either direction is the forward pass of the other.
+public class PixelRearrangement: Layer {
     public let factor: Int
+    let folding: Bool
     private var output = Workspace()
     private var dInput = Workspace()
     private var inputShape: [Int] = []
 
-    public init(factor: Int) {
+    init(factor: Int, folding: Bool) {
         precondition(factor >= 1, "factor must be positive")
         self.factor = factor
+        self.folding = folding
     }
 
     public func forward(_ x: Tensor) -> Tensor {
         inputShape = x.shape
-        let s = factor
-        let (n, hs, ws, cs) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        precondition(cs % (s * s) == 0, "DepthToSpace: \(cs) channels are not a multiple of \(s * s)")
-        let y = output.uninitializedTensor([n, hs * s, ws * s, cs / (s * s)])
-        shuffle(blocks: x.data, pixels: y.data, n: n, h: hs * s, w: ws * s, c: cs / (s * s), s: s, toBlocks: false)
+        let y = output.uninitializedTensor(rearranged(x.shape, folding: folding))
+        move(from: x, to: y, folding: folding)
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let s = factor
-        let (n, hs, ws, cs) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let dx = dInput.uninitializedTensor(inputShape)
-        shuffle(blocks: dx.data, pixels: dy.data, n: n, h: hs * s, w: ws * s, c: cs / (s * s), s: s, toBlocks: true)
+        move(from: dy, to: dx, folding: !folding)
         return dx
     }
 
     public func releaseBuffers() {
         output = Workspace()
         dInput = Workspace()
+    }
+
+    /// The shape an [N, H, W, C] tensor takes when folded (or an [N, H/s, W/s, s*s*C] one unfolded).
+    private func rearranged(_ shape: [Int], folding: Bool) -> [Int] {
+        let s = factor
+        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        if folding {
+            precondition(h % s == 0 && w % s == 0, "SpaceToDepth: \(h)x\(w) is not a multiple of \(s)")
+            return [n, h / s, w / s, s * s * c]
+        }
+        precondition(c % (s * s) == 0, "DepthToSpace: \(c) channels are not a multiple of \(s * s)")
+        return [n, h * s, w * s, c / (s * s)]
+    }
+
+    private func move(from x: Tensor, to y: Tensor, folding: Bool) {
+        let pixels = folding ? x : y, blocks = folding ? y : x
+        let (n, h, w, c) = (pixels.shape[0], pixels.shape[1], pixels.shape[2], pixels.shape[3])
+        shuffle(blocks: blocks.data, pixels: pixels.data, n: n, h: h, w: w, c: c, s: factor, toBlocks: folding)
     }
 }
 
