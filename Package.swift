@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, each knowing only the ones below it (see docs and ../shared/DESIGN.md):
-//   vqz (CLI) -> VQZ (codec library) -> Models -> NN -> COpenBLAS
+//   vqz (CLI) -> VQZ (codec library) -> Models -> NN -> COpenBLAS, CKernels
 //                                     -> ImageIO <- Plugins/PNG, Plugins/JPEG
 //                                     -> CZstd
 let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
@@ -40,8 +40,10 @@ let package = Package(
         // QOI in Swift, built as a plugin library against the C ABI alone.
         .target(name: "VQZQOI", dependencies: ["CVQZPlugin"], path: "Plugins/QOI"),
 
+        // Integer kernels for inference (AVX2 intrinsics, chosen at run time), each with a naive twin.
+        .target(name: "CKernels", path: "Sources/CKernels"),
         // The neural-network core; knows nothing of images, files or the CLI.
-        .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN", swiftSettings: numeric),
+        .target(name: "NN", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/NN", swiftSettings: numeric),
         // The models of vqz and their training loops.
         .target(name: "Models", dependencies: ["NN"], path: "Sources/Models", swiftSettings: numeric),
         // The default models, embedded in the binary (see BundledModels.c).
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ"]),
         .testTarget(name: "GenerationTests", dependencies: ["VQZ", "Models", "NN", "ImageIO"]),
