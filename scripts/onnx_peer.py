@@ -11,11 +11,13 @@ fastest setting on this CPU.
     onnx_peer.py verify WEIGHTS TOKENS.npy VQZ.ppm ORIGINAL.ppm   decode vqz's tokens, compare
     onnx_peer.py time WEIGHTS IMAGE.ppm --calibrate A.ppm [B.ppm...] --repeat N
     onnx_peer.py tokens WEIGHTS IMAGE.ppm VQZ_TOKENS.npy          encoder: token agreement
+    onnx_peer.py psnr ORIGINAL.ppm DECODED.ppm...                  PSNR of each against the original
+    onnx_peer.py same-tokens A.npy B.npy                           per level, the share of equal tokens
 
 `verify` prints the PSNR of ONNX Runtime's decode against vqz's (both rounded to 8 bits: the
 check that the two run the same network) and of each against the original. `time` prints one
-line per network and setting: the median of N timed runs of session.run, model loaded, after
-one warm-up run. Images are read as binary PPM (vqz decompress --format ppm writes them).
+line per setting: the best of N timed runs of session.run per network, model loaded, after one
+warm-up run (as vqz bench times its own). Images are read as binary PPM (vqz decompress --format ppm writes them).
 """
 import json
 import struct
@@ -218,17 +220,28 @@ def quantized(model, input_name, arrays):
 
 
 def timed(sess, feed, repeat):
+    """Best of `repeat` runs after a warm-up, as vqz bench times its own."""
     sess.run(None, feed)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         sess.run(None, feed)
         times.append(time.perf_counter() - t0)
-    return float(np.median(times)), times
+    return min(times)
 
 
 def main(argv):
     cmd, path = argv[1], argv[2]
+    if cmd == "psnr":
+        # psnr ORIGINAL.ppm A.ppm [B.ppm...]: each against the original, on one line.
+        original = read_ppm(path)
+        print(" ".join(f"{psnr(read_ppm(p)[:original.shape[0], :original.shape[1]], original):.4f}" for p in argv[3:]))
+        return
+    if cmd == "same-tokens":
+        # same-tokens A.npy B.npy: the share of positions, per level, where the two agree.
+        a, b = read_npy_tokens(path), read_npy_tokens(argv[3])
+        print(" ".join(f"{(a[l] == b[l]).mean():.6f}" for l in range(a.shape[0])))
+        return
     weights, cfg = load_safetensors(path)
     threads = 2
     f = cfg.get("pixelShuffle", 1) << (len(cfg["channels"]) - 1)
@@ -266,7 +279,9 @@ def main(argv):
         x = np.ascontiguousarray(x[:, :, :h, :w])
         enc, dec = encoder(weights, cfg), decoder(weights, cfg)
         enc_s = session(enc, threads)
-        z = enc_s.run(None, {"image": x})[0]
+        # The decoder's input as vqz decodes it: the encoder's latent through every quantizer level.
+        z = latent_from_tokens(weights, nearest_tokens(weights, enc_s.run(None, {"image": x})[0], cfg["levels"])
+                               .reshape(cfg["levels"], h // f, w // f))
         # Calibration: the pictures given (never the one timed or measured), cropped to whole grids.
         cal_images = [to_nchw_image(c)[:, :, :c.shape[0] // f * f, :c.shape[1] // f * f] for c in calib] or [x]
         cal_latents = [enc_s.run(None, {"image": np.ascontiguousarray(c)})[0] for c in cal_images]
@@ -274,12 +289,12 @@ def main(argv):
                     ("int8", quantized(enc, "image", cal_images), quantized(dec, "latent", cal_latents))]
         for label, e, d in settings:
             es, ds = session(e, threads), session(d, threads)
-            te, _ = timed(es, {"image": x}, repeat)
-            td, _ = timed(ds, {"latent": z}, repeat)
+            te = timed(es, {"image": x}, repeat)
+            td = timed(ds, {"latent": z}, repeat)
             y = ds.run(None, {"latent": z})[0]
             q = psnr(to_bytes(y), (image[:h, :w]).astype(np.uint8))
-            print(f"onnxruntime {label:4s}  {w}x{h}  encode {te:.3f} s  decode {td:.3f} s  "
-                  f"decode PSNR vs original {q:.3f} dB  ({threads} threads, median of {repeat})")
+            print(f"onnxruntime {label:4s}  {w}x{h}  encoder {1000 * te:.1f} ms  decoder {1000 * td:.1f} ms  "
+                  f"decode PSNR vs original {q:.3f} dB  ({threads} threads, best of {repeat})")
     else:
         sys.exit(f"onnx_peer: unknown command {cmd}")
 

@@ -33,20 +33,15 @@ final class QuantizedWeights {
     deinit { packed.deallocate() }
 }
 
-/// A reusable int16 buffer that grows as needed (inference scratch, like Workspace for floats).
-final class Int16Buffer {
-    private var pointer: UnsafeMutablePointer<Int16>?
-    private var capacity = 0
+/// Int16 scratch for one call, freed when the call returns: the integer path keeps no buffers in
+/// the layer, so releaseBuffers (which callers may run from several threads on a shared model)
+/// has nothing more to release, and a layer's memory between calls is its weights.
+final class Int16Scratch {
+    let pointer: UnsafeMutablePointer<Int16>
 
-    func buffer(_ count: Int) -> UnsafeMutablePointer<Int16> {
-        if let p = pointer, capacity >= count { return p }
-        pointer?.deallocate()
-        pointer = .allocate(capacity: max(count, 1))
-        capacity = max(count, 1)
-        return pointer!
-    }
+    init(_ count: Int) { pointer = .allocate(capacity: max(count, 1)) }
 
-    deinit { pointer?.deallocate() }
+    deinit { pointer.deallocate() }
 }
 
 extension Conv2d {
@@ -57,16 +52,17 @@ extension Conv2d {
     /// The input quantized once, as int16 with one scale: max(0, x) when `relu`, then
     /// x * limit / max|x| rounded. Returns the int16 tensor (same layout as x) and its scale
     /// (the float one integer step stands for).
-    private func quantizeInput(_ x: Tensor, relu: Bool, limit: Int32) -> (UnsafeMutablePointer<Int16>, Float) {
+    private func quantizeInput(_ x: Tensor, relu: Bool, limit: Int32) -> (Int16Scratch, Float) {
         let amax = vqz_absmax(x.data, x.count, relu ? 1 : 0)
         // An all-zero input quantizes to zeros whatever the scale; 1 keeps the division finite.
         let scale = amax > 0 ? amax / Float(limit) : 1
-        let q = quantizedInput.buffer(x.count)
+        let scratch = Int16Scratch(x.count)
+        let q = scratch.pointer
         let inv = 1 / scale
         parallelFor(x.count, minChunk: 1 << 15) { r in
             vqz_quantize(q + r.lowerBound, x.data + r.lowerBound, r.count, inv, limit, relu ? 1 : 0)
         }
-        return (q, scale)
+        return (scratch, scale)
     }
 
     /// The output scale of each channel: one activation step times one weight step.
@@ -85,7 +81,8 @@ extension Conv2d {
         if quantized[0] == nil { quantized[0] = QuantizedWeights(maskedWeights(), k: K, n: cout) }
         let qw = quantized[0]!
         let limit = vqz_activation_limit(Int32(K))
-        let (xq, xs) = quantizeInput(x, relu: reluInput, limit: limit)
+        let (input, xs) = quantizeInput(x, relu: reluInput, limit: limit)
+        let xq = input.pointer
         let scales = outputScales(qw, activationScale: xs)
         let b = store.value(bias)
         let rows = n * ho * wo
@@ -93,7 +90,9 @@ extension Conv2d {
         let threads = max(1, min(Threads.count, (rows + 63) / 64))
         let share = (rows + threads - 1) / threads
         let perThread = min(share, blockRows) * Kp
-        let buffers = quantizedCol.buffer(threads * perThread)
+        let colScratch = Int16Scratch(threads * perThread)
+        let buffers = colScratch.pointer
+        defer { withExtendedLifetime((input, colScratch)) {} }
         scales.withUnsafeBufferPointer { sc in
             parallelBLAS(threads) { t in
                 let colBuf = buffers + t * perThread
@@ -121,7 +120,8 @@ extension Conv2d {
             for phase in 0..<4 { quantized[1 + phase] = QuantizedWeights(pw.data + phase * K * cout, k: K, n: cout) }
         }
         let limit = vqz_activation_limit(Int32(K))
-        let (xq, xs) = quantizeInput(x, relu: reluInput, limit: limit)
+        let (input, xs) = quantizeInput(x, relu: reluInput, limit: limit)
+        let xq = input.pointer
         let phaseScales = (0..<4).map { outputScales(quantized[1 + $0]!, activationScale: xs) }
         let b = store.value(bias)
         let rows = n * h * w
@@ -129,8 +129,10 @@ extension Conv2d {
         let threads = max(1, min(Threads.count, (rows + 63) / 64))
         let share = (rows + threads - 1) / threads
         let block = min(share, blockRows)
-        let colBuffers = quantizedCol.buffer(threads * block * Kp)
+        let colScratch = Int16Scratch(threads * block * Kp)
+        let colBuffers = colScratch.pointer
         let results = col.buffer(threads * block * cout)
+        defer { withExtendedLifetime((input, colScratch)) {} }
         parallelBLAS(threads) { t in
             let colBuf = colBuffers + t * block * Kp
             let result = results + t * block * cout

@@ -20,8 +20,6 @@ public final class Conv2d: Layer {
     public var inferencePrecision: InferencePrecision = .float32 { didSet { quantized = [:] } }
     /// Packed int8 weights by variant (the plain kernel, or the four phases of the upsampled one).
     var quantized: [Int: QuantizedWeights] = [:]
-    var quantizedInput = Int16Buffer()
-    var quantizedCol = Int16Buffer()
 
     private var input: Tensor?                 // [N, H, W, Cin], saved for backward
     private var output = Workspace()
@@ -315,8 +313,6 @@ public final class Conv2d: Layer {
         dInput = Workspace()
         col = Workspace()
         dcol = Workspace()
-        quantizedInput = Int16Buffer()
-        quantizedCol = Int16Buffer()
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
