@@ -8,9 +8,9 @@ import VQZ
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Tokenizer weights (.safetensors) to use instead of the bundled model.", valueName: "PATH"))
     var model: String?
-    @Option(help: ArgumentHelp("Decoder arithmetic: int8 (where the CPU has AVX2, else f32) or f32, the reference.", valueName: "int8|f32"))
-    var decoderPrecision: InferencePrecision = .int8
-    @Option(help: ArgumentHelp("Encoder arithmetic: f32, or int8 to measure how many tokens it changes.", valueName: "f32|int8"))
+    @Option(help: ArgumentHelp("Decoder arithmetic: int16 (where the CPU has AVX2, else f32) or f32, the reference.", valueName: "int16|f32"))
+    var decoderPrecision: InferencePrecision = .int16
+    @Option(help: ArgumentHelp("Encoder arithmetic: f32, or int16 to measure how many tokens it changes.", valueName: "f32|int16"))
     var encoderPrecision: InferencePrecision = .float32
 
     /// The --model file, else the bundled tokenizer `fallback`, at the chosen precisions.
@@ -77,12 +77,12 @@ extension InferencePrecision: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument {
         case "f32": self = .float32
-        case "int8": self = .int8
+        case "int16": self = .int16
         default: return nil
         }
     }
 
-    public var defaultValueDescription: String { self == .int8 ? "int8" : "f32" }
+    public var defaultValueDescription: String { self == .int16 ? "int16" : "f32" }
 }
 
 extension EntropyCoder: ExpressibleByArgument {

@@ -45,15 +45,16 @@ final class CodecTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1, "tiled decoding differs by up to \(worst) levels")
         XCTAssertLessThan(diffs.count, p.count / 1000, "\(diffs.count) samples differ between tiled and whole-image decoding")
 
-        // The int8 decoder (the default) scales each tensor's activations by its own largest value,
-        // so a tile's scale depends on what the tile holds: more samples move by one level, none by
-        // more (a seam would).
-        model.network.decoderPrecision = .int8
+        // The integer decoder (the default) scales each tensor's activations by its own largest value,
+        // so a tile's scale depends on what the tile holds: its output differs from f32 by ~0.16
+        // levels RMS (63-64 dB on the validation photos), so a few percent of samples round to the
+        // other side, by one level; a seam would move them by more.
+        model.network.decoderPrecision = .int16
         let pi = whole.reconstruct(a, width: 203, height: 141), qi = tiled.reconstruct(a, width: 203, height: 141)
         let moved = zip(pi, qi).filter { $0 != $1 }.count
-        let worstInt8 = zip(pi, qi).map { abs(Int($0) - Int($1)) }.max() ?? 0
-        XCTAssertLessThanOrEqual(worstInt8, 1, "int8 tiled decoding differs by up to \(worstInt8) levels")
-        XCTAssertLessThan(moved, p.count / 100, "\(moved) samples differ between int8 tiled and whole-image decoding")
+        let worstInteger = zip(pi, qi).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worstInteger, 1, "integer tiled decoding differs by up to \(worstInteger) levels")
+        XCTAssertLessThan(moved, p.count / 20, "\(moved) samples differ between integer tiled and whole-image decoding")
     }
 
     /// The encoder's output decoded without quantization goes through the same tiles as the codec,

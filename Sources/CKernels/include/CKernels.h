@@ -1,6 +1,7 @@
 #ifndef VQZ_CKERNELS_H
 #define VQZ_CKERNELS_H
-// Integer convolution kernels for inference (int8 weights, int16 activations, int32 sums).
+// Integer convolution kernels for inference: int16 weights (one scale per output channel) times
+// int16 activations (one scale per tensor), summed exactly in int32.
 //
 // Legend: M rows (output pixels), N columns (output channels), K the reduction (k*k*Cin).
 // Kp = K rounded up to even (the kernels take K in pairs), Np = N rounded up to 8.
@@ -14,14 +15,16 @@
 // then keep their f32 path.
 int vqz_int_kernels_available(void);
 
-// The largest activation magnitude for which K products of it with |w| <= 127 cannot overflow
-// int32, capped at int16's range.
+// The integer ranges for a reduction of K: weights within +-vqz_weight_limit(K) and activations
+// within +-vqz_activation_limit(K), so that K products cannot overflow int32 (and each under
+// int16's range). The two share the budget equally: about 11 bits each at K = 288, 10 at 1152.
+int32_t vqz_weight_limit(int K);
 int32_t vqz_activation_limit(int K);
 
-// Weights w[K][N] (row-major f32) quantized per column: scale[n] = max_k |w[k][n]| / 127 and
+// Weights w[K][N] (row-major f32) quantized per column: scale[n] = max_k |w[k][n]| / limit and
 // q = round(w / scale). Written into packed[Np * Kp] int16 in the kernel's order: 8-column groups,
 // each [Kp/2][8][2] (for each pair of k, the 8 columns' two values side by side).
-void vqz_pack_weights(int16_t *packed, float *scale, const float *w, int K, int N);
+void vqz_pack_weights(int16_t *packed, float *scale, const float *w, int K, int N, int32_t limit);
 
 // max |x| over n floats, or max(0, max x) when relu (the input will go through a ReLU).
 float vqz_absmax(const float *x, size_t n, int relu);

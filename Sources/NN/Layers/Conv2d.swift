@@ -13,12 +13,12 @@ public final class Conv2d: Layer {
     public var weightMask: [Float]?
     /// The first layer of a network skips dX.
     public var computesInputGradient = true
-    /// The arithmetic of `infer` (forward and backward always run in f32). `.int8` runs int8
-    /// weights against int16 activations where the CPU has the integer kernels (see
-    /// Conv2d+Int8.swift) and f32 elsewhere. The weights are quantized when first used after this
+    /// The arithmetic of `infer` (forward and backward always run in f32). `.int16` runs integer
+    /// weights and activations where the CPU has the integer kernels (see Conv2d+Integer.swift)
+    /// and f32 elsewhere. The weights are quantized when first used after this
     /// is set: set it again after changing them.
     public var inferencePrecision: InferencePrecision = .float32 { didSet { quantized = [:] } }
-    /// Packed int8 weights by variant (the plain kernel, or the four phases of the upsampled one).
+    /// Packed integer weights by variant (the plain kernel, or the four phases of the upsampled one).
     var quantized: [Int: QuantizedWeights] = [:]
 
     private var input: Tensor?                 // [N, H, W, Cin], saved for backward
@@ -112,14 +112,14 @@ public final class Conv2d: Layer {
         let integer = usesIntegerKernels
         if upsampleInput && kernel == 3 && stride == 1 && padding == 1 {
             if integer {
-                inferUpsampledInt8(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+                inferUpsampledInteger(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
             } else {
                 inferUpsampled(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
             }
             return out
         }
         if integer {
-            inferInt8(x, out, h: h, w: w, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
+            inferInteger(x, out, h: h, w: w, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
             return out
         }
         let (weights, b, cout, K) = (maskedWeights(), store.value(bias), outChannels, self.K)
