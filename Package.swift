@@ -9,7 +9,7 @@ import PackageDescription
 //     -> Training (training data from image folders; the rules for starting, resuming, exporting)
 //     -> StandardFormats (the format registry: PNM, PNG, JPEG, run-time plugins)
 //     -> VQZ (the codec: compress/decompress, tiling, the .vqz container, entropy coders, metrics)
-//          -> Models (tokenizer, priors, text models, the training harness) -> NN -> COpenBLAS
+//          -> Models (tokenizer, priors, text models, the training harness) -> NN -> COpenBLAS, CKernels
 //          -> ImageIO (pixels, the format-plugin protocol, PNM) <- Plugins/PNG, Plugins/JPEG, PluginLoader
 //          -> CZstd, CBundledModels
 let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
@@ -50,8 +50,10 @@ let package = Package(
         .target(name: "StandardFormats", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat", "PluginLoader"],
                 path: "Sources/StandardFormats"),
 
+        // Integer kernels for inference (AVX2 intrinsics, chosen at run time), each with a naive twin.
+        .target(name: "CKernels", path: "Sources/CKernels"),
         // The neural-network core; knows nothing of images, files or the CLI.
-        .target(name: "NN", dependencies: ["COpenBLAS"], path: "Sources/NN", swiftSettings: numeric),
+        .target(name: "NN", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/NN", swiftSettings: numeric),
         // The models of vqz and the one training loop they share.
         .target(name: "Models", dependencies: ["NN"], path: "Sources/Models", swiftSettings: numeric),
         // The default models, embedded in the binary (see BundledModels.c).
@@ -85,7 +87,7 @@ let package = Package(
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ", "StandardFormats"], exclude: ["Fixtures"]),  // read by path: files old versions wrote
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes", "VQZ", "ImageIO"]),

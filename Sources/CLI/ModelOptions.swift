@@ -2,15 +2,27 @@ import ArgumentParser
 import Foundation
 import Generation
 import Models
+import NN
 import VQZ
 
 /// --model, shared by every command that runs the tokenizer; the bundled model otherwise.
 struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Tokenizer weights (.safetensors) to use instead of the bundled model.", valueName: "PATH"))
     var model: String?
+    @Option(help: ArgumentHelp("Decoder arithmetic: int16 (where the CPU has AVX2, else f32) or f32, the reference.", valueName: "int16|f32"))
+    var decoderPrecision: InferencePrecision = .int16
+    @Option(help: ArgumentHelp("Encoder arithmetic: f32, or int16 to measure how many tokens it changes.", valueName: "f32|int16"))
+    var encoderPrecision: InferencePrecision = .float32
 
-    /// The --model file, else the bundled tokenizer `fallback`.
+    /// The --model file, else the bundled tokenizer `fallback`, at the chosen precisions.
     func load(default fallback: BundledTokenizer = .photos) throws -> TokenizerModel {
+        let loaded = try loadWeights(default: fallback)
+        loaded.network.decoderPrecision = decoderPrecision
+        loaded.network.encoderPrecision = encoderPrecision
+        return loaded
+    }
+
+    private func loadWeights(default fallback: BundledTokenizer) throws -> TokenizerModel {
         guard let model else { return try TokenizerModel.bundled(fallback) }
         do {
             return try TokenizerModel(contentsOf: model)
@@ -25,7 +37,11 @@ struct ModelOptions: ParsableArguments {
     /// For a model of tokens (a text model, a reranker): the --model file, else the bundled
     /// tokenizer that makes `tokens`, else the bundled `fallback` (which the model's check then refuses by name).
     func load(makingTokens tokens: ModelFingerprint, default fallback: BundledTokenizer) throws -> TokenizerModel {
-        if model == nil, let bundled = try TokenizerModel.bundled(tokens: tokens) { return bundled }
+        if model == nil, let bundled = try TokenizerModel.bundled(tokens: tokens) {
+            bundled.network.decoderPrecision = decoderPrecision
+            bundled.network.encoderPrecision = encoderPrecision
+            return bundled
+        }
         return try load(default: fallback)
     }
 
@@ -56,6 +72,18 @@ struct EntropyPriorOptions: ParsableArguments {
         }
         return try EntropyPrior.bundledIfNamed(name)
     }
+}
+
+extension InferencePrecision: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "f32": self = .float32
+        case "int16": self = .int16
+        default: return nil
+        }
+    }
+
+    public var defaultValueDescription: String { self == .int16 ? "int16" : "f32" }
 }
 
 extension EntropyCoder: ExpressibleByArgument {

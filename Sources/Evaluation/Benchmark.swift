@@ -46,6 +46,9 @@ public enum Benchmark {
                 current = out
             }
             lines.append(String(format: "  total %.1f ms", total * 1000))
+            // The whole network as decode runs it, buffers reused: what a peer's session.run times.
+            let whole = best(5) { _ = seq.infer(input) }
+            lines.append(String(format: "  %@ network %.1f ms (Sequential.infer, best of 5)", name as NSString, whole * 1000))
             seq.releaseBuffers()
             return current
         }

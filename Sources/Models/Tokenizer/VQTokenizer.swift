@@ -13,6 +13,16 @@ public final class VQTokenizer {
     /// Set while only the decoder trains: the tokens stay those of the model named here, so
     /// priors trained on them stay valid (recorded in the checkpoint and the exported weights).
     public var frozenTokens: TokenLineage?
+    /// The arithmetic of the decoder's inference (training always runs f32). `.int16` changes the
+    /// pixels by about a thousandth of a dB (docs/SPEED.md) and depends on the CPU's integer kernels.
+    public var decoderPrecision: InferencePrecision = .float32 {
+        didSet { setInferencePrecision(decoderPrecision, in: decoder) }
+    }
+    /// The same for the encoder. Keep it f32 where tokens are written: integers change some of them,
+    /// and tokens must not depend on the CPU.
+    public var encoderPrecision: InferencePrecision = .float32 {
+        didSet { setInferencePrecision(encoderPrecision, in: encoder) }
+    }
 
     public init(config: TokenizerConfig, seed: UInt64 = 0) {
         self.config = config

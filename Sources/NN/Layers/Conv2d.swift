@@ -13,11 +13,18 @@ public final class Conv2d: Layer {
     public var weightMask: [Float]?
     /// The first layer of a network skips dX.
     public var computesInputGradient = true
+    /// The arithmetic of `infer` (forward and backward always run in f32). `.int16` runs integer
+    /// weights and activations where the CPU has the integer kernels (see Conv2d+Integer.swift)
+    /// and f32 elsewhere. The weights are quantized when first used after this
+    /// is set: set it again after changing them.
+    public var inferencePrecision: InferencePrecision = .float32 { didSet { quantized = [:] } }
+    /// Packed integer weights by variant (the plain kernel, or the four phases of the upsampled one).
+    var quantized: [Int: QuantizedWeights] = [:]
 
     private var input: Tensor?                 // [N, H, W, Cin], saved for backward
     private var output = Workspace()
     private var dInput = Workspace()
-    private var col = Workspace()
+    var col = Workspace()
     private var dcol = Workspace()
     /// Floats of im2col per block: large enough for BLAS to run at full speed, small enough that the
     /// block im2col writes is still in cache when sgemm reads it. 1 MB (the L2 of one core here)
@@ -42,10 +49,10 @@ public final class Conv2d: Layer {
         ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
     }
 
-    private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
-    private var K: Int { kernel * kernel * inChannels }
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    var K: Int { kernel * kernel * inChannels }
 
-    private func maskedWeights() -> UnsafeMutablePointer<Float> {
+    func maskedWeights() -> UnsafeMutablePointer<Float> {
         let w = store.value(weight)
         if let mask = weightMask { for i in 0..<weight.count { w[i] *= mask[i] } }
         return w
@@ -102,8 +109,17 @@ public final class Conv2d: Layer {
         let (ho, wo) = outputSize(height: h, width: w)
         let out = output.uninitializedTensor([n, ho, wo, outChannels])
         if let skip { precondition(skip.shape == out.shape, "conv skip \(skip.shape) for output \(out.shape)") }
+        let integer = usesIntegerKernels
         if upsampleInput && kernel == 3 && stride == 1 && padding == 1 {
-            inferUpsampled(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+            if integer {
+                inferUpsampledInteger(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+            } else {
+                inferUpsampled(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+            }
+            return out
+        }
+        if integer {
+            inferInteger(x, out, h: h, w: w, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
             return out
         }
         let (weights, b, cout, K) = (maskedWeights(), store.value(bias), outChannels, self.K)
@@ -150,27 +166,9 @@ public final class Conv2d: Layer {
     /// summed before they multiply).
     private func inferUpsampled(_ x: Tensor, _ out: Tensor, reluInput: Bool, adding skip: Tensor?, reluOutput: Bool) {
         let (n, h, w, cin, cout) = (x.shape[0], x.shape[1], x.shape[2], inChannels, outChannels)
-        let (w3, b) = (maskedWeights(), store.value(bias))
+        let b = store.value(bias)
         let K = 4 * cin
-        // phaseWeights[a][b] as [dy, dx, Cin, Cout]: the 3x3 taps ky that phase a's tap dy covers.
-        let taps = [[[0], [1, 2]], [[0, 1], [2]]]
-        let phaseWeights = Tensor([4, K, cout])
-        for a in 0..<2 {
-            for bb in 0..<2 {
-                let pw = phaseWeights.data + (a * 2 + bb) * K * cout
-                for dy in 0..<2 {
-                    for dx in 0..<2 {
-                        let dst = pw + (dy * 2 + dx) * cin * cout
-                        for ky in taps[a][dy] {
-                            for kx in taps[bb][dx] {
-                                let src = w3 + (ky * 3 + kx) * cin * cout
-                                for i in 0..<(cin * cout) { dst[i] += src[i] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let phaseWeights = upsampledPhaseWeights()
         let rows = n * h * w
         let blockRows = max(1, blockElements / K)
         let threads = max(1, min(Threads.count, (rows + 63) / 64))
@@ -232,6 +230,34 @@ public final class Conv2d: Layer {
                 }
             }
         }
+    }
+
+    /// The weights of the four phases of inferUpsampled, [4, 4 * Cin, Cout]: phase (a, b) as
+    /// [dy, dx, Cin, Cout], each tap the sum of the 3x3 taps that fall on the same input pixel.
+    func upsampledPhaseWeights() -> Tensor {
+        let (cin, cout) = (inChannels, outChannels)
+        let w3 = maskedWeights()
+        let K = 4 * cin
+        // phaseWeights[a][b] as [dy, dx, Cin, Cout]: the 3x3 taps ky that phase a's tap dy covers.
+        let taps = [[[0], [1, 2]], [[0, 1], [2]]]
+        let phaseWeights = Tensor([4, K, cout])
+        for a in 0..<2 {
+            for bb in 0..<2 {
+                let pw = phaseWeights.data + (a * 2 + bb) * K * cout
+                for dy in 0..<2 {
+                    for dx in 0..<2 {
+                        let dst = pw + (dy * 2 + dx) * cin * cout
+                        for ky in taps[a][dy] {
+                            for kx in taps[bb][dx] {
+                                let src = w3 + (ky * 3 + kx) * cin * cout
+                                for i in 0..<(cin * cout) { dst[i] += src[i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return phaseWeights
     }
 
     /// Multiply-adds x 2 that `infer` executes on an h x w input (before upsampling).

@@ -1,0 +1,45 @@
+#ifndef VQZ_CKERNELS_H
+#define VQZ_CKERNELS_H
+// Integer convolution kernels for inference: int16 weights (one scale per output channel) times
+// int16 activations (one scale per tensor), summed exactly in int32.
+//
+// Legend: M rows (output pixels), N columns (output channels), K the reduction (k*k*Cin).
+// Kp = K rounded up to even (the kernels take K in pairs), Np = N rounded up to 8.
+// Every fast kernel has a naive twin (suffix _naive) computing the same integers and the same
+// float epilogue, so the two agree bit for bit; the tests compare them on odd shapes.
+#include <stddef.h>
+#include <stdint.h>
+
+// 1 when this CPU runs the vector kernels (AVX2 + FMA, detected at run time); 0 means the
+// dispatching functions below run their naive twins, which are slower than f32 sgemm: callers
+// then keep their f32 path.
+int vqz_int_kernels_available(void);
+
+// The integer ranges for a reduction of K: weights within +-vqz_weight_limit(K) and activations
+// within +-vqz_activation_limit(K), so that K products cannot overflow int32 (and each under
+// int16's range). The two share the budget equally: about 11 bits each at K = 288, 10 at 1152.
+int32_t vqz_weight_limit(int K);
+int32_t vqz_activation_limit(int K);
+
+// Weights w[K][N] (row-major f32) quantized per column: scale[n] = max_k |w[k][n]| / limit and
+// q = round(w / scale). Written into packed[Np * Kp] int16 in the kernel's order: 8-column groups,
+// each [Kp/2][8][2] (for each pair of k, the 8 columns' two values side by side).
+void vqz_pack_weights(int16_t *packed, float *scale, const float *w, int K, int N, int32_t limit);
+
+// max |x| over n floats, or max(0, max x) when relu (the input will go through a ReLU).
+float vqz_absmax(const float *x, size_t n, int relu);
+float vqz_absmax_naive(const float *x, size_t n, int relu);
+
+// dst[i] = round-to-nearest-even(max(0, x[i]) or x[i], times inv_scale), clamped to +-limit.
+void vqz_quantize(int16_t *dst, const float *x, size_t n, float inv_scale, int32_t limit, int relu);
+void vqz_quantize_naive(int16_t *dst, const float *x, size_t n, float inv_scale, int32_t limit, int relu);
+
+// C[m][n] = fma(float(sum_k A[m][k] * B[k][n]), scale[n], bias[n]) for m < M, n < N, with A[m]
+// rows of Kp int16 at stride lda (A[m][K] = 0 when K is odd) and B packed by vqz_pack_weights.
+// bias may be NULL (zero). The sums are exact (int32, no saturation) when |A| <= vqz_activation_limit(K).
+void vqz_qgemm(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
+               int M, int N, int K, const float *scale, const float *bias);
+void vqz_qgemm_naive(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
+                     int M, int N, int K, const float *scale, const float *bias);
+
+#endif

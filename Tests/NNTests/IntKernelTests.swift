@@ -1,0 +1,107 @@
+import XCTest
+import CKernels
+import NN
+
+/// The integer kernels against their naive twins (equal to the bit: the same integer sums and the
+/// same float epilogue), and integer Conv2d.infer against its f32 inference, on odd shapes.
+final class IntKernelTests: XCTestCase {
+    /// Shapes with M not a multiple of the 6-row tile, N not a multiple of 8 or 16 (1, 3, 9, 17)
+    /// and K odd (the padded pair), as well as the tokenizer's own sizes.
+    let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (7, 3, 27), (13, 17, 9), (6, 16, 2), (5, 24, 33), (100, 128, 1152), (37, 3, 288), (64, 12, 1728), (9, 9, 5), (12, 32, 108),
+    ]
+
+    func testKernelsMatchNaiveTwins() {
+        var rng = RNG(seed: 34)
+        for (ci, s) in shapes.enumerated() {
+            let kp = (s.k + 1) & ~1, np = (s.n + 7) & ~7
+            let w = (0..<(s.k * s.n)).map { _ in rng.normal() }
+            var packed = [Int16](repeating: 0, count: kp * np)
+            var scale = [Float](repeating: 0, count: s.n)
+            vqz_pack_weights(&packed, &scale, w, Int32(s.k), Int32(s.n), vqz_weight_limit(Int32(s.k)))
+            let x = (0..<(s.m * s.k)).map { _ in rng.normal() * 3 }
+            let relu: Int32 = ci % 2 == 0 ? 1 : 0
+            XCTAssertEqual(vqz_absmax(x, x.count, relu), vqz_absmax_naive(x, x.count, relu), "absmax case \(ci)")
+            let amax = vqz_absmax(x, x.count, relu)
+            let limit = vqz_activation_limit(Int32(s.k))
+            var a = [Int16](repeating: 0, count: s.m * kp), aNaive = a
+            for r in 0..<s.m {
+                x.withUnsafeBufferPointer { xp in
+                    vqz_quantize(&a[r * kp], xp.baseAddress! + r * s.k, s.k, Float(limit) / amax, limit, relu)
+                    vqz_quantize_naive(&aNaive[r * kp], xp.baseAddress! + r * s.k, s.k, Float(limit) / amax, limit, relu)
+                }
+            }
+            XCTAssertEqual(a, aNaive, "quantize case \(ci)")
+            let bias: [Float]? = ci % 3 == 0 ? nil : (0..<s.n).map { _ in rng.normal() }
+            let outScale = scale.map { $0 * amax / Float(limit) }
+            var c = [Float](repeating: .nan, count: s.m * s.n), cNaive = c
+            vqz_qgemm(&c, s.n, a, kp, packed, Int32(s.m), Int32(s.n), Int32(s.k), outScale, bias)
+            vqz_qgemm_naive(&cNaive, s.n, a, kp, packed, Int32(s.m), Int32(s.n), Int32(s.k), outScale, bias)
+            XCTAssertEqual(c, cNaive, "qgemm case \(ci)")
+            // And both close to the f32 product (weights of ~10-11 bits: ~0.03% error each).
+            var worst: Float = 0, size: Float = 0
+            for r in 0..<s.m {
+                for j in 0..<s.n {
+                    var want = bias?[j] ?? 0
+                    for k in 0..<s.k { want += (relu == 1 ? max(x[r * s.k + k], 0) : x[r * s.k + k]) * w[k * s.n + j] }
+                    worst = max(worst, abs(c[r * s.n + j] - want))
+                    size = max(size, abs(want))
+                }
+            }
+            XCTAssertLessThan(worst, 0.002 * max(size, 1), "qgemm against f32, case \(ci)")
+        }
+    }
+
+    /// Values beyond the limit clamp instead of wrapping, and the rounding is to nearest even in
+    /// both versions (the vector loop takes 16 at a time, the tail the naive loop).
+    func testQuantizeClampsAndRounds() {
+        let x: [Float] = [0.5, 1.5, 2.5, -0.5, -1.5, 1e9, -1e9, 3.49, -3.51, .greatestFiniteMagnitude,
+                          0, -0, 7, 8, 9, 10, 2.5, 100, -100, 12.5]
+        var q = [Int16](repeating: 0, count: x.count), qNaive = q
+        vqz_quantize(&q, x, x.count, 1, 100, 0)
+        vqz_quantize_naive(&qNaive, x, x.count, 1, 100, 0)
+        XCTAssertEqual(q, qNaive)
+        XCTAssertEqual(Array(q.prefix(9)), [0, 2, 2, 0, -2, 100, -100, 3, -4])
+    }
+
+    /// Integer inference of a convolution, every fused variant (ReLU in, upsampling, skip, ReLU out,
+    /// strides, 1x1, odd channel counts, several blocks per thread) against f32 inference: the
+    /// error of the integer weights and activations, a small fraction of a percent of the output's size.
+    func testIntegerConvInferIsCloseToFloat() throws {
+        guard IntegerKernels.available else { throw XCTSkip("this CPU has no AVX2: integer inference runs f32") }
+        let cases: [(n: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int, relu: Bool, up: Bool, skip: Bool, reluOut: Bool, block: Int)] = [
+            (1, 7, 5, 3, 4, 3, 1, true, false, false, false, 1 << 22), (2, 9, 11, 5, 5, 3, 1, true, false, true, false, 100),
+            (1, 5, 7, 6, 3, 3, 1, false, true, false, true, 200), (2, 4, 3, 3, 7, 3, 1, true, true, true, false, 64),
+            (3, 9, 7, 4, 6, 3, 2, true, false, false, true, 90), (1, 6, 7, 6, 6, 1, 1, false, false, true, true, 1 << 22),
+            (2, 5, 6, 17, 9, 1, 1, true, false, false, false, 40), (1, 13, 9, 17, 2, 3, 1, false, false, false, false, 500),
+            (1, 31, 37, 32, 32, 3, 1, true, false, true, false, 1 << 12), (2, 3, 5, 4, 3, 5, 1, false, true, false, true, 1 << 22),
+            (1, 11, 6, 8, 5, 3, 1, true, true, false, true, 150), (1, 17, 19, 64, 12, 3, 1, true, false, false, false, 1 << 18),
+        ]
+        for (ci, c) in cases.enumerated() {
+            var rng = RNG(seed: UInt64(90 + ci))
+            let store = ParameterStore()
+            let conv = Conv2d(store, "c", inChannels: c.cin, outChannels: c.cout, kernel: c.k, stride: c.s,
+                              padding: (c.k - 1) / 2, rng: &rng)
+            conv.blockElements = c.block
+            store.seal()
+            randomize(store, conv.bias, &rng)
+            let x = randomTensor([c.n, c.h, c.w, c.cin], &rng)
+            let skipShape = conv.infer(x, reluInput: c.relu, upsampleInput: c.up).shape
+            let skip = c.skip ? randomTensor(skipShape, &rng) : nil
+            let want = conv.infer(x, reluInput: c.relu, upsampleInput: c.up, adding: skip, reluOutput: c.reluOut).copy()
+            conv.inferencePrecision = .int16
+            let got = conv.infer(x, reluInput: c.relu, upsampleInput: c.up, adding: skip, reluOutput: c.reluOut).copy()
+            XCTAssertEqual(got.shape, want.shape, "case \(ci)")
+            var size: Float = 0
+            for i in 0..<want.count { size = max(size, abs(want.data[i])) }
+            var worst: Float = 0
+            for i in 0..<want.count { worst = max(worst, abs(got.data[i] - want.data[i])) }
+            XCTAssertLessThan(worst, 0.002 * size, "integer conv case \(ci)")
+            XCTAssertGreaterThan(worst, 0, "case \(ci) ran f32, not the integer kernels")
+            // Deterministic whatever the blocks and threads: the sums are exact integers.
+            conv.blockElements = 1 << 22
+            let again = conv.infer(x, reluInput: c.relu, upsampleInput: c.up, adding: skip, reluOutput: c.reluOut)
+            XCTAssertEqual(again.array, got.array, "integer conv case \(ci) depends on the blocking")
+        }
+    }
+}
