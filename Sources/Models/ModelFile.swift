@@ -10,6 +10,28 @@ public protocol StoredModelConfig: Codable {
 extension StoredModelConfig {
     /// The config as it is stored (`canonicalJSON`).
     public var json: String { canonicalJSON(self) }
+
+    /// The config, which must be valid, for a model's initialiser: files are checked when they are
+    /// read, so a bad config here is the caller's bug (`what` names the model in the message).
+    func validated(_ what: String) -> Self {
+        precondition(isValid, "not a valid \(what) config: \(self)")
+        return self
+    }
+}
+
+/// The bounds a stack of blocks keeps to: its width, depth and attention heads, the heads dividing
+/// the width. The priors and the text-to-image transformer allow the widest; the smaller text
+/// models less.
+func blocksAreValid(width: Int, layers: Int, heads: Int, maxWidth: Int = 2048, maxLayers: Int = 64) -> Bool {
+    (1...maxWidth).contains(width) && (1...maxLayers).contains(layers) && (1...64).contains(heads) && width % heads == 0
+}
+
+extension PriorConfig {
+    /// The config, valid and of `kind`, for the initialiser of that kind's prior.
+    func validated(as kind: PriorKind) -> Self {
+        precondition(self.kind == kind, "not a \(kind.rawValue) config: \(self)")
+        return validated(kind.rawValue)
+    }
 }
 
 /// JSON with its keys sorted, so a weights file's bytes depend on the model alone (a dictionary's
