@@ -68,6 +68,28 @@ enum ModelFile {
         return (tensors, meta, config)
     }
 
+    /// The model in a file whose kind is one of `kinds`: made by `make` from the file's checked
+    /// config, its parameters (`parameters` of it) filled from the file's tensors; with the file's
+    /// metadata. `optional` names the parameters a file may lack.
+    static func model<Config: StoredModelConfig, Model>(in bytes: [UInt8], kinds: [String], config: Config.Type,
+                                                       make: (Config) -> Model, parameters: (Model) -> ParameterStore,
+                                                       optional: (Param) -> Bool = { _ in false }) throws -> (Model, [String: String]) {
+        let file = try read(bytes, kinds: kinds, config: Config.self)
+        let model = make(file.config)
+        try load(file.tensors, into: parameters(model), optional: optional)
+        return (model, file.metadata)
+    }
+
+    /// A weights file: `entries`, with `metadata` and the file's kind, the model's name and config.
+    static func write(_ entries: [SafeTensors.Entry], kind: String, name: String, config: some StoredModelConfig,
+                      metadata: [String: String]) -> [UInt8] {
+        var meta = metadata
+        meta["kind"] = kind
+        meta["name"] = name
+        meta["config"] = config.json
+        return SafeTensors.write(entries, metadata: meta)
+    }
+
     /// Fills a model's parameters from a file's tensors; `optional` names those a file may lack.
     static func load(_ tensors: [String: SafeTensors.Entry], into store: ParameterStore,
                      optional: (Param) -> Bool = { _ in false }) throws {
@@ -77,8 +99,13 @@ enum ModelFile {
     /// A model's parameters as shipped: matrices and tables in float16, biases, norms and
     /// scalars in float32.
     static func shippedEntries(_ store: ParameterStore) -> [SafeTensors.Entry] {
-        store.params.map { p in
-            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
+        entries(of: store.params, in: store, inFloat16: { $0.name.hasSuffix(".weight") && $0.shape.count > 1 })
+    }
+
+    /// The tensors of `params`: those `inFloat16` picks in float16, the others in float32.
+    static func entries(of params: [Param], in store: ParameterStore, inFloat16: (Param) -> Bool) -> [SafeTensors.Entry] {
+        params.map { p in
+            SafeTensors.Entry(name: p.name, dtype: inFloat16(p) ? .f16 : .f32, shape: p.shape,
                               values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
         }
     }
