@@ -19,6 +19,22 @@ struct EvalCommand: ParsableCommand {
     )
 }
 
+/// --prior, --prior-weights and --model: the prior an evaluation measures and the tokenizer whose
+/// tokens it models.
+struct EvaluatedPriorOptions: ParsableArguments {
+    @OptionGroup var priorOptions: PriorOptions
+    @OptionGroup var modelOptions: ModelOptions
+
+    /// The tokenizer's codec and the prior, refused (exit status 3) when the prior models another
+    /// tokenizer's tokens.
+    func load() throws -> (codec: Codec, prior: PriorModel) {
+        let codec = Codec(model: try modelOptions.load())
+        let prior = try reportingGenerationErrors { try priorOptions.load() }
+        try reportingGenerationErrors { try prior.check(codec.model) }
+        return (codec, prior)
+    }
+}
+
 struct EvalPriorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prior",
@@ -35,13 +51,10 @@ struct EvalPriorCommand: ParsableCommand {
     var cache: String?
     @Option(help: "Validation crops at most.") var valCrops = 256
     @OptionGroup var scaleOptions: ScaleOptions
-    @OptionGroup var priorOptions: PriorOptions
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var models: EvaluatedPriorOptions
 
     func run() throws {
-        let codec = Codec(model: try modelOptions.load())
-        let prior = try reportingGenerationErrors { try priorOptions.load() }
-        try reportingGenerationErrors { try prior.check(codec.model) }
+        let (codec, prior) = try models.load()
         let grids = try PriorTrainingData.grids(folder: data, codec: codec, cacheFolder: cache ?? defaultCacheFolder, scales: scaleOptions.factors)
         let crops = TokenCropSource.tiles(of: grids, size: 16, limit: valCrops)
         let k = codec.model.config.codebookSize
@@ -86,12 +99,10 @@ struct EvalInpaintCommand: ParsableCommand {
     @Option(help: "Rescoring sweeps (all-sides).") var sweeps = 1
     @Option(help: "Candidates per token (all-sides).") var candidates = 16
     @OptionGroup var sampling: SamplingFlags
-    @OptionGroup var priorOptions: PriorOptions
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var models: EvaluatedPriorOptions
 
     func run() throws {
-        let codec = Codec(model: try modelOptions.load())
-        let prior = try reportingGenerationErrors { try priorOptions.load() }
+        let (codec, prior) = try models.load()
         let inpainter = try reportingGenerationErrors { try Inpainter(codec: codec, prior: prior) }
         var evaluation = InpaintingEvaluation(inpainter: inpainter)
         evaluation.hole = hole

@@ -4,16 +4,7 @@ import NN
 import VQZ
 
 /// Unconditional images: level-1 token grids sampled from a prior, decoded by the tokenizer.
-public final class Generator {
-    public let codec: Codec
-    public let prior: PriorModel
-
-    public init(codec: Codec, prior: PriorModel) throws {
-        try prior.check(codec.model)
-        self.codec = codec
-        self.prior = prior
-    }
-
+public final class Generator: PriorSampler {
     /// The token grid side for an image side: images are cropped from whole tokens.
     public func gridSize(width: Int, height: Int) throws -> (cols: Int, rows: Int) {
         let f = codec.model.downsampling

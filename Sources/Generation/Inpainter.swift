@@ -36,16 +36,7 @@ public struct InpaintOptions: Sendable {
 }
 
 /// Fills a hole in an image with tokens drawn from a prior, using the context on all sides.
-public final class Inpainter {
-    public let codec: Codec
-    public let prior: PriorModel
-
-    public init(codec: Codec, prior: PriorModel) throws {
-        try prior.check(codec.model)
-        self.codec = codec
-        self.prior = prior
-    }
-
+public final class Inpainter: PriorSampler {
     /// A hole mask [height * width] for the rectangle (x, y, w, h), which must lie inside the image.
     public static func rectangle(x: Int, y: Int, w: Int, h: Int, imageWidth: Int, imageHeight: Int) throws -> [Bool] {
         guard w > 0, h > 0, x >= 0, y >= 0, x + w <= imageWidth, y + h <= imageHeight else {

@@ -10,6 +10,28 @@ public protocol StoredModelConfig: Codable {
 extension StoredModelConfig {
     /// The config as it is stored (`canonicalJSON`).
     public var json: String { canonicalJSON(self) }
+
+    /// The config, which must be valid, for a model's initialiser: files are checked when they are
+    /// read, so a bad config here is the caller's bug (`what` names the model in the message).
+    func validated(_ what: String) -> Self {
+        precondition(isValid, "not a valid \(what) config: \(self)")
+        return self
+    }
+}
+
+/// The bounds a stack of blocks keeps to: its width, depth and attention heads, the heads dividing
+/// the width. The priors and the text-to-image transformer allow the widest; the smaller text
+/// models less.
+func blocksAreValid(width: Int, layers: Int, heads: Int, maxWidth: Int = 2048, maxLayers: Int = 64) -> Bool {
+    (1...maxWidth).contains(width) && (1...maxLayers).contains(layers) && (1...64).contains(heads) && width % heads == 0
+}
+
+extension PriorConfig {
+    /// The config, valid and of `kind`, for the initialiser of that kind's prior.
+    func validated(as kind: PriorKind) -> Self {
+        precondition(self.kind == kind, "not a \(kind.rawValue) config: \(self)")
+        return validated(kind.rawValue)
+    }
 }
 
 /// JSON with its keys sorted, so a weights file's bytes depend on the model alone (a dictionary's
@@ -46,6 +68,28 @@ enum ModelFile {
         return (tensors, meta, config)
     }
 
+    /// The model in a file whose kind is one of `kinds`: made by `make` from the file's checked
+    /// config, its parameters (`parameters` of it) filled from the file's tensors; with the file's
+    /// metadata. `optional` names the parameters a file may lack.
+    static func model<Config: StoredModelConfig, Model>(in bytes: [UInt8], kinds: [String], config: Config.Type,
+                                                       make: (Config) -> Model, parameters: (Model) -> ParameterStore,
+                                                       optional: (Param) -> Bool = { _ in false }) throws -> (Model, [String: String]) {
+        let file = try read(bytes, kinds: kinds, config: Config.self)
+        let model = make(file.config)
+        try load(file.tensors, into: parameters(model), optional: optional)
+        return (model, file.metadata)
+    }
+
+    /// A weights file: `entries`, with `metadata` and the file's kind, the model's name and config.
+    static func write(_ entries: [SafeTensors.Entry], kind: String, name: String, config: some StoredModelConfig,
+                      metadata: [String: String]) -> [UInt8] {
+        var meta = metadata
+        meta["kind"] = kind
+        meta["name"] = name
+        meta["config"] = config.json
+        return SafeTensors.write(entries, metadata: meta)
+    }
+
     /// Fills a model's parameters from a file's tensors; `optional` names those a file may lack.
     static func load(_ tensors: [String: SafeTensors.Entry], into store: ParameterStore,
                      optional: (Param) -> Bool = { _ in false }) throws {
@@ -55,8 +99,13 @@ enum ModelFile {
     /// A model's parameters as shipped: matrices and tables in float16, biases, norms and
     /// scalars in float32.
     static func shippedEntries(_ store: ParameterStore) -> [SafeTensors.Entry] {
-        store.params.map { p in
-            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
+        entries(of: store.params, in: store, inFloat16: { $0.name.hasSuffix(".weight") && $0.shape.count > 1 })
+    }
+
+    /// The tensors of `params`: those `inFloat16` picks in float16, the others in float32.
+    static func entries(of params: [Param], in store: ParameterStore, inFloat16: (Param) -> Bool) -> [SafeTensors.Entry] {
+        params.map { p in
+            SafeTensors.Entry(name: p.name, dtype: inFloat16(p) ? .f16 : .f32, shape: p.shape,
                               values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
         }
     }

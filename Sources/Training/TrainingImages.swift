@@ -16,9 +16,9 @@ public enum TrainingImages {
                             limits: DecodeLimits = DecodeLimits()) throws -> (pictures: [RGBPicture], paths: [String], skipped: [Skipped]) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainingDataError.notAFolder(folder)
+            throw TrainingSetupError.notAFolder(folder)
         }
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { throw TrainingDataError.notAFolder(folder) }
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { throw TrainingSetupError.notAFolder(folder) }
         var files: [String] = []
         for case let relative as String in walker {
             let path = (folder as NSString).appendingPathComponent(relative)
@@ -45,7 +45,7 @@ public enum TrainingImages {
                 skipped.append(Skipped(path: path, reason: String(describing: error)))
             }
         }
-        guard !pictures.isEmpty else { throw TrainingDataError.noImages(folder) }
+        guard !pictures.isEmpty else { throw TrainingSetupError.noImages(folder) }
         return (pictures, paths, skipped)
     }
 
@@ -68,18 +68,6 @@ public enum TrainingImages {
                 px.append(contentsOf: p.pixels[start..<(start + w * 3)])
             }
             return RGBPicture(width: w, height: h, pixels: px)
-        }
-    }
-}
-
-public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
-    case notAFolder(String)
-    case noImages(String)
-
-    public var description: String {
-        switch self {
-        case .notAFolder(let p): return "\(p) is not a folder"
-        case .noImages(let p): return "no readable images in \(p)"
         }
     }
 }

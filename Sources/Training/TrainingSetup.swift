@@ -15,6 +15,9 @@ public enum TrainingSetupError: Error, Equatable, CustomStringConvertible {
     case otherPriorKind(checkpoint: String, holds: String, wanted: String)
     /// `--init` weights that cannot start this run.
     case cannotStart(String)
+    /// A folder of training pictures that is not a folder, or that holds no picture vqz can read.
+    case notAFolder(String)
+    case noImages(String)
 
     public var description: String {
         switch self {
@@ -24,6 +27,8 @@ public enum TrainingSetupError: Error, Equatable, CustomStringConvertible {
         case .notACheckpoint(let path, let what): return "\(path) is not \(what) checkpoint"
         case .otherPriorKind(let path, let holds, let wanted): return "\(path) holds a \(holds) prior, not a \(wanted) one"
         case .cannotStart(let why): return why
+        case .notAFolder(let path): return "\(path) is not a folder"
+        case .noImages(let path): return "no readable images in \(path)"
         }
     }
 }

@@ -151,8 +151,7 @@ public final class ContextPrior {
     private var lastCandidates: [[Int32]]
 
     public init(config: ContextPriorConfig, seed: UInt64 = 0) {
-        precondition(config.isValid, "invalid context prior config \(config)")
-        self.config = config
+        self.config = config.validated("context prior")
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)

@@ -35,8 +35,7 @@ public final class GatedPixelCNN: TokenPrior {
     public var receptiveRows: Int { config.layers * (config.kernel / 2) + 1 }
 
     public init(config: PriorConfig, seed: UInt64 = 0) {
-        precondition(config.kind == .pixelcnn && config.isValid, "not a valid PixelCNN config: \(config)")
-        self.config = config
+        self.config = config.validated(as: .pixelcnn)
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)

@@ -36,9 +36,8 @@ public struct PriorConfig: Codable, Equatable, Sendable {
 
     /// Bounds that keep a hostile config from allocating absurd models.
     public var isValid: Bool {
-        (2...65536).contains(codebookSize) && (1...2048).contains(width) && (1...64).contains(layers)
-            && kernel % 2 == 1 && (1...9).contains(kernel) && (1...64).contains(heads) && width % heads == 0
-            && (1...256).contains(maxRows) && (1...256).contains(maxCols)
+        (2...65536).contains(codebookSize) && blocksAreValid(width: width, layers: layers, heads: heads)
+            && kernel % 2 == 1 && (1...9).contains(kernel) && (1...256).contains(maxRows) && (1...256).contains(maxCols)
     }
 
 

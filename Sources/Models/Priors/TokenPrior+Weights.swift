@@ -14,23 +14,12 @@ public enum Priors {
 
     /// The shipped form: matrices and embedding tables in float16, biases and norms in float32.
     public static func exportWeights(_ prior: any TokenPrior, name: String, metadata: [String: String] = [:]) -> [UInt8] {
-        let store = prior.store
-        let entries = store.params.map { p in
-            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") && p.shape.count > 1 ? .f16 : .f32, shape: p.shape,
-                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
-        }
-        var meta = metadata
-        meta["kind"] = weightsKind
-        meta["name"] = name
-        meta["config"] = prior.config.json
-        return SafeTensors.write(entries, metadata: meta)
+        ModelFile.write(ModelFile.shippedEntries(prior.store), kind: weightsKind, name: name, config: prior.config, metadata: metadata)
     }
 
     /// A prior from a weights file (shipped weights or a training checkpoint), with the file's metadata.
     public static func load(weights bytes: [UInt8]) throws -> (prior: any TokenPrior, metadata: [String: String]) {
-        let file = try ModelFile.read(bytes, kinds: [weightsKind, checkpointKind], config: PriorConfig.self)
-        let prior = make(file.config)
-        try ModelFile.load(file.tensors, into: prior.store)
-        return (prior, file.metadata)
+        try ModelFile.model(in: bytes, kinds: [weightsKind, checkpointKind], config: PriorConfig.self,
+                            make: { make($0) }, parameters: { $0.store })
     }
 }

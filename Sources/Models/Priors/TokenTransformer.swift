@@ -66,8 +66,7 @@ public final class TokenTransformer: TokenPrior {
     public var startToken: Int32 { Int32(config.codebookSize) }
 
     public init(config: PriorConfig, seed: UInt64 = 0) {
-        precondition(config.kind == .transformer && config.isValid, "not a valid transformer config: \(config)")
-        self.config = config
+        self.config = config.validated(as: .transformer)
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)

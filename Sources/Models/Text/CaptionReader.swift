@@ -43,8 +43,7 @@ public struct CaptionReaderConfig: Codable, Equatable, Sendable {
     public var isValid: Bool {
         (2...65536).contains(codebookSize) && (2...65536).contains(textVocabulary) && (1...1024).contains(textLength)
             && (1...64).contains(rows) && (1...64).contains(cols) && (1...1024).contains(codeDim) && (1...8).contains(group)
-            && rows % group == 0 && cols % group == 0 && (1...1024).contains(width) && (1...16).contains(layers)
-            && (1...64).contains(heads) && width % heads == 0
+            && rows % group == 0 && cols % group == 0 && blocksAreValid(width: width, layers: layers, heads: heads, maxWidth: 1024, maxLayers: 16)
     }
 
     /// Picture positions: the merged grid's rows and columns.
@@ -90,8 +89,7 @@ public final class CaptionReader {
 
     /// `codes` [K, codeDim] are the fixed token features (random ones when nil, for tests).
     public init(config: CaptionReaderConfig, codes: [Float]? = nil, seed: UInt64 = 0) {
-        precondition(config.isValid, "not a valid caption reader config: \(config)")
-        self.config = config
+        self.config = config.validated("caption reader")
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)

@@ -57,8 +57,7 @@ public final class Reranker {
 
     /// `codes` [K, codeDim] are the fixed token features (random ones when nil, for tests).
     public init(config: RerankerConfig, codes: [Float]? = nil, seed: UInt64 = 0) {
-        precondition(config.isValid, "not a valid reranker config: \(config)")
-        self.config = config
+        self.config = config.validated("reranker")
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)

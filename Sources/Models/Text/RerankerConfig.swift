@@ -44,8 +44,8 @@ public struct RerankerConfig: Codable, Equatable, Sendable {
 
     public var isValid: Bool {
         (2...65536).contains(codebookSize) && (1...65536).contains(textVocabulary) && (1...1024).contains(textLength)
-            && (1...64).contains(rows) && (1...64).contains(cols) && (1...1024).contains(width) && (1...16).contains(layers)
-            && (1...64).contains(heads) && width % heads == 0 && (1...1024).contains(codeDim) && (1...16).contains(pictureCell ?? 1) && (1...1024).contains(channels) && (1...1024).contains(embedding)
+            && (1...64).contains(rows) && (1...64).contains(cols) && blocksAreValid(width: width, layers: layers, heads: heads, maxWidth: 1024, maxLayers: 16)
+            && (1...1024).contains(codeDim) && (1...16).contains(pictureCell ?? 1) && (1...1024).contains(channels) && (1...1024).contains(embedding)
     }
 
     /// The width of a grid cell's features: a code vector, or a cell's pixels.

@@ -52,7 +52,7 @@ public struct TextImageConfig: Codable, Equatable, Sendable {
 
     public var isValid: Bool {
         (2...65536).contains(codebookSize) && (1...65536).contains(textVocabulary) && (1...1024).contains(textLength)
-            && (1...2048).contains(width) && (1...64).contains(layers) && (1...64).contains(heads) && width % heads == 0
+            && blocksAreValid(width: width, layers: layers, heads: heads)
             && (1...64).contains(rows) && (1...64).contains(cols)
             && (0...256).contains(layoutLength) && (layoutLength == 0 ? layoutVocabulary == 0 : (2...4096).contains(layoutVocabulary))
             && (mapVocabularies.isEmpty || (layoutLength > 0 && mapVocabularies.count <= 8 && mapVocabularies.allSatisfy { (2...65536).contains($0) }))

@@ -44,8 +44,7 @@ public final class TextImageTransformer {
     public var imagePositions: Int { config.rows * config.cols }
 
     public init(config: TextImageConfig, seed: UInt64 = 0) {
-        precondition(config.isValid, "not a valid text-to-image config: \(config)")
-        self.config = config
+        self.config = config.validated("text-to-image")
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)

@@ -24,24 +24,17 @@ extension VQTokenizer {
     /// see docs/MODELS.md), biases and codebooks in float32, no training state.
     public func exportWeights(name: String, metadata: [String: String] = [:]) -> [UInt8] {
         let shipped = store.params.filter { !$0.name.contains(".ema_") && !$0.name.hasSuffix(".initialized") }
-        let entries = shipped.map { p in
-            SafeTensors.Entry(name: p.name, dtype: p.name.hasSuffix(".weight") ? .f16 : .f32, shape: p.shape,
-                              values: Array(UnsafeBufferPointer(start: store.value(p), count: p.count)))
-        }
-        var meta = metadata.merging(frozenTokens?.metadata ?? [:]) { a, _ in a }
-        meta["kind"] = Self.weightsKind
-        meta["name"] = name
-        meta["config"] = config.json
-        return SafeTensors.write(entries, metadata: meta)
+        return ModelFile.write(ModelFile.entries(of: shipped, in: store, inFloat16: { $0.name.hasSuffix(".weight") }),
+                               kind: Self.weightsKind, name: name, config: config,
+                               metadata: metadata.merging(frozenTokens?.metadata ?? [:]) { a, _ in a })
     }
 
     /// A model from a weights file (shipped weights or a training checkpoint), with the file's metadata.
     public static func load(weights bytes: [UInt8]) throws -> (model: VQTokenizer, metadata: [String: String]) {
-        let file = try ModelFile.read(bytes, kinds: [weightsKind, "vqz-tokenizer-checkpoint"], config: TokenizerConfig.self)
-        let model = VQTokenizer(config: file.config)
         // Training state is absent from shipped weights; a loaded model is fully initialised.
-        try ModelFile.load(file.tensors, into: model.store, optional: { $0.name.contains(".ema_") || $0.name.hasSuffix(".initialized") })
-        return (model, file.metadata)
+        try ModelFile.model(in: bytes, kinds: [weightsKind, "vqz-tokenizer-checkpoint"], config: TokenizerConfig.self,
+                            make: { VQTokenizer(config: $0) }, parameters: \.store,
+                            optional: { $0.name.contains(".ema_") || $0.name.hasSuffix(".initialized") })
     }
 }
 
