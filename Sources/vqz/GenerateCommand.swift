@@ -54,14 +54,10 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
-    var dimensions: (width: Int, height: Int)? {
-        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 2, let w = parts[0], let h = parts[1], w > 0, h > 0 else { return nil }
-        return (w, h)
-    }
+    var dimensions: PixelSize? { PixelSize(parsing: size, maxSide: 8192) }
 
     func validate() throws {
-        guard let d = dimensions, d.width <= 8192, d.height <= 8192 else {
+        guard dimensions != nil else {
             throw ValidationError("--size must be WxH with sides 1...8192, e.g. 128x128")
         }
         if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
@@ -95,7 +91,7 @@ struct GenerateCommand: ParsableCommand {
         } else if !force, let existing = targets.first(where: AtomicFile.exists) {
             throw AtomicFile.alreadyExists(existing)
         }
-        let (w, h) = dimensions!
+        let (w, h) = (dimensions!.width, dimensions!.height)
         if let vae = try modelOptions.loadBaseline() {
             try write(try sampleVAE(vae, width: w, height: h, console: console), to: targets, console: console)
             return
@@ -127,7 +123,7 @@ struct GenerateCommand: ParsableCommand {
         let reranker = try rerank || plans > 1 ? loadReranker(rerankWeights, codec: codec) : nil
         let basis = try reranker.map { try rerankBasis(rerankBy, generator: generator, reranker: $0) }
         let choice = reranker.flatMap { generator.layoutChoice(plans: plans, reranker: $0, prompt: prompt) }
-        let (w, h) = dimensions!
+        let (w, h) = (dimensions!.width, dimensions!.height)
         guard (w, h) == generator.imageSize else {
             throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")
         }

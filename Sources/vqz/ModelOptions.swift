@@ -62,6 +62,10 @@ extension EntropyCoder: ExpressibleByArgument {
         guard let coder = EntropyCoder.allCases.first(where: { $0.description == argument }) else { return nil }
         self = coder
     }
+
+    // The names, not the header's raw values 0 and 1, which the parser would list by default.
+    public static var allValueStrings: [String] { allCases.map(\.description) }
+    public var defaultValueDescription: String { description }
 }
 
 extension CLIError {

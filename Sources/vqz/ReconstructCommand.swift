@@ -44,12 +44,12 @@ struct ReconstructCommand: ParsableCommand {
         let target = destination
         if target == "-" {
             if isatty(STDOUT_FILENO) != 0 && !force { throw CLIError(.usage, "refusing to write binary data to a terminal (use -o FILE, a pipe or -f)") }
-        } else if !force && AtomicFile.exists(target) {
-            throw AtomicFile.alreadyExists(target)
+        } else {
+            try AtomicFile.checkOutput(target, input: image, overwrite: force)
         }
         let registry = FormatRegistry.standard
         let picture: Image
-        do { picture = try registry.decode(try InputFile.read(image)) } catch {
+        do { picture = try registry.decode(try InputFile.read(image, recognise: InputFile.recogniseImage)) } catch {
             throw CLIError(ErrorReport.status(of: error), "\(InputFile.displayName(image)): \(ErrorReport.message(of: error))")
         }
         let network: ReconstructionModel
