@@ -60,6 +60,11 @@ let package = Package(
 
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
 
+        // What fuzzing feeds vqz (.vqz through the codec, the PNG, JPEG and PNM readers, the
+        // inpaint/generate geometry options): run by libFuzzer (scripts/fuzz) and replayed from
+        // the committed corpus by FuzzReplayTests.
+        .target(name: "FuzzTargets", dependencies: ["VQZ", "Models", "ImageIO", "PNGFormat", "JPEGFormat"], path: "Fuzz/Targets"),
+
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
@@ -69,6 +74,13 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots", "Crafted"]),  // read by path, not a bundle resource
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets", "ImageIO"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// scripts/fuzz builds the fuzz targets as one sanitized shared library that its libFuzzer
+// binary links; normal builds do not need it.
+if Context.environment["VQZ_FUZZ"] != nil {
+    package.products.append(.library(name: "VQZFuzzTargets", type: .dynamic, targets: ["FuzzTargets"]))
+}
