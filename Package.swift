@@ -12,6 +12,10 @@ import PackageDescription
 //          -> Models (tokenizer, priors, text models, the training harness) -> NN -> COpenBLAS, CKernels
 //          -> ImageIO (pixels, the format-plugin protocol, PNM) <- Plugins/PNG, Plugins/JPEG, PluginLoader
 //          -> CZstd, CBundledModels
+// -Ounchecked drops Swift's bounds and overflow checks. Only the NN core gets it: its kernels
+// are the hot loops, and each fast kernel has a naive twin the tests compare it with. Everything
+// that reads what users feed vqz (the container, the codec's tiling, the CLI) keeps the checks,
+// so a mistake there traps instead of writing out of bounds (docs/RELIABILITY.md gives the cost).
 let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -55,28 +59,28 @@ let package = Package(
         // The neural-network core; knows nothing of images, files or the CLI.
         .target(name: "NN", dependencies: ["COpenBLAS", "CKernels"], path: "Sources/NN", swiftSettings: numeric),
         // The models of vqz and the one training loop they share.
-        .target(name: "Models", dependencies: ["NN"], path: "Sources/Models", swiftSettings: numeric),
+        .target(name: "Models", dependencies: ["NN"], path: "Sources/Models"),
         // The default models, embedded in the binary (see BundledModels.c).
         .target(name: "CBundledModels", path: "Sources/CBundledModels", cSettings: [.headerSearchPath("weights")]),
         // The codec library: compress/decompress API, tiling, the .vqz container, entropy coders,
         // quality metrics. No image file format, no plugin loader, no scenes, captions or prompts.
         .target(name: "VQZ", dependencies: ["Models", "NN", "ImageIO", "CZstd", "CBundledModels"],
-                path: "Sources/VQZ", swiftSettings: numeric),
+                path: "Sources/VQZ"),
         // Sampling and inpainting over photo tokens, and the autoencoder and VAE baselines.
         .target(name: "Generation", dependencies: ["VQZ", "Models", "NN", "ImageIO"],
-                path: "Sources/Generation", swiftSettings: numeric),
+                path: "Sources/Generation"),
         // What a training run needs above the models: token grids of image folders, cached, and
         // the rules for starting (fresh, --init, --decoder-only), resuming and exporting.
         .target(name: "Training", dependencies: ["VQZ", "Models", "NN", "ImageIO", "StandardFormats"],
-                path: "Sources/Training", swiftSettings: numeric),
+                path: "Sources/Training"),
         // The synthetic captioned world: scenes, their renderer, captions, layouts, dataset, judge.
-        .target(name: "Shapes", dependencies: ["Models", "NN", "ImageIO"], path: "Sources/Shapes", swiftSettings: numeric),
+        .target(name: "Shapes", dependencies: ["Models", "NN", "ImageIO"], path: "Sources/Shapes"),
         // Text-to-image generation over the shapes world: prompts, plans, reranking.
         .target(name: "TextToImage", dependencies: ["Shapes", "Generation", "Training", "VQZ", "Models", "NN", "ImageIO", "StandardFormats"],
-                path: "Sources/TextToImage", swiftSettings: numeric),
+                path: "Sources/TextToImage"),
         // The measurements behind `vqz eval` and `vqz bench`: the harnesses the commands call.
         .target(name: "Evaluation", dependencies: ["TextToImage", "Shapes", "Generation", "VQZ", "Models", "NN", "ImageIO"],
-                path: "Sources/Evaluation", swiftSettings: numeric),
+                path: "Sources/Evaluation"),
         // The command line: parses, calls the libraries, reports. Its folder is not Sources/vqz,
         // which a case-insensitive file system would merge with Sources/VQZ.
         .executableTarget(name: "vqz", dependencies: [
@@ -85,6 +89,11 @@ let package = Package(
         ], path: "Sources/CLI"),
 
         .executableTarget(name: "nnbench", dependencies: ["NN"], path: "Benchmarks/nnbench", swiftSettings: numeric),
+
+        // What fuzzing feeds vqz (.vqz through the codec, the PNG, JPEG and PNM readers, the
+        // inpaint/generate geometry options): run by libFuzzer (scripts/fuzz) and replayed from
+        // the committed corpus by FuzzReplayTests.
+        .target(name: "FuzzTargets", dependencies: ["VQZ", "Generation", "Models", "ImageIO", "PNGFormat", "JPEGFormat"], path: "Fuzz/Targets"),
 
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "PNGFormat", "JPEGFormat"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "CKernels"], resources: [.copy("Fixtures")]),
@@ -95,9 +104,16 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),
         .testTarget(name: "TextToImageTests", dependencies: ["TextToImage", "Shapes", "Generation", "Training", "VQZ", "StandardFormats", "Models", "NN", "ImageIO"]),
-        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots"]),  // read by path, not a bundle resource
+        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots", "Crafted"]),  // read by path, not a bundle resource
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets", "ImageIO"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// scripts/fuzz builds the fuzz targets as one sanitized shared library that its libFuzzer
+// binary links; normal builds do not need it.
+if Context.environment["VQZ_FUZZ"] != nil {
+    package.products.append(.library(name: "VQZFuzzTargets", type: .dynamic, targets: ["FuzzTargets"]))
+}

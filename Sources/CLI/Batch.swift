@@ -30,6 +30,8 @@ struct Batch {
     var console: Console
     /// The output path beside an input path when neither -o nor -c is given.
     var name: (String) throws -> String
+    /// Judges an input's first bytes (InputFile.read), so that endless or mistaken inputs fail early.
+    var recognise: (([UInt8]) throws -> Void)? = nil
 
     /// Where each input's output goes, by gzip's rules.
     func destination(for source: String) throws -> Destination {
@@ -70,10 +72,9 @@ struct Batch {
         case .stdout:
             try SingleOutput.refuseTerminal(force: files.force)
         case .file(let path):
-            if path == source { throw CLIError(.usage, "output would overwrite the input") }
-            if !files.force && AtomicFile.exists(path) { throw AtomicFile.alreadyExists(path) }
+            try AtomicFile.checkOutput(path, input: source, overwrite: files.force)
         }
-        let input = try InputFile.read(source)
+        let input = try InputFile.read(source, recognise: recognise)
         let output = try transform(Job(source: source, name: name, input: input, destination: destination))
         switch destination {
         case .stdout:

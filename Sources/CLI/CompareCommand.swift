@@ -39,10 +39,10 @@ struct CompareCommand: ParsableCommand {
 
     static func load(_ path: String) throws -> Image {
         do {
-            let image = try FormatRegistry.standard.decode(try InputFile.read(path))
+            let image = try FormatRegistry.standard.decode(try InputFile.read(path, recognise: InputFile.recogniseImage))
             return image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
-        } catch let e as CLIError {
-            throw CLIError(e.status, "\(InputFile.displayName(path)): \(e.message)")
+        } catch {
+            throw CLIError(ErrorReport.status(of: error), "\(InputFile.displayName(path)): \(ErrorReport.message(of: error))")
         }
     }
 }

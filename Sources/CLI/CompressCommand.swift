@@ -20,8 +20,8 @@ struct CompressCommand: ParsableCommand {
     @Option(name: .customShort("q"), help: ArgumentHelp("Quality level: how many token levels to keep (default: all).", valueName: "LEVEL"))
     var level: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "CODER"))
-    var entropy: EntropyCoder = .zstd
+    @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))
+    var entropy: TokenCoding = .zstd
 
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
@@ -46,7 +46,9 @@ struct CompressCommand: ParsableCommand {
         if let prior {
             try prior.check(codec.model, levels: level ?? codec.model.levels)
         }
-        try Batch(files: files, console: console, name: OutputNaming.compressed).run { job in
+        var batch = Batch(files: files, console: console, name: OutputNaming.compressed)
+        batch.recognise = InputFile.recogniseImage
+        try batch.run { job in
             let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
             if image.bitDepth == 16 { console.warn(job.name, "16-bit samples reduced to 8 bits") }
             var file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)

@@ -24,7 +24,17 @@ struct Console {
         if level >= .verbose { write("vqz: " + message) }
     }
 
-    private func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+    private func write(_ line: String) { Self.writeToStderr(line + "\n") }
+
+    /// write(2), its result ignored: a closed or broken stderr must not stop vqz (FileHandle
+    /// would trap), and there is nowhere left to report that failure.
+    static func writeToStderr(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Foundation.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
     }
 }

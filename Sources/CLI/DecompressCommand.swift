@@ -38,12 +38,12 @@ struct DecompressCommand: ParsableCommand {
         let extensions = Set(registry.formats.filter(\.canWrite).flatMap(\.extensions))
         let forced = format.flatMap { registry.format(named: $0) }.map { (preferred: $0.extensions[0], all: Set($0.extensions)) }
         let codec = Codec(model: try modelOptions.load())
-        let batch = Batch(files: files, console: verbosity.console) { source in
+        var batch = Batch(files: files, console: verbosity.console) { source in
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
+        batch.recognise = InputFile.recogniseVQZ
         try batch.run { job in
-            let file = try VQZFile(decoding: job.input, entropyPriors: entropyPriorOptions.lookup)
-            let image = try codec.decompress(file)
+            let image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
             let target: any ImageFormat
             if let format, let chosen = registry.format(named: format) {
                 target = chosen

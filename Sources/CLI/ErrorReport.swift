@@ -19,6 +19,7 @@ enum ErrorReport {
         case let e as CodecError:
             if case .cannotReadModel = e { return .model }
             if case .tokensOutOfRange = e { return .corrupt }
+            if case .gridMismatch = e { return .corrupt }
             switch e {
             case .noEntropyPrior, .entropyPriorTokenizerMismatch, .entropyPriorShape: return .model
             default: return .usage

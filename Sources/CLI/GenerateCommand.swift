@@ -47,14 +47,10 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
-    var dimensions: (width: Int, height: Int)? {
-        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 2, let w = parts[0], let h = parts[1], w > 0, h > 0 else { return nil }
-        return (w, h)
-    }
+    var dimensions: PixelSize? { PixelSize(parsing: size, maxSide: 8192) }
 
     func validate() throws {
-        guard let d = dimensions, d.width <= 8192, d.height <= 8192 else {
+        guard dimensions != nil else {
             throw ValidationError("--size must be WxH with sides 1...8192, e.g. 128x128")
         }
         if !(1...256).contains(count) { throw ValidationError("--count must be in 1...256") }
@@ -81,7 +77,7 @@ struct GenerateCommand: ParsableCommand {
         let console = verbosity.console
         let targets = paths()
         try SingleOutput.check(output == "-" ? ["-"] : targets, force: force)
-        let (w, h) = dimensions!
+        let (w, h) = (dimensions!.width, dimensions!.height)
         if let vae = try modelOptions.loadBaseline() {
             try write(try sampleVAE(vae, width: w, height: h, console: console), to: targets, console: console)
             return
@@ -108,7 +104,7 @@ struct GenerateCommand: ParsableCommand {
         let setup = try text.setUp(modelOptions: modelOptions, ranking: rerank)
         let (model, generator, plans, planGuidance, partGuidance) = (setup.model, setup.generator, setup.plans, setup.planGuidance, setup.partGuidance)
         let choice = setup.layoutChoice(prompt)
-        let (w, h) = dimensions!
+        let (w, h) = (dimensions!.width, dimensions!.height)
         guard (w, h) == generator.imageSize else {
             throw CLIError(.usage, "the text-to-image model makes \(generator.imageSize.width)x\(generator.imageSize.height) pictures, not \(w)x\(h) (--size)")
         }

@@ -26,7 +26,7 @@ struct InfoCommand: ParsableCommand {
             if json && !reports.isEmpty { printJSON(reports) }
         }
         try Batch.forEach(files.isEmpty ? ["-"] : files, console: verbosity.console) { source, name in
-            let bytes = try InputFile.read(source)
+            let bytes = try InputFile.read(source, recognise: InputFile.recogniseVQZ)
             let report = try ContainerReport(name: name, bytes: bytes, entropyPriors: entropyPriorOptions.lookup)
             if json {
                 reports.append(report)

@@ -38,18 +38,13 @@ struct InpaintCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions
 
-    var rectangle: (x: Int, y: Int, w: Int, h: Int)? {
-        guard let rect else { return nil }
-        let parts = rect.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3] else { return nil }
-        return (x, y, w, h)
-    }
+    var rectangle: PixelRect? { rect.flatMap(PixelRect.init(parsing:)) }
 
     func validate() throws {
         if (mask == nil) == (rect == nil) { throw ValidationError("give exactly one of --mask and --rect") }
         if rect != nil {
-            guard let r = rectangle, r.x >= 0, r.y >= 0, r.w > 0, r.h > 0 else {
-                throw ValidationError("--rect must be X,Y,W,H with X, Y >= 0 and W, H > 0 (pixels)")
+            guard rectangle != nil else {
+                throw ValidationError("--rect must be X,Y,W,H with X, Y >= 0, W, H > 0 and X + W, Y + H within 2^63 (pixels)")
             }
         }
         if !(1...10).contains(sweeps) { throw ValidationError("--sweeps must be in 1...10") }
@@ -67,12 +62,12 @@ struct InpaintCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         let target = destination
-        try SingleOutput.check([target], force: force)
+        try SingleOutput.check([target], input: image, force: force)
         let picture = try InputFile.image(image)
         let hole: [Bool]
         if let r = rectangle {
             hole = try reportingGenerationErrors {
-                try Inpainter.rectangle(x: r.x, y: r.y, w: r.w, h: r.h, imageWidth: picture.width, imageHeight: picture.height)
+                try Inpainter.rectangle(x: r.x, y: r.y, w: r.width, h: r.height, imageWidth: picture.width, imageHeight: picture.height)
             }
         } else {
             let maskImage = try InputFile.image(mask!)

@@ -86,11 +86,12 @@ extension InferencePrecision: ExpressibleByArgument {
     public var defaultValueDescription: String { self == .int16 ? "int16" : "f32" }
 }
 
-extension EntropyCoder: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let coder = EntropyCoder.allCases.first(where: { $0.description == argument }) else { return nil }
-        self = coder
-    }
+/// `--entropy zstd|prior`: the coder by name (the header stores it as 0 or 1, which the parser
+/// would otherwise list and parse).
+enum TokenCoding: String, CaseIterable, ExpressibleByArgument {
+    case zstd, prior
+
+    var coder: EntropyCoder { self == .zstd ? .zstd : .prior }
 }
 
 extension CLIError {

@@ -39,7 +39,7 @@ final class ProgressLine {
         pending = false
     }
 
-    private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+    private func write(_ s: String) { Console.writeToStderr(s) }
 
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }

@@ -44,7 +44,7 @@ struct ReconstructCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         let target = destination
-        try SingleOutput.check([target], force: force)
+        try SingleOutput.check([target], input: image, force: force)
         let picture = try InputFile.image(image)
         let network: ReconstructionModel
         if let model {

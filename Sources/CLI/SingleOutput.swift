@@ -7,12 +7,13 @@ import StandardFormats
 /// refused output costs nothing.
 enum SingleOutput {
     /// Throws unless `targets` can be written: binary data goes to a terminal ("-") only with
-    /// -f, and an existing file is replaced only with -f.
-    static func check(_ targets: [String], force: Bool) throws {
+    /// -f, an existing file is replaced only with -f, and never the input itself (the same file
+    /// under any name) or a folder.
+    static func check(_ targets: [String], input: String? = nil, force: Bool) throws {
         if targets == ["-"] {
             try refuseTerminal(force: force)
-        } else if !force, let existing = targets.first(where: AtomicFile.exists) {
-            throw AtomicFile.alreadyExists(existing)
+        } else {
+            for target in targets { try AtomicFile.checkOutput(target, input: input, overwrite: force) }
         }
     }
 

@@ -39,7 +39,15 @@ struct TokensCommand: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptions
 
     func run() throws {
-        let bytes = try InputFile.read(input)
+        do { try export() } catch {
+            // Every message names the input, as the file commands' messages do.
+            throw CLIError(ErrorReport.status(of: error), "\(InputFile.displayName(input)): \(ErrorReport.message(of: error))")
+        }
+    }
+
+    private func export() throws {
+        if let output, output != "-" { try AtomicFile.checkOutput(output, input: input, overwrite: force) }
+        let bytes = try InputFile.read(input, recognise: InputFile.recogniseVQZOrImage)
         let grid: TokenGrid, model: String
         if bytes.starts(with: VQZFile.signature) {
             let file = try VQZFile(decoding: bytes, entropyPriors: entropyPriorOptions.lookup)

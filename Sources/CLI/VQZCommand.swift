@@ -30,6 +30,7 @@ struct VQZCommand: ParsableCommand {
     /// vqz keeps to one-line messages and its documented exit codes.
     static func main() {
         InterruptCleanup.install()
+        StandardStreams.reserve()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -37,23 +38,24 @@ struct VQZCommand: ParsableCommand {
             if exitCode(for: error) == .success {
                 // --help and --version arrive as errors that carry their text.
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                StandardStreams.exit(0)
             }
             Console().error(nil, message(for: error) + " (see 'vqz --help')")
-            Foundation.exit(ExitStatus.usage.rawValue)
+            StandardStreams.exit(ExitStatus.usage.rawValue)
         }
         do {
             try command.run()
         } catch let code as ExitCode {
             // A batch that already reported its failures, one line each.
-            Foundation.exit(code.rawValue)
+            StandardStreams.exit(code.rawValue)
         } catch where exitCode(for: error) == .success {
             // `vqz --help` parses to a help command whose run() throws the help text.
             print(fullMessage(for: error))
-            Foundation.exit(0)
+            StandardStreams.exit(0)
         } catch {
             Console().error(nil, ErrorReport.message(of: error))
-            Foundation.exit(ErrorReport.status(of: error).rawValue)
+            StandardStreams.exit(ErrorReport.status(of: error).rawValue)
         }
+        StandardStreams.exit(0)
     }
 }

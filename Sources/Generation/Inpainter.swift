@@ -39,7 +39,7 @@ public struct InpaintOptions: Sendable {
 public final class Inpainter: PriorSampler {
     /// A hole mask [height * width] for the rectangle (x, y, w, h), which must lie inside the image.
     public static func rectangle(x: Int, y: Int, w: Int, h: Int, imageWidth: Int, imageHeight: Int) throws -> [Bool] {
-        guard w > 0, h > 0, x >= 0, y >= 0, x + w <= imageWidth, y + h <= imageHeight else {
+        guard PixelRect(x: x, y: y, width: w, height: h).lies(insideWidth: imageWidth, height: imageHeight) else {
             throw GenerationError.badSize("rectangle \(x),\(y),\(w),\(h) does not lie inside the \(imageWidth)x\(imageHeight) image")
         }
         var mask = [Bool](repeating: false, count: imageWidth * imageHeight)

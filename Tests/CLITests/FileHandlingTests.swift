@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageIO
 import Testing
 import VQZ
 @testable import vqz
@@ -53,6 +54,30 @@ import VQZ
         #expect(throws: (any Error).self) { try FileOptions.parse(["-o", "x", "-c", "a"]) }
         #expect(throws: (any Error).self) { try FileOptions.parse(["-o", "x", "a", "b"]) }
         #expect(throws: (any Error).self) { try FileOptions.parse(["-", "-"]) }
+    }
+
+    /// Inputs are capped: a file by its size before reading, a stream as it passes the cap; and
+    /// data no command could read is refused from its first bytes.
+    @Test func inputsAreCappedAndRecognisedEarly() throws {
+        FileManager.default.createFile(atPath: path("big"), contents: Data(count: 5000))
+        #expect(throws: InputFile.tooLarge(4000)) { try InputFile.read(path("big"), limit: 4000) }
+        #expect(try InputFile.read(path("big"), limit: 5000).count == 5000)
+        #expect(throws: InputFile.tooLarge(100_000)) { try InputFile.read("/dev/zero", limit: 100_000) }
+        #expect(throws: ContainerError.badMagic) { try InputFile.read("/dev/zero", recognise: InputFile.recogniseVQZ) }
+        #expect(throws: FormatRegistryError.unknownFormat) { try InputFile.read("/dev/zero", recognise: InputFile.recogniseImage) }
+        // Short inputs go whole to the decoder, whose message is the precise one.
+        FileManager.default.createFile(atPath: path("short"), contents: Data([1, 2, 3]))
+        #expect(try InputFile.read(path("short"), recognise: InputFile.recogniseVQZ) == [1, 2, 3])
+    }
+
+    /// The temporary name of the longest output name still fits NAME_MAX.
+    @Test func temporaryNamesFitNameMax() throws {
+        let long = String(repeating: "é", count: 127)  // 254 bytes
+        #expect(("." + AtomicFile.shortened(long) + ".vqz-XXXXXX").utf8.count <= 255)
+        #expect(AtomicFile.shortened("photo.png") == "photo.png")
+        try AtomicFile.write([7], to: path(long), overwrite: false)
+        #expect(contents(long) == [7])
+        #expect(entries == [long])
     }
 
     @Test func atomicWriteNeverOverwritesWithoutForce() throws {

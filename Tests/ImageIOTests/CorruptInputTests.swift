@@ -125,6 +125,32 @@ final class CorruptInputTests: XCTestCase {
         }
     }
 
+    /// libpng's own limit of 1,000,000 pixels a side stays on, whatever the pixel budget: a row
+    /// 2^31-1 pixels wide would need gigabytes before any budget check could see the rows.
+    func testWidthBeyondLibpngsLimitIsRefused() throws {
+        let ihdr = TestImages.bigEndian32(2_147_483_647) + TestImages.bigEndian32(1) + [8, 2, 0, 0, 0]
+        let png = [137, 80, 78, 71, 13, 10, 26, 10] + TestImages.pngChunk("IHDR", ihdr)
+            + TestImages.pngChunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+            + TestImages.pngChunk("IEND", [])
+        XCTAssertThrowsError(try PNGFormat().decode(png, limits: DecodeLimits(maxPixels: Int.max))) { error in
+            guard case .corrupt(let text) = error as? ImageDecodingError else { return XCTFail("\(error)") }
+            XCTAssertTrue(text.contains("width"), text)
+        }
+    }
+
+    /// A scan cut short and closed with EOI: libjpeg-turbo only warns ("premature end of data
+    /// segment") and pads with grey; the reader refuses it.
+    func testJPEGWithAShortScanIsRefused() throws {
+        let jpeg = try JPEGFormat().encode(TestImages.rgba16(width: 64, height: 48), options: EncodeOptions(quality: 95))
+        let sos = try XCTUnwrap(jpeg.indices.first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA })
+        let scan = sos + 2 + (Int(jpeg[sos + 2]) << 8 | Int(jpeg[sos + 3]))
+        let cut = Array(jpeg[..<(scan + (jpeg.count - scan) / 10)]) + [0xFF, 0xD9]
+        XCTAssertNoThrow(try JPEGFormat().decode(jpeg, limits: DecodeLimits()))
+        XCTAssertThrowsError(try JPEGFormat().decode(cut, limits: DecodeLimits())) { error in
+            XCTAssertNotNil(error as? ImageDecodingError, "\(error)")
+        }
+    }
+
     func testPixelBudgetIsHonoured() throws {
         let limits = DecodeLimits(maxPixels: 19 * 11 - 1)
         for file in try validFiles() {

@@ -48,13 +48,29 @@ static void vqz_jpeg_on_error(j_common_ptr info) {
     longjmp(error->jump, 1);
 }
 
-// Warnings are silenced, except running out of input: libjpeg would pad the image with
-// grey and carry on, and a half-grey picture is worse for a codec than a clear error.
+// Warnings that mean the entropy-coded data is damaged or ends early are errors: libjpeg
+// would pad the image with grey and carry on, and a half-grey picture is worse for a codec
+// than a clear error. The rest (an unknown JFIF version or Adobe transform, a bad ICC
+// profile, stray bytes between markers as some cameras write) describe pictures that decode
+// whole, and stay silent.
 static void vqz_jpeg_on_message(j_common_ptr info, int level) {
     vqz_jpeg_error *error = (vqz_jpeg_error *)info->err;
-    if (level < 0 && error->manager.msg_code == JWRN_JPEG_EOF) {
+    if (level >= 0) return;
+    switch (error->manager.msg_code) {
+    case JWRN_JPEG_EOF:
         error->truncated = 1;
         vqz_jpeg_on_error(info);
+        break;
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+    case JWRN_BOGUS_PROGRESSION:
+        vqz_jpeg_on_error(info);
+        break;
+    default:
+        break;
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,20 +28,24 @@ typedef struct vqz_png {
     size_t output_size;
     size_t output_capacity;
     char message[256];
+    char warning[128];  // the last warning: libpng often gives the detail of an error there
     jmp_buf jump;
 } vqz_png;
 
 static void vqz_png_on_error(png_structp png, png_const_charp message) {
     vqz_png *context = (vqz_png *)png_get_error_ptr(png);
-    strncpy(context->message, message ? message : "unknown libpng error", sizeof context->message - 1);
+    // "Invalid IHDR data" alone does not say which limit was hit; the warning before it does.
+    snprintf(context->message, sizeof context->message, "%s%s%s", message ? message : "unknown libpng error",
+             context->warning[0] ? " (" : "", context->warning);
+    if (context->warning[0]) strncat(context->message, ")", sizeof context->message - strlen(context->message) - 1);
     longjmp(context->jump, 1);
 }
 
 // Warnings (bad ancillary chunks, sRGB profile quibbles) never stop a decode; a library
-// must not print them to stderr.
+// must not print them to stderr. The last one is kept for the error message.
 static void vqz_png_on_warning(png_structp png, png_const_charp message) {
-    (void)png;
-    (void)message;
+    vqz_png *context = (vqz_png *)png_get_error_ptr(png);
+    strncpy(context->warning, message ? message : "", sizeof context->warning - 1);
 }
 
 static void vqz_png_read_input(png_structp png, png_bytep out, size_t count) {
@@ -86,9 +91,11 @@ static inline void vqz_png_free(vqz_png *context) {
     free(context);
 }
 
-// Reads the header and sets up the transformations that turn every PNG into 8- or
-// 16-bit gray, gray+alpha, RGB or RGBA: palette to RGB, low-bit gray to 8 bits, tRNS to
-// alpha, and Adam7 passes merged. Afterwards png_get_* describe the expanded rows.
+// Reads the chunks up to the first IDAT; png_get_IHDR then gives the declared size. No row
+// buffer exists yet, so the caller checks that size against its pixel budget first.
+// libpng's own limits stay on and are set here explicitly: at most 1,000,000 pixels a side
+// (its default: a 2^31-1 wide row would need gigabytes), 8 MB for any ancillary chunk and
+// its decompressed text or profile, and 1000 ancillary chunks.
 static inline int vqz_png_read_header(vqz_png *context, const unsigned char *data, size_t size) {
     if (setjmp(context->jump)) return 0;
     context->input = data;
@@ -101,10 +108,18 @@ static inline int vqz_png_read_header(vqz_png *context, const unsigned char *dat
     context->info = png_create_info_struct(context->png);
     if (!context->info) png_error(context->png, "out of memory");
     png_set_read_fn(context->png, context, vqz_png_read_input);
-    // The caller checks the declared size against its own pixel budget; lift libpng's
-    // 1,000,000-pixel-wide default so both limits do not disagree on what is too large.
-    png_set_user_limits(context->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_set_user_limits(context->png, 1000000, 1000000);
+    png_set_chunk_malloc_max(context->png, 8000000);
+    png_set_chunk_cache_max(context->png, 1000);
     png_read_info(context->png, context->info);
+    return 1;
+}
+
+// Sets up the transformations that turn every PNG into 8- or 16-bit gray, gray+alpha, RGB
+// or RGBA: palette to RGB, low-bit gray to 8 bits, tRNS to alpha, and Adam7 passes merged.
+// Afterwards png_get_* describe the expanded rows. libpng allocates its row buffers here.
+static inline int vqz_png_prepare_rows(vqz_png *context) {
+    if (setjmp(context->jump)) return 0;
     png_set_expand(context->png);
     png_set_interlace_handling(context->png);
     png_read_update_info(context->png, context->info);

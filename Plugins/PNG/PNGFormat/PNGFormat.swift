@@ -36,6 +36,10 @@ public struct PNGFormat: ImageFormat {
             }
             let png = context.pointee.png, info = context.pointee.info
             let width = Int(png_get_image_width(png, info)), height = Int(png_get_image_height(png, info))
+            // The declared size against the budget before libpng allocates a row: 4 channels of
+            // 16 bits is the most any PNG expands to.
+            try limits.check(width: width, height: height, channels: 4, bytesPerSample: 2)
+            guard vqz_png_prepare_rows(context) == 1 else { throw PNGFormat.decodingError(context) }
             let channels = Int(png_get_channels(png, info)), depth = Int(png_get_bit_depth(png, info))
             // After png_set_expand every PNG has 8- or 16-bit samples.
             guard (1...4).contains(channels), depth == 8 || depth == 16 else {

@@ -32,9 +32,16 @@ public final class Codec: @unchecked Sendable {
                        model: model.fingerprint, tokens: tokens, alpha: alpha)
     }
 
+    /// Reads and decodes .vqz bytes. The header is checked against this codec's model before
+    /// any payload is read, so a file for another model or with a grid of another size costs nothing.
+    public func decompress(_ bytes: [UInt8], limits: ContainerLimits = .default,
+                           entropyPriors: (ModelFingerprint) throws -> EntropyPrior? = EntropyPrior.bundledIfNamed) throws -> Image {
+        try decompress(VQZFile(decoding: bytes, limits: limits, entropyPriors: entropyPriors, decoder: model))
+    }
+
     /// Decodes a .vqz file made by this codec's model.
     public func decompress(_ file: VQZFile) throws -> Image {
-        try file.requireModel(model.fingerprint)
+        try model.checkGrid(of: file)
         guard file.tokens.levels.count <= model.levels else {
             throw CodecError.levelOutOfRange(file.tokens.levels.count, available: model.levels)
         }

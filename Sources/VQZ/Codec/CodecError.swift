@@ -4,6 +4,8 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
     case levelOutOfRange(Int, available: Int)
     case emptyImage
     case tokensOutOfRange(level: Int, codebookSize: Int)
+    /// The file's token grid is not the one the model makes of the image size.
+    case gridMismatch(grid: String, image: String, expected: String)
     /// `--entropy prior` asked for, but this build bundles no entropy prior.
     case noEntropyPrior
     /// The entropy prior models another tokenizer's tokens.
@@ -17,6 +19,8 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
         case .levelOutOfRange(let l, let n): return "quality level \(l) is out of range (this model has levels 1...\(n))"
         case .emptyImage: return "image has no pixels"
         case .tokensOutOfRange(let level, let k): return "level \(level) holds tokens outside the model's codebook of \(k)"
+        case let .gridMismatch(grid, image, expected):
+            return "token grid \(grid) does not match the \(image) image (its model makes a \(expected) grid)"
         case .noEntropyPrior: return "this vqz has no bundled entropy prior (use --entropy zstd, or --entropy-prior PATH)"
         case let .entropyPriorTokenizerMismatch(prior, trainedFor, tokenizer):
             return "entropy prior \(prior) models the tokens of \(trainedFor), not of \(tokenizer)"

@@ -1,10 +1,21 @@
+import Foundation
+
 /// Token grids in the forms ML pipelines read.
 public enum TokenExport {
-    /// {"width":W,"height":H,"model":"...","levels":[[...],...]} with row-major tokens.
+    private struct Document: Encodable {
+        var width: Int
+        var height: Int
+        var model: String
+        var levels: [[UInt16]]
+    }
+
+    /// {"height":H,"levels":[[...],...],"model":"...","width":W} with row-major tokens, and a
+    /// newline. JSONEncoder escapes the model name, whatever it holds.
     public static func json(_ grid: TokenGrid, model: String) -> String {
-        var s = "{\"width\":\(grid.width),\"height\":\(grid.height),\"model\":\"\(model)\",\"levels\":["
-        s += grid.levels.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",")
-        return s + "]}\n"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Document(width: grid.width, height: grid.height, model: model, levels: grid.levels))) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     /// NumPy .npy version 1.0: magic, header length, a Python-dict header padded to 64 bytes,

@@ -35,6 +35,24 @@ public final class TokenizerModel: @unchecked Sendable {
         }
     }
 
+    /// The token grid this model makes of a width x height image: ceil(W/f) x ceil(H/f).
+    public func gridSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let f = downsampling
+        return ((width + f - 1) / f, (height + f - 1) / f)
+    }
+
+    /// Throws unless `file` names this model and holds exactly the grid this model makes of its
+    /// image size: any other grid would put tiles outside the picture, or leave it unpainted.
+    public func checkGrid(of file: VQZFile) throws {
+        try file.requireModel(fingerprint)
+        let expected = gridSize(width: file.width, height: file.height)
+        guard file.tokens.width == expected.width, file.tokens.height == expected.height else {
+            throw CodecError.gridMismatch(grid: "\(file.tokens.width)x\(file.tokens.height)",
+                                          image: "\(file.width)x\(file.height)",
+                                          expected: "\(expected.width)x\(expected.height)")
+        }
+    }
+
     /// What a model whose decoder alone is retrained from this one records.
     public var tokenLineage: TokenLineage { TokenLineage(name: tokens.name, digestHex: tokens.digestHex) }
 

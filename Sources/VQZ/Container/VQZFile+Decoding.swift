@@ -4,13 +4,17 @@
 extension VQZFile {
     /// Reads a .vqz file. Prior-coded tokens are decoded with the prior that `entropyPriors`
     /// returns for the fingerprint PRIO names (the bundled one by default; nil: not available).
+    /// With `decoder`, the model that will decode it, the header must name that model and its
+    /// grid size, checked before any payload is decompressed.
     public init(decoding bytes: [UInt8], limits: ContainerLimits = .default,
-                entropyPriors: (ModelFingerprint) throws -> EntropyPrior? = EntropyPrior.bundledIfNamed) throws {
+                entropyPriors: (ModelFingerprint) throws -> EntropyPrior? = EntropyPrior.bundledIfNamed,
+                decoder: TokenizerModel? = nil) throws {
         let chunks = try ChunkFraming.chunks(in: bytes, highestVersion: Self.formatVersion)
         guard chunks[0].tag == "HEAD" else {
             throw ContainerError.inconsistent("first chunk is \(chunks[0].tag), not HEAD")
         }
         self = try Self.readHead(bytes, chunks[0], limits: limits)
+        try decoder?.checkGrid(of: self)
 
         let count = tokens.count
         var levels: [[UInt16]] = []
