@@ -56,6 +56,13 @@ final class GradientTests: XCTestCase {
         // Pixel (image 1, row 3, column 2, channel 1) lands at block (1, 1) in slot (dy 1, dx 0).
         XCTAssertEqual(y.data[((1 * 3 + 1) * 2 + 1) * 12 + (1 * 2 + 0) * 3 + 1], x.data[((1 * 6 + 3) * 4 + 2) * 3 + 1])
         XCTAssertEqual(unfold.forward(y).array, x.array)
+        // The FLOP count follows the folded size: a convolution after the fold runs on H/2 x W/2.
+        let store = ParameterStore()
+        let conv = Conv2d(store, "conv", inChannels: 12, outChannels: 4, kernel: 3, rng: &rng)
+        let counted = inferenceFLOPs(Sequential([SpaceToDepth(factor: 2), conv, DepthToSpace(factor: 2)]), height: 8, width: 6)
+        XCTAssertEqual(counted.flops, conv.inferenceFLOPs(height: 4, width: 3))
+        XCTAssertEqual(counted.height, 8)
+        XCTAssertEqual(counted.width, 6)
         checkLayer("space to depth", SpaceToDepth(factor: 2), input: x, store: ParameterStore(), params: [])
         checkLayer("depth to space", DepthToSpace(factor: 3), input: randomTensor([1, 2, 3, 18], &rng), store: ParameterStore(), params: [])
     }

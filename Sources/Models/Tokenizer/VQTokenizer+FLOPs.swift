@@ -31,10 +31,9 @@ func convolutionFLOPs(_ layer: any Layer, height: Int, width: Int) -> (flops: Do
         return (2 * Double(ho * wo * c.kernel * c.kernel * c.inChannels * c.outChannels), ho, wo)
     case is Upsample2x:
         return (0, 2 * height, 2 * width)
-    case let s as SpaceToDepth:
-        return (0, height / s.factor, width / s.factor)
-    case let s as DepthToSpace:
-        return (0, height * s.factor, width * s.factor)
+    case let p as PixelRearrangement:
+        let (h, w) = p.outputSize(height: height, width: width)
+        return (0, h, w)
     default:
         return (0, height, width)
     }

@@ -114,6 +114,9 @@ public func inferenceFLOPs(_ layer: any Layer, height: Int, width: Int) -> (flop
         return (c.inferenceFLOPs(height: height, width: width), ho, wo)
     case is Upsample2x:
         return (0, 2 * height, 2 * width)
+    case let p as PixelRearrangement:
+        let (h, w) = p.outputSize(height: height, width: width)
+        return (0, h, w)
     default:
         return (0, height, width)
     }

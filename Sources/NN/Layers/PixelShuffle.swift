@@ -44,6 +44,11 @@ public class PixelRearrangement: Layer {
         dInput = Workspace()
     }
 
+    /// The spatial size of the output for an input of height x width positions.
+    public func outputSize(height: Int, width: Int) -> (Int, Int) {
+        folding ? (height / factor, width / factor) : (height * factor, width * factor)
+    }
+
     /// The shape an [N, H, W, C] tensor takes when folded (or an [N, H/s, W/s, s*s*C] one unfolded).
     private func rearranged(_ shape: [Int], folding: Bool) -> [Int] {
         let s = factor
