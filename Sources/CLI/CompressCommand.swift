@@ -10,15 +10,27 @@ struct CompressCommand: ParsableCommand {
         abstract: "Compress images to .vqz token grids.",
         discussion: """
             Each input FILE is written to FILE.vqz beside it (inputs are kept); no input or '-' \
-            reads standard input and writes standard output. -q picks how many quality levels \
-            (residual codebooks) to keep: 1 is smallest, the model's last level is best.
+            reads standard input and writes standard output. -q sets the quality from 0 (level 1 \
+            everywhere, smallest) to 100 (every level everywhere): in between, each 8x8 block keeps \
+            the residual levels whose gain is worth their bits. --size and --psnr search the \
+            quality for a file size or a fidelity, as cwebp's -size and -psnr do; --levels keeps \
+            the same number of levels everywhere.
             """
     )
 
     @OptionGroup var files: FileOptions
 
-    @Option(name: .customShort("q"), help: ArgumentHelp("Quality level: how many token levels to keep (default: all).", valueName: "LEVEL"))
-    var level: Int?
+    @Option(name: [.customShort("q"), .long], help: ArgumentHelp("Quality, 0 (smallest) to 100 (best).", valueName: "0-100"))
+    var quality: Double?
+
+    @Option(help: ArgumentHelp("Keep this many token levels at every position instead.", valueName: "N"))
+    var levels: Int?
+
+    @Option(help: ArgumentHelp("Search the quality for the best file of at most this many bytes.", valueName: "BYTES"))
+    var size: Int?
+
+    @Option(help: ArgumentHelp("Search the quality for the smallest file of at least this PSNR.", valueName: "DB"))
+    var psnr: Double?
 
     @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))
     var entropy: TokenCoding = .zstd
@@ -34,26 +46,44 @@ struct CompressCommand: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptions
 
     func validate() throws {
-        if let level, level < 1 { throw ValidationError("-q must be at least 1") }
+        let chosen = [quality.map { _ in "-q" }, levels.map { _ in "--levels" }, size.map { _ in "--size" }, psnr.map { _ in "--psnr" }].compactMap { $0 }
+        if chosen.count > 1 { throw ValidationError("\(chosen.joined(separator: " and ")) exclude each other: give one") }
+        if let quality, !Quality.scaleRange.contains(quality) { throw ValidationError("-q must be 0...100") }
+        if let levels, levels < 1 { throw ValidationError("--levels must be at least 1") }
+        if let size, size < 1 { throw ValidationError("--size must be positive") }
+        if let psnr, !(psnr > 0 && psnr.isFinite) { throw ValidationError("--psnr must be a positive number of dB") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
+    }
+
+    /// What the options ask for; -q's default when none is given.
+    var target: RateTarget {
+        if let levels { return .quality(.levels(levels)) }
+        if let size { return .size(bytes: size) }
+        if let psnr { return .psnr(psnr) }
+        return .quality(quality.map { .scale($0) } ?? .default)
     }
 
     func run() throws {
         let console = verbosity.console
         let codec = Codec(model: try modelOptions.load())
-        if let level, level > codec.model.levels { throw CodecError.levelOutOfRange(level, available: codec.model.levels) }
+        if let levels, levels > codec.model.levels { throw CodecError.levelOutOfRange(levels, available: codec.model.levels) }
         let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
         if let prior {
-            try prior.check(codec.model, levels: level ?? codec.model.levels)
+            try prior.check(codec.model, levels: levels ?? codec.model.levels)
         }
+        let target = self.target
         var batch = Batch(files: files, console: console, name: OutputNaming.compressed)
         batch.recognise = InputFile.recogniseImage
         try batch.run { job in
             let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
             if image.bitDepth == 16 { console.warn(job.name, "16-bit samples reduced to 8 bits") }
-            var file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)
-            if let prior { file.useEntropyPrior(prior) }
-            return try file.encode(prior: prior)
+            let (bytes, chosen) = try codec.compress(image, to: target, keepAlpha: !dropAlpha) { file in
+                var file = file
+                if let prior { file.useEntropyPrior(prior) }
+                return try file.encode(prior: prior)
+            }
+            if case .scale(let q) = chosen, size != nil || psnr != nil { console.note("\(job.name): quality \(String(format: "%.2f", q))") }
+            return bytes
         }
     }
 }

@@ -26,6 +26,9 @@ enum ErrorReport {
             }
         case is ModelError:
             return .model
+        case is RateTargetError:
+            // The input is sound; the option asks for what the model cannot give.
+            return .usage
         case let e as TrainingSetupError:
             if case .otherTokenizer = e { return .model }
             return .usage

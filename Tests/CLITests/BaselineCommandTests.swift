@@ -40,7 +40,7 @@ import VQZ
         #expect(again.status == 1 && again.stderr.contains("already exists"))
         // The bundled tokenizer through the codec: the same pixels as compress | decompress.
         let vq = try CLIRunner.run(["reconstruct", "photo.png", "-q", "1", "-o", "-"], in: dir)
-        let vqz = try CLIRunner.run(["compress", "-q", "1", "-c", "photo.png"], in: dir)
+        let vqz = try CLIRunner.run(["compress", "--levels", "1", "-c", "photo.png"], in: dir)
         let back = try CLIRunner.run(["decompress", "-c"], stdin: vqz.stdoutBytes, in: dir)
         #expect(vq.status == 0 && back.status == 0)
         #expect(try FormatRegistry.standard.decode(vq.stdoutBytes) == (try FormatRegistry.standard.decode(back.stdoutBytes)))

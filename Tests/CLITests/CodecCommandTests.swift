@@ -32,7 +32,7 @@ import Testing
         for row in rows { #expect((1...1024).contains(row["codes_used"] as! Int)) }
         for level in [1, 4] {
             let vqz = folder.appendingPathComponent("leaf-q\(level).vqz").path, png = folder.appendingPathComponent("leaf-q\(level).png").path
-            #expect(try CLIRunner.run(["compress", "-q", "\(level)", "leaf-256.jpg", "-o", vqz], in: folder).status == 0)
+            #expect(try CLIRunner.run(["compress", "--levels", "\(level)", "leaf-256.jpg", "-o", vqz], in: folder).status == 0)
             #expect(try CLIRunner.run(["decompress", vqz, "-o", png], in: folder).status == 0)
             let compared = try CLIRunner.run(["compare", "leaf-256.jpg", png, "--json"], in: folder)
             let scores = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
@@ -45,7 +45,7 @@ import Testing
 
     @Test func pipeRoundTrip() throws {
         let jpeg = try [UInt8](Data(contentsOf: Self.samples.appendingPathComponent("leaf-256.jpg")))
-        let compressed = try CLIRunner.run(["compress", "-q", "1"], stdin: jpeg)
+        let compressed = try CLIRunner.run(["compress", "--levels", "1"], stdin: jpeg)
         #expect(compressed.status == 0, "\(compressed.stderr)")
         #expect(compressed.stdoutBytes.starts(with: [0x89, 0x56, 0x51, 0x5A]))
         let png = try CLIRunner.run(["decompress"], stdin: compressed.stdoutBytes)
@@ -89,7 +89,7 @@ import Testing
         #expect(junk.stderr.split(separator: "\n").count == 1, "\(junk.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("junk.png.vqz").path), "no partial output")
 
-        let level = try CLIRunner.run(["compress", "-q", "9", "-c", "leaf-256.jpg"], in: folder)
+        let level = try CLIRunner.run(["compress", "--levels", "9", "-c", "leaf-256.jpg"], in: folder)
         #expect(level.status == 1)
         #expect(level.stderr.contains("out of range"), "\(level.stderr)")
 

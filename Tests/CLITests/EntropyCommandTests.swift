@@ -9,8 +9,8 @@ import Testing
     @Test func priorCodedFilesAreSmallerAndDecodeToTheSamePixels() throws {
         let folder = try CLIRunner.scratchFolder()
         let photo = Self.samples.appendingPathComponent("dandelion-768x512.png").path
-        let zstd = try CLIRunner.run(["compress", "-q", "2", "-o", "z.vqz", photo], in: folder)
-        let prior = try CLIRunner.run(["compress", "-q", "2", "--entropy", "prior", "-o", "p.vqz", photo], in: folder)
+        let zstd = try CLIRunner.run(["compress", "--levels", "2", "-o", "z.vqz", photo], in: folder)
+        let prior = try CLIRunner.run(["compress", "--levels", "2", "--entropy", "prior", "-o", "p.vqz", photo], in: folder)
         #expect(zstd.status == 0 && prior.status == 0, "\(zstd.stderr) \(prior.stderr)")
         let z = try Data(contentsOf: folder.appendingPathComponent("z.vqz")), p = try Data(contentsOf: folder.appendingPathComponent("p.vqz"))
         #expect(p.count < z.count, "prior \(p.count) bytes, zstd \(z.count)")
@@ -33,7 +33,7 @@ import Testing
                                        "--checkpoint", "ck/c.safetensors", "--output", "mine.safetensors", "--name", "mine"], in: folder)
         #expect(train.status == 0, "\(train.stderr)")
         let leaf = images.appendingPathComponent("leaf.jpg").path
-        let coded = try CLIRunner.run(["compress", "-q", "1", "--entropy", "prior", "--entropy-prior", "mine.safetensors", "-o", "l.vqz", leaf], in: folder)
+        let coded = try CLIRunner.run(["compress", "--levels", "1", "--entropy", "prior", "--entropy-prior", "mine.safetensors", "-o", "l.vqz", leaf], in: folder)
         #expect(coded.status == 0, "\(coded.stderr)")
         let refused = try CLIRunner.run(["decompress", "-o", "l.png", "l.vqz"], in: folder)
         #expect(refused.status == 3)

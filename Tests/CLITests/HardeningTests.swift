@@ -82,11 +82,11 @@ import Testing
         try FileManager.default.copyItem(atPath: Self.kite, toPath: path("same.png"))
         let before = FileManager.default.contents(atPath: path("same.png"))
         for output in ["./same.png", path("same.png"), "../\(dir.lastPathComponent)/same.png"] {
-            let r = try CLIRunner.run(["compress", "-q", "1", "-f", "same.png", "-o", output], in: dir)
+            let r = try CLIRunner.run(["compress", "--levels", "1", "-f", "same.png", "-o", output], in: dir)
             expectOneLine(r, status: 1, naming: "same.png", "is the input")
         }
         #expect(link(path("same.png"), path("hard.png")) == 0)
-        let r = try CLIRunner.run(["compress", "-q", "1", "-f", "same.png", "-o", "hard.png"], in: dir)
+        let r = try CLIRunner.run(["compress", "--levels", "1", "-f", "same.png", "-o", "hard.png"], in: dir)
         expectOneLine(r, status: 1, naming: "same.png", "is the input")
         #expect(FileManager.default.contents(atPath: path("same.png")) == before)
         #expect(entries == ["hard.png", "same.png"])
@@ -104,7 +104,7 @@ import Testing
 
         FileManager.default.createFile(atPath: path("target.vqz"), contents: Data([1, 2, 3]))
         #expect(symlink("target.vqz", path("link.vqz")) == 0)
-        let l = try CLIRunner.run(["compress", "-q", "1", "-f", "-o", "link.vqz", Self.kite], in: dir)
+        let l = try CLIRunner.run(["compress", "--levels", "1", "-f", "-o", "link.vqz", Self.kite], in: dir)
         #expect(l.status == 0, "\(l.stderr)")
         #expect(lstat(path("link.vqz"), &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "the symlink was replaced")
         #expect(FileManager.default.contents(atPath: path("target.vqz"))?.starts(with: [0x89, 0x56, 0x51, 0x5A]) == true)
@@ -120,7 +120,7 @@ import Testing
 
     // 8. Write errors on standard output fail the command; closed descriptors are no crash.
     @Test func stdoutWriteErrorsFail() throws {
-        let made = try CLIRunner.run(["compress", "-q", "1", "-o", "kite.vqz", Self.kite], in: dir)
+        let made = try CLIRunner.run(["compress", "--levels", "1", "-o", "kite.vqz", Self.kite], in: dir)
         #expect(made.status == 0)
         for command in ["info kite.vqz", "info --json kite.vqz", "formats", "compare '\(Self.kite)' '\(Self.kite)'",
                         "decompress -c kite.vqz", "tokens kite.vqz"] {
@@ -136,14 +136,14 @@ import Testing
     @Test func longestOutputNamesWork() throws {
         for length in [241, 250, 255] {
             let name = String(repeating: "n", count: length - 4) + ".vqz"
-            let r = try CLIRunner.run(["compress", "-q", "1", "-o", name, Self.kite], in: dir)
+            let r = try CLIRunner.run(["compress", "--levels", "1", "-o", name, Self.kite], in: dir)
             #expect(r.status == 0, "\(length) bytes: \(r.stderr)")
             #expect(entries == [name], "\(entries)")
             try FileManager.default.removeItem(atPath: path(name))
         }
         let input = String(repeating: "i", count: 251)
         try FileManager.default.copyItem(atPath: Self.kite, toPath: path(input))
-        let r = try CLIRunner.run(["compress", "-q", "1", input], in: dir)
+        let r = try CLIRunner.run(["compress", "--levels", "1", input], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(entries == [input, input + ".vqz"])
     }

@@ -20,7 +20,7 @@ import Testing
                                         alpha: i % 2 == 0,
                                         packing: TokenPacking.allCases.randomElement(using: &rng)!,
                                         seed: UInt64(i)).encode(zstdLevel: 3)
-        }
+        } + [try DepthMapTests.file(levels: 2, seed: 3).encode(zstdLevel: 3), try DepthMapTests.file(levels: 4, seed: 4).encode(zstdLevel: 3)]
         let limits = ContainerLimits(maxPixels: 1 << 20, maxTokens: 1 << 16)
         let deadline = Date().addingTimeInterval(Self.seconds)
         var runs = 0, accepted = 0

@@ -43,6 +43,14 @@ public final class VQTokenizer {
         return quantizer.encode(z, levels: levels)
     }
 
+    /// Token grids as `encode` gives them, and the residual energy left at each position after
+    /// each level (`ResidualVectorQuantizer.encodeMeasuringResiduals`).
+    public func encodeMeasuringResiduals(_ images: Tensor, levels: Int) -> (tokens: [[Int32]], residualEnergy: [[Float]]) {
+        let z = encoder.infer(images)
+        defer { encoder.releaseBuffers() }
+        return quantizer.encodeMeasuringResiduals(z, levels: levels)
+    }
+
     /// Images [N, H, W, 3] from token grids of shape [N, H/f, W/f].
     public func decode(_ tokens: [[Int32]], batch: Int, gridHeight: Int, gridWidth: Int) -> Tensor {
         decode(latent: quantizer.decode(tokens, shape: [batch, gridHeight, gridWidth, config.codeDim]))

@@ -81,23 +81,47 @@ public final class ResidualVectorQuantizer {
 
     /// Token indices for z [..., D] using the first `levels` codebooks.
     public func encode(_ z: Tensor, levels used: Int) -> [[Int32]] {
+        encodeMeasuringResiduals(z, levels: used).tokens
+    }
+
+    /// Token indices for z [..., D] using the first `levels` codebooks, and after each level l the
+    /// squared norm of what is left at each position, ||z - (e_1 + ... + e_l)||^2: the distortion
+    /// a position keeps when it stops after level l, which rate control weighs against bits.
+    public func encodeMeasuringResiduals(_ z: Tensor, levels used: Int) -> (tokens: [[Int32]], residualEnergy: [[Float]]) {
         let m = z.count / dim
         var r = z.array
-        var result: [[Int32]] = []
+        var tokens: [[Int32]] = [], energy: [[Float]] = []
         for l in 0..<used {
             var idx = [Int32](repeating: 0, count: m)
             r.withUnsafeBufferPointer { rp in idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: m, level: l, into: $0.baseAddress!) } }
             let e = store.value(codebooks[l])
+            var left = [Float](repeating: 0, count: m)
             for i in 0..<m {
                 let src = e + Int(idx[i]) * dim
-                for c in 0..<dim { r[i * dim + c] -= src[c] }
+                var sum: Float = 0
+                for c in 0..<dim {
+                    r[i * dim + c] -= src[c]
+                    sum += r[i * dim + c] * r[i * dim + c]
+                }
+                left[i] = sum
             }
-            result.append(idx)
+            tokens.append(idx)
+            energy.append(left)
         }
-        return result
+        return (tokens, energy)
     }
 
-    /// z_q for the given tokens, shaped like `shape` (last dimension D).
+    /// Mean squared norm of level 1's codes: the latent's scale, which makes residual energies
+    /// comparable across models.
+    public var codeEnergy: Float {
+        let e = store.value(codebooks[0])
+        var sum: Float = 0
+        for i in 0..<(codebookSize * dim) { sum += e[i] * e[i] }
+        return sum / Float(codebookSize)
+    }
+
+    /// z_q for the given tokens, shaped like `shape` (last dimension D); a position whose token at
+    /// some level is negative has no code there (rate control stopped it at an earlier level).
     public func decode(_ tokens: [[Int32]], shape: [Int]) -> Tensor {
         let out = Tensor(shape)
         let m = out.count / dim
@@ -106,7 +130,9 @@ public final class ResidualVectorQuantizer {
             let e = store.value(codebooks[l])
             for i in 0..<m {
                 let k = Int(idx[i])
-                precondition(k >= 0 && k < codebookSize, "token \(k) outside codebook of \(codebookSize)")
+                // A negative index adds nothing: the position's depth ended before this level.
+                if k < 0 { continue }
+                precondition(k < codebookSize, "token \(k) outside codebook of \(codebookSize)")
                 let src = e + k * dim
                 for c in 0..<dim { out.data[i * dim + c] += src[c] }
             }

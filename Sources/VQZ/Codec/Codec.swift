@@ -16,20 +16,35 @@ public final class Codec: @unchecked Sendable {
 
     public init(model: TokenizerModel) { self.model = model }
 
-    /// Compresses an image at `levels` quality levels (nil: all the model has).
+    /// Compresses an image at a quality: a level count for every position, or a point of the
+    /// 0-100 scale, where each position keeps the levels that pay for their bits (`RateControl`).
+    public func compress(_ image: Image, quality: Quality, keepAlpha: Bool = true) throws -> VQZFile {
+        if case .levels(let n) = quality, !(1...model.levels).contains(n) {
+            throw CodecError.levelOutOfRange(n, available: model.levels)
+        }
+        return try analyse(image, keepAlpha: keepAlpha).file(quality: quality)
+    }
+
+    /// Compresses an image keeping `levels` levels at every position (nil: all the model has).
     public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
+        try compress(image, quality: .levels(levels ?? model.levels), keepAlpha: keepAlpha)
+    }
+
+    /// The image through the encoder at every level, with what each level leaves at each position:
+    /// every quality can be cut from it without running the encoder again.
+    public func analyse(_ image: Image, keepAlpha: Bool = true) throws -> RateControl {
         guard image.width > 0 && image.height > 0 else { throw CodecError.emptyImage }
-        let used = levels ?? model.levels
-        guard (1...model.levels).contains(used) else { throw CodecError.levelOutOfRange(used, available: model.levels) }
         let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
-        let tokens = tokenize(image8, levels: used)
+        let (tokens, residual) = tokenizeMeasuringResiduals(image8, levels: model.levels)
         var alpha: [UInt8]? = nil
         if keepAlpha && image8.hasAlpha {
             let s = image8.samples8, c = image8.channels
             alpha = (0..<image8.pixelCount).map { s[$0 * c + c - 1] }
         }
-        return VQZFile(width: image.width, height: image.height, colorChannels: image8.colorChannels,
-                       model: model.fingerprint, tokens: tokens, alpha: alpha)
+        let scale = model.network.quantizer.codeEnergy
+        let file = VQZFile(width: image.width, height: image.height, colorChannels: image8.colorChannels,
+                           model: model.fingerprint, tokens: tokens, alpha: alpha)
+        return RateControl(file: file, residual: residual.map { $0.map { $0 / scale } })
     }
 
     /// Reads and decodes .vqz bytes. The header is checked against this codec's model before
@@ -54,23 +69,33 @@ public final class Codec: @unchecked Sendable {
 
     /// The token grid of an 8-bit image: ceil(W/f) x ceil(H/f) positions, `levels` tokens each.
     public func tokenize(_ image: Image, levels: Int) -> TokenGrid {
+        tokenizeMeasuringResiduals(image, levels: levels).tokens
+    }
+
+    /// The token grid of an 8-bit image and, per level and position, the latent's squared error
+    /// left after that level (`ResidualVectorQuantizer.encodeMeasuringResiduals`).
+    public func tokenizeMeasuringResiduals(_ image: Image, levels: Int) -> (tokens: TokenGrid, residual: [[Float]]) {
         let f = model.downsampling
         let gw = (image.width + f - 1) / f, gh = (image.height + f - 1) / f
         let rgb = image.withChannels(3).samples8
         var grid = [[UInt16]](repeating: [UInt16](repeating: 0, count: gw * gh), count: levels)
+        var residual = [[Float]](repeating: [Float](repeating: 0, count: gw * gh), count: levels)
         forEachTile(gridWidth: gw, gridHeight: gh) { core, ext in
             let x = crop(rgb, width: image.width, height: image.height, x0: ext.x * f, y0: ext.y * f,
                          w: ext.w * f, h: ext.h * f)
-            let tokens = model.network.encode(x, levels: levels)
+            let (tokens, energy) = model.network.encodeMeasuringResiduals(x, levels: levels)
             for l in 0..<levels {
                 for ty in core.y..<(core.y + core.h) {
                     for tx in core.x..<(core.x + core.w) {
-                        grid[l][ty * gw + tx] = UInt16(tokens[l][(ty - ext.y) * ext.w + (tx - ext.x)])
+                        let src = (ty - ext.y) * ext.w + (tx - ext.x)
+                        grid[l][ty * gw + tx] = UInt16(tokens[l][src])
+                        residual[l][ty * gw + tx] = energy[l][src]
                     }
                 }
             }
         }
-        return TokenGrid(width: gw, height: gh, levels: grid, codebookSizes: Array(repeating: model.config.codebookSize, count: levels))
+        let tokens = TokenGrid(width: gw, height: gh, levels: grid, codebookSizes: Array(repeating: model.config.codebookSize, count: levels))
+        return (tokens, residual)
     }
 
     /// RGB8 pixels [height, width, 3] decoded from a token grid, cropped to width x height.
@@ -80,10 +105,11 @@ public final class Codec: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: width * height * 3)
         forEachTile(gridWidth: gw, gridHeight: gh) { core, ext in
             var levels: [[Int32]] = []
-            for level in tokens.levels {
+            for l in tokens.levels.indices {
+                let level = tokens.decoderIndices(atLevel: l)
                 var t = [Int32](repeating: 0, count: ext.w * ext.h)
                 for ty in 0..<ext.h {
-                    for tx in 0..<ext.w { t[ty * ext.w + tx] = Int32(level[(ext.y + ty) * gw + ext.x + tx]) }
+                    for tx in 0..<ext.w { t[ty * ext.w + tx] = level[(ext.y + ty) * gw + ext.x + tx] }
                 }
                 levels.append(t)
             }

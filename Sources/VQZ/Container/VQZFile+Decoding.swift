@@ -17,7 +17,11 @@ extension VQZFile {
         try decoder?.checkGrid(of: self)
 
         let count = tokens.count
+        let levelCount = tokens.codebookSizes.count
         var levels: [[UInt16]] = []
+        var depth: [UInt8]?
+        // Tokens stored per level: every position, or those the depth map takes that deep.
+        var stored = [Int](repeating: count, count: levelCount)
         var priorName: ModelFingerprint?
         var priorRevision: UInt8 = 0
         var priorPayloads: [ArraySlice<UInt8>] = []
@@ -32,6 +36,20 @@ extension VQZFile {
                     throw ContainerError.inconsistent("PRIO chunk at offset \(chunk.offset) after TOKN or a first PRIO")
                 }
                 (priorName, priorRevision) = try Self.readPrior(bytes, chunk)
+            case "DPTH":
+                guard depth == nil else { throw ContainerError.inconsistent("second DPTH chunk at offset \(chunk.offset)") }
+                guard levels.isEmpty, priorPayloads.isEmpty else {
+                    throw ContainerError.inconsistent("DPTH chunk at offset \(chunk.offset) after a TOKN chunk")
+                }
+                let map: [UInt8]
+                do {
+                    map = try DepthMapCoding.decode(bytes[chunk.dataRange], count: count, width: tokens.width, levels: levelCount)
+                } catch let e as RANSError {
+                    throw ContainerError.corruptPayload(chunk: "DPTH", reason: e.description)
+                }
+                try TokenGrid.checkDepth(map, levels: levelCount, count: count)
+                for l in 0..<levelCount { stored[l] = map.reduce(0) { $0 + (Int($1) > l ? 1 : 0) } }
+                depth = map
             case "TOKN" where entropyCoder == .prior:
                 guard priorName != nil else { throw ContainerError.inconsistent("TOKN chunk before the PRIO chunk") }
                 guard priorPayloads.count < tokens.codebookSizes.count else {
@@ -43,13 +61,13 @@ extension VQZFile {
                 guard level < tokens.codebookSizes.count else {
                     throw ContainerError.inconsistent("more TOKN chunks than the \(tokens.codebookSizes.count) levels in HEAD")
                 }
-                let k = tokens.codebookSizes[level]
+                let k = tokens.codebookSizes[level], n = stored[level]
                 let packed = try Zstd.decompress(bytes[chunk.dataRange],
-                                                 expectedSize: packing.packedSize(count: count, codebookSize: k),
+                                                 expectedSize: packing.packedSize(count: n, codebookSize: k),
                                                  chunk: "TOKN (level \(level))")
-                let indices = packing.unpack(packed, count: count, codebookSize: k)
-                try TokenGrid.checkLevel(indices, level: level, codebookSize: k, count: count)
-                levels.append(indices)
+                let indices = packing.unpack(packed, count: n, codebookSize: k)
+                try TokenGrid.checkLevel(indices, level: level, codebookSize: k, count: n)
+                levels.append(Self.scatter(indices, level: level, depth: depth, count: count))
             case "ALPH":
                 guard hasAlpha else { throw ContainerError.inconsistent("ALPH chunk but HEAD says no alpha") }
                 guard alpha == nil else { throw ContainerError.inconsistent("second ALPH chunk at offset \(chunk.offset)") }
@@ -73,14 +91,27 @@ extension VQZFile {
                 throw ContainerError.inconsistent("PRIO: coding revision \(priorRevision), but prior \(priorName) codes with revision \(prior.codingRevision)")
             }
             try prior.check(codebookSizes: tokens.codebookSizes)
-            levels = try prior.decode(priorPayloads, width: tokens.width, height: tokens.height)
+            levels = try prior.decode(priorPayloads, width: tokens.width, height: tokens.height, depth: depth)
             entropyPrior = priorName
         }
         guard levels.count == tokens.codebookSizes.count else {
             throw ContainerError.inconsistent("\(levels.count) TOKN chunks for \(tokens.codebookSizes.count) levels")
         }
         self.tokens.levels = levels
+        self.tokens.depth = depth
         self.alpha = alpha
+    }
+
+    /// A level's stored tokens placed at the positions that have one; 0 elsewhere.
+    private static func scatter(_ stored: [UInt16], level: Int, depth: [UInt8]?, count: Int) -> [UInt16] {
+        guard let depth else { return stored }
+        var full = [UInt16](repeating: 0, count: count)
+        var next = 0
+        for i in 0..<count where Int(depth[i]) > level {
+            full[i] = stored[next]
+            next += 1
+        }
+        return full
     }
 
     /// PRIO's fields: the prior's fingerprint, after checking the coder parameters.

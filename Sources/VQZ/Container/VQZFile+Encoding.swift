@@ -1,18 +1,21 @@
 // The writer. It validates with the reader's own rules first, so that a file it writes is
 // always one the reader accepts under the default limits.
 extension VQZFile {
-    /// The .vqz bytes of this file: signature, version, HEAD, PRIO (prior-coded files), one
-    /// TOKN per level, ALPH, DONE. A prior-coded file needs the `prior` its header names.
+    /// The .vqz bytes of this file: signature, version, HEAD, DPTH (when positions have different
+    /// depths), PRIO (prior-coded files), one TOKN per level, ALPH, DONE. A prior-coded file needs the `prior` its header names.
     public func encode(zstdLevel: Int32 = Zstd.defaultLevel, prior: EntropyPrior? = nil) throws -> [UInt8] {
         try validate(limits: .default)
         var out = ByteWriter()
         out.append(Self.signature)
         out.u16(UInt16(Self.formatVersion))
         out.chunk("HEAD", headBytes())
+        if let depth = tokens.depth {
+            out.chunk("DPTH", DepthMapCoding.encode(depth, width: tokens.width, levels: tokens.levels.count))
+        }
         switch entropyCoder {
         case .zstd:
-            for (level, k) in zip(tokens.levels, tokens.codebookSizes) {
-                out.chunk("TOKN", try Zstd.compress(packing.pack(level, codebookSize: k), level: zstdLevel))
+            for (l, k) in tokens.codebookSizes.enumerated() {
+                out.chunk("TOKN", try Zstd.compress(packing.pack(tokens.storedTokens(atLevel: l), codebookSize: k), level: zstdLevel))
             }
         case .prior:
             guard let prior, let named = entropyPrior, prior.fingerprint == named else {

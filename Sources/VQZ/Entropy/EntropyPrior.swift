@@ -70,13 +70,15 @@ public final class EntropyPrior: @unchecked Sendable {
     /// (the floor an ideal coder would reach; the streams should come within a few bytes of it).
     /// Under revision 2 each stream starts with a byte naming the cache weight it was coded with:
     /// the one of `TokenCache.weights` that makes the level smallest.
+    /// With a depth map, level l codes only the positions that reach it, and a position without a
+    /// token counts as outside the grid in every context.
     public func encode(_ grid: TokenGrid) -> (payloads: [[UInt8]], informationBits: [Double]) {
         let (w, h, k) = (grid.width, grid.height, codebookSize)
-        let order = Self.codingOrder(width: w, height: h)
-        let levels = grid.levels.map { $0.map { Int32($0) } }
+        let levels = Self.contextLevels(grid.levels.map { $0.map { Int32($0) } }, depth: grid.depth, outside: Int32(k))
         let choices = cacheWeights
         var payloads: [[UInt8]] = [], information: [Double] = []
         for l in 0..<grid.levels.count {
+            let order = Self.codingOrder(width: w, height: h).filter { grid.depth == nil || Int(grid.depth![$0]) > l }
             var intervals = [[(start: UInt32, frequency: UInt32)]](repeating: Array(repeating: (0, 1), count: order.count),
                                                                     count: choices.count)
             var bits = [Double](repeating: 0, count: choices.count)
@@ -122,17 +124,32 @@ public final class EntropyPrior: @unchecked Sendable {
     /// The token levels coded in `payloads` (one per level, coarsest first) of a width x height grid.
     /// A corrupt stream throws `ContainerError.corruptPayload`; it can give wrong tokens only if it still ends exactly
     /// in the initial state, and the file's CRC-32 guards against that.
-    func decode(_ payloads: [ArraySlice<UInt8>], width w: Int, height h: Int) throws -> [[UInt16]] {
+    func decode(_ payloads: [ArraySlice<UInt8>], width w: Int, height h: Int, depth: [UInt8]? = nil) throws -> [[UInt16]] {
         var levels: [[Int32]] = []
-        let diagonals = Self.diagonals(width: w, height: h)
+        let all = Self.diagonals(width: w, height: h)
         for (l, payload) in payloads.enumerated() {
+            let diagonals = depth.map { d in all.map { $0.filter { Int(d[$0]) > l } } } ?? all
+            // Positions that stop before this level hold "outside" for the contexts that see them.
+            levels.append(Self.contextLevels([[Int32](repeating: 0, count: w * h)], depth: depth, outside: Int32(codebookSize), from: l)[0])
             do { try decodeLevel(l, payload, into: &levels, width: w, height: h, diagonals: diagonals) } catch let e as RANSError {
                 throw ContainerError.corruptPayload(chunk: "TOKN (level \(l))", reason: e.description)
             }
         }
-        return levels.map { $0.map { UInt16($0) } }
+        // The container's form: 0 where a position has no token.
+        return levels.map { $0.map { $0 == Int32(codebookSize) ? 0 : UInt16($0) } }
     }
 
+    /// Levels (level `from` first) with `outside` at the positions a depth map stops before them.
+    static func contextLevels(_ levels: [[Int32]], depth: [UInt8]?, outside: Int32, from first: Int = 0) -> [[Int32]] {
+        guard let depth else { return levels }
+        return levels.enumerated().map { offset, level in
+            var out = level
+            for i in depth.indices where Int(depth[i]) <= first + offset { out[i] = outside }
+            return out
+        }
+    }
+
+    /// Decodes level l into `levels[l]`, which holds the level's "outside" marks already.
     private func decodeLevel(_ l: Int, _ payload: ArraySlice<UInt8>, into levels: inout [[Int32]],
                              width w: Int, height h: Int, diagonals: [[Int]]) throws {
         let k = codebookSize
@@ -143,9 +160,8 @@ public final class EntropyPrior: @unchecked Sendable {
             cacheWeight = TokenCache.weights[Int(choice)]
         }
         var decoder = try RANSDecoder(stream, scaleBits: FrequencyTable.scaleBits)
-        levels.append([Int32](repeating: 0, count: w * h))
         var cache = TokenCache(codebookSize: k)
-        for positions in diagonals {
+        for positions in diagonals where !positions.isEmpty {
             let logits = self.logits(level: l, levels: levels, width: w, height: h, positions: positions)
             var tables = [FrequencyTable?](repeating: nil, count: positions.count)
             let snapshot = cache

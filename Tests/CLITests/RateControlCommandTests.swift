@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// The quality scale and the size and fidelity targets of `vqz compress`, as a user checks them:
+/// file sizes, and PSNR from `vqz compare`.
+@Suite struct RateControlCommandTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../samples").standardized
+
+    func folderWithPhoto() throws -> URL {
+        let folder = try CLIRunner.scratchFolder()
+        try FileManager.default.copyItem(at: Self.samples.appendingPathComponent("leaf-256.jpg"),
+                                         to: folder.appendingPathComponent("leaf-256.jpg"))
+        return folder
+    }
+
+    /// Compresses with `options`, decodes, and returns (bytes, PSNR against the input).
+    func compressed(_ options: [String], in folder: URL) throws -> (bytes: Int, psnr: Double) {
+        let c = try CLIRunner.run(["compress", "-f", "-o", "out.vqz"] + options + ["leaf-256.jpg"], in: folder)
+        #expect(c.status == 0, "\(options): \(c.stderr)")
+        let d = try CLIRunner.run(["decompress", "-f", "-o", "out.png", "out.vqz"], in: folder)
+        #expect(d.status == 0, "\(d.stderr)")
+        let compare = try CLIRunner.run(["compare", "--json", "leaf-256.jpg", "out.png"], in: folder)
+        let json = try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as! [String: Any]
+        let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("out.vqz").path)[.size] as! Int
+        return (size, json["psnr"] as! Double)
+    }
+
+    @Test func qualityIsMonotoneInBytesAndFidelity() throws {
+        let folder = try folderWithPhoto()
+        let points = try [0, 20, 40, 60, 80, 100].map { try compressed(["-q", "\($0)"], in: folder) }
+        #expect(points.map(\.bytes) == points.map(\.bytes).sorted(), "\(points)")
+        #expect(points.map(\.psnr) == points.map(\.psnr).sorted(), "\(points)")
+        #expect(points.last!.bytes > 2 * points.first!.bytes, "the scale spans the levels: \(points)")
+        // The ends of the scale are the uniform grids.
+        #expect(try compressed(["--levels", "1"], in: folder).bytes == points.first!.bytes)
+        #expect(try compressed(["--levels", "4"], in: folder).bytes == points.last!.bytes)
+    }
+
+    @Test func sizeTargetLandsJustUnderIt() throws {
+        let folder = try folderWithPhoto()
+        let low = try compressed(["-q", "0"], in: folder).bytes, high = try compressed(["-q", "100"], in: folder).bytes
+        for target in [low + (high - low) / 4, (low + high) / 2] {
+            let got = try compressed(["--size", "\(target)"], in: folder).bytes
+            #expect(got <= target && Double(got) >= 0.97 * Double(target), "--size \(target) gave \(got) bytes")
+        }
+    }
+
+    @Test func psnrTargetIsMet() throws {
+        let folder = try folderWithPhoto()
+        let low = try compressed(["-q", "0"], in: folder), high = try compressed(["-q", "100"], in: folder)
+        let target = (low.psnr + high.psnr) / 2
+        let got = try compressed(["--psnr", String(format: "%.3f", target)], in: folder)
+        #expect(got.psnr >= target && got.bytes < high.bytes, "--psnr \(target) gave \(got)")
+    }
+
+    @Test func unreachableTargetsAndConflictsAreOneLineErrors() throws {
+        let folder = try folderWithPhoto()
+        for (options, needle) in [(["--size", "100"], "cannot fit in 100 bytes"), (["--psnr", "80"], "cannot reach 80.0 dB"),
+                                  (["-q", "101"], "0...100"), (["-q", "50", "--levels", "2"], "exclude each other")] {
+            let r = try CLIRunner.run(["compress", "-o", "x.vqz"] + options + ["leaf-256.jpg"], in: folder)
+            #expect(r.status == 1, "\(options): \(r.stderr)")
+            #expect(r.stderr.contains(needle) && r.stderr.split(separator: "\n").count == 1, "\(options): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.vqz").path))
+        }
+    }
+}
