@@ -4,20 +4,23 @@ import StandardFormats
 import VQZ
 
 /// `vqz compress`: images (PNG, JPEG, PPM/PGM/PAM, detected by their bytes) to .vqz files.
-struct CompressCommand: ParsableCommand {
+struct CompressCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print a line per file: bytes read and written, and where."
     static let configuration = CommandConfiguration(
         commandName: "compress",
         abstract: "Compress images to .vqz token grids.",
         discussion: """
             Each input FILE is written to FILE.vqz beside it (inputs are kept); no input or '-' \
-            reads standard input and writes standard output. -q picks how many quality levels \
+            reads standard input and writes standard output; with -r, a folder stands for every image \
+            under it. -q picks how many quality levels \
             (residual codebooks) to keep: 1 is smallest, the model's last level is best.
             """
     )
 
     @OptionGroup var files: FileOptions
+    @OptionGroup var batchOptions: BatchOptions
 
-    @Option(name: .customShort("q"), help: ArgumentHelp("Quality level: how many token levels to keep (default: all).", valueName: "LEVEL"))
+    @Option(name: .customShort("q"), help: ArgumentHelp("Quality level: how many token levels to keep (default: all).", valueName: "level"))
     var level: Int?
 
     @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))
@@ -26,12 +29,12 @@ struct CompressCommand: ParsableCommand {
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
 
-    @Option(name: .long, help: ArgumentHelp("Refuse images with more pixels than this.", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Refuse images with more pixels than this.", valueName: "n"))
     var maxPixels: Int = DecodeLimits().maxPixels
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func validate() throws {
         if let level, level < 1 { throw ValidationError("-q must be at least 1") }
@@ -40,20 +43,29 @@ struct CompressCommand: ParsableCommand {
 
     func run() throws {
         let console = verbosity.console
-        let codec = Codec(model: try modelOptions.load())
-        if let level, level > codec.model.levels { throw CodecError.levelOutOfRange(level, available: codec.model.levels) }
-        let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
-        if let prior {
-            try prior.check(codec.model, levels: level ?? codec.model.levels)
-        }
-        var batch = Batch(files: files, console: console, name: OutputNaming.compressed)
+        // Each thread that runs files gets its own models (Batch.run); the first is loaded here
+        // so that a bad --model or -q fails before any file is read.
+        var loaded: Codec? = Codec(model: try modelOptions.load())
+        if let level, level > loaded!.model.levels { throw CodecError.levelOutOfRange(level, available: loaded!.model.levels) }
+        var batch = Batch(files: files, options: batchOptions, console: console, name: OutputNaming.compressed)
         batch.recognise = InputFile.recogniseImage
-        try batch.run { job in
-            let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
-            if image.bitDepth == 16 { console.warn(job.name, "16-bit samples reduced to 8 bits") }
-            var file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)
-            if let prior { file.useEntropyPrior(prior) }
-            return try file.encode(prior: prior)
+        batch.takes = InputFile.isImage
+        batch.stage = "encoding"
+        try batch.run {
+            let codec = try loaded ?? Codec(model: modelOptions.load())
+            loaded = nil
+            let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
+            if let prior {
+                try prior.check(codec.model, levels: level ?? codec.model.levels)
+            }
+            return { job in
+                codec.progress = job.progress
+                let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
+                if image.bitDepth == 16 { job.console.warn(job.name, "16-bit samples reduced to 8 bits") }
+                var file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)
+                if let prior { file.useEntropyPrior(prior) }
+                return try file.encode(prior: prior)
+            }
         }
     }
 }
