@@ -37,7 +37,8 @@ struct Batch {
     }
 
     var files: FileOptions
-    var options = BatchOptions()
+    /// -r, -T, --no-progress; nil (a program's own batch): no folders, every core, progress on a terminal.
+    var options: BatchOptions? = nil
     var console: Console
     /// The output path beside an input path when neither -o nor -c is given.
     var name: (String) throws -> String
@@ -65,9 +66,9 @@ struct Batch {
     func run(_ makeTransform: () throws -> (Job) throws -> [UInt8]) throws {
         let sources = try expandedSources()
         if files.output != nil && sources.count > 1 { throw CLIError(.usage, "-o takes one input; -r found \(sources.count) files") }
-        let threads = options.threadCount
+        let threads = options?.threadCount ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         let workers = min(threads, sources.count)
-        let progress = ProgressDisplay(enabled: !options.noProgress && console.level >= .normal)
+        let progress = ProgressDisplay(enabled: options?.noProgress != true && console.level >= .normal)
         var firstFailure: ExitStatus?
         if workers <= 1 {
             Threads.set(threads)
@@ -127,7 +128,7 @@ struct Batch {
     /// The inputs, each folder replaced by the files under it that `takes` accepts (sorted, so
     /// outputs and messages come in the same order on every run) when -r is given.
     func expandedSources() throws -> [String] {
-        guard options.recursive else { return files.sources }
+        guard options?.recursive == true else { return files.sources }
         var expanded: [String] = []
         for source in files.sources {
             var isFolder: ObjCBool = false
