@@ -80,7 +80,8 @@ struct Batch {
                 if firstFailure == nil { firstFailure = outcome.failure }
             }
         } else {
-            // One file per thread beats one file over all threads (docs/CONVENTIONS.md gives the figures).
+            // One file per thread: no model is shared between threads (the comparison with threads
+            // inside one image is still to be measured, docs/CONVENTIONS.md).
             Threads.set(1)
             let transforms = try (0..<workers).map { _ in try makeTransform() }
             let lock = NSLock()
