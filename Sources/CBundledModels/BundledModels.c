@@ -76,3 +76,7 @@ const unsigned char *vqz_bundled_weights(const char *name, size_t *size) {
     }
     return NULL;
 }
+
+const char *vqz_bundled_weights_name(size_t index) {
+    return index < sizeof bundled / sizeof bundled[0] ? bundled[index].name : NULL;
+}

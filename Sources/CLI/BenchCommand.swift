@@ -26,7 +26,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time each top-level layer of the encoder and decoder on the first image (one tile).")
     var layers = false
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image") }

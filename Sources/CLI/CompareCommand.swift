@@ -19,7 +19,7 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The original image.") var reference: String
     @Argument(help: "The image to score.") var test: String
     @Flag(help: "Print JSON.") var json = false
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func run() throws {
         let a = try Self.load(reference), b = try Self.load(test)

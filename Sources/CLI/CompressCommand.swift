@@ -4,13 +4,15 @@ import StandardFormats
 import VQZ
 
 /// `vqz compress`: images (PNG, JPEG, PPM/PGM/PAM, detected by their bytes) to .vqz files.
-struct CompressCommand: ParsableCommand {
+struct CompressCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print a line per file: bytes read and written, and where."
     static let configuration = CommandConfiguration(
         commandName: "compress",
         abstract: "Compress images to .vqz token grids.",
         discussion: """
             Each input FILE is written to FILE.vqz beside it (inputs are kept); no input or '-' \
-            reads standard input and writes standard output. -q sets the quality from 0 (level 1 \
+            reads standard input and writes standard output; with -r, a folder stands for every image \
+            under it. -q sets the quality from 0 (level 1 \
             everywhere, smallest) to 100 (every level everywhere): in between, each 8x8 block keeps \
             the residual levels whose gain is worth their bits. --size and --psnr search the \
             quality for a file size or a fidelity, as cwebp's -size and -psnr do; --levels keeps \
@@ -19,6 +21,7 @@ struct CompressCommand: ParsableCommand {
     )
 
     @OptionGroup var files: FileOptions
+    @OptionGroup var batchOptions: BatchOptions
 
     @Option(name: [.customShort("q"), .long], help: ArgumentHelp("Quality, 0 (smallest) to 100 (best).", valueName: "0-100"))
     var quality: Double?
@@ -38,12 +41,12 @@ struct CompressCommand: ParsableCommand {
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
 
-    @Option(name: .long, help: ArgumentHelp("Refuse images with more pixels than this.", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Refuse images with more pixels than this.", valueName: "n"))
     var maxPixels: Int = DecodeLimits().maxPixels
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func validate() throws {
         let chosen = [quality.map { _ in "-q" }, levels.map { _ in "--levels" }, size.map { _ in "--size" }, psnr.map { _ in "--psnr" }].compactMap { $0 }
@@ -65,25 +68,36 @@ struct CompressCommand: ParsableCommand {
 
     func run() throws {
         let console = verbosity.console
-        let codec = Codec(model: try modelOptions.load())
-        if let levels, levels > codec.model.levels { throw CodecError.levelOutOfRange(levels, available: codec.model.levels) }
-        let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
-        if let prior {
-            try prior.check(codec.model, levels: levels ?? codec.model.levels)
-        }
+        // Each thread that runs files gets its own models (Batch.run); the first is loaded here
+        // so that a bad --model or --levels fails before any file is read.
+        var loaded: Codec? = Codec(model: try modelOptions.load())
+        if let levels, levels > loaded!.model.levels { throw CodecError.levelOutOfRange(levels, available: loaded!.model.levels) }
         let target = self.target
-        var batch = Batch(files: files, console: console, name: OutputNaming.compressed)
+        var batch = Batch(files: files, options: batchOptions, console: console, name: OutputNaming.compressed)
         batch.recognise = InputFile.recogniseImage
-        try batch.run { job in
-            let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
-            if image.bitDepth == 16 { console.warn(job.name, "16-bit samples reduced to 8 bits") }
-            let (bytes, chosen) = try codec.compress(image, to: target, keepAlpha: !dropAlpha) { file in
-                var file = file
-                if let prior { file.useEntropyPrior(prior) }
-                return try file.encode(prior: prior)
+        batch.takes = InputFile.isImage
+        batch.stage = "encoding"
+        try batch.run {
+            let codec = try loaded ?? Codec(model: modelOptions.load())
+            loaded = nil
+            let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
+            if let prior {
+                try prior.check(codec.model, levels: levels ?? codec.model.levels)
             }
-            if case .scale(let q) = chosen, size != nil || psnr != nil { console.note("\(job.name): quality \(String(format: "%.2f", q))") }
-            return bytes
+            return { job in
+                codec.progress = job.progress
+                let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
+                if image.bitDepth == 16 { job.console.warn(job.name, "16-bit samples reduced to 8 bits") }
+                let (bytes, chosen) = try codec.compress(image, to: target, keepAlpha: !dropAlpha) { file in
+                    var file = file
+                    if let prior { file.useEntropyPrior(prior) }
+                    return try file.encode(prior: prior)
+                }
+                if case .scale(let q) = chosen, size != nil || psnr != nil {
+                    job.console.note("\(job.name): quality \(String(format: "%.2f", q))")
+                }
+                return bytes
+            }
         }
     }
 }

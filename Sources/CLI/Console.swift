@@ -8,6 +8,9 @@ struct Console {
     }
 
     var level: Level = .normal
+    /// Where lines go instead of stderr: files compressed in parallel hold their messages
+    /// until every earlier file's are printed, so the order is the inputs'.
+    var buffer: MessageBuffer? = nil
 
     /// "vqz: NAME: message", always printed, even with --quiet.
     func error(_ name: String?, _ message: String) {
@@ -24,7 +27,14 @@ struct Console {
         if level >= .verbose { write("vqz: " + message) }
     }
 
-    private func write(_ line: String) { Self.writeToStderr(line + "\n") }
+    /// A result the user asked for on stderr (`decompress -t`'s "OK"), hidden by --quiet.
+    func status(_ name: String, _ message: String) {
+        if level >= .normal { write("vqz: " + name + ": " + message) }
+    }
+
+    private func write(_ line: String) {
+        if let buffer { buffer.lines.append(line) } else { Self.writeToStderr(line + "\n") }
+    }
 
     /// write(2), its result ignored: a closed or broken stderr must not stop vqz (FileHandle
     /// would trap), and there is nowhere left to report that failure.
@@ -37,4 +47,9 @@ struct Console {
             bytes = bytes.dropFirst(n)
         }
     }
+}
+
+/// Lines held back for Console.buffer; one per job, used by one thread at a time.
+final class MessageBuffer: @unchecked Sendable {
+    var lines: [String] = []
 }

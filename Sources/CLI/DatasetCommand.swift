@@ -14,7 +14,8 @@ struct DatasetCommand: ParsableCommand {
     )
 }
 
-struct DatasetShapesCommand: ParsableCommand {
+struct DatasetShapesCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print how many scenes were written, and where."
     static let configuration = CommandConfiguration(
         commandName: "shapes",
         abstract: "Render captioned scenes of one to three shapes (PNG + captions.jsonl).",
@@ -29,14 +30,14 @@ struct DatasetShapesCommand: ParsableCommand {
     )
 
     @Option(help: "Number of scenes.") var count: Int
-    @Option(name: .short, help: ArgumentHelp("Output folder (created if needed).", valueName: "DIR")) var output: String
+    @Option(name: .short, help: ArgumentHelp("Output folder (created if needed).", valueName: "dir")) var output: String
     @Option(help: "Seed: the same seed gives the same scenes.") var seed: UInt64 = 1
     @Option(help: "train (no held-out pairs) or heldout (each scene has one).") var split: ShapesDataset.Split = .train
     @Option(help: "Canvas side in pixels.") var size = 128
-    @Option(help: ArgumentHelp("Wobble each shape's outline by up to this share of its half extent (0: none); the scenes and captions stay those of the same seed unwarped.", valueName: "A"))
+    @Option(help: ArgumentHelp("Wobble each shape's outline by up to this share of its half extent (0: none); the scenes and captions stay those of the same seed unwarped.", valueName: "a"))
     var warp: Double = 0
     @Flag(name: .shortAndLong, help: "Overwrite an existing dataset in DIR.") var force = false
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func validate() throws {
         if !(1...1_000_000).contains(count) { throw ValidationError("--count must be in 1...1000000") }

@@ -4,55 +4,72 @@ import StandardFormats
 import VQZ
 
 /// `vqz decompress`: .vqz files back to images.
-struct DecompressCommand: ParsableCommand {
+struct DecompressCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print a line per file: bytes read and written, and where."
     static let configuration = CommandConfiguration(
         commandName: "decompress",
         abstract: "Decompress .vqz files to images.",
         discussion: """
             FILE.png.vqz is written to FILE.png (the format from --format, else the output's \
-            extension, else PNG); no input or '-' reads standard input and writes standard output.
+            extension, else PNG); no input or '-' reads standard input and writes standard output; \
+            with -r, a folder stands for every .vqz file under it. -t checks files without writing: \
+            exit status 2 when one is corrupt.
             """
     )
 
     @OptionGroup var files: FileOptions
+    @OptionGroup var batchOptions: BatchOptions
 
-    @Option(name: .long, help: ArgumentHelp("Output format: png, jpeg, ppm, pgm, pam or a plugin's (see 'vqz formats').", valueName: "FORMAT"))
+    @Flag(name: [.customShort("t"), .customLong("test")], help: "Test: decode every input fully, write nothing, report each OK or what is wrong.")
+    var test = false
+
+    @Option(name: .long, help: ArgumentHelp("Output format: png, jpeg, ppm, pgm, pam or a plugin's (see 'vqz formats').", valueName: "format"))
     var format: String?
 
-    @Option(name: .long, help: ArgumentHelp("JPEG quality when writing JPEG.", valueName: "Q"))
+    @Option(name: .long, help: ArgumentHelp("JPEG quality when writing JPEG.", valueName: "q"))
     var jpegQuality: Int = 92
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func validate() throws {
         if let format, FormatRegistry.standard.format(named: format)?.canWrite != true {
             throw ValidationError("unknown output format '\(format)' (see 'vqz formats')")
         }
         if !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be in 1...100") }
+        if test && (files.output != nil || files.toStdout) { throw ValidationError("-t writes nothing: -o and -c do not apply") }
     }
 
     func run() throws {
         let registry = FormatRegistry.standard
         let extensions = Set(registry.formats.filter(\.canWrite).flatMap(\.extensions))
         let forced = format.flatMap { registry.format(named: $0) }.map { (preferred: $0.extensions[0], all: Set($0.extensions)) }
-        let codec = Codec(model: try modelOptions.load())
-        var batch = Batch(files: files, console: verbosity.console) { source in
+        var loaded: Codec? = Codec(model: try modelOptions.load())
+        var batch = Batch(files: files, options: batchOptions, console: verbosity.console) { source in
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
         batch.recognise = InputFile.recogniseVQZ
-        try batch.run { job in
-            let image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
-            let target: any ImageFormat
-            if let format, let chosen = registry.format(named: format) {
-                target = chosen
-            } else if case .file(let path) = job.destination, let byName = registry.format(forPath: path), byName.canWrite {
-                target = byName
-            } else {
-                target = registry.format(named: "png")!
+        batch.takes = { $0.lowercased().hasSuffix("." + OutputNaming.containerExtension) }
+        batch.testOnly = test
+        batch.stage = "decoding"
+        try batch.run {
+            let codec = try loaded ?? Codec(model: modelOptions.load())
+            loaded = nil
+            return { job in
+                codec.progress = job.progress
+                let image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
+                if job.destination == .none { return [] }
+                let target: any ImageFormat
+                if let format, let chosen = registry.format(named: format) {
+                    target = chosen
+                } else if case .file(let path) = job.destination, let byName = registry.format(forPath: path), byName.canWrite {
+                    target = byName
+                } else {
+                    target = registry.format(named: "png")!
+                }
+                return try target.encode(image, options: EncodeOptions(quality: jpegQuality))
             }
-            return try target.encode(image, options: EncodeOptions(quality: jpegQuality))
         }
     }
 }

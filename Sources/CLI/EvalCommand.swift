@@ -46,8 +46,8 @@ struct EvalPriorCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var data: String
-    @Option(help: ArgumentHelp("Folder for token caches (where 'vqz train prior' keeps them); default ~/.cache/vqz.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "dir")) var data: String
+    @Option(help: ArgumentHelp("Folder for token caches (where 'vqz train prior' keeps them); default ~/.cache/vqz.", valueName: "dir"))
     var cache: String?
     @Option(help: "Validation crops at most.") var valCrops = 256
     @OptionGroup var scaleOptions: ScaleOptions
@@ -92,10 +92,10 @@ struct EvalInpaintCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var data: String
+    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "dir")) var data: String
     @Option(help: "Hole side in pixels.") var hole = 48
     @Option(help: "Images to use at most (sorted by name).") var limit = 10
-    @Option(help: ArgumentHelp("Write side-by-side pictures of each case here.", valueName: "DIR")) var save: String?
+    @Option(help: ArgumentHelp("Write side-by-side pictures of each case here.", valueName: "dir")) var save: String?
     @Option(help: "Rescoring sweeps (all-sides).") var sweeps = 1
     @Option(help: "Candidates per token (all-sides).") var candidates = 16
     @OptionGroup var sampling: SamplingFlags

@@ -20,7 +20,7 @@ struct EvalEntropyCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Folder of images.", valueName: "DIR")) var data: String
+    @Option(help: ArgumentHelp("Folder of images.", valueName: "dir")) var data: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
 

@@ -22,11 +22,11 @@ struct EvalJudgeCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
+    @Argument(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "dir")) var data: String
     @Option(help: "Pictures to use at most.") var limit = 1000
-    @Option(help: ArgumentHelp("Compress and decompress at this level first.", valueName: "LEVEL")) var roundTrip: Int?
+    @Option(help: ArgumentHelp("Compress and decompress at this level first.", valueName: "level")) var roundTrip: Int?
     @Flag(help: "Print each picture that misses something.") var failures = false
-    @Option(help: ArgumentHelp("With --round-trip: write each picture beside its round trip here.", valueName: "DIR")) var save: String?
+    @Option(help: ArgumentHelp("With --round-trip: write each picture beside its round trip here.", valueName: "dir")) var save: String?
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {

@@ -36,13 +36,13 @@ struct EvalPromptsCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Captions file (captions.jsonl).", valueName: "FILE")) var file: String
-    @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "S,...")) var guidance = "1," + String(format: "%g", TextGenerator.defaultGuidance)
+    @Argument(help: ArgumentHelp("Captions file (captions.jsonl).", valueName: "file")) var file: String
+    @Option(help: ArgumentHelp("Guidance scales to compare, separated by commas.", valueName: "s,...")) var guidance = "1," + String(format: "%g", TextGenerator.defaultGuidance)
     @Option(help: "Prompts to use at most.") var limit = 100
     @Option(help: "Sampling temperature.") var temperature: Float = 1
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
     @Option(help: "Seed of the first prompt (prompt i uses seed + i).") var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("Write each prompt's pictures here, one per scale, side by side.", valueName: "DIR")) var save: String?
+    @Option(help: ArgumentHelp("Write each prompt's pictures here, one per scale, side by side.", valueName: "dir")) var save: String?
     @Flag(help: "Add reranked best-of-N rows, scored by the bundled reranker (or --rerank-weights).") var rerank = false
     @Option(help: "Candidates per prompt and scale for the reranked rows.") var candidates = 8
     @Flag(help: "Add rows of the candidate the judge scores highest (needs --rerank): the ceiling of any reranker on those candidates.")

@@ -25,11 +25,11 @@ struct EvalTokenizerCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Folder of pictures (searched recursively), e.g. data/val.", valueName: "DIR")) var data: String
+    @Option(help: ArgumentHelp("Folder of pictures (searched recursively), e.g. data/val.", valueName: "dir")) var data: String
     @Flag(help: "Print JSON, one object per level.") var json = false
     @Flag(help: "Add a row for the encoder's output decoded without quantization (no rate: not a bitstream).") var unquantized = false
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func run() throws {
         let console = verbosity.console

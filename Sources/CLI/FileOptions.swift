@@ -7,7 +7,7 @@ struct FileOptions: ParsableArguments {
     @Argument(help: "Input files; none or '-' reads standard input.")
     var inputs: [String] = []
 
-    @Option(name: .short, help: ArgumentHelp("Write the output to OUT (one input only).", valueName: "OUT"))
+    @Option(name: .short, help: ArgumentHelp("Write the output to this file (one input only).", valueName: "out"))
     var output: String?
 
     @Flag(name: [.customShort("c"), .customLong("stdout")], help: "Write to standard output.")

@@ -5,13 +5,14 @@ import StandardFormats
 import VQZ
 
 /// `vqz formats`: the image formats this build reads and writes.
-struct FormatsCommand: ParsableCommand {
+struct FormatsCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Also print the folders searched for plugins."
     static let configuration = CommandConfiguration(
         commandName: "formats",
         abstract: "List the image formats vqz reads and writes."
     )
 
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func run() throws {
         let console = verbosity.console

@@ -9,7 +9,8 @@ import TextToImage
 import VQZ
 
 /// `vqz generate`: unconditional images sampled from a prior and decoded by the tokenizer.
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print the time taken, each picture's plan and the reranking scores."
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate images by sampling token grids from a prior (or a VAE's latent).",
@@ -27,17 +28,17 @@ struct GenerateCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output, one image only).", valueName: "OUT"))
+    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output, one image only).", valueName: "out"))
     var output: String
 
-    @Option(help: ArgumentHelp("Image size in pixels.", valueName: "WxH")) var size = "128x128"
+    @Option(help: ArgumentHelp("Image size in pixels.", valueName: "wxh")) var size = "128x128"
     @Option(help: "Number of images.") var count = 1
     @Flag(help: "Write the images as one contact sheet.") var grid = false
     @Option(name: .customLong("top-p"), help: "Sample among the most likely tokens that make up probability P.") var topP: Float?
     @Flag(name: .shortAndLong, help: "Overwrite existing outputs; allow binary output to a terminal.") var force = false
-    @Option(help: ArgumentHelp("Generate what TEXT says, with the text-to-image model ('' is unconditional).", valueName: "TEXT"))
+    @Option(help: ArgumentHelp("Generate what the text says, with the text-to-image model ('' is unconditional).", valueName: "text"))
     var prompt: String?
-    @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger; default \(TextGenerator.defaultGuidance)).", valueName: "S"))
+    @Option(help: ArgumentHelp("Classifier-free guidance scale with --prompt (1 none, 0 unconditional, above 1 stronger; default \(TextGenerator.defaultGuidance)).", valueName: "s"))
     var guidance: Float?
     @Flag(help: "With --prompt: score the --count candidates with the reranker and keep the best.") var rerank = false
 
@@ -45,7 +46,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var dimensions: PixelSize? { PixelSize(parsing: size, maxSide: 8192) }
 

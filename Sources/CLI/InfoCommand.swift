@@ -17,7 +17,7 @@ struct InfoCommand: ParsableCommand {
     var json = false
 
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func run() throws {
         var reports: [ContainerReport] = []

@@ -7,7 +7,8 @@ import StandardFormats
 import VQZ
 
 /// `vqz inpaint`: refills a region of an image with tokens drawn from a prior.
-struct InpaintCommand: ParsableCommand {
+struct InpaintCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print the prior used and the time taken."
     static let configuration = CommandConfiguration(
         commandName: "inpaint",
         abstract: "Fill a region of an image using a prior over its tokens.",
@@ -23,9 +24,9 @@ struct InpaintCommand: ParsableCommand {
     )
 
     @Argument(help: "The image to inpaint.") var image: String
-    @Option(help: ArgumentHelp("Mask image of the same size: light pixels are refilled.", valueName: "MASK")) var mask: String?
-    @Option(help: ArgumentHelp("Rectangle to refill, in pixels.", valueName: "X,Y,W,H")) var rect: String?
-    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "OUT")) var output: String?
+    @Option(help: ArgumentHelp("Mask image of the same size: light pixels are refilled.", valueName: "mask")) var mask: String?
+    @Option(help: ArgumentHelp("Rectangle to refill, in pixels.", valueName: "x,y,w,h")) var rect: String?
+    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "out")) var output: String?
     @Flag(name: .shortAndLong, help: "Overwrite an existing output; allow binary output to a terminal.") var force = false
 
     @Option(help: "Context the fill uses: all (every side) or raster (above and left).") var context: InpaintOptions.Context = .all
@@ -36,7 +37,7 @@ struct InpaintCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var rectangle: PixelRect? { rect.flatMap(PixelRect.init(parsing:)) }
 

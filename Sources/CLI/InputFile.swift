@@ -82,3 +82,14 @@ extension InputFile {
         if !head.starts(with: VQZFile.signature) { try recogniseImage(head) }
     }
 }
+
+extension InputFile {
+    /// For -r: whether the file at `path` begins like an image some registered format reads
+    /// (a .vqz file, a text file or an unreadable one does not).
+    static func isImage(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: sniffBytes)) ?? Data())
+        return !head.starts(with: VQZFile.signature) && FormatRegistry.standard.format(sniffing: head) != nil
+    }
+}

@@ -7,7 +7,7 @@ import VQZ
 
 /// --model, shared by every command that runs the tokenizer; the bundled model otherwise.
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Tokenizer weights (.safetensors) to use instead of the bundled model.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Tokenizer weights (.safetensors) to use instead of the bundled model.", valueName: "path"))
     var model: String?
     @Option(help: ArgumentHelp("Decoder arithmetic: int16 (where the CPU has AVX2, else f32) or f32, the reference.", valueName: "int16|f32"))
     var decoderPrecision: InferencePrecision = .int16
@@ -55,7 +55,7 @@ struct ModelOptions: ParsableArguments {
 
 /// --entropy-prior, for the commands that write or read prior-coded tokens; the bundled prior otherwise.
 struct EntropyPriorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Entropy prior weights (from 'vqz train entropy') instead of the bundled one.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Entropy prior weights (from 'vqz train entropy') instead of the bundled one.", valueName: "path"))
     var entropyPrior: String?
 
     /// The prior `--entropy prior` codes with.

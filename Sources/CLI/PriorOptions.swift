@@ -5,10 +5,10 @@ import VQZ
 
 /// --prior and --prior-weights, shared by generate and inpaint; the bundled prior otherwise.
 struct PriorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Prior: transformer (fast, grids up to 16x16 tokens) or pixelcnn (any size).", valueName: "KIND"))
+    @Option(help: ArgumentHelp("Prior: transformer (fast, grids up to 16x16 tokens) or pixelcnn (any size).", valueName: "kind"))
     var prior: PriorKind = .transformer
 
-    @Option(help: ArgumentHelp("Prior weights (.safetensors from 'vqz train prior') instead of the bundled one.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Prior weights (.safetensors from 'vqz train prior') instead of the bundled one.", valueName: "path"))
     var priorWeights: String?
 
     func load() throws -> PriorModel {

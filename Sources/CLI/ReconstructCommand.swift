@@ -7,7 +7,8 @@ import VQZ
 
 /// `vqz reconstruct`: an image through a model of the family (VQ tokenizer, autoencoder or VAE)
 /// and back, for comparing them with `vqz compare`.
-struct ReconstructCommand: ParsableCommand {
+struct ReconstructCommand: ParsableCommand, VerboseDescribed {
+    static let verboseHelp = "Print the model used and the time taken."
     static let configuration = CommandConfiguration(
         commandName: "reconstruct",
         abstract: "Run an image through a tokenizer, autoencoder or VAE and back (for comparisons).",
@@ -21,14 +22,14 @@ struct ReconstructCommand: ParsableCommand {
     )
 
     @Argument(help: "The image ('-' reads standard input).") var image: String
-    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "OUT")) var output: String?
-    @Option(name: .customShort("q"), help: ArgumentHelp("VQ tokenizer: levels to keep (default all).", valueName: "LEVEL")) var level: Int?
+    @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "out")) var output: String?
+    @Option(name: .customShort("q"), help: ArgumentHelp("VQ tokenizer: levels to keep (default all).", valueName: "level")) var level: Int?
     @Flag(name: .shortAndLong, help: "Overwrite an existing output; allow binary output to a terminal.") var force = false
 
-    @Option(help: ArgumentHelp("Weights of a VQ tokenizer, an autoencoder or a VAE (.safetensors).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Weights of a VQ tokenizer, an autoencoder or a VAE (.safetensors).", valueName: "path"))
     var model: String?
 
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var destination: String {
         if let output { return output }

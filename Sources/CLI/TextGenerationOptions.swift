@@ -6,15 +6,15 @@ import VQZ
 /// The text-to-image options `vqz generate --prompt` and `vqz eval prompts` share: the model, its
 /// plans and guidance, the reranker.
 struct TextGenerationOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text'; the bundled model without it).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Text-to-image weights (.safetensors from 'vqz train text'; the bundled model without it).", valueName: "path"))
     var textWeights: String?
     @Option(help: "With a model that draws layouts: draw N layouts per picture and paint the one the reranker scores highest on its clean rendering (default \(TextGenerator.defaultPlans); 1: the first drawn).")
     var plans: Int?
-    @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layout (default \(TextGenerator.defaultPlanGuidance)).", valueName: "S"))
+    @Option(help: ArgumentHelp("With a model that draws layouts: the guidance scale of the layout (default \(TextGenerator.defaultPlanGuidance)).", valueName: "s"))
     var planGuidance: Float?
-    @Option(help: ArgumentHelp("With a model trained with map parts: the guidance scale of each part (the shapes' kinds, their colours; default 0, none).", valueName: "S"))
+    @Option(help: ArgumentHelp("With a model trained with map parts: the guidance scale of each part (the shapes' kinds, their colours; default 0, none).", valueName: "s"))
     var partGuidance: Float?
-    @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'; the bundled reranker without it).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Reranker weights (.safetensors from 'vqz train rerank'; the bundled reranker without it).", valueName: "path"))
     var rerankWeights: String?
     @Option(help: "What reranked candidates are held against: the plan each was painted from ('plan', the default for a model that draws layouts) or the prompt ('prompt').")
     var rerankBy: RerankBasis?

@@ -25,18 +25,18 @@ struct TokensCommand: ParsableCommand {
     @Option(name: .long, help: "json or npy (default: npy when -o ends in .npy, else json).")
     var format: ExportFormat?
 
-    @Option(name: .short, help: ArgumentHelp("Write to OUT instead of standard output.", valueName: "OUT"))
+    @Option(name: .short, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "out"))
     var output: String?
 
     @Flag(name: .shortAndLong, help: "Overwrite an existing output.")
     var force = false
 
-    @Option(name: .customShort("q"), help: ArgumentHelp("Levels to tokenize an image with.", valueName: "LEVEL"))
+    @Option(name: .customShort("q"), help: ArgumentHelp("Levels to tokenize an image with.", valueName: "level"))
     var level: Int?
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func run() throws {
         do { try export() } catch {

@@ -30,7 +30,7 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
     static let trainingDefaults = TrainingDefaults(options: TokenizerTrainer.defaults(checkpointPath: ""), checkpointFile: "tokenizer[-ae|-vae].ckpt.safetensors",
                                                    modelName: "vqz-tokenizer", batch: "Crops per batch.")
 
-    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "dir"))
     var data: String
 
     @Option(help: ArgumentHelp("vq: the VQ-VAE tokenizer; ae: a plain autoencoder; vae: a VAE (baselines, not codecs).", valueName: "vq|ae|vae"))
@@ -39,12 +39,12 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
     @Option(help: "VAE: weight of the KL term (nats per pixel channel) against the pixel MSE.")
     var beta: Float = 0.005
 
-    @Option(help: ArgumentHelp("Folder of validation images (center crops are scored).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder of validation images (center crops are scored).", valueName: "dir"))
     var val: String?
 
     @Option(help: "Crop side in pixels (a multiple of the downsampling factor).") var crop = 64
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("Start from shipped weights (e.g. the bundled tokenizer's file) with a fresh optimizer; their shape wins over --channels and the others.", valueName: "WEIGHTS"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from shipped weights (e.g. the bundled tokenizer's file) with a fresh optimizer; their shape wins over --channels and the others.", valueName: "weights"))
     var initWeights: String?
 
     @Flag(name: .customLong("decoder-only"), help: "Train only the decoder of the --init (or resumed) tokenizer: its tokens, and the priors trained on them, stay valid.")
@@ -57,11 +57,11 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
     @Option(help: "Residual quantizer levels.") var levels = 4
     @Option(help: "Residual blocks per resolution above the bottom.") var blocksPerLevel = 1
     @Option(help: "Residual blocks at the bottom resolution.") var bottomBlocks = 2
-    @Option(help: ArgumentHelp("Side of the pixel blocks folded into channels before the first convolution (1: none; f = S x 2^(channels-1)).", valueName: "S"))
+    @Option(help: ArgumentHelp("Side of the pixel blocks folded into channels before the first convolution (1: none; f = s x 2^(channels-1)).", valueName: "s"))
     var pixelShuffle = 1
 
     @OptionGroup var training: SharedTrainingOptions<Self>
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     /// One default checkpoint per kind, so a baseline's run never resumes another kind's.
     var checkpoint: String {

@@ -22,9 +22,9 @@ struct TrainEntropyCommand: ParsableCommand, TrainingCommand {
     static let trainingDefaults = TrainingDefaults(options: ContextPriorTrainer.defaults(checkpointPath: ""), checkpointFile: "prior-context.ckpt.safetensors",
                                                    modelName: "vqz-context", batch: "Positions per batch (every level is trained on them).")
 
-    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "dir"))
     var data: String
-    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var val: String?
+    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "dir")) var val: String?
 
     @Option(help: "Width of each context slot's embedding.") var embed = 16
     @Option(help: "Width of the hidden layer.") var hidden = 192
@@ -35,7 +35,7 @@ struct TrainEntropyCommand: ParsableCommand, TrainingCommand {
 
     @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var checkpointPath: String { training.checkpointPath() }
 

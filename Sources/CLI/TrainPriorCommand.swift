@@ -22,9 +22,9 @@ struct TrainPriorCommand: ParsableCommand, TrainingCommand {
                                                    modelName: "vqz-prior-KIND", batch: "Crops per batch.", learningRate: "1e-3 PixelCNN, 5e-4 transformer")
 
     @Option(help: "Model: pixelcnn or transformer.") var kind: PriorKind
-    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "dir"))
     var data: String
-    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "DIR")) var val: String?
+    @Option(help: ArgumentHelp("Folder of validation images.", valueName: "dir")) var val: String?
 
     @Option(help: "Crop side in tokens.") var crop = 16
     @Option(help: "PixelCNN channels or transformer width (default 128 / 256).") var width: Int?
@@ -35,7 +35,7 @@ struct TrainPriorCommand: ParsableCommand, TrainingCommand {
 
     @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var checkpointPath: String { training.checkpointPath(file: "prior-\(kind.rawValue).ckpt.safetensors") }
 

@@ -27,15 +27,15 @@ struct TrainRerankCommand: ParsableCommand, TrainingCommand {
             tokenized once and cached, and every step each caption must rank its own picture over \
             that near miss: the choice reranking makes. With --picture-cell N the picture side reads \
             pictures instead of grids: each training grid decoded by the tokenizer (the round trip \
-            a generated candidate makes), scaled so that a grid cell is N x N pixels. Progress on stderr, checkpoints every few minutes and on \
+            a generated candidate makes), scaled so that a grid cell is n x n pixels. Progress on stderr, checkpoints every few minutes and on \
             Ctrl-C, --resume continues, --output writes the weights for 'vqz generate --rerank'.
             """
     )
     static let trainingDefaults = TrainingDefaults(options: RerankerTrainer.defaults(checkpointPath: ""), checkpointFile: "rerank.ckpt.safetensors",
                                                    modelName: "vqz-rerank-shapes", batch: "Pairs per batch (each pair's negatives are the others).")
 
-    @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
-    @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "DIR")) var val: String?
+    @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "dir")) var data: String
+    @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "dir")) var val: String?
     @Option(help: "Validation pictures at most (retrieval is among all of them).") var valCount = 128
 
     @Option(help: "Text encoder width.") var width = 64
@@ -43,24 +43,24 @@ struct TrainRerankCommand: ParsableCommand, TrainingCommand {
     @Option(help: "Text encoder attention heads.") var heads = 4
     @Option(help: "Image encoder channels.") var channels = 64
     @Option(help: "Width of the shared embedding.") var embedding = 64
-    @Option(help: ArgumentHelp("Read pictures instead of token grids: each picture's round trip through the tokenizer, scaled so that a grid cell is N x N pixels (4: half size).", valueName: "N"))
+    @Option(help: ArgumentHelp("Read pictures instead of token grids: each picture's round trip through the tokenizer, scaled so that a grid cell is n x n pixels (4: half size).", valueName: "n"))
     var pictureCell: Int?
     @Option(help: "Text tokens per caption (longer captions are cut).") var textLength = 40
-    @Option(help: ArgumentHelp("contrastive: CLIP's two encoders; caption: a captioner that scores a candidate by how likely the prompt is as its caption.", valueName: "KIND"))
+    @Option(help: ArgumentHelp("contrastive: CLIP's two encoders; caption: a captioner that scores a candidate by how likely the prompt is as its caption.", valueName: "kind"))
     var objective: RerankerObjective = .contrastive
-    @Option(help: ArgumentHelp("Caption reader: grid cells merged per side into one picture position.", valueName: "N"))
+    @Option(help: ArgumentHelp("Caption reader: grid cells merged per side into one picture position.", valueName: "n"))
     var group = 2
     @Flag(help: "Hard negatives: fresh captions each step, each with a near miss (one stated attribute changed) to rank under it.")
     var nearMisses = false
     @Flag(help: "Hard negatives on the picture side: each scene redrawn with one stated attribute changed, a picture each caption must rank under its own.")
     var pictureNearMisses = false
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled reranker's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled reranker's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "weights"))
     var initWeights: String?
 
     @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var checkpoint: String { training.checkpointPath() }
 

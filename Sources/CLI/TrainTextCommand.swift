@@ -25,8 +25,8 @@ struct TrainTextCommand: ParsableCommand, TrainingCommand {
     static let trainingDefaults = TrainingDefaults(options: TextImageTrainer.defaults(checkpointPath: ""), checkpointFile: "text.ckpt.safetensors",
                                                    modelName: "vqz-text-shapes", batch: "Pairs per batch.")
 
-    @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "DIR")) var data: String
-    @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "DIR")) var val: String?
+    @Option(help: ArgumentHelp("Dataset folder (captions.jsonl and the pictures).", valueName: "dir")) var data: String
+    @Option(help: ArgumentHelp("Validation dataset folder (e.g. the heldout split).", valueName: "dir")) var val: String?
     @Option(help: "Validation pictures at most.") var valCount = 64
 
     @Option(help: "Share of captions replaced by the empty caption.") var captionDropout: Float = 0.15
@@ -36,7 +36,7 @@ struct TrainTextCommand: ParsableCommand, TrainingCommand {
     @Option(help: "Attention heads.") var heads = 4
     @Option(help: "Text tokens before the image (longer captions are cut).") var textLength = 40
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled text model's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "WEIGHTS"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from trained weights (e.g. the bundled text model's file) with a fresh optimizer; their shape and text tokenizer win.", valueName: "weights"))
     var initWeights: String?
     @Option(help: "With --init: blocks appended to the model, each starting as the identity, so the deeper model begins as the trained one.")
     var addLayers = 0
@@ -46,12 +46,12 @@ struct TrainTextCommand: ParsableCommand, TrainingCommand {
     var map = false
     @Flag(help: "With a map: the empty caption also reads the shapes' kinds alone and their colours alone, so that sampling can compose them (--part-guidance); with --init, adds this to the trained model.")
     var mapParts = false
-    @Option(help: ArgumentHelp("With a map: 'bins' spreads each shape around its bin's centre; 'placed' puts it where the picture has it (the plan's bin centre when sampling), edges in half cells. With --init, turns a trained bins map into a placed one. Default: the model's own, else bins.", valueName: "STYLE"))
+    @Option(help: ArgumentHelp("With a map: 'bins' spreads each shape around its bin's centre; 'placed' puts it where the picture has it (the plan's bin centre when sampling), edges in half cells. With --init, turns a trained bins map into a placed one. Default: the model's own, else bins.", valueName: "style"))
     var mapStyle: SceneLayout.MapStyle?
 
     @OptionGroup var training: SharedTrainingOptions<Self>
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var verbosity: VerbosityOptions<Self>
 
     var checkpoint: String { training.checkpointPath() }
 

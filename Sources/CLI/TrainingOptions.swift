@@ -28,14 +28,14 @@ struct SharedTrainingOptions<Command: TrainingCommand>: ParsableArguments {
     @Option(help: ArgumentHelp(Command.trainingDefaults.batch)) var batch: Int = Command.trainingDefaults.options.batchSize
     @Option(help: "Peak learning rate (warm-up, then cosine decay; default \(Command.trainingDefaults.learningRate ?? "\(Command.trainingDefaults.options.learningRate)")).") var lr: Float?
     @Option(help: "Warm-up steps of the learning-rate schedule.") var warmup: Int = Command.trainingDefaults.options.warmupSteps
-    @Option(name: .customLong("stop-at"), help: ArgumentHelp("Stop at this step, as Ctrl-C would, keeping the schedule of --steps.", valueName: "STEP"))
+    @Option(name: .customLong("stop-at"), help: ArgumentHelp("Stop at this step, as Ctrl-C would, keeping the schedule of --steps.", valueName: "step"))
     var stopAt: Int?
     @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG); default ~/.cache/vqz/\(Command.trainingDefaults.checkpointFile).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Checkpoint file (weights, optimizer state, step, RNG); default ~/.cache/vqz/\(Command.trainingDefaults.checkpointFile).", valueName: "path"))
     var checkpoint: String?
     @Flag(help: "Continue from --checkpoint (its model shape wins).") var resume = false
-    @Option(help: ArgumentHelp("Where to write the shipped weights when training stops.", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Where to write the shipped weights when training stops.", valueName: "path"))
     var output: String?
     @Option(help: "Model name recorded in the weights (default \(Command.trainingDefaults.modelName)).") var name: String?
 

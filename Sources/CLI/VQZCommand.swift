@@ -9,6 +9,7 @@ struct VQZCommand: ParsableCommand {
         commandName: "vqz",
         abstract: "An image codec whose bitstream is a grid of VQ-VAE codebook indices.",
         discussion: ExitStatus.helpText,
+        version: VersionReport.release,
         subcommands: [
             CompressCommand.self,
             DecompressCommand.self,
@@ -31,6 +32,17 @@ struct VQZCommand: ParsableCommand {
     static func main() {
         InterruptCleanup.install()
         StandardStreams.reserve()
+        // Answered before parsing: ArgumentParser's --version prints a fixed string, and the
+        // models' digests are computed only when asked for.
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            do {
+                print(try VersionReport.text(), terminator: "")
+                StandardStreams.exit(0)
+            } catch {
+                Console().error(nil, "bundled models: " + ErrorReport.message(of: error))
+                StandardStreams.exit(ExitStatus.model.rawValue)
+            }
+        }
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -40,7 +52,7 @@ struct VQZCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 StandardStreams.exit(0)
             }
-            Console().error(nil, message(for: error) + " (see 'vqz --help')")
+            Console().error(nil, message(for: error) + " (see '\(helpCommand(for: Array(CommandLine.arguments.dropFirst()))) --help')")
             StandardStreams.exit(ExitStatus.usage.rawValue)
         }
         do {
@@ -57,5 +69,18 @@ struct VQZCommand: ParsableCommand {
             StandardStreams.exit(ErrorReport.status(of: error).rawValue)
         }
         StandardStreams.exit(0)
+    }
+
+    /// "vqz train prior" for `vqz train prior --bad`: the command whose --help a usage error
+    /// points to, from the leading arguments that name subcommands.
+    static func helpCommand(for arguments: [String]) -> String {
+        var path = ["vqz"]
+        var command: ParsableCommand.Type = VQZCommand.self
+        for argument in arguments {
+            guard let sub = command.configuration.subcommands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            command = sub
+        }
+        return path.joined(separator: " ")
     }
 }

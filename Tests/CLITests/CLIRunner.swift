@@ -31,9 +31,10 @@ struct CLIRunner {
         return url
     }
 
-    /// `environment` adds to (or replaces entries of) the test process's own environment.
+    /// `environment` adds to (or replaces entries of) the test process's own environment;
+    /// `executable` runs another program (one that runs vqz in turn) instead of vqz.
     static func run(_ arguments: [String], stdin: [UInt8] = [], in folder: URL? = nil,
-                    environment: [String: String] = [:]) throws -> Result {
+                    environment: [String: String] = [:], executable: String? = nil) throws -> Result {
         let work = try folder ?? scratchFolder()
         let io = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: io) }
@@ -43,7 +44,7 @@ struct CLIRunner {
         try Data().write(to: outURL)
         try Data().write(to: errURL)
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }

@@ -110,9 +110,11 @@ import VQZ
         let options = try files([path("a"), path("b"), path("missing"), path("c"), path("d")])
         let batch = Batch(files: options, console: Console(level: .quiet), name: { $0 + ".up" })
         #expect(throws: ExitCode(ExitStatus.corrupt.rawValue)) {
-            try batch.run { job in
-                if job.input == [UInt8]("b".utf8) { throw CLIError(.corrupt, "bad b") }
-                return job.input.map { $0 - 32 }
+            try batch.run {
+                { job in
+                    if job.input == [UInt8]("b".utf8) { throw CLIError(.corrupt, "bad b") }
+                    return job.input.map { $0 - 32 }
+                }
             }
         }
         #expect(contents("a.up") == Array("A".utf8))

@@ -78,7 +78,7 @@ import VQZQOI
         #expect(compress.stderr.hasPrefix("vqz: a.qoi: unknown image format"))
         let decompress = try CLIRunner.run(["decompress", "--format", "qoi", "-"], environment: ["VQZ_PLUGIN_PATH": ""])
         #expect(decompress.status == 1)
-        #expect(decompress.stderr == "vqz: unknown output format 'qoi' (see 'vqz formats') (see 'vqz --help')\n")
+        #expect(decompress.stderr == "vqz: unknown output format 'qoi' (see 'vqz formats') (see 'vqz decompress --help')\n")
     }
 
     @Test func brokenPluginsAreReportedAndSkipped() throws {

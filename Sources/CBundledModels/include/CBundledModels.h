@@ -7,5 +7,7 @@
    the priors "prior-pixelcnn", "prior-transformer" and "prior-context" (the entropy prior of
    --entropy prior); "text-shapes" (the text-to-image model) and "reranker-shapes". NULL (and *size 0) for a name this build has no weights for. */
 const unsigned char *vqz_bundled_weights(const char *name, size_t *size);
+/* The index-th name of the table above (weights or not), NULL past its end: `vqz --version` lists them. */
+const char *vqz_bundled_weights_name(size_t index);
 
 #endif

@@ -45,6 +45,22 @@ public enum SafeTensors {
 
     static let maxHeader = 100 << 20
 
+    /// The `__metadata__` strings alone, without converting any tensor (a model's name and
+    /// lineage, read where its weights are not needed).
+    public static func metadata(_ bytes: [UInt8]) throws -> [String: String] {
+        guard bytes.count >= 8 else { throw Error.truncated }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n <= UInt64(maxHeader) else { throw Error.headerTooLarge(Int(clamping: n)) }
+        guard bytes.count >= 8 + Int(n) else { throw Error.truncated }
+        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + Int(n))])) as? [String: Any] else {
+            throw Error.badHeader("not a JSON object")
+        }
+        guard let meta = header["__metadata__"] else { return [:] }
+        guard let strings = meta as? [String: String] else { throw Error.badHeader("__metadata__ is not an object of strings") }
+        return strings
+    }
+
     /// Parses a whole file; every size is checked against the file before it is used.
     public static func read(_ bytes: [UInt8]) throws -> (tensors: [String: Entry], metadata: [String: String]) {
         guard bytes.count >= 8 else { throw Error.truncated }

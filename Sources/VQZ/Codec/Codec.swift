@@ -13,6 +13,9 @@ public final class Codec: @unchecked Sendable {
     /// Core tile side in tokens: 96 keeps a 768x512 photo in one tile and a tile's activations
     /// under a few hundred MiB.
     public var tileTokens = 96
+    /// Called after each tile the encoder or decoder finishes, with tiles done and the total:
+    /// a large image takes tens of seconds, and a caller on a terminal shows how far it is.
+    public var progress: ((_ done: Int, _ total: Int) -> Void)?
 
     public init(model: TokenizerModel) { self.model = model }
 
@@ -140,7 +143,13 @@ public final class Codec: @unchecked Sendable {
     struct TileRect { var x, y, w, h: Int }
 
     func forEachTile(gridWidth gw: Int, gridHeight gh: Int, _ body: (TileRect, TileRect) -> Void) {
-        Self.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens, body)
+        let total = ((gw + tileTokens - 1) / tileTokens) * ((gh + tileTokens - 1) / tileTokens)
+        var done = 0
+        Self.forEachTile(gridWidth: gw, gridHeight: gh, tile: tileTokens, margin: marginTokens) { core, ext in
+            body(core, ext)
+            done += 1
+            progress?(done, total)
+        }
     }
 
     /// Tiles of `tile` tokens covering a gw x gh grid, each with up to `margin` tokens of context
