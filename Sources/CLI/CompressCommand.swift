@@ -26,6 +26,9 @@ struct CompressCommand: ParsableCommand {
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
 
+    @Option(name: .long, help: ArgumentHelp("Metadata to keep from PNG and JPEG input: all, none, or a comma-separated list of icc, exif, xmp.", valueName: "LIST"))
+    var metadata: MetadataKinds = .all
+
     @Option(name: .long, help: ArgumentHelp("Refuse images with more pixels than this.", valueName: "N"))
     var maxPixels: Int = DecodeLimits().maxPixels
 
@@ -52,6 +55,7 @@ struct CompressCommand: ParsableCommand {
             let image = try FormatRegistry.standard.decode(job.input, limits: DecodeLimits(maxPixels: maxPixels))
             if image.bitDepth == 16 { console.warn(job.name, "16-bit samples reduced to 8 bits") }
             var file = try codec.compress(image, levels: level, keepAlpha: !dropAlpha)
+            file.metadata = image.metadata.keeping(metadata)
             if let prior { file.useEntropyPrior(prior) }
             return try file.encode(prior: prior)
         }

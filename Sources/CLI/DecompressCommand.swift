@@ -22,6 +22,9 @@ struct DecompressCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("JPEG quality when writing JPEG.", valueName: "Q"))
     var jpegQuality: Int = 92
 
+    @Option(name: .long, help: ArgumentHelp("Metadata stored in the .vqz to write into PNG and JPEG output: all, none, or a comma-separated list of icc, exif, xmp. PNM and plugin formats hold none.", valueName: "LIST"))
+    var metadata: MetadataKinds = .all
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions
@@ -42,8 +45,10 @@ struct DecompressCommand: ParsableCommand {
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
         batch.recognise = InputFile.recogniseVQZ
+        let console = verbosity.console
         try batch.run { job in
-            let image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
+            var image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
+            image.metadata = image.metadata.keeping(metadata)
             let target: any ImageFormat
             if let format, let chosen = registry.format(named: format) {
                 target = chosen
@@ -52,6 +57,8 @@ struct DecompressCommand: ParsableCommand {
             } else {
                 target = registry.format(named: "png")!
             }
+            let dropped = image.metadata.kinds.subtracting(target.metadataKinds)
+            if !dropped.isEmpty { console.warn(job.name, "\(target.name) cannot hold the \(dropped.spelledOut): not written") }
             return try target.encode(image, options: EncodeOptions(quality: jpegQuality))
         }
     }

@@ -16,7 +16,8 @@ public final class Codec: @unchecked Sendable {
 
     public init(model: TokenizerModel) { self.model = model }
 
-    /// Compresses an image at `levels` quality levels (nil: all the model has).
+    /// Compresses an image at `levels` quality levels (nil: all the model has). The file keeps
+    /// the image's metadata; set `VQZFile.metadata` to keep less.
     public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
         guard image.width > 0 && image.height > 0 else { throw CodecError.emptyImage }
         let used = levels ?? model.levels
@@ -29,7 +30,7 @@ public final class Codec: @unchecked Sendable {
             alpha = (0..<image8.pixelCount).map { s[$0 * c + c - 1] }
         }
         return VQZFile(width: image.width, height: image.height, colorChannels: image8.colorChannels,
-                       model: model.fingerprint, tokens: tokens, alpha: alpha)
+                       model: model.fingerprint, tokens: tokens, alpha: alpha, metadata: image.metadata)
     }
 
     /// Reads and decodes .vqz bytes. The header is checked against this codec's model before
@@ -49,7 +50,9 @@ public final class Codec: @unchecked Sendable {
             throw CodecError.tokensOutOfRange(level: l + 1, codebookSize: model.config.codebookSize)
         }
         let rgb = reconstruct(file.tokens, width: file.width, height: file.height)
-        return assemble(rgb: rgb, width: file.width, height: file.height, gray: file.colorChannels == 1, alpha: file.alpha)
+        var image = assemble(rgb: rgb, width: file.width, height: file.height, gray: file.colorChannels == 1, alpha: file.alpha)
+        image.metadata = file.metadata
+        return image
     }
 
     /// The token grid of an 8-bit image: ceil(W/f) x ceil(H/f) positions, `levels` tokens each.
