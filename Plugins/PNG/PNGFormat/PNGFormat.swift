@@ -17,7 +17,7 @@ public struct PNGFormat: ImageFormat {
     public var extensions: [String] { ["png"] }
     public var summary: String {
         "PNG (libpng \(String(cString: png_get_libpng_ver(nil)))): reads all color types, 1 to 16 bit, "
-            + "interlaced; writes 8/16-bit gray, gray+alpha, RGB, RGBA; keeps ICC, EXIF, XMP"
+            + "interlaced, applies EXIF orientation; writes 8/16-bit gray, gray+alpha, RGB, RGBA; keeps ICC, EXIF, XMP"
     }
 
     public var metadataKinds: MetadataKinds { .all }
