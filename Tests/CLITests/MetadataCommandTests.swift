@@ -13,23 +13,28 @@ import Testing
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
+    /// Runs a tool with its output in files, as CLIRunner does: reading a pipe with Foundation
+    /// can trap on EINTR while other tests start processes in parallel.
     @discardableResult
     func tool(_ executable: String, _ arguments: [String]) throws -> [UInt8] {
+        let io = try CLIRunner.scratchFolder()
+        defer { try? FileManager.default.removeItem(at: io) }
+        let outURL = io.appendingPathComponent("stdout"), errURL = io.appendingPathComponent("stderr")
+        try Data().write(to: outURL)
+        try Data().write(to: errURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ToolFailure(description: "\(executable) \(arguments) failed: \(String(decoding: errors, as: UTF8.self))")
+            let errors = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
+            throw ToolFailure(description: "\(executable) \(arguments) failed: \(errors)")
         }
-        return [UInt8](output)
+        return [UInt8](try Data(contentsOf: outURL))
     }
 
     func exiftool(_ arguments: [String]) throws -> [UInt8] {

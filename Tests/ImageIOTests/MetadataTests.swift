@@ -132,6 +132,30 @@ final class MetadataTests: XCTestCase {
         XCTAssertEqual(decoded.samples, try JPEGFormat().decode(plain).samples)
     }
 
+    /// A CMYK JPEG comes back as RGB, which its CMYK profile does not describe: the profile is
+    /// dropped, and so is an RGB profile on a gray JPEG. A matching one is kept.
+    func testJPEGKeepsOnlyAProfileOfTheDecodedColourSpace() throws {
+        let convert = try ExternalTools.requireConvert()
+        let source = try FixtureDirectory.shared.write(PNMFormat().encode(Self.rgb), to: "metadata-source.ppm")
+        let path = FixtureDirectory.shared.path("metadata-cmyk.jpg")
+        try ExternalTools.run(convert, [source, "-colorspace", "CMYK", "-quality", "95", path])
+        let cmyk = try FixtureDirectory.shared.read("metadata-cmyk.jpg")
+        func withProfile(_ space: String, _ jpeg: [UInt8]) -> [UInt8] {
+            var profile = Self.profile
+            profile.replaceSubrange(16..<20, with: Array(space.utf8))
+            let payload = Array("ICC_PROFILE".utf8) + [0, 1, 1] + profile
+            let length = payload.count + 2
+            return TestImages.insertingAfterSOI([0xFF, 0xE2, UInt8(length >> 8), UInt8(length & 0xFF)] + payload, into: jpeg)
+        }
+        let fromCMYK = try JPEGFormat().decode(withProfile("CMYK", cmyk))
+        XCTAssertEqual(fromCMYK.channels, 3)
+        XCTAssertNil(fromCMYK.metadata.iccProfile)
+        let gray = try JPEGFormat().encode(Self.rgb.withChannels(1))
+        XCTAssertNil(try JPEGFormat().decode(withProfile("RGB ", gray)).metadata.iccProfile)
+        XCTAssertNotNil(try JPEGFormat().decode(withProfile("GRAY", gray)).metadata.iccProfile)
+        XCTAssertNotNil(try JPEGFormat().decode(withProfile("RGB ", try JPEGFormat().encode(Self.rgb))).metadata.iccProfile)
+    }
+
     /// A profile whose header lies about its size is dropped by libpng with a warning; the
     /// same chunk with the true size is kept.
     func testPNGIgnoresABrokenProfile() throws {

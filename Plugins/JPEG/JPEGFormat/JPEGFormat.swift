@@ -4,7 +4,8 @@ import ImageIO
 /// JPEG over libjpeg-turbo. Reads baseline, progressive and grayscale JPEGs as 8-bit gray
 /// or RGB; CMYK and YCCK (Adobe's inverted CMYK included) are converted to RGB without a
 /// color profile. The ICC profile (APP2 ICC_PROFILE segments, joined), EXIF and XMP (APP1)
-/// are kept in `Image.metadata`; the EXIF orientation is applied, so the image comes back
+/// are kept in `Image.metadata` (a profile only when its colour space is that of the decoded
+/// samples, so not a CMYK one); the EXIF orientation is applied, so the image comes back
 /// upright (and its EXIF then says orientation 1).
 ///
 /// Writes 8-bit gray or RGB with `EncodeOptions.quality`, and the metadata back. JPEG has no
@@ -73,6 +74,11 @@ public struct JPEGFormat: ImageFormat {
                 metadata.iccProfile = profileSize > 0 ? Array(UnsafeBufferPointer(start: profile, count: Int(profileSize))) : nil
                 vqz_jpeg_free_icc(profile)
             }
+            // A profile describes samples of its own colour space only: CMYK becomes RGB here
+            // without one, and a CMYK (or RGB-on-gray) profile would mislead every viewer.
+            if let icc = metadata.iccProfile, !JPEGFormat.profile(icc, describes: isCMYK ? 3 : components) {
+                metadata.iccProfile = nil
+            }
             let orientation = metadata.exif.flatMap(ExifOrientation.init(exif:))
             let invertedCMYK = reader.pointee.info.saw_Adobe_marker != 0
             var pixels = [UInt8](repeating: 0, count: byteCount)
@@ -124,6 +130,12 @@ public struct JPEGFormat: ImageFormat {
             throw ImageEncodingError.failed("libjpeg: " + JPEGFormat.message(writer.pointee.error))
         }
         return Array(UnsafeBufferPointer(start: writer.pointee.output, count: writer.pointee.output_size))
+    }
+
+    /// Whether an ICC profile's data colour space (header bytes 16...19) is that of 1 (GRAY)
+    /// or 3 (RGB) channels.
+    static func profile(_ profile: [UInt8], describes channels: Int) -> Bool {
+        profile.count >= 20 && profile[16..<20].elementsEqual((channels == 1 ? "GRAY" : "RGB ").utf8)
     }
 
     /// EXIF and XMP from the first APP1 segment of each kind.
