@@ -9,9 +9,10 @@ extension FuzzTargets {
     public static func seeds(_ name: String) -> [[UInt8]] {
         switch name {
         case "vqz": return vqzSeeds()
-        case "png": return pictures().compactMap { try? PNGFormat().encode($0, options: EncodeOptions(compressionLevel: 1)) }
+        case "png":
+            return (pictures() + tagged()).compactMap { try? PNGFormat().encode($0, options: EncodeOptions(compressionLevel: 1)) }
         case "jpeg":
-            return pictures().filter { $0.bitDepth == 8 && ($0.channels == 1 || $0.channels == 3) }
+            return (pictures().filter { $0.bitDepth == 8 && ($0.channels == 1 || $0.channels == 3) } + tagged())
                 .compactMap { try? JPEGFormat().encode($0, options: EncodeOptions(quality: 80)) }
         case "pnm":
             let written = pictures().compactMap { try? PNMFormat().encode($0, options: EncodeOptions()) }
@@ -37,9 +38,38 @@ extension FuzzTargets {
         return out
     }
 
+    /// Pictures with an ICC profile, EXIF (turned by its orientation) and XMP, so the readers'
+    /// metadata paths are reached from the first run.
+    static func tagged() -> [Image] {
+        // The smallest profile libpng accepts: a header (display, RGB or gray, PCS XYZ, D50) and
+        // an empty tag table.
+        func profile(gray: Bool) -> [UInt8] {
+            var p = [UInt8](repeating: 0, count: 132)
+            p[3] = 132
+            p[8] = 2; p[9] = 0x10
+            p.replaceSubrange(12..<24, with: Array((gray ? "mntrGRAYXYZ " : "mntrRGB XYZ ").utf8))
+            p.replaceSubrange(36..<40, with: Array("acsp".utf8))
+            p.replaceSubrange(68..<80, with: [0, 0, 0xF6, 0xD6, 0, 1, 0, 0, 0, 0, 0xD3, 0x2D])
+            return p
+        }
+        func exif(orientation: UInt8, bigEndian: Bool) -> [UInt8] {
+            let entry: [UInt8] = bigEndian ? [0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0]
+                                           : [0x12, 0x01, 3, 0, 1, 0, 0, 0, orientation, 0, 0, 0]
+            return (bigEndian ? [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1] : [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0]) + entry + [0, 0, 0, 0]
+        }
+        let xmp = Array("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"></x:xmpmeta>".utf8)
+        return pictures().filter { $0.bitDepth == 8 && $0.width == 7 && ($0.channels == 1 || $0.channels == 3) }
+            .enumerated().map { index, picture in
+                var image = picture
+                image.metadata = ImageMetadata(iccProfile: profile(gray: picture.channels == 1),
+                                               exif: exif(orientation: UInt8(6 + index), bigEndian: index == 0), xmp: xmp)
+                return image
+            }
+    }
+
     static func vqzSeeds() -> [[UInt8]] {
         var out: [[UInt8]] = []
-        for picture in pictures() where picture.bitDepth == 8 {
+        for picture in pictures() + tagged() where picture.bitDepth == 8 {
             for levels in [1, 2] {
                 guard var file = try? codec.compress(picture, levels: levels) else { continue }
                 if let bytes = try? file.encode(zstdLevel: 1) { out.append(bytes) }

@@ -25,13 +25,29 @@ public enum FuzzTargets {
 
     /// Small budgets keep each run fast; the checks they exercise are the same at any size.
     static let imageLimits = DecodeLimits(maxPixels: 1 << 20)
-    static let containerLimits = ContainerLimits(maxPixels: 1 << 16, maxTokens: 1 << 14)
+    static let containerLimits = ContainerLimits(maxPixels: 1 << 16, maxTokens: 1 << 14, maxMetadataBytes: 1 << 16)
 
-    /// A decoded image must hold exactly the samples its size says.
+    /// A decoded image must hold exactly the samples its size says, and be upright: an EXIF
+    /// orientation the reader found is applied and then reads 1.
     static func image(_ format: any ImageFormat, _ data: [UInt8]) {
         guard let image = try? format.decode(data, limits: imageLimits) else { return }
         precondition(image.width > 0 && image.height > 0 && image.width * image.height <= imageLimits.maxPixels)
         precondition(image.samples.count == image.width * image.height * image.channels)
+        precondition(image.metadata.exif.flatMap(ExifOrientation.init(exif:)).map { $0 == .up } ?? true)
+        rewrite(image.metadata)
+    }
+
+    /// Whatever metadata a reader accepted, the PNG and JPEG writers must write into a file
+    /// their readers accept (dropping what the format cannot hold, never failing).
+    static func rewrite(_ metadata: ImageMetadata) {
+        guard !metadata.isEmpty else { return }
+        let pixel = Image(width: 1, height: 1, channels: 3, samples8: [1, 2, 3], metadata: metadata)
+        for format in [PNGFormat(), JPEGFormat()] as [any ImageFormat] {
+            guard let written = try? format.encode(pixel), let back = try? format.decode(written) else {
+                preconditionFailure("\(format.name) could not write back the metadata it was given")
+            }
+            precondition(back.width == 1 && back.height == 1)
+        }
     }
 
     /// libpng checks every chunk's CRC, so almost every mutation would stop there; rewriting
@@ -87,6 +103,7 @@ public enum FuzzTargets {
         guard let image = try? decodeVQZ(bytes) else { return }
         precondition(image.width * image.height <= containerLimits.maxPixels)
         precondition(image.samples.count == image.width * image.height * image.channels)
+        rewrite(image.metadata)
     }
 
     /// The harness's decoder: the tiny codec with its prior, under small container limits.

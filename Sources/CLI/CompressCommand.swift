@@ -41,6 +41,9 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
 
+    @Option(name: .long, help: ArgumentHelp("Metadata to keep from PNG and JPEG input: all, none, or a comma-separated list of icc, exif, xmp.", valueName: "list"))
+    var metadata: MetadataKinds = .all
+
     @Option(name: .long, help: ArgumentHelp("Refuse images with more pixels than this.", valueName: "n"))
     var maxPixels: Int = DecodeLimits().maxPixels
 
@@ -90,6 +93,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
                 if image.bitDepth == 16 { job.console.warn(job.name, "16-bit samples reduced to 8 bits") }
                 let (bytes, chosen) = try codec.compress(image, to: target, keepAlpha: !dropAlpha) { file in
                     var file = file
+                    file.metadata = image.metadata.keeping(metadata)
                     if let prior { file.useEntropyPrior(prior) }
                     return try file.encode(prior: prior)
                 }

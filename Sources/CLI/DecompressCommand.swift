@@ -29,6 +29,9 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
     @Option(name: .long, help: ArgumentHelp("JPEG quality when writing JPEG.", valueName: "q"))
     var jpegQuality: Int = 92
 
+    @Option(name: .long, help: ArgumentHelp("Metadata stored in the .vqz to write into PNG and JPEG output: all, none, or a comma-separated list of icc, exif, xmp. PNM and plugin formats hold none.", valueName: "list"))
+    var metadata: MetadataKinds = .all
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions<Self>
@@ -58,8 +61,9 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
             loaded = nil
             return { job in
                 codec.progress = job.progress
-                let image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
+                var image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
                 if job.destination == .none { return [] }
+                image.metadata = image.metadata.keeping(metadata)
                 let target: any ImageFormat
                 if let format, let chosen = registry.format(named: format) {
                     target = chosen
@@ -68,6 +72,8 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
                 } else {
                     target = registry.format(named: "png")!
                 }
+                let dropped = image.metadata.kinds.subtracting(target.metadataKinds)
+                if !dropped.isEmpty { job.console.warn(job.name, "\(target.name) cannot hold the \(dropped.spelledOut): not written") }
                 return try target.encode(image, options: EncodeOptions(quality: jpegQuality))
             }
         }

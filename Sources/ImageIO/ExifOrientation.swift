@@ -8,6 +8,25 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
     /// a JPEG APP1 segment, or a PNG eXIf chunk). Nil when the block is malformed, has no
     /// such tag, or holds a value outside 1...8; every offset is bounds-checked.
     public init?(exif bytes: [UInt8]) {
+        guard let entry = ExifOrientation.entry(in: bytes),
+              let orientation = ExifOrientation(rawValue: entry.value) else { return nil }
+        self = orientation
+    }
+
+    /// The EXIF block with its orientation tag set to 1 (up): what goes with pixels that
+    /// have been turned upright, so that a viewer does not turn them a second time. A block
+    /// without a readable tag comes back unchanged.
+    public static func resettingOrientation(in exif: [UInt8]) -> [UInt8] {
+        guard let entry = entry(in: exif), entry.value != 1 else { return exif }
+        var bytes = exif
+        bytes[entry.valueOffset] = entry.bigEndian ? 0 : 1
+        bytes[entry.valueOffset + 1] = entry.bigEndian ? 1 : 0
+        return bytes
+    }
+
+    /// IFD0's orientation entry: its SHORT value, where the value's two bytes are, and the
+    /// block's byte order.
+    private static func entry(in bytes: [UInt8]) -> (value: Int, valueOffset: Int, bigEndian: Bool)? {
         guard bytes.count >= 8 else { return nil }
         let bigEndian: Bool
         switch (bytes[0], bytes[1]) {
@@ -16,7 +35,7 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
         default: return nil
         }
         func u16(_ at: Int) -> Int? {
-            guard at >= 0, at + 2 <= bytes.count else { return nil }
+            guard at >= 0, at <= bytes.count - 2 else { return nil }
             let a = Int(bytes[at]), b = Int(bytes[at + 1])
             return bigEndian ? a << 8 | b : b << 8 | a
         }
@@ -25,16 +44,13 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
             return high << 16 | low
         }
         guard u16(2) == 42, let ifd = u32(4), let count = u16(ifd) else { return nil }
-        for entry in 0..<count {
-            let at = ifd + 2 + entry * 12
+        for index in 0..<count {
+            let at = ifd + 2 + index * 12
             guard let tag = u16(at) else { return nil }
             guard tag == 0x0112 else { continue }
             // Type 3 is SHORT; one value sits in the first two bytes of the value field.
-            guard u16(at + 2) == 3, let value = u16(at + 8), let orientation = ExifOrientation(rawValue: value) else {
-                return nil
-            }
-            self = orientation
-            return
+            guard u16(at + 2) == 3, let value = u16(at + 8) else { return nil }
+            return (value, at + 8, bigEndian)
         }
         return nil
     }
@@ -44,9 +60,12 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
 }
 
 extension Image {
-    /// The picture turned upright according to an EXIF orientation.
+    /// The picture turned upright according to an EXIF orientation; its EXIF block, if any,
+    /// then says orientation 1.
     public func applying(_ orientation: ExifOrientation) -> Image {
         if orientation == .up { return self }
+        var upright = metadata
+        upright.exif = metadata.exif.map(ExifOrientation.resettingOrientation)
         let w = width, h = height
         let (outWidth, outHeight) = orientation.swapsDimensions ? (h, w) : (w, h)
         // Where source pixel (x, y) lands in the upright picture.
@@ -74,9 +93,9 @@ extension Image {
         }
         switch samples {
         case .uint8(let values):
-            return Image(width: outWidth, height: outHeight, channels: channels, samples8: remap(values))
+            return Image(width: outWidth, height: outHeight, channels: channels, samples8: remap(values), metadata: upright)
         case .uint16(let values):
-            return Image(width: outWidth, height: outHeight, channels: channels, samples16: remap(values))
+            return Image(width: outWidth, height: outHeight, channels: channels, samples16: remap(values), metadata: upright)
         }
     }
 }

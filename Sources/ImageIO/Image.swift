@@ -3,7 +3,8 @@
 ///
 /// Samples are 8-bit or 16-bit. 16-bit input (PNG, PNM with maxval > 255) stays 16-bit so
 /// that nothing is lost before the user decides; `converted(toBitDepth: 8)` or `samples8`
-/// reduce it. Alpha is straight (not premultiplied).
+/// reduce it. Alpha is straight (not premultiplied). `metadata` travels with the pixels
+/// through the conversions below; formats that cannot hold it drop it when writing.
 public struct Image: Equatable, Sendable {
     /// The interleaved samples, one array per sample size.
     public enum Samples: Equatable, Sendable {
@@ -22,10 +23,12 @@ public struct Image: Equatable, Sendable {
     public let height: Int
     public let channels: Int
     public let samples: Samples
+    /// The ICC profile, EXIF and XMP the picture came with (or is to be written with).
+    public var metadata: ImageMetadata
 
     /// The sample count must be `width * height * channels`: a mismatch is a programming
     /// error, like an index out of range, and traps.
-    public init(width: Int, height: Int, channels: Int, samples: Samples) {
+    public init(width: Int, height: Int, channels: Int, samples: Samples, metadata: ImageMetadata = ImageMetadata()) {
         precondition(width >= 0 && height >= 0, "image size must not be negative")
         precondition((1...4).contains(channels), "an image has 1 to 4 channels")
         precondition(samples.count == width * height * channels, "sample count must be width * height * channels")
@@ -33,14 +36,15 @@ public struct Image: Equatable, Sendable {
         self.height = height
         self.channels = channels
         self.samples = samples
+        self.metadata = metadata
     }
 
-    public init(width: Int, height: Int, channels: Int, samples8: [UInt8]) {
-        self.init(width: width, height: height, channels: channels, samples: .uint8(samples8))
+    public init(width: Int, height: Int, channels: Int, samples8: [UInt8], metadata: ImageMetadata = ImageMetadata()) {
+        self.init(width: width, height: height, channels: channels, samples: .uint8(samples8), metadata: metadata)
     }
 
-    public init(width: Int, height: Int, channels: Int, samples16: [UInt16]) {
-        self.init(width: width, height: height, channels: channels, samples: .uint16(samples16))
+    public init(width: Int, height: Int, channels: Int, samples16: [UInt16], metadata: ImageMetadata = ImageMetadata()) {
+        self.init(width: width, height: height, channels: channels, samples: .uint16(samples16), metadata: metadata)
     }
 
     /// 8 or 16.
@@ -93,8 +97,8 @@ public struct Image: Equatable, Sendable {
         precondition(depth == 8 || depth == 16, "bit depth must be 8 or 16")
         if depth == bitDepth { return self }
         return depth == 8
-            ? Image(width: width, height: height, channels: channels, samples8: samples8)
-            : Image(width: width, height: height, channels: channels, samples16: samples16)
+            ? Image(width: width, height: height, channels: channels, samples8: samples8, metadata: metadata)
+            : Image(width: width, height: height, channels: channels, samples16: samples16, metadata: metadata)
     }
 
     /// The same picture with another channel layout (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA).
@@ -107,10 +111,10 @@ public struct Image: Equatable, Sendable {
         switch samples {
         case .uint8(let values):
             return Image(width: width, height: height, channels: target,
-                         samples8: Image.convert(values, from: channels, to: target))
+                         samples8: Image.convert(values, from: channels, to: target), metadata: metadata)
         case .uint16(let values):
             return Image(width: width, height: height, channels: target,
-                         samples16: Image.convert(values, from: channels, to: target))
+                         samples16: Image.convert(values, from: channels, to: target), metadata: metadata)
         }
     }
 

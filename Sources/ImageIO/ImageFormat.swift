@@ -10,6 +10,9 @@ public protocol ImageFormat: Sendable {
     var canWrite: Bool { get }
     /// One line on what the plugin reads and writes, for `vqz formats`.
     var summary: String { get }
+    /// The kinds of `Image.metadata` that `decode` fills and `encode` writes; the rest is
+    /// dropped. None by default.
+    var metadataKinds: MetadataKinds { get }
     /// Whether data starting with `header` is in this format (magic bytes). `header` may be
     /// the whole file or only its first bytes; 16 bytes are enough for every built-in format.
     func sniff(_ header: [UInt8]) -> Bool
@@ -23,6 +26,7 @@ extension ImageFormat {
     public var canRead: Bool { true }
     public var canWrite: Bool { true }
     public var summary: String { name }
+    public var metadataKinds: MetadataKinds { [] }
 
     public func decode(_ data: [UInt8]) throws -> Image {
         try decode(data, limits: DecodeLimits())

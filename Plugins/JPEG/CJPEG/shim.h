@@ -105,8 +105,8 @@ static inline void vqz_jpeg_reader_free(vqz_jpeg_reader *reader) {
     free(reader);
 }
 
-// Reads the markers up to the first scan, keeping APP1 (EXIF) for the orientation. The
-// data must stay alive until the reader is freed.
+// Reads the markers up to the first scan, keeping APP1 (EXIF, XMP) and APP2 (ICC profile
+// segments). The data must stay alive until the reader is freed.
 static inline int vqz_jpeg_read_header(vqz_jpeg_reader *reader, const unsigned char *data, size_t size) {
     if (setjmp(reader->error.jump)) return 0;
     jpeg_create_decompress(&reader->info);
@@ -114,7 +114,30 @@ static inline int vqz_jpeg_read_header(vqz_jpeg_reader *reader, const unsigned c
     reader->info.progress = &reader->progress;
     jpeg_mem_src(&reader->info, data, (unsigned long)size);
     jpeg_save_markers(&reader->info, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&reader->info, JPEG_APP0 + 2, 0xFFFF);
     jpeg_read_header(&reader->info, TRUE);
+    return 1;
+}
+
+// The ICC profile of the saved APP2 segments, joined in their sequence numbers' order, in
+// *profile (malloc'd, the caller frees it) and *size; 0 and NULL when there is none or the
+// segments are inconsistent (libjpeg-turbo warns and returns none: a missing or repeated
+// sequence number, a count that differs between segments).
+static inline int vqz_jpeg_read_icc(vqz_jpeg_reader *reader, unsigned char **profile, unsigned int *size) {
+    *profile = NULL;
+    *size = 0;
+    if (setjmp(reader->error.jump)) {
+        free(*profile);
+        *profile = NULL;
+        *size = 0;
+        return 0;
+    }
+    JOCTET *data = NULL;
+    unsigned int length = 0;
+    if (jpeg_read_icc_profile(&reader->info, &data, &length)) {
+        *profile = data;
+        *size = length;
+    }
     return 1;
 }
 
@@ -183,9 +206,26 @@ static inline void vqz_jpeg_writer_free(vqz_jpeg_writer *writer) {
     free(writer);
 }
 
-// Compresses 8-bit gray (components 1) or RGB (components 3) rows of `stride` bytes.
+// Frees what vqz_jpeg_read_icc returned (Swift does not see the C library's free everywhere).
+static inline void vqz_jpeg_free_icc(unsigned char *profile) { free(profile); }
+
+// The metadata segments to write; a size of 0 means absent. app1_exif and app1_xmp are whole
+// APP1 payloads, their identifier included, each at most 65533 bytes; the ICC profile is
+// split by libjpeg-turbo into APP2 segments (at most 255 of 65519 bytes).
+typedef struct vqz_jpeg_metadata {
+    const unsigned char *app1_exif;
+    unsigned int app1_exif_size;
+    const unsigned char *icc;
+    unsigned int icc_size;
+    const unsigned char *app1_xmp;
+    unsigned int app1_xmp_size;
+} vqz_jpeg_metadata;
+
+// Compresses 8-bit gray (components 1) or RGB (components 3) rows of `stride` bytes, with the
+// metadata segments after the JFIF APP0 segment: EXIF, ICC profile, XMP.
 static inline int vqz_jpeg_write(vqz_jpeg_writer *writer, const unsigned char *pixels, size_t stride,
-                                 JDIMENSION width, JDIMENSION height, int components, int quality) {
+                                 JDIMENSION width, JDIMENSION height, int components, int quality,
+                                 vqz_jpeg_metadata metadata) {
     if (setjmp(writer->error.jump)) return 0;
     jpeg_create_compress(&writer->info);
     writer->info.client_data = writer;
@@ -200,6 +240,11 @@ static inline int vqz_jpeg_write(vqz_jpeg_writer *writer, const unsigned char *p
     jpeg_set_defaults(&writer->info);
     jpeg_set_quality(&writer->info, quality, TRUE);
     jpeg_start_compress(&writer->info, TRUE);
+    if (metadata.app1_exif_size > 0)
+        jpeg_write_marker(&writer->info, JPEG_APP0 + 1, metadata.app1_exif, metadata.app1_exif_size);
+    if (metadata.icc_size > 0) jpeg_write_icc_profile(&writer->info, metadata.icc, metadata.icc_size);
+    if (metadata.app1_xmp_size > 0)
+        jpeg_write_marker(&writer->info, JPEG_APP0 + 1, metadata.app1_xmp, metadata.app1_xmp_size);
     while (writer->info.next_scanline < writer->info.image_height) {
         JSAMPROW row = (JSAMPROW)(pixels + (size_t)writer->info.next_scanline * stride);
         jpeg_write_scanlines(&writer->info, &row, 1);

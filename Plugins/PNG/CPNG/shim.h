@@ -127,17 +127,68 @@ static inline int vqz_png_prepare_rows(vqz_png *context) {
 }
 
 // Decodes every row (all Adam7 passes) into rows[0..height), then reads to IEND so a
-// truncated or corrupt tail is reported too.
+// truncated or corrupt tail is reported too. Chunks after the image data (eXIf and iTXt may
+// stand there) go into the same info as those before it.
 static inline int vqz_png_read_rows(vqz_png *context, unsigned char **rows) {
     if (setjmp(context->jump)) return 0;
     png_read_image(context->png, rows);
-    png_read_end(context->png, NULL);
+    png_read_end(context->png, context->info);
     return 1;
 }
 
-// Writes a whole image; 16-bit rows hold big-endian samples, as PNG stores them.
+#define VQZ_PNG_XMP_KEYWORD "XML:com.adobe.xmp"
+
+// The metadata libpng kept while reading, as pointers into its info (valid until
+// vqz_png_free); a length of 0 means absent. libpng has already checked the profile's header
+// and tag table and dropped, with a warning, a profile or eXIf chunk that fails its checks.
+// Getters only: nothing here can longjmp.
+typedef struct vqz_png_metadata {
+    const unsigned char *icc;
+    size_t icc_size;
+    const unsigned char *exif;
+    size_t exif_size;
+    const unsigned char *xmp;
+    size_t xmp_size;
+} vqz_png_metadata;
+
+static inline vqz_png_metadata vqz_png_get_metadata(const vqz_png *context) {
+    vqz_png_metadata metadata = {0};
+    png_charp name = NULL;
+    int compression = 0;
+    png_bytep profile = NULL;
+    png_uint_32 profile_size = 0;
+    if (png_get_iCCP(context->png, context->info, &name, &compression, &profile, &profile_size) && profile) {
+        metadata.icc = profile;
+        metadata.icc_size = profile_size;
+    }
+    png_bytep exif = NULL;
+    png_uint_32 exif_size = 0;
+    if (png_get_eXIf_1(context->png, context->info, &exif_size, &exif) && exif) {
+        metadata.exif = exif;
+        metadata.exif_size = exif_size;
+    }
+    png_textp texts = NULL;
+    int count = 0;
+    png_get_text(context->png, context->info, &texts, &count);
+    for (int i = 0; i < count; i++) {
+        // XMP is only ever stored as iTXt, whose length is itxt_length (text_length is 0).
+        if (texts[i].compression >= PNG_ITXT_COMPRESSION_NONE && texts[i].key && texts[i].text &&
+            strcmp(texts[i].key, VQZ_PNG_XMP_KEYWORD) == 0) {
+            metadata.xmp = (const unsigned char *)texts[i].text;
+            metadata.xmp_size = texts[i].itxt_length;
+            break;
+        }
+    }
+    return metadata;
+}
+
+// Writes a whole image; 16-bit rows hold big-endian samples, as PNG stores them. Metadata
+// of length 0 is absent; the rest goes before the image data: iCCP (compressed), eXIf, and
+// the XMP packet as an uncompressed iTXt chunk (Adobe's XMP specification, part 3), whose
+// text must be followed by a NUL: png_set_text measures it with strlen.
 static inline int vqz_png_write(vqz_png *context, png_uint_32 width, png_uint_32 height, int bit_depth,
-                                int color_type, int compression_level, unsigned char **rows) {
+                                int color_type, int compression_level, unsigned char **rows,
+                                vqz_png_metadata metadata) {
     if (setjmp(context->jump)) return 0;
     context->writing = 1;
     context->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, context, vqz_png_on_error, vqz_png_on_warning);
@@ -154,6 +205,22 @@ static inline int vqz_png_write(vqz_png *context, png_uint_32 width, png_uint_32
     // Paeth on every row: on decoded photos libpng's adaptive choice picks it anyway (the same
     // bytes, docs/SPEED.md) but tries all five filters per row first, a third of the encode time.
     png_set_filter(context->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
+    // A profile libpng finds invalid, or of another colour space than the image (an RGB
+    // profile on a gray PNG), is then dropped with a warning instead of failing the write.
+    png_set_benign_errors(context->png, 1);
+    if (metadata.icc_size > 0 && metadata.icc_size <= PNG_UINT_31_MAX)
+        png_set_iCCP(context->png, context->info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, metadata.icc,
+                     (png_uint_32)metadata.icc_size);
+    if (metadata.exif_size > 0 && metadata.exif_size <= PNG_UINT_31_MAX)
+        png_set_eXIf_1(context->png, context->info, (png_uint_32)metadata.exif_size, (png_bytep)metadata.exif);
+    if (metadata.xmp_size > 0) {
+        png_text text = {0};
+        text.compression = PNG_ITXT_COMPRESSION_NONE;
+        text.key = (png_charp)VQZ_PNG_XMP_KEYWORD;
+        text.text = (png_charp)metadata.xmp;
+        text.itxt_length = metadata.xmp_size;
+        png_set_text(context->png, context->info, &text, 1);
+    }
     png_write_info(context->png, context->info);
     png_write_image(context->png, rows);
     png_write_end(context->png, NULL);

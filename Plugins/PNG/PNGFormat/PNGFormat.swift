@@ -4,9 +4,12 @@ import ImageIO
 /// PNG over libpng. Reads every PNG: gray 1/2/4/8/16-bit, palette with or without tRNS,
 /// gray+alpha, RGB and RGBA 8/16-bit, Adam7 interlaced. Palettes become RGB, tRNS becomes
 /// an alpha channel, gray below 8 bits is scaled to 8; 16-bit stays 16-bit. Gamma and
-/// color profiles are not applied: samples come back as stored. Writes gray, gray+alpha,
-/// RGB and RGBA at the image's bit depth (8 or 16), non-interlaced, with
-/// `EncodeOptions.compressionLevel`.
+/// color profiles are not applied: samples come back as stored. The ICC profile (iCCP), EXIF
+/// (eXIf) and XMP (iTXt XML:com.adobe.xmp) are kept in `Image.metadata`, and the EXIF
+/// orientation is applied as JPEG's is, so the image comes back upright. Writes gray,
+/// gray+alpha, RGB and RGBA at the image's bit depth (8 or 16), non-interlaced, with
+/// `EncodeOptions.compressionLevel`, and the metadata back (a profile libpng finds invalid or
+/// of the wrong colour space, RGB on gray, is dropped).
 public struct PNGFormat: ImageFormat {
     public init() {}
 
@@ -14,8 +17,10 @@ public struct PNGFormat: ImageFormat {
     public var extensions: [String] { ["png"] }
     public var summary: String {
         "PNG (libpng \(String(cString: png_get_libpng_ver(nil)))): reads all color types, 1 to 16 bit, "
-            + "interlaced; writes 8/16-bit gray, gray+alpha, RGB, RGBA"
+            + "interlaced, applies EXIF orientation; writes 8/16-bit gray, gray+alpha, RGB, RGBA; keeps ICC, EXIF, XMP"
     }
+
+    public var metadataKinds: MetadataKinds { .all }
 
     static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
 
@@ -57,13 +62,27 @@ public struct PNGFormat: ImageFormat {
                 return rows.withUnsafeMutableBufferPointer { vqz_png_read_rows(context, $0.baseAddress) }
             }
             guard done == 1 else { throw PNGFormat.decodingError(context) }
+            let metadata = PNGFormat.metadata(vqz_png_get_metadata(context))
+            let image: Image
             if depth == 8 {
-                return Image(width: width, height: height, channels: channels, samples8: bytes)
+                image = Image(width: width, height: height, channels: channels, samples8: bytes, metadata: metadata)
+            } else {
+                // PNG stores 16-bit samples big-endian.
+                let samples = (0..<(byteCount / 2)).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
+                image = Image(width: width, height: height, channels: channels, samples16: samples, metadata: metadata)
             }
-            // PNG stores 16-bit samples big-endian.
-            let samples = (0..<(byteCount / 2)).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
-            return Image(width: width, height: height, channels: channels, samples16: samples)
+            return metadata.exif.flatMap(ExifOrientation.init(exif:)).map { image.applying($0) } ?? image
         }
+    }
+
+    /// Copies of what libpng kept; its buffers die with the reader.
+    private static func metadata(_ found: vqz_png_metadata) -> ImageMetadata {
+        func copy(_ pointer: UnsafePointer<UInt8>?, _ count: Int) -> [UInt8]? {
+            guard let pointer, count > 0 else { return nil }
+            return Array(UnsafeBufferPointer(start: pointer, count: count))
+        }
+        return ImageMetadata(iccProfile: copy(found.icc, found.icc_size), exif: copy(found.exif, found.exif_size),
+                             xmp: copy(found.xmp, found.xmp_size))
     }
 
     public func encode(_ image: Image, options: EncodeOptions) throws -> [UInt8] {
@@ -95,11 +114,24 @@ public struct PNGFormat: ImageFormat {
         let rowBytes = image.width * image.channels * image.bitDepth / 8
         guard let context = vqz_png_new() else { throw ImageEncodingError.failed("out of memory") }
         defer { vqz_png_free(context) }
+        let icc = image.metadata.iccProfile ?? [], exif = image.metadata.exif ?? []
+        // libpng measures iTXt text with strlen: XMP holds no NUL, and gets one at its end.
+        let xmp = image.metadata.xmp.map { $0 + [0] } ?? []
         let done = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var rows = (0..<image.height).map { Optional(buffer.baseAddress! + $0 * rowBytes) }
-            return rows.withUnsafeMutableBufferPointer {
-                vqz_png_write(context, png_uint_32(image.width), png_uint_32(image.height), Int32(image.bitDepth),
-                              colorType, Int32(options.compressionLevel), $0.baseAddress)
+            return icc.withUnsafeBufferPointer { icc in
+                exif.withUnsafeBufferPointer { exif in
+                    xmp.withUnsafeBufferPointer { xmp in
+                        let metadata = vqz_png_metadata(icc: icc.baseAddress, icc_size: icc.count, exif: exif.baseAddress,
+                                                        exif_size: exif.count, xmp: xmp.baseAddress,
+                                                        xmp_size: max(xmp.count - 1, 0))
+                        return rows.withUnsafeMutableBufferPointer {
+                            vqz_png_write(context, png_uint_32(image.width), png_uint_32(image.height),
+                                          Int32(image.bitDepth), colorType, Int32(options.compressionLevel),
+                                          $0.baseAddress, metadata)
+                        }
+                    }
+                }
             }
         }
         guard done == 1 else {

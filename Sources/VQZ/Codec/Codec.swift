@@ -21,6 +21,7 @@ public final class Codec: @unchecked Sendable {
 
     /// Compresses an image at a quality: a level count for every position, or a point of the
     /// 0-100 scale, where each position keeps the levels that pay for their bits (`RateControl`).
+    /// The file keeps the image's metadata; set `VQZFile.metadata` to keep less.
     public func compress(_ image: Image, quality: Quality, keepAlpha: Bool = true) throws -> VQZFile {
         if case .levels(let n) = quality, !(1...model.levels).contains(n) {
             throw CodecError.levelOutOfRange(n, available: model.levels)
@@ -46,7 +47,7 @@ public final class Codec: @unchecked Sendable {
         }
         let scale = model.network.quantizer.codeEnergy
         let file = VQZFile(width: image.width, height: image.height, colorChannels: image8.colorChannels,
-                           model: model.fingerprint, tokens: tokens, alpha: alpha)
+                           model: model.fingerprint, tokens: tokens, alpha: alpha, metadata: image.metadata)
         return RateControl(file: file, residual: residual.map { $0.map { $0 / scale } })
     }
 
@@ -67,7 +68,9 @@ public final class Codec: @unchecked Sendable {
             throw CodecError.tokensOutOfRange(level: l + 1, codebookSize: model.config.codebookSize)
         }
         let rgb = reconstruct(file.tokens, width: file.width, height: file.height)
-        return assemble(rgb: rgb, width: file.width, height: file.height, gray: file.colorChannels == 1, alpha: file.alpha)
+        var image = assemble(rgb: rgb, width: file.width, height: file.height, gray: file.colorChannels == 1, alpha: file.alpha)
+        image.metadata = file.metadata
+        return image
     }
 
     /// The token grid of an 8-bit image: ceil(W/f) x ceil(H/f) positions, `levels` tokens each.

@@ -5,10 +5,14 @@ public struct ContainerLimits: Equatable, Sendable {
     public var maxPixels: Int
     /// Largest grid width * grid height * levels (each token takes 2 bytes once decoded).
     public var maxTokens: Int
+    /// Largest decompressed ICC profile, EXIF block or XMP packet: 16 MiB holds the largest
+    /// profile a JPEG can carry (255 segments of 65519 bytes) and anything libpng reads.
+    public var maxMetadataBytes: Int
 
-    public init(maxPixels: Int = 1 << 28, maxTokens: Int = 1 << 26) {
+    public init(maxPixels: Int = 1 << 28, maxTokens: Int = 1 << 26, maxMetadataBytes: Int = 1 << 24) {
         self.maxPixels = maxPixels
         self.maxTokens = maxTokens
+        self.maxMetadataBytes = maxMetadataBytes
     }
 
     public static let `default` = ContainerLimits()

@@ -1,3 +1,5 @@
+import ImageIO
+
 // The reader. Three passes, so each malformed input gets the most precise error:
 // framing and checksum (ChunkFraming), HEAD's fields against the limits, then the payloads,
 // each checked against the size HEAD implies before and after zstd.
@@ -26,6 +28,7 @@ extension VQZFile {
         var priorRevision: UInt8 = 0
         var priorPayloads: [ArraySlice<UInt8>] = []
         var alpha: [UInt8]?
+        var metadata = ImageMetadata()
         for chunk in chunks.dropFirst().dropLast() {
             switch chunk.tag {
             case "HEAD":
@@ -72,6 +75,13 @@ extension VQZFile {
                 guard hasAlpha else { throw ContainerError.inconsistent("ALPH chunk but HEAD says no alpha") }
                 guard alpha == nil else { throw ContainerError.inconsistent("second ALPH chunk at offset \(chunk.offset)") }
                 alpha = try Zstd.decompress(bytes[chunk.dataRange], expectedSize: width * height, chunk: "ALPH")
+            case let tag where Self.metadataChunks.contains(where: { $0.tag == tag }):
+                let path = Self.metadataChunks.first(where: { $0.tag == tag })!.path
+                guard metadata[keyPath: path] == nil else {
+                    throw ContainerError.inconsistent("second \(tag) chunk at offset \(chunk.offset)")
+                }
+                metadata[keyPath: path] = try Zstd.decompress(bytes[chunk.dataRange], maxSize: limits.maxMetadataBytes,
+                                                              chunk: tag)
             default:
                 if chunk.isCritical { throw ContainerError.unknownCriticalChunk(chunk.tag) }
                 // Ancillary chunks of later versions carry nothing this version needs.
@@ -100,6 +110,7 @@ extension VQZFile {
         self.tokens.levels = levels
         self.tokens.depth = depth
         self.alpha = alpha
+        self.metadata = metadata
     }
 
     /// A level's stored tokens placed at the positions that have one; 0 elsewhere.

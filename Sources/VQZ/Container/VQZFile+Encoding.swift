@@ -1,14 +1,20 @@
+import ImageIO
+
 // The writer. It validates with the reader's own rules first, so that a file it writes is
 // always one the reader accepts under the default limits.
 extension VQZFile {
-    /// The .vqz bytes of this file: signature, version, HEAD, DPTH (when positions have different
-    /// depths), PRIO (prior-coded files), one TOKN per level, ALPH, DONE. A prior-coded file needs the `prior` its header names.
+    /// The .vqz bytes of this file: signature, version, HEAD, the metadata chunks (iccp, exif,
+    /// xmpp), DPTH (when positions have different depths), PRIO (prior-coded files), one TOKN per
+    /// level, ALPH, DONE. A prior-coded file needs the `prior` its header names.
     public func encode(zstdLevel: Int32 = Zstd.defaultLevel, prior: EntropyPrior? = nil) throws -> [UInt8] {
         try validate(limits: .default)
         var out = ByteWriter()
         out.append(Self.signature)
         out.u16(UInt16(Self.formatVersion))
         out.chunk("HEAD", headBytes())
+        for (tag, path) in Self.metadataChunks {
+            if let item = metadata[keyPath: path] { out.chunk(tag, try Zstd.compress(item, level: zstdLevel)) }
+        }
         if let depth = tokens.depth {
             out.chunk("DPTH", DepthMapCoding.encode(depth, width: tokens.width, levels: tokens.levels.count))
         }
@@ -82,6 +88,13 @@ extension VQZFile {
         }
         if let alpha, alpha.count != width * height {
             throw ContainerError.inconsistent("alpha plane of \(alpha.count) bytes for \(width * height) pixels")
+        }
+        for (tag, path) in Self.metadataChunks {
+            guard let item = metadata[keyPath: path] else { continue }
+            guard !item.isEmpty else { throw ContainerError.inconsistent("\(tag) chunk holds nothing") }
+            guard item.count <= limits.maxMetadataBytes else {
+                throw ContainerError.overLimit("\(tag) chunk of \(item.count) bytes (limit \(limits.maxMetadataBytes))")
+            }
         }
     }
 

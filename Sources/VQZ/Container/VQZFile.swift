@@ -1,5 +1,7 @@
-/// One .vqz file: what the image was, which tokenizer made the tokens, the tokens themselves
-/// and the alpha plane. docs/FORMAT.md gives the byte layout; `encode()` and
+import ImageIO
+
+/// One .vqz file: what the image was, which tokenizer made the tokens, the tokens themselves,
+/// the alpha plane and the image's metadata. docs/FORMAT.md gives the byte layout; `encode()` and
 /// `init(decoding:limits:)` are its writer and reader.
 public struct VQZFile: Equatable, Sendable {
     /// The layout version this code writes and the highest it reads.
@@ -21,10 +23,12 @@ public struct VQZFile: Equatable, Sendable {
     public var entropyCoder: EntropyCoder
     /// The entropy prior that codes the tokens when `entropyCoder` is `.prior` (nil otherwise).
     public var entropyPrior: ModelFingerprint?
+    /// The ICC profile, EXIF and XMP of the image, each in its own ancillary chunk.
+    public var metadata: ImageMetadata
 
     public init(width: Int, height: Int, colorChannels: Int, model: ModelFingerprint, tokens: TokenGrid,
                 alpha: [UInt8]? = nil, packing: TokenPacking = .default, entropyCoder: EntropyCoder = .zstd,
-                entropyPrior: ModelFingerprint? = nil) {
+                entropyPrior: ModelFingerprint? = nil, metadata: ImageMetadata = ImageMetadata()) {
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
@@ -34,7 +38,13 @@ public struct VQZFile: Equatable, Sendable {
         self.packing = packing
         self.entropyCoder = entropyCoder
         self.entropyPrior = entropyPrior
+        self.metadata = metadata
     }
+
+    /// The ancillary chunk of each metadata kind, in the order the writer puts them.
+    static let metadataChunks: [(tag: String, path: WritableKeyPath<ImageMetadata, [UInt8]?>)] = [
+        ("iccp", \.iccProfile), ("exif", \.exif), ("xmpp", \.xmp),
+    ]
 
     /// Codes the tokens with `prior` from now on (the file records the prior's fingerprint).
     public mutating func useEntropyPrior(_ prior: EntropyPrior) {

@@ -24,6 +24,24 @@ public enum Zstd {
         return out
     }
 
+    /// Decodes a chunk that must hold exactly one zstd frame of 1...`maxSize` bytes, whatever
+    /// size it declares within that range; the declared size is checked before allocating.
+    static func decompress<C: Collection>(_ frame: C, maxSize: Int, chunk: String) throws -> [UInt8]
+        where C.Element == UInt8
+    {
+        let input = Array(frame)
+        let declared = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        if declared == contentSizeError { throw ContainerError.corruptPayload(chunk: chunk, reason: "not a zstd frame") }
+        if declared == contentSizeUnknown {
+            throw ContainerError.corruptPayload(chunk: chunk, reason: "zstd frame does not declare its size")
+        }
+        guard declared >= 1 else { throw ContainerError.inconsistent("\(chunk) chunk holds nothing") }
+        guard declared <= UInt64(maxSize) else {
+            throw ContainerError.overLimit("\(chunk) chunk of \(declared) bytes (limit \(maxSize))")
+        }
+        return try decompress(input, expectedSize: Int(declared), chunk: chunk)
+    }
+
     /// Decodes a chunk that must hold exactly one zstd frame of exactly `expectedSize` bytes.
     /// The frame's declared size is checked before allocating, and the decoder is bounded by
     /// the allocation, so a frame that lies about its size cannot make us write more.
