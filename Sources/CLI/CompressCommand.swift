@@ -23,16 +23,16 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
     @OptionGroup var files: FileOptions
     @OptionGroup var batchOptions: BatchOptions
 
-    @Option(name: [.customShort("q"), .long], help: ArgumentHelp("Quality, 0 (smallest) to 100 (best).", valueName: "0-100"))
+    @Option(name: [.customShort("q"), .long], help: ArgumentHelp("Quality, 0 (smallest) to 100 (best); 75 unless --levels, --size or --psnr is given.", valueName: "0-100"))
     var quality: Double?
 
-    @Option(help: ArgumentHelp("Keep this many token levels at every position instead.", valueName: "N"))
+    @Option(help: ArgumentHelp("Keep this many token levels at every position instead.", valueName: "n"))
     var levels: Int?
 
-    @Option(help: ArgumentHelp("Search the quality for the best file of at most this many bytes.", valueName: "BYTES"))
+    @Option(help: ArgumentHelp("Search the quality for the best file of at most this many bytes.", valueName: "bytes"))
     var size: Int?
 
-    @Option(help: ArgumentHelp("Search the quality for the smallest file of at least this PSNR.", valueName: "DB"))
+    @Option(help: ArgumentHelp("Search the quality for the smallest file of at least this PSNR.", valueName: "db"))
     var psnr: Double?
 
     @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))

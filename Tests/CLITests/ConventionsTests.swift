@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func usageErrorsPointToTheCommandsOwnHelp() throws {
-        let train = try CLIRunner.run(["train", "prior", "--kind", "transformer", "--bogus"])
+        let train = try CLIRunner.run(["train", "prior", "--kind", "transformer", "--data", "x", "--bogus"])
         #expect(train.status == 1)
         #expect(train.stderr == "vqz: Unknown option '--bogus' (see 'vqz train prior --help')\n")
         let root = try CLIRunner.run(["--bogus"])
