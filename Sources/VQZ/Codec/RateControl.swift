@@ -105,26 +105,29 @@ public struct RateControl: Sendable {
     /// The highest quality in 0...100 (to `tolerance`) whose result `fits`, by bisection, assuming
     /// that what fits at q also fits below q; nil when not even quality 0 fits.
     public static func highestQuality(tolerance: Double = 0.05, where fits: (Double) throws -> Bool) rethrows -> Double? {
-        guard try fits(Quality.scaleRange.lowerBound) else { return nil }
-        if try fits(Quality.scaleRange.upperBound) { return Quality.scaleRange.upperBound }
-        var (good, bad) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
-        while bad - good > tolerance {
-            let mid = (good + bad) / 2
-            if try fits(mid) { good = mid } else { bad = mid }
-        }
-        return good
+        let (low, high) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
+        guard try fits(low) else { return nil }
+        if try fits(high) { return high }
+        return try bisect(tolerance: tolerance) { try !fits($0) }.below
     }
 
     /// The lowest quality in 0...100 (to `tolerance`) whose result `suffices`, assuming that what
     /// suffices at q also suffices above q; nil when not even quality 100 suffices.
     public static func lowestQuality(tolerance: Double = 0.05, where suffices: (Double) throws -> Bool) rethrows -> Double? {
-        guard try suffices(Quality.scaleRange.upperBound) else { return nil }
-        if try suffices(Quality.scaleRange.lowerBound) { return Quality.scaleRange.lowerBound }
-        var (bad, good) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
-        while good - bad > tolerance {
-            let mid = (good + bad) / 2
-            if try suffices(mid) { good = mid } else { bad = mid }
+        let (low, high) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
+        guard try suffices(high) else { return nil }
+        if try suffices(low) { return low }
+        return try bisect(tolerance: tolerance, suffices).above
+    }
+
+    /// Qualities no more than `tolerance` apart around where `holds` turns true, for a property
+    /// false at 0 and true at 100.
+    private static func bisect(tolerance: Double, _ holds: (Double) throws -> Bool) rethrows -> (below: Double, above: Double) {
+        var (below, above) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
+        while above - below > tolerance {
+            let mid = (below + above) / 2
+            if try holds(mid) { above = mid } else { below = mid }
         }
-        return good
+        return (below, above)
     }
 }
