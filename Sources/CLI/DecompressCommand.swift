@@ -1,16 +1,19 @@
 import ArgumentParser
 import ImageIO
 import StandardFormats
+import TokenArrays
 import VQZ
 
-/// `vqz decompress`: .vqz files back to images.
+/// `vqz decompress`: .vqz files, and token arrays (.npy, .npz from `vqz tokens` or another
+/// program), back to images.
 struct DecompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decompress",
         abstract: "Decompress .vqz files to images.",
         discussion: """
             FILE.png.vqz is written to FILE.png (the format from --format, else the output's \
-            extension, else PNG); no input or '-' reads standard input and writes standard output.
+            extension, else PNG); no input or '-' reads standard input and writes standard output. \
+            Token arrays from 'vqz tokens' (.npz, or a bare .npy with --size) decode the same way.
             """
     )
 
@@ -22,6 +25,9 @@ struct DecompressCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("JPEG quality when writing JPEG.", valueName: "Q"))
     var jpegQuality: Int = 92
 
+    @Option(name: .long, help: ArgumentHelp("Image size of a bare .npy token array (default: its grid times the factor).", valueName: "WxH"))
+    var size: String?
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions
@@ -31,6 +37,7 @@ struct DecompressCommand: ParsableCommand {
             throw ValidationError("unknown output format '\(format)' (see 'vqz formats')")
         }
         if !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be in 1...100") }
+        if let size { _ = try Self.parseSize(size) }
     }
 
     func run() throws {
@@ -41,9 +48,12 @@ struct DecompressCommand: ParsableCommand {
         var batch = Batch(files: files, console: verbosity.console) { source in
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
-        batch.recognise = InputFile.recogniseVQZ
+        batch.recognise = InputFile.recogniseVQZOrTokenArray
+        let arraySize = try size.map(Self.parseSize)
         try batch.run { job in
-            let image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
+            let image = TokenArray.recognises(job.input)
+                ? try codec.decompress(TokenArray(reading: job.input).container(for: codec.model, size: arraySize))
+                : try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
             let target: any ImageFormat
             if let format, let chosen = registry.format(named: format) {
                 target = chosen
@@ -54,5 +64,14 @@ struct DecompressCommand: ParsableCommand {
             }
             return try target.encode(image, options: EncodeOptions(quality: jpegQuality))
         }
+    }
+
+    /// "WxH", each side 1...65535 * 1024 at most (the pixel budget is checked with the grid).
+    static func parseSize(_ text: String) throws -> (width: Int, height: Int) {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w >= 1, h >= 1, w <= 1 << 26, h <= 1 << 26 else {
+            throw ValidationError("--size must be WIDTHxHEIGHT in pixels, e.g. 768x512")
+        }
+        return (w, h)
     }
 }
