@@ -85,15 +85,28 @@ struct TokenShards {
     }
 
     /// Once every shard of the plan is in the folder (whichever worker wrote it), the index is
-    /// made from the shards themselves. Each worker tries when it ends, so the last to finish writes it.
+    /// made from the shards themselves, reading their JSON members and seeking past the arrays.
+    /// Each worker tries when it ends, so the last to finish writes it.
     private func writeIndexIfComplete(_ plan: ShardPlan) throws {
         var index: [UInt8] = []
         for shard in plan.shards {
             let path = folder + "/" + shard.name
             guard AtomicFile.exists(path) else { return }
-            let bytes = try InputFile.read(path)
-            do { index += try ShardFile.indexLines(shardName: shard.name, tar: bytes) } catch {
-                throw CLIError(.corrupt, "\(path): \(ErrorReport.message(of: error))")
+            guard let file = FileHandle(forReadingAtPath: path) else { throw CLIError(.io, "\(path): cannot open") }
+            defer { try? file.close() }
+            do {
+                let size = Int(try file.seekToEnd())
+                index += try ShardFile.indexLines(shardName: shard.name, size: size) { offset, count in
+                    try file.seek(toOffset: UInt64(offset))
+                    guard let data = try file.read(upToCount: count), data.count == count else { throw TarError.truncated }
+                    return [UInt8](data)
+                }
+            } catch let error as TarError {
+                throw CLIError(.corrupt, "\(path): \(error)")
+            } catch let error as TokenArrayError {
+                throw CLIError(.corrupt, "\(path): \(error)")
+            } catch {
+                throw CLIError(.io, "\(path): cannot read: \(error.localizedDescription)")
             }
         }
         try AtomicFile.write(index, to: folder + "/" + plan.indexName, overwrite: true)

@@ -86,15 +86,27 @@ public enum ShardFile {
     }
 
     /// The index lines of a shard: each sample's KEY.json with "shard" added, one per line.
-    /// Read from the shard itself, so the index says what the shards hold.
-    public static func indexLines(shardName: String, tar bytes: [UInt8]) throws -> [UInt8] {
+    /// Read from the shard itself, so the index says what the shards hold. `read(offset, count)`
+    /// gives bytes of the shard, so that a reader can skip the token arrays without reading them.
+    public static func indexLines(shardName: String, size: Int, read: (Int, Int) throws -> [UInt8]) throws -> [UInt8] {
         var out: [UInt8] = []
-        for member in try Tar.members(of: bytes) where member.name.hasSuffix(".json") {
-            var info = try TokenArrayInfo.parse(member.data)
-            info.shard = shardName
-            out += info.json() + [0x0A]
+        var offset = 0
+        while true {
+            guard size - offset >= Tar.blockSize else { throw TarError.truncated }
+            guard let header = try Tar.header(try read(offset, Tar.blockSize)[...], offset: offset) else { return out }
+            offset += Tar.blockSize
+            guard header.paddedSize <= size - offset else { throw TarError.truncated }
+            if header.isFile && header.name.hasSuffix(".json") {
+                var info = try TokenArrayInfo.parse(try read(offset, header.size))
+                info.shard = shardName
+                out += info.json() + [0x0A]
+            }
+            offset += header.paddedSize
         }
-        return out
+    }
+
+    public static func indexLines(shardName: String, tar bytes: [UInt8]) throws -> [UInt8] {
+        try indexLines(shardName: shardName, size: bytes.count) { offset, count in Array(bytes[offset..<(offset + count)]) }
     }
 }
 

@@ -51,6 +51,35 @@ public enum Tar {
         return out
     }
 
+    /// One member's header.
+    public struct Header: Equatable, Sendable {
+        public var name: String
+        /// Bytes of data after the header; they occupy `paddedSize` bytes of the archive.
+        public var size: Int
+        /// A regular file (the other entry types are skipped by readers).
+        public var isFile: Bool
+
+        public var paddedSize: Int { size + (blockSize - size % blockSize) % blockSize }
+    }
+
+    /// The header in a 512-byte block, nil for the zero block that ends an archive. The
+    /// checksum and the numeric fields are checked; `offset` only names the block in errors.
+    public static func header(_ block: ArraySlice<UInt8>, offset: Int) throws -> Header? {
+        guard block.count == blockSize else { throw TarError.truncated }
+        let header = Array(block)
+        if header.allSatisfy({ $0 == 0 }) { return nil }
+        let stored = try number(header[148..<156])
+        let sum = header.enumerated().reduce(0) { $0 + ((148..<156).contains($1.offset) ? 0x20 : Int($1.element)) }
+        guard stored == sum else { throw TarError.badChecksum(offset: offset) }
+        let size = try number(header[124..<136])
+        var name = String(decoding: header[0..<100].prefix { $0 != 0 }, as: UTF8.self)
+        if header[257..<262].elementsEqual("ustar".utf8) {
+            let prefix = String(decoding: header[345..<500].prefix { $0 != 0 }, as: UTF8.self)
+            if !prefix.isEmpty { name = prefix + "/" + name }
+        }
+        return Header(name: name, size: size, isFile: header[156] == UInt8(ascii: "0") || header[156] == 0)
+    }
+
     /// The regular files of an archive, in order. Directories and other entry types are
     /// skipped; a damaged header, a size past the end, or a missing end is an error.
     public static func members(of bytes: [UInt8]) throws -> [Member] {
@@ -58,26 +87,11 @@ public enum Tar {
         var offset = 0
         while true {
             guard bytes.count - offset >= blockSize else { throw TarError.truncated }
-            let header = Array(bytes[offset..<(offset + blockSize)])
-            if header.allSatisfy({ $0 == 0 }) { return members }
-            let stored = try number(header[148..<156])
-            let sum = header.enumerated().reduce(0) { $0 + ((148..<156).contains($1.offset) ? 0x20 : Int($1.element)) }
-            guard stored == sum else { throw TarError.badChecksum(offset: offset) }
-            let size = try number(header[124..<136])
+            guard let header = try header(bytes[offset..<(offset + blockSize)], offset: offset) else { return members }
             offset += blockSize
-            guard size <= bytes.count - offset else { throw TarError.truncated }
-            let type = header[156]
-            if type == UInt8(ascii: "0") || type == 0 {
-                var name = String(decoding: header[0..<100].prefix { $0 != 0 }, as: UTF8.self)
-                if header[257..<262].elementsEqual("ustar".utf8) {
-                    let prefix = String(decoding: header[345..<500].prefix { $0 != 0 }, as: UTF8.self)
-                    if !prefix.isEmpty { name = prefix + "/" + name }
-                }
-                members.append(Member(name: name, data: Array(bytes[offset..<(offset + size)])))
-            }
-            let padded = size + (blockSize - size % blockSize) % blockSize
-            guard padded <= bytes.count - offset else { throw TarError.truncated }
-            offset += padded
+            guard header.paddedSize <= bytes.count - offset else { throw TarError.truncated }
+            if header.isFile { members.append(Member(name: header.name, data: Array(bytes[offset..<(offset + header.size)]))) }
+            offset += header.paddedSize
         }
     }
 

@@ -65,6 +65,9 @@ import VQZ
         let index = String(decoding: try ShardFile.indexLines(shardName: "s-000000.tar", tar: tar), as: UTF8.self)
         let lines = index.split(separator: "\n")
         #expect(lines.count == 2)
+        for cut in [0, 100, 600, tar.count - 1024] {
+            #expect(throws: TarError.truncated, "a shard cut at \(cut)") { try ShardFile.indexLines(shardName: "s", tar: Array(tar.prefix(cut))) }
+        }
         #expect(lines[1].contains(#""key":"000000001""#) && lines[1].contains(#""shard":"s-000000.tar""#) && lines[1].contains(#""source":"dir/000000001.png""#))
     }
 }
