@@ -34,6 +34,8 @@ let package = Package(
         // C libraries from Debian, reached through system-library targets.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLibz", path: "Sources/CLibz", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Plugins/PNG/CPNG", pkgConfig: "libpng",
@@ -68,7 +70,8 @@ let package = Package(
         .target(name: "VQZ", dependencies: ["Models", "NN", "ImageIO", "CZstd", "CBundledModels"],
                 path: "Sources/VQZ"),
         // Token arrays (.npy, .npz) both ways and WebDataset shards (tar) of token collections.
-        .target(name: "TokenArrays", dependencies: ["VQZ", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        // ZIPFoundation writes .npz; reading inflates with zlib itself, bounded by the checked layout.
+        .target(name: "TokenArrays", dependencies: ["VQZ", "CLibz", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 path: "Sources/TokenArrays"),
         // Sampling and inpainting over photo tokens, and the autoencoder and VAE baselines.
         .target(name: "Generation", dependencies: ["VQZ", "Models", "NN", "ImageIO"],

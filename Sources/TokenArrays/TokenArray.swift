@@ -187,34 +187,16 @@ public struct TokenArray: Equatable, Sendable {
         return VQZFile(width: width, height: height, colorChannels: channels, model: model.fingerprint, tokens: grid)
     }
 
-    /// The members named, read with their sizes bounded before extraction (no zip bombs), from
-    /// an archive whose every offset ZipLayout has checked. ZIPFoundation checks each CRC-32.
+    /// The members named, their sizes bounded before anything is inflated (no zip bombs).
     static func members(of bytes: [UInt8], named wanted: Set<String>) throws -> [String: [UInt8]] {
-        for member in try ZipLayout.check(bytes) where wanted.contains(member.name) && member.uncompressedSize > maxMemberBytes {
-            throw TokenArrayError.badArchive("member '\(member.name)' is over \(maxMemberBytes) bytes")
-        }
-        let archive: Archive
-        do { archive = try Archive(data: Data(bytes), accessMode: .read) } catch {
-            throw TokenArrayError.badArchive("not a readable zip archive")
-        }
         var found: [String: [UInt8]] = [:]
-        for entry in archive where wanted.contains(entry.path) {
-            guard found[entry.path] == nil else { throw TokenArrayError.badArchive("member '\(entry.path)' twice") }
-            guard entry.type == .file, entry.uncompressedSize <= UInt64(maxMemberBytes) else {
-                throw TokenArrayError.badArchive("member '\(entry.path)' is not a file of at most \(maxMemberBytes) bytes")
+        for member in try ZipLayout.check(bytes) where wanted.contains(member.name) {
+            guard found[member.name] == nil else { throw TokenArrayError.badArchive("member '\(member.name)' twice") }
+            // Deflate expands at most about 1032 to 1: a larger claim is a lie, refused before allocating for it.
+            guard member.uncompressedSize <= maxMemberBytes, member.uncompressedSize <= 1032 * member.data.count + 1024 else {
+                throw TokenArrayError.badArchive("member '\(member.name)' claims \(member.uncompressedSize) bytes")
             }
-            var data: [UInt8] = []
-            do {
-                _ = try archive.extract(entry) { chunk in
-                    guard data.count + chunk.count <= maxMemberBytes else { throw TokenArrayError.badArchive("member '\(entry.path)' is larger than it says") }
-                    data += chunk
-                }
-            } catch let e as TokenArrayError {
-                throw e
-            } catch {
-                throw TokenArrayError.badArchive("member '\(entry.path)' is damaged")
-            }
-            found[entry.path] = data
+            found[member.name] = try ZipLayout.extract(member, from: bytes)
         }
         return found
     }

@@ -1,14 +1,51 @@
-/// The structure of a zip archive, checked before ZIPFoundation reads it: ZIPFoundation trusts
-/// the offsets and sizes it finds (a damaged in-memory archive traps in its reader), so every
-/// record it will follow is bounds-checked here first. Accepts what numpy.savez and vqz write
-/// (stored or deflated members, local zip64 extras); refuses the rest as not a token array:
-/// zip64 directories, encryption, data descriptors, split archives, more than 16 members.
+import CLibz
+
+/// Reads the members of a zip archive (an .npz). Written by hand over zlib because ZIPFoundation
+/// trusts what it reads: a damaged archive makes its in-memory reader trap on an offset, or its
+/// inflate loop spin for ever once a stream runs past its member. Here every offset and size is
+/// checked before use, and inflating is bounded by the member's sizes and checked by its CRC-32.
+/// Accepts what numpy.savez and vqz write (stored or deflated members, local zip64 extras);
+/// refuses the rest as not a token array: zip64 directories, encryption, data descriptors,
+/// split archives, more than 16 members.
 enum ZipLayout {
     static let maxMembers = 16
 
     struct Member {
         var name: String
+        var method: Int
+        var crc: UInt32
+        /// Where the member's stored bytes are in the archive.
+        var data: Range<Int>
         var uncompressedSize: Int
+    }
+
+    /// The bytes of `member`, which `check` returned for `archive`.
+    static func extract(_ member: Member, from archive: [UInt8]) throws -> [UInt8] {
+        let fail = TokenArrayError.badArchive("member '\(member.name)' is damaged")
+        var out = [UInt8](repeating: 0, count: member.uncompressedSize)
+        if member.method == 0 {
+            out = Array(archive[member.data])
+        } else if member.uncompressedSize > 0 || !member.data.isEmpty {
+            var stream = z_stream()
+            // Raw deflate (negative window bits), as zip stores it.
+            guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw fail }
+            defer { inflateEnd(&stream) }
+            var input = Array(archive[member.data])
+            let result = input.withUnsafeMutableBufferPointer { inBuffer in
+                out.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_in = inBuffer.baseAddress
+                    stream.avail_in = UInt32(inBuffer.count)
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = UInt32(outBuffer.count)
+                    // One call with all input and all output room: it ends, or says why not.
+                    return inflate(&stream, Z_FINISH)
+                }
+            }
+            guard result == Z_STREAM_END, stream.avail_out == 0, stream.avail_in == 0 else { throw fail }
+        }
+        let crc = out.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+        guard crc == member.crc else { throw TokenArrayError.badArchive("member '\(member.name)' fails its CRC-32") }
+        return out
     }
 
     static func check(_ b: [UInt8]) throws -> [Member] {
@@ -59,7 +96,8 @@ enum ZipLayout {
                   u16(local + 6) & 0x0009 == 0, u16(local + 8) == method else { throw fail("damaged member header") }
             let data = local + 30 + localName + localExtra
             guard cdOffset - data >= compressed else { throw fail("member data outside the file") }
-            members.append(Member(name: String(decoding: nameBytes, as: UTF8.self), uncompressedSize: uncompressed))
+            members.append(Member(name: String(decoding: nameBytes, as: UTF8.self), method: method, crc: UInt32(u32(entry + 16)),
+                                  data: data..<(data + compressed), uncompressedSize: uncompressed))
             entry += 46 + nameLength + extraLength + commentLength
         }
         return members
