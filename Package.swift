@@ -28,11 +28,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries from Debian, reached through system-library targets.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLibz", path: "Sources/CLibz", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Plugins/PNG/CPNG", pkgConfig: "libpng",
@@ -66,6 +69,10 @@ let package = Package(
         // quality metrics. No image file format, no plugin loader, no scenes, captions or prompts.
         .target(name: "VQZ", dependencies: ["Models", "NN", "ImageIO", "CZstd", "CBundledModels"],
                 path: "Sources/VQZ"),
+        // Token arrays (.npy, .npz) both ways and WebDataset shards (tar) of token collections.
+        // ZIPFoundation writes .npz; reading inflates with zlib itself, bounded by the checked layout.
+        .target(name: "TokenArrays", dependencies: ["VQZ", "CLibz", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                path: "Sources/TokenArrays"),
         // Sampling and inpainting over photo tokens, and the autoencoder and VAE baselines.
         .target(name: "Generation", dependencies: ["VQZ", "Models", "NN", "ImageIO"],
                 path: "Sources/Generation"),
@@ -84,7 +91,7 @@ let package = Package(
         // The command line: parses, calls the libraries, reports. Its folder is not Sources/vqz,
         // which a case-insensitive file system would merge with Sources/VQZ.
         .executableTarget(name: "vqz", dependencies: [
-            "VQZ", "Evaluation", "Generation", "Training", "Shapes", "TextToImage", "StandardFormats", "Models", "NN", "ImageIO", "PluginLoader",
+            "VQZ", "Evaluation", "Generation", "Training", "Shapes", "TextToImage", "StandardFormats", "Models", "NN", "ImageIO", "PluginLoader", "TokenArrays",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
@@ -105,6 +112,7 @@ let package = Package(
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),
         .testTarget(name: "TextToImageTests", dependencies: ["TextToImage", "Shapes", "Generation", "Training", "VQZ", "StandardFormats", "Models", "NN", "ImageIO"]),
         .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots", "Crafted"]),  // read by path, not a bundle resource
+        .testTarget(name: "TokenArraysTests", dependencies: ["TokenArrays", "VQZ"]),
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets", "ImageIO"]),

@@ -1,9 +1,11 @@
 import ArgumentParser
 import ImageIO
 import StandardFormats
+import TokenArrays
 import VQZ
 
-/// `vqz decompress`: .vqz files back to images.
+/// `vqz decompress`: .vqz files, and token arrays (.npy, .npz from `vqz tokens` or another
+/// program), back to images.
 struct DecompressCommand: ParsableCommand, VerboseDescribed {
     static let verboseHelp = "Print a line per file: bytes read and written, and where."
     static let configuration = CommandConfiguration(
@@ -13,7 +15,8 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
             FILE.png.vqz is written to FILE.png (the format from --format, else the output's \
             extension, else PNG); no input or '-' reads standard input and writes standard output; \
             with -r, a folder stands for every .vqz file under it. -t checks files without writing: \
-            exit status 2 when one is corrupt.
+            exit status 2 when one is corrupt. Token arrays from 'vqz tokens' (.npz, or a bare .npy \
+            with --size) decode the same way.
             """
     )
 
@@ -32,6 +35,9 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
     @Option(name: .long, help: ArgumentHelp("Metadata stored in the .vqz to write into PNG and JPEG output: all, none, or a comma-separated list of icc, exif, xmp. PNM and plugin formats hold none.", valueName: "list"))
     var metadata: MetadataKinds = .all
 
+    @Option(name: .long, help: ArgumentHelp("Image size of a bare .npy token array (default: its grid times the factor).", valueName: "wxh"))
+    var size: String?
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions<Self>
@@ -42,6 +48,7 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
         }
         if !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be in 1...100") }
         if test && (files.output != nil || files.toStdout) { throw ValidationError("-t writes nothing: -o and -c do not apply") }
+        if let size { _ = try Self.parseSize(size) }
     }
 
     func run() throws {
@@ -52,16 +59,19 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
         var batch = Batch(files: files, options: batchOptions, console: verbosity.console) { source in
             try OutputNaming.decompressed(for: source, imageExtensions: extensions, forced: forced)
         }
-        batch.recognise = InputFile.recogniseVQZ
+        batch.recognise = InputFile.recogniseVQZOrTokenArray
         batch.takes = { $0.lowercased().hasSuffix("." + OutputNaming.containerExtension) }
         batch.testOnly = test
         batch.stage = "decoding"
+        let arraySize = try size.map(Self.parseSize)
         try batch.run {
             let codec = try loaded ?? Codec(model: modelOptions.load())
             loaded = nil
             return { job in
                 codec.progress = job.progress
-                var image = try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
+                var image = TokenArray.recognises(job.input)
+                    ? try codec.decompress(TokenArray(reading: job.input).container(for: codec.model, size: arraySize))
+                    : try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
                 if job.destination == .none { return [] }
                 image.metadata = image.metadata.keeping(metadata)
                 let target: any ImageFormat
@@ -77,5 +87,14 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
                 return try target.encode(image, options: EncodeOptions(quality: jpegQuality))
             }
         }
+    }
+
+    /// "WxH", each side 1...65535 * 1024 at most (the pixel budget is checked with the grid).
+    static func parseSize(_ text: String) throws -> (width: Int, height: Int) {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w >= 1, h >= 1, w <= 1 << 26, h <= 1 << 26 else {
+            throw ValidationError("--size must be WIDTHxHEIGHT in pixels, e.g. 768x512")
+        }
+        return (w, h)
     }
 }

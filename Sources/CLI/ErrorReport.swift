@@ -1,5 +1,6 @@
 import ImageIO
 import Models
+import TokenArrays
 import Training
 import VQZ
 
@@ -14,8 +15,10 @@ enum ErrorReport {
             if case .modelMismatch = e { return .model }
             if case .entropyPriorUnavailable = e { return .model }
             return .corrupt
-        case is ImageDecodingError:
+        case is ImageDecodingError, is TokenArrayError, is TarError:
             return .corrupt
+        case is ShardError:
+            return .usage
         case let e as CodecError:
             if case .cannotReadModel = e { return .model }
             if case .tokensOutOfRange = e { return .corrupt }

@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import TokenArrays
 import VQZ
 
 /// Reads an input whole: a path, or "-" for standard input.
@@ -75,6 +76,11 @@ extension InputFile {
     /// For commands that read .vqz files.
     static func recogniseVQZ(_ head: [UInt8]) throws {
         if !head.starts(with: VQZFile.signature) { throw ContainerError.badMagic }
+    }
+
+    /// For decompress: a .vqz or a token array (.npy, .npz).
+    static func recogniseVQZOrTokenArray(_ head: [UInt8]) throws {
+        if !head.starts(with: VQZFile.signature) && !TokenArray.recognises(head) { throw ContainerError.badMagic }
     }
 
     /// For commands that read either.

@@ -7,16 +7,18 @@ enum OutputNaming {
         input + "." + containerExtension
     }
 
-    /// "photo.png.vqz" -> "photo.png"; "photo.vqz" -> "photo.<defaultExtension>". When
+    /// "photo.png.vqz" -> "photo.png"; "photo.vqz" -> "photo.<defaultExtension>"; the same for
+    /// ".npz" and ".npy". When
     /// `forcedExtension` is given (from --format) and the stripped name lacks one of
     /// `forcedExtensions`, it is appended: "photo.png.vqz" with --format jpeg -> "photo.png.jpg".
     /// Throws when the input does not end in ".vqz": the user must choose a name with -o or -c.
     static func decompressed(for input: String, imageExtensions: Set<String>, defaultExtension: String = "png",
                              forced: (preferred: String, all: Set<String>)? = nil) throws -> String {
-        let suffix = "." + containerExtension
         let file = input.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? input
-        guard input.lowercased().hasSuffix(suffix), file.count > suffix.count else {
-            throw CLIError(.usage, "cannot name the output: the name does not end in \(suffix) (use -o or -c)")
+        // Token arrays (.npy, .npz) decode too, and are named the same way.
+        guard let suffix = ["." + containerExtension, ".npz", ".npy"].first(where: { input.lowercased().hasSuffix($0) }),
+              file.count > suffix.count else {
+            throw CLIError(.usage, "cannot name the output: the name does not end in .\(containerExtension) (use -o or -c)")
         }
         let base = String(input.dropLast(suffix.count))
         let ext = extensionOf(base)

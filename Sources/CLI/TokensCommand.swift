@@ -2,27 +2,33 @@ import ArgumentParser
 import Foundation
 import ImageIO
 import StandardFormats
+import TokenArrays
 import VQZ
 
-/// `vqz tokens`: the token grid of a .vqz file or of an image, as JSON or as a NumPy .npy array,
-/// for generative-model pipelines.
+/// `vqz tokens`: the token grid of a .vqz file or of an image, as JSON or NumPy arrays, for
+/// generative-model pipelines; or a whole collection as WebDataset shards (TokenShards).
 struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
-        abstract: "Print or export the token grid of a .vqz file or an image.",
+        abstract: "Export token grids: of one .vqz file or image, or of a collection as shards.",
         discussion: """
             JSON: {"width", "height", "levels": [[row-major tokens of level 1], ...], "model"}. \
-            .npy: a uint16 array of shape (levels, height, width). Images are tokenized with the \
-            model (-q LEVEL levels, default all).
+            .npy: a uint16 array of shape (levels, rows, cols). .npz: that array as 'tokens' and \
+            'meta', a JSON string naming the model (name, digest), the image size, channels, \
+            downsampling factor and levels; 'vqz decompress' decodes both back (docs/TOKENS.md). \
+            Images are tokenized with the model (-q LEVEL levels, default all). \
+            With --shards, every image of the folders (recursively, by extension, in byte order \
+            of their paths), files and --files-from list goes into tar shards of KEY.json and \
+            KEY.tokens.npy with an index; shards already there are kept, so a stopped run resumes.
             """
     )
 
-    enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case json, npy }
+    enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case json, npy, npz }
 
-    @Argument(help: "A .vqz file or an image; '-' reads standard input.")
-    var input: String = "-"
+    @Argument(help: ArgumentHelp("A .vqz file or an image ('-' reads standard input); with --shards, images and folders.", valueName: "input"))
+    var inputs: [String] = []
 
-    @Option(name: .long, help: "json or npy (default: npy when -o ends in .npy, else json).")
+    @Option(name: .long, help: "json, npy or npz (default: from -o's extension, else json).")
     var format: ExportFormat?
 
     @Option(name: .short, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "out"))
@@ -34,40 +40,110 @@ struct TokensCommand: ParsableCommand {
     @Option(name: .customShort("q"), help: ArgumentHelp("Levels to tokenize an image with.", valueName: "level"))
     var level: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Write the collection as WebDataset shards into DIR.", valueName: "DIR"))
+    var shards: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also take the images listed in LIST, one path a line ('-': standard input).", valueName: "LIST"))
+    var filesFrom: String?
+
+    @Option(name: .long, help: ArgumentHelp("Images per shard (default 1000).", valueName: "N"))
+    var shardSize: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Shard names: NAME-000000.tar, NAME-index.jsonl (default tokens).", valueName: "NAME"))
+    var prefix: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write only the shards of worker I of N (those whose number is I modulo N).", valueName: "I/N"))
+    var worker: String?
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var entropyPriorOptions: EntropyPriorOptions
     @OptionGroup var verbosity: VerbosityOptions<Self>
 
+    func validate() throws {
+        if shards == nil {
+            if inputs.count > 1 { throw ValidationError("several inputs need --shards DIR (one array holds one image)") }
+            if filesFrom != nil || shardSize != nil || prefix != nil || worker != nil {
+                throw ValidationError("--files-from, --shard-size, --prefix and --worker go with --shards DIR")
+            }
+        } else {
+            if output != nil || format != nil { throw ValidationError("--shards writes shards; -o and --format are for one array") }
+            if inputs.isEmpty && filesFrom == nil { throw ValidationError("--shards needs images, folders or --files-from LIST") }
+            if inputs.contains("-") { throw ValidationError("--shards reads files, not standard input ('--files-from -' reads a list)") }
+            if let shardSize, shardSize < 1 { throw ValidationError(ShardError.badShardSize(shardSize).description) }
+            if let prefix, !ShardPlan.isValidPrefix(prefix) { throw ValidationError(ShardError.badPrefix(prefix).description) }
+            if let worker { _ = try Self.parseWorker(worker) }
+        }
+    }
+
+    /// "I/N" with 0 <= I < N.
+    static func parseWorker(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (0..<n).contains(i) else {
+            throw ValidationError(ShardError.badWorker(text).description)
+        }
+        return (i, n)
+    }
+
     func run() throws {
-        do { try export() } catch {
+        if let shards {
+            try TokenShards(command: self, folder: shards).run()
+            return
+        }
+        let input = inputs.first ?? "-"
+        do { try export(input) } catch {
             // Every message names the input, as the file commands' messages do.
             throw CLIError(ErrorReport.status(of: error), "\(InputFile.displayName(input)): \(ErrorReport.message(of: error))")
         }
     }
 
-    private func export() throws {
+    private func export(_ input: String) throws {
         if let output, output != "-" { try AtomicFile.checkOutput(output, input: input, overwrite: force) }
+        let chosen = format ?? output.flatMap { OutputNaming.extensionOf($0) }.flatMap(ExportFormat.init(rawValue:)) ?? .json
         let bytes = try InputFile.read(input, recognise: InputFile.recogniseVQZOrImage)
-        let grid: TokenGrid, model: String
+        let array: TokenArray, model: String
         if bytes.starts(with: VQZFile.signature) {
             let file = try VQZFile(decoding: bytes, entropyPriors: entropyPriorOptions.lookup)
-            grid = file.tokens
             model = file.model.description
+            // The factor is the model's, not the file's: only .npz records it, so only .npz needs the model.
+            let info = try chosen == .npz ? info(of: file, factor: tokenizer(named: file.model).downsampling) : nil
+            array = TokenArray(tokens: file.tokens, info: info)
         } else {
             let codec = Codec(model: try modelOptions.load())
             let image = try FormatRegistry.standard.decode(bytes)
             let levels = level ?? codec.model.levels
             guard (1...codec.model.levels).contains(levels) else { throw CodecError.levelOutOfRange(levels, available: codec.model.levels) }
-            grid = codec.tokenize(image.bitDepth == 8 ? image : image.converted(toBitDepth: 8), levels: levels)
+            let grid = codec.tokenize(image.bitDepth == 8 ? image : image.converted(toBitDepth: 8), levels: levels)
             model = codec.model.fingerprint.description
+            array = TokenArray(tokens: grid, info: TokenArrayInfo(model: codec.model.fingerprint, width: image.width, height: image.height,
+                                                                  channels: image.colorChannels, factor: codec.model.downsampling,
+                                                                  levels: levels, codebookSize: codec.model.config.codebookSize))
         }
-        let chosen = format ?? (output?.lowercased().hasSuffix(".npy") == true ? .npy : .json)
-        let data: [UInt8] = chosen == .json ? Array(TokenExport.json(grid, model: model).utf8) : TokenExport.npy(grid)
+        let data: [UInt8]
+        switch chosen {
+        case .json: data = Array(TokenExport.json(array.tokens, model: model).utf8)
+        case .npy: data = array.npy()
+        case .npz: data = try array.npz()
+        }
         if let output, output != "-" {
             try AtomicFile.write(data, to: output, overwrite: force)
         } else {
-            if chosen == .npy { try SingleOutput.refuseTerminal(force: force) }
+            if chosen != .json { try SingleOutput.refuseTerminal(force: force) }
             try AtomicFile.writeAll(data, to: STDOUT_FILENO, name: "standard output")
         }
+    }
+
+    /// The --model (or bundled) tokenizer when it is `fingerprint`, else the bundled one that is.
+    private func tokenizer(named fingerprint: ModelFingerprint) throws -> TokenizerModel {
+        let chosen = try modelOptions.load()
+        if chosen.fingerprint == fingerprint { return chosen }
+        for which in BundledTokenizer.allCases where modelOptions.model == nil {
+            if let bundled = try? TokenizerModel.bundled(which), bundled.fingerprint == fingerprint { return bundled }
+        }
+        throw ContainerError.modelMismatch(needed: fingerprint, available: chosen.fingerprint)
+    }
+
+    private func info(of file: VQZFile, factor: Int) -> TokenArrayInfo {
+        TokenArrayInfo(model: file.model, width: file.width, height: file.height, channels: file.colorChannels,
+                       factor: factor, levels: file.tokens.levels.count, codebookSize: file.tokens.codebookSizes.first ?? 0)
     }
 }
