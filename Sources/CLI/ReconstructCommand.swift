@@ -15,7 +15,7 @@ struct ReconstructCommand: ParsableCommand, VerboseDescribed {
         discussion: """
             --model takes the weights of any of 'vqz train tokenizer --kind vq|ae|vae' (the bundled \
             tokenizer by default). A VQ tokenizer goes through the codec, as compress and \
-            decompress would (-q LEVEL levels); the autoencoder and the VAE (its posterior mean) \
+            decompress would (--levels N); the autoencoder and the VAE (its posterior mean) \
             are not codecs: their latent is floats, with no bitstream. Without -o the output is \
             NAME.reconstructed.png beside IMAGE; the format follows OUT's extension (PNG otherwise).
             """
@@ -23,7 +23,7 @@ struct ReconstructCommand: ParsableCommand, VerboseDescribed {
 
     @Argument(help: "The image ('-' reads standard input).") var image: String
     @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "out")) var output: String?
-    @Option(name: .customShort("q"), help: ArgumentHelp("VQ tokenizer: levels to keep (default all).", valueName: "level")) var level: Int?
+    @Option(name: .customLong("levels"), help: ArgumentHelp("VQ tokenizer: levels to keep (default all).", valueName: "n")) var level: Int?
     @Flag(name: .shortAndLong, help: "Overwrite an existing output; allow binary output to a terminal.") var force = false
 
     @Option(help: ArgumentHelp("Weights of a VQ tokenizer, an autoencoder or a VAE (.safetensors).", valueName: "path"))

@@ -16,7 +16,7 @@ struct TokensCommand: ParsableCommand {
             .npy: a uint16 array of shape (levels, rows, cols). .npz: that array as 'tokens' and \
             'meta', a JSON string naming the model (name, digest), the image size, channels, \
             downsampling factor and levels; 'vqz decompress' decodes both back (docs/TOKENS.md). \
-            Images are tokenized with the model (-q LEVEL levels, default all). \
+            Images are tokenized with the model (--levels N, default all). \
             With --shards, every image of the folders (recursively, by extension, in byte order \
             of their paths), files and --files-from list goes into tar shards of KEY.json and \
             KEY.tokens.npy with an index; shards already there are kept, so a stopped run resumes.
@@ -37,22 +37,22 @@ struct TokensCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Overwrite an existing output.")
     var force = false
 
-    @Option(name: .customShort("q"), help: ArgumentHelp("Levels to tokenize an image with.", valueName: "level"))
+    @Option(name: .customLong("levels"), help: ArgumentHelp("Levels to tokenize an image with (default all).", valueName: "n"))
     var level: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Write the collection as WebDataset shards into DIR.", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Write the collection as WebDataset shards into DIR.", valueName: "dir"))
     var shards: String?
 
-    @Option(name: .long, help: ArgumentHelp("Also take the images listed in LIST, one path a line ('-': standard input).", valueName: "LIST"))
+    @Option(name: .long, help: ArgumentHelp("Also take the images listed in LIST, one path a line ('-': standard input).", valueName: "list"))
     var filesFrom: String?
 
-    @Option(name: .long, help: ArgumentHelp("Images per shard (default 1000).", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Images per shard (default 1000).", valueName: "n"))
     var shardSize: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Shard names: NAME-000000.tar, NAME-index.jsonl (default tokens).", valueName: "NAME"))
+    @Option(name: .long, help: ArgumentHelp("Shard names: NAME-000000.tar, NAME-index.jsonl (default tokens).", valueName: "name"))
     var prefix: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write only the shards of worker I of N (those whose number is I modulo N).", valueName: "I/N"))
+    @Option(name: .long, help: ArgumentHelp("Write only the shards of worker I of N (those whose number is I modulo N).", valueName: "i/n"))
     var worker: String?
 
     @OptionGroup var modelOptions: ModelOptions
@@ -103,6 +103,10 @@ struct TokensCommand: ParsableCommand {
         let array: TokenArray, model: String
         if bytes.starts(with: VQZFile.signature) {
             let file = try VQZFile(decoding: bytes, entropyPriors: entropyPriorOptions.lookup)
+            // A grid is one level count everywhere; a depth map's missing tokens have no index to write.
+            if file.tokens.depth != nil {
+                throw CLIError(.usage, "positions keep different numbers of levels (-q); write it with 'vqz compress --levels N', or tokenize the image with 'vqz tokens --levels N'")
+            }
             model = file.model.description
             // The factor is the model's, not the file's: only .npz records it, so only .npz needs the model.
             let info = try chosen == .npz ? info(of: file, factor: tokenizer(named: file.model).downsampling) : nil

@@ -39,7 +39,7 @@ import VQZ
         let again = try CLIRunner.run(["reconstruct", "photo.png", "--model", "vae.safetensors"], in: dir)
         #expect(again.status == 1 && again.stderr.contains("already exists"))
         // The bundled tokenizer through the codec: the same pixels as compress | decompress.
-        let vq = try CLIRunner.run(["reconstruct", "photo.png", "-q", "1", "-o", "-"], in: dir)
+        let vq = try CLIRunner.run(["reconstruct", "photo.png", "--levels", "1", "-o", "-"], in: dir)
         let vqz = try CLIRunner.run(["compress", "--levels", "1", "-c", "photo.png"], in: dir)
         let back = try CLIRunner.run(["decompress", "-c"], stdin: vqz.stdoutBytes, in: dir)
         #expect(vq.status == 0 && back.status == 0)
@@ -62,7 +62,7 @@ import VQZ
         (["generate", "--model", "vae.safetensors", "--top-k", "4", "-o", "a.png"], Int32(1), "--top-k and --top-p"),
         (["compress", "--model", "vae.safetensors", "-c", "photo.png"], Int32(3), "not a codec"),
         (["tokens", "--model", "ae.safetensors", "photo.png"], Int32(3), "not a codec"),
-        (["reconstruct", "photo.png", "--model", "ae.safetensors", "-q", "2", "-o", "a.png"], Int32(1), "no quality levels"),
+        (["reconstruct", "photo.png", "--model", "ae.safetensors", "--levels", "2", "-o", "a.png"], Int32(1), "no quality levels"),
         (["reconstruct", "photo.png", "--model", "missing.safetensors", "-o", "a.png"], Int32(3), "cannot read model file"),
         (["reconstruct", "nothing.png", "--model", "ae.safetensors", "-o", "a.png"], Int32(1), "nothing.png: cannot open"),
         (["train", "tokenizer", "--kind", "gan", "--data", "."], Int32(1), "--kind"),

@@ -106,7 +106,7 @@ import Testing
 
     @Test func tokensExportsJSONAndNpy() throws {
         let folder = try copySamples()
-        let json = try CLIRunner.run(["tokens", "-q", "2", "leaf-256.jpg"], in: folder)
+        let json = try CLIRunner.run(["tokens", "--levels", "2", "leaf-256.jpg"], in: folder)
         #expect(json.status == 0, "\(json.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["width"] as? Int == 32)

@@ -54,6 +54,15 @@ import Testing
         #expect(got.psnr >= target && got.bytes < high.bytes, "--psnr \(target) gave \(got)")
     }
 
+    /// A token array has one level count everywhere: a file with a depth map is refused by name.
+    @Test func tokensOfAFileWithADepthMapAreRefused() throws {
+        let folder = try folderWithPhoto()
+        #expect(try CLIRunner.run(["compress", "-q", "50", "-o", "mid.vqz", "leaf-256.jpg"], in: folder).status == 0)
+        let r = try CLIRunner.run(["tokens", "mid.vqz"], in: folder)
+        #expect(r.status == 1 && r.stdout.isEmpty, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("vqz: mid.vqz: positions keep different numbers of levels") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+
     @Test func unreachableTargetsAndConflictsAreOneLineErrors() throws {
         let folder = try folderWithPhoto()
         for (options, needle) in [(["--size", "100"], "cannot fit in 100 bytes"), (["--psnr", "80"], "cannot reach 80.0 dB"),

@@ -31,9 +31,9 @@ import VQZ
             let r = try CLIRunner.run(args, in: dir)
             #expect(r.status == 0, "\(args): \(r.stderr)")
         }
-        try run(["compress", "-q", "2", "leaf.jpg", "-o", "leaf.vqz"])
+        try run(["compress", "--levels", "2", "leaf.jpg", "-o", "leaf.vqz"])
         try run(["tokens", "leaf.vqz", "-o", "from-vqz.npz"])
-        try run(["tokens", "-q", "2", "leaf.jpg", "-o", "from-image.npz"])
+        try run(["tokens", "--levels", "2", "leaf.jpg", "-o", "from-image.npz"])
         #expect(try bytes(dir, "from-vqz.npz") == bytes(dir, "from-image.npz"), "the image and its .vqz give the same array")
         try run(["decompress", "leaf.vqz", "-o", "vqz.png"])
         try run(["decompress", "from-vqz.npz"])
@@ -112,7 +112,7 @@ import VQZ
         let photos = dir.appendingPathComponent("photos")
         try Data("not an image".utf8).write(to: photos.appendingPathComponent("notes.txt"))
         try FileManager.default.copyItem(at: photos.appendingPathComponent("b/kite.png"), to: photos.appendingPathComponent(".hidden.png"))
-        let single = try CLIRunner.run(["tokens", "photos", "--shards", "one", "--shard-size", "2", "-q", "1"], in: dir)
+        let single = try CLIRunner.run(["tokens", "photos", "--shards", "one", "--shard-size", "2", "--levels", "1"], in: dir)
         #expect(single.status == 0, "\(single.stderr)")
         let one = dir.appendingPathComponent("one")
         #expect(try FileManager.default.contentsOfDirectory(atPath: one.path).sorted() == ["tokens-000000.tar", "tokens-000001.tar", "tokens-index.jsonl"])
@@ -127,10 +127,10 @@ import VQZ
 
         let shards = try ["tokens-000000.tar", "tokens-000001.tar", "tokens-index.jsonl"].map { try bytes(one, $0) }
         try FileManager.default.removeItem(at: one.appendingPathComponent("tokens-000001.tar"))
-        let resumed = try CLIRunner.run(["tokens", "photos", "--shards", "one", "--shard-size", "2", "-q", "1", "-v"], in: dir)
+        let resumed = try CLIRunner.run(["tokens", "photos", "--shards", "one", "--shard-size", "2", "--levels", "1", "-v"], in: dir)
         #expect(resumed.stderr.contains("1 shards written, 1 already there"), "\(resumed.stderr)")
         for worker in ["1/2", "0/2"] {
-            let r = try CLIRunner.run(["tokens", "photos", "--shards", "two", "--shard-size", "2", "-q", "1", "--worker", worker], in: dir)
+            let r = try CLIRunner.run(["tokens", "photos", "--shards", "two", "--shard-size", "2", "--levels", "1", "--worker", worker], in: dir)
             #expect(r.status == 0, "\(r.stderr)")
         }
         for (i, name) in ["tokens-000000.tar", "tokens-000001.tar", "tokens-index.jsonl"].enumerated() {

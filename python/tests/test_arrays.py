@@ -8,7 +8,7 @@ from conftest import SAMPLES
 
 
 def test_npz_carries_model_size_and_factor(run, tmp_path):
-    run("tokens", "-q", "2", SAMPLES / "kite-rgba-160x120.png", "-o", "kite.npz")
+    run("tokens", "--levels", "2", SAMPLES / "kite-rgba-160x120.png", "-o", "kite.npz")
     tokens, meta = read_tokens(tmp_path / "kite.npz")
     assert tokens.dtype == np.uint16 and tokens.shape == (2, 15, 20)
     assert (meta["width"], meta["height"], meta["channels"], meta["factor"], meta["levels"]) == (160, 120, 3, 8, 2)
