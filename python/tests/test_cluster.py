@@ -14,9 +14,9 @@ if os.environ.get("VQZ_REQUIRE_RAY") != "1":
 
 
 def test_two_ray_workers_write_the_single_run_shards(vqz, run, tmp_path, photos):
-    run("tokens", photos, "--shards", "single", "--shard-size", "1", "-q", "2")
+    run("tokens", photos, "--shards", "single", "--shard-size", "1", "--levels", "2")
     done = subprocess.run([sys.executable, REPO / "scripts" / "tokenize-cluster", photos, "--shards", tmp_path / "cluster",
-                           "--workers", "2", "--tasks", "3", "--vqz", vqz, "--", "--shard-size", "1", "-q", "2"],
+                           "--workers", "2", "--tasks", "3", "--vqz", vqz, "--", "--shard-size", "1", "--levels", "2"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "3 images in" in done.stderr

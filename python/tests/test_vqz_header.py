@@ -10,7 +10,7 @@ from conftest import SAMPLES
 
 
 def test_header_agrees_with_vqz_info(run, tmp_path):
-    run("compress", "-q", "3", SAMPLES / "kite-rgba-160x120.png", "-o", "kite.vqz")
+    run("compress", "--levels", "3", SAMPLES / "kite-rgba-160x120.png", "-o", "kite.vqz")
     header = read_vqz_header(tmp_path / "kite.vqz")
     info = json.loads(run("info", "--json", "kite.vqz").stdout)
     info = info[0] if isinstance(info, list) else info
@@ -23,7 +23,7 @@ def test_header_agrees_with_vqz_info(run, tmp_path):
 
 
 def test_damaged_files_are_refused(run, tmp_path):
-    run("compress", "-q", "1", SAMPLES / "leaf-256.jpg", "-o", "leaf.vqz")
+    run("compress", "--levels", "1", SAMPLES / "leaf-256.jpg", "-o", "leaf.vqz")
     data = (tmp_path / "leaf.vqz").read_bytes()
     with pytest.raises(ValueError, match="CRC-32"):
         read_vqz_header(data[:20] + bytes([data[20] ^ 1]) + data[21:])
