@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),
         .testTarget(name: "TextToImageTests", dependencies: ["TextToImage", "Shapes", "Generation", "Training", "VQZ", "StandardFormats", "Models", "NN", "ImageIO"]),
-        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI"], exclude: ["Snapshots", "Crafted"]),  // read by path, not a bundle resource
+        .testTarget(name: "CLITests", dependencies: ["vqz", "VQZQOI", "VQZ"], exclude: ["Snapshots", "Crafted"]),  // read by path, not a bundle resource
         .testTarget(name: "TokenArraysTests", dependencies: ["TokenArrays", "VQZ"]),
         .testTarget(name: "PluginLoaderTests", dependencies: ["PluginLoader", "ImageIO"]),
         .testTarget(name: "QOITests", dependencies: ["VQZQOI"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VQZ
 
 /// ICC profile, EXIF and XMP through compress and decompress, checked with exiftool (the tool
 /// users check metadata with; scripts/install-deps installs it).
@@ -147,21 +148,12 @@ import Testing
         let headLength = Int(bytes[14]) | Int(bytes[15]) << 8 | Int(bytes[16]) << 16 | Int(bytes[17]) << 24
         let insertAt = 10 + 8 + headLength
         bytes.insert(contentsOf: Array("exif".utf8) + [3, 0, 0, 0] + [1, 2, 3], at: insertAt)
-        let crc = Self.crc32(bytes.dropLast(4))
+        let crc = CRC32.checksum(bytes.dropLast(4))
         for i in 0..<4 { bytes[bytes.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
         try Data(bytes).write(to: dir.appendingPathComponent("bad.vqz"))
         let result = try CLIRunner.run(["decompress", "bad.vqz", "-o", "bad.png"], in: dir)
         #expect(result.status == 2)
         #expect(result.stderr == "vqz: bad.vqz: corrupt exif payload: not a zstd frame\n")
         #expect(!FileManager.default.fileExists(atPath: path("bad.png")))
-    }
-
-    static func crc32(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
     }
 }

@@ -19,19 +19,20 @@ public final class Codec: @unchecked Sendable {
 
     public init(model: TokenizerModel) { self.model = model }
 
-    /// Compresses an image at a quality: a level count for every position, or a point of the
-    /// 0-100 scale, where each position keeps the levels that pay for their bits (`RateControl`).
+    /// Compresses an image keeping `levels` levels at every position (nil: all the model has).
     /// The file keeps the image's metadata; set `VQZFile.metadata` to keep less.
-    public func compress(_ image: Image, quality: Quality, keepAlpha: Bool = true) throws -> VQZFile {
-        if case .levels(let n) = quality, !(1...model.levels).contains(n) {
-            throw CodecError.levelOutOfRange(n, available: model.levels)
-        }
+    /// `compress(_:to:encode:)` takes the quality scale and the size and fidelity targets.
+    public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
+        let quality = Quality.levels(levels ?? model.levels)
+        try check(quality)
         return try analyse(image, keepAlpha: keepAlpha).file(quality: quality)
     }
 
-    /// Compresses an image keeping `levels` levels at every position (nil: all the model has).
-    public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
-        try compress(image, quality: .levels(levels ?? model.levels), keepAlpha: keepAlpha)
+    /// Throws unless this model has the levels `quality` asks for.
+    func check(_ quality: Quality) throws {
+        if case .levels(let n) = quality, !(1...model.levels).contains(n) {
+            throw CodecError.levelOutOfRange(n, available: model.levels)
+        }
     }
 
     /// The image through the encoder at every level, with what each level leaves at each position:

@@ -31,9 +31,7 @@ extension Codec {
     /// The encoder runs once; a search only cuts, codes and (for PSNR) decodes again.
     public func compress(_ image: Image, to target: RateTarget, keepAlpha: Bool = true,
                          encode: (VQZFile) throws -> [UInt8]) throws -> (bytes: [UInt8], quality: Quality) {
-        if case .quality(.levels(let n)) = target, !(1...model.levels).contains(n) {
-            throw CodecError.levelOutOfRange(n, available: model.levels)
-        }
+        if case .quality(let quality) = target { try check(quality) }
         let rate = try analyse(image, keepAlpha: keepAlpha)
         switch target {
         case .quality(let quality):

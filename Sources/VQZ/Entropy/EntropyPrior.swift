@@ -74,11 +74,14 @@ public final class EntropyPrior: @unchecked Sendable {
     /// token counts as outside the grid in every context.
     public func encode(_ grid: TokenGrid) -> (payloads: [[UInt8]], informationBits: [Double]) {
         let (w, h, k) = (grid.width, grid.height, codebookSize)
-        let levels = Self.contextLevels(grid.levels.map { $0.map { Int32($0) } }, depth: grid.depth, outside: Int32(k))
+        let levels = grid.levels.enumerated().map { l, level in
+            Self.contextLevel(level.map { Int32($0) }, l, depth: grid.depth, outside: Int32(k))
+        }
         let choices = cacheWeights
+        let everyPosition = Self.codingOrder(width: w, height: h)
         var payloads: [[UInt8]] = [], information: [Double] = []
         for l in 0..<grid.levels.count {
-            let order = Self.codingOrder(width: w, height: h).filter { grid.depth == nil || Int(grid.depth![$0]) > l }
+            let order = grid.depth.map { d in everyPosition.filter { Int(d[$0]) > l } } ?? everyPosition
             var intervals = [[(start: UInt32, frequency: UInt32)]](repeating: Array(repeating: (0, 1), count: order.count),
                                                                     count: choices.count)
             var bits = [Double](repeating: 0, count: choices.count)
@@ -130,7 +133,7 @@ public final class EntropyPrior: @unchecked Sendable {
         for (l, payload) in payloads.enumerated() {
             let diagonals = depth.map { d in all.map { $0.filter { Int(d[$0]) > l } } } ?? all
             // Positions that stop before this level hold "outside" for the contexts that see them.
-            levels.append(Self.contextLevels([[Int32](repeating: 0, count: w * h)], depth: depth, outside: Int32(codebookSize), from: l)[0])
+            levels.append(Self.contextLevel([Int32](repeating: 0, count: w * h), l, depth: depth, outside: Int32(codebookSize)))
             do { try decodeLevel(l, payload, into: &levels, width: w, height: h, diagonals: diagonals) } catch let e as RANSError {
                 throw ContainerError.corruptPayload(chunk: "TOKN (level \(l))", reason: e.description)
             }
@@ -139,14 +142,13 @@ public final class EntropyPrior: @unchecked Sendable {
         return levels.map { $0.map { $0 == Int32(codebookSize) ? 0 : UInt16($0) } }
     }
 
-    /// Levels (level `from` first) with `outside` at the positions a depth map stops before them.
-    static func contextLevels(_ levels: [[Int32]], depth: [UInt8]?, outside: Int32, from first: Int = 0) -> [[Int32]] {
-        guard let depth else { return levels }
-        return levels.enumerated().map { offset, level in
-            var out = level
-            for i in depth.indices where Int(depth[i]) <= first + offset { out[i] = outside }
-            return out
-        }
+    /// Level l's tokens as the contexts see them: `outside` where a depth map stops a position
+    /// before level l.
+    static func contextLevel(_ level: [Int32], _ l: Int, depth: [UInt8]?, outside: Int32) -> [Int32] {
+        guard let depth else { return level }
+        var out = level
+        for i in depth.indices where Int(depth[i]) <= l { out[i] = outside }
+        return out
     }
 
     /// Decodes level l into `levels[l]`, which holds the level's "outside" marks already.
