@@ -46,7 +46,7 @@ public struct TokenGrid: Equatable, Sendable {
         precondition(depth.count == count && depth.allSatisfy { (1...levels.count).contains(Int($0)) })
         let deepest = Int(depth.max() ?? 1)
         var kept = Array(levels.prefix(deepest))
-        for l in 1..<max(1, deepest) {
+        for l in 1..<deepest {
             for i in 0..<count where Int(depth[i]) <= l { kept[l][i] = 0 }
         }
         let uniform = depth.allSatisfy { Int($0) == deepest }
