@@ -137,7 +137,7 @@ linearRow("MLP up \(td)->\(4 * td)", td, 4 * td)
 linearRow("MLP down \(4 * td)->\(td)", 4 * td, td)
 if selected("attention layer") {
     let store = ParameterStore()
-    let att = CausalSelfAttention(store, "a", dim: td, heads: th, rng: &rng)
+    let att = SelfAttention(store, "a", dim: td, heads: th, rng: &rng)
     store.seal()
     let x = random([tb, tt, td]), dy = random([tb, tt, td])
     // Executed FLOPs: projections plus the full T x T score and value products (the causal half

@@ -83,12 +83,14 @@ struct EvalPriorCommand: ParsableCommand {
 struct EvalInpaintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inpaint",
-        abstract: "Inpainting PSNR and MS-SSIM: all-sides context, raster order, and a diffusion fill.",
+        abstract: "Inpainting PSNR and MS-SSIM: the prior's fills beside a diffusion fill.",
         discussion: """
             Cuts a square hole (--hole pixels) at the centre of each image under --data, fills it \
-            three ways and compares each with the original: PSNR over the hole's pixels, MS-SSIM \
-            over the 176x176 square centred on the hole (the smallest with 5 scales). --save DIR \
-            writes each case side by side: original, diffusion, raster, all-sides.
+            by diffusion and with the prior (the transformer and PixelCNN in raster order and with \
+            all-sides context; the masked prior once) and compares each with the original: PSNR \
+            over the hole's pixels, MS-SSIM over the 176x176 square centred on the hole (the \
+            smallest with 5 scales). --save DIR writes each case side by side, original first. \
+            scripts/inpaint-eval adds OpenCV's fills, more hole shapes and SSIMULACRA2.
             """
     )
 
@@ -98,8 +100,13 @@ struct EvalInpaintCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write side-by-side pictures of each case here.", valueName: "dir")) var save: String?
     @Option(help: "Rescoring sweeps (all-sides).") var sweeps = 1
     @Option(help: "Candidates per token (all-sides).") var candidates = 16
+    @Option(help: "Fills drawn per hole, the best-fitting kept (default 4 masked, 1 otherwise).") var draws: Int?
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var models: EvaluatedPriorOptions
+
+    func validate() throws {
+        if let draws, !(1...64).contains(draws) { throw ValidationError("--draws must be in 1...64") }
+    }
 
     func run() throws {
         let (codec, prior) = try models.load()
@@ -107,12 +114,13 @@ struct EvalInpaintCommand: ParsableCommand {
         var evaluation = InpaintingEvaluation(inpainter: inpainter)
         evaluation.hole = hole
         evaluation.options.seed = sampling.seed
-        evaluation.options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK)
+        evaluation.options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, steps: sampling.steps)
+        evaluation.options.draws = draws
         evaluation.options.sweeps = sweeps
         evaluation.options.candidates = candidates
         let images = try TrainingImages.load(folder: data)
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
-        let methods = InpaintingEvaluation.Method.allCases
+        let methods = evaluation.methods
         var results: [InpaintingEvaluation.Result] = []
         print("image                      " + methods.map { $0.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
         for (picture, path) in zip(images.pictures, images.paths).prefix(limit) {

@@ -89,7 +89,7 @@ struct GenerateCommand: ParsableCommand, VerboseDescribed {
         let codec = Codec(model: try modelOptions.load())
         let prior = try reportingGenerationErrors { try priorOptions.load() }
         let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
-        let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
+        let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP, steps: sampling.steps)
         let t0 = Date()
         let images = try reportingGenerationErrors {
             try generator.generate(width: w, height: h, count: count, seed: sampling.seed, options: options)
@@ -116,7 +116,7 @@ struct GenerateCommand: ParsableCommand, VerboseDescribed {
                          + (known ? "; left out of the prompt" : "; nothing of the prompt is known, so the picture is unconditional"))
         }
         if encoded.truncated > 0 { console.warn(nil, "the prompt is cut after \(model.text.length) words") }
-        let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP)
+        let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP, steps: sampling.steps)
         let t0 = Date()
         let result = try reportingGenerationErrors {
             try generator.generate(prompt: prompt, count: count, seed: sampling.seed, guidance: guidance, planGuidance: planGuidance,

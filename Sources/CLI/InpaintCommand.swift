@@ -14,12 +14,15 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         abstract: "Fill a region of an image using a prior over its tokens.",
         discussion: """
             Tokenizes IMAGE, redraws the level-1 tokens that the hole touches (--mask: light \
-            pixels of a same-size image; --rect: X,Y,W,H in pixels), decodes, and keeps the \
-            original pixels outside the hole, fading the fill in over --feather pixels. With \
-            --context all (the default) each hole token is also rescored by how likely it makes \
-            the known tokens after it (below and to the right); --context raster samples in \
-            raster order from the tokens above and to the left only. Without -o the output is \
-            written beside IMAGE as NAME.inpainted.EXT.
+            pixels of a same-size image; --rect: X,Y,W,H in pixels) --draws times, decodes each \
+            draw and keeps the one that agrees best with the known pixels around the hole. The \
+            fill is corrected to meet its surroundings without a seam (seamless cloning), and \
+            the original pixels are kept outside the hole, with a fade over --feather pixels. \
+            The masked prior predicts the hole from every side at once, in --steps parallel \
+            steps. With the transformer or PixelCNN, --context all (the default) also rescores \
+            each hole token by how likely it makes the known tokens after it (below and to the \
+            right); --context raster samples from the tokens above and to the left only. \
+            Without -o the output is written beside IMAGE as NAME.inpainted.EXT.
             """
     )
 
@@ -29,7 +32,8 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
     @Option(name: .short, help: ArgumentHelp("Output image ('-' for standard output).", valueName: "out")) var output: String?
     @Flag(name: .shortAndLong, help: "Overwrite an existing output; allow binary output to a terminal.") var force = false
 
-    @Option(help: "Context the fill uses: all (every side) or raster (above and left).") var context: InpaintOptions.Context = .all
+    @Option(help: "Fills drawn; the one that fits the known pixels best is kept (default 4 masked, 1 otherwise).") var draws: Int?
+    @Option(help: "Context of the transformer and PixelCNN: all (every side) or raster (above and left).") var context: InpaintOptions.Context = .all
     @Option(help: "Rescoring sweeps over the hole with --context all.") var sweeps = 1
     @Option(help: "Candidates rescored per token with --context all.") var candidates = 16
     @Option(help: "Width in pixels of the fade between the fill and the original.") var feather = 4
@@ -50,6 +54,7 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         }
         if !(1...10).contains(sweeps) { throw ValidationError("--sweeps must be in 1...10") }
         if !(1...1024).contains(candidates) { throw ValidationError("--candidates must be in 1...1024") }
+        if let draws, !(1...64).contains(draws) { throw ValidationError("--draws must be in 1...64") }
         if !(0...64).contains(feather) { throw ValidationError("--feather must be in 0...64") }
     }
 
@@ -80,14 +85,15 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         var options = InpaintOptions()
         options.context = context
         options.seed = sampling.seed
-        options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK)
+        options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, steps: sampling.steps)
+        options.draws = draws
         options.sweeps = sweeps
         options.candidates = candidates
         options.feather = feather
         let t0 = Date()
         let result = try reportingGenerationErrors { try inpainter.inpaint(picture, hole: hole, options: options) }
-        console.note(String(format: "inpainted with the %@ prior (%@ context) in %.2f s", inpainter.prior.kind.rawValue,
-                            context.rawValue, Date().timeIntervalSince(t0)))
+        let how = inpainter.prior.kind == .masked ? "\(sampling.steps) steps" : "\(context.rawValue) context"
+        console.note(String(format: "inpainted with the %@ prior (%@) in %.2f s", inpainter.prior.kind.rawValue, how, Date().timeIntervalSince(t0)))
         try SingleOutput.write(result, to: target, force: force, console: console)
     }
 }

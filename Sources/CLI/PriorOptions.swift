@@ -5,7 +5,7 @@ import VQZ
 
 /// --prior and --prior-weights, shared by generate and inpaint; the bundled prior otherwise.
 struct PriorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Prior: transformer (fast, grids up to 16x16 tokens) or pixelcnn (any size).", valueName: "kind"))
+    @Option(help: ArgumentHelp("Prior: transformer (raster order, grids up to 16x16 tokens), masked (all sides at once, MaskGIT) or pixelcnn (any size).", valueName: "kind"))
     var prior: PriorKind = .transformer
 
     @Option(help: ArgumentHelp("Prior weights (.safetensors from 'vqz train prior') instead of the bundled one.", valueName: "path"))
@@ -35,9 +35,11 @@ struct SamplingFlags: ParsableArguments {
     @Option(help: "Seed: the same seed and options give the same output.") var seed: UInt64 = 1
     @Option(help: "Sampling temperature (0 picks the most likely tokens).") var temperature: Float = 1
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
+    @Option(help: "Parallel decoding steps of the masked prior.") var steps = 12
 
     func validate() throws {
         if !(temperature >= 0 && temperature <= 10) { throw ValidationError("--temperature must be in 0...10") }
         if let topK, topK < 1 { throw ValidationError("--top-k must be positive") }
+        if !(1...256).contains(steps) { throw ValidationError("--steps must be in 1...256") }
     }
 }

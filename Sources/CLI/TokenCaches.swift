@@ -9,9 +9,9 @@ struct TokenCaches {
     let folder: String
     let progress: ProgressLine
 
-    /// Level-1 grids of the pictures under `images`, at `scales`, for a token prior.
-    func levelOne(_ images: String, scales: [Int]) throws -> [TokenGridSample] {
-        try PriorTrainingData.grids(folder: images, codec: codec, cacheFolder: folder, scales: scales,
+    /// Level-1 grids of the pictures under `images`, at `scales` (and mirrored), for a token prior.
+    func levelOne(_ images: String, scales: [Int], mirrored: Bool = false) throws -> [TokenGridSample] {
+        try PriorTrainingData.grids(folder: images, codec: codec, cacheFolder: folder, scales: scales, mirrored: mirrored,
                                     log: { progress.log("vqz: " + $0) }, progress: report(images))
     }
 

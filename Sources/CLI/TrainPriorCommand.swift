@@ -9,11 +9,12 @@ import VQZ
 struct TrainPriorCommand: ParsableCommand, TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "prior",
-        abstract: "Train a prior over token grids (gated PixelCNN or causal transformer).",
+        abstract: "Train a prior over token grids (gated PixelCNN, causal or masked transformer).",
         discussion: """
             Tokenizes every image under --data once with the tokenizer (at half and quarter \
             size by default; the grids are cached beside --checkpoint), trains on random 16x16 crops of the \
-            level-1 grids, reports validation bits per token, checkpoints every few minutes and on \
+            level-1 grids, reports validation bits per token (for the masked prior, the \
+            order-agnostic upper bound), checkpoints every few minutes and on \
             Ctrl-C, resumes with --resume, and writes the shipped weights to --output at the end. \
             The weights record the tokenizer they were trained for.
             """
@@ -21,7 +22,7 @@ struct TrainPriorCommand: ParsableCommand, TrainingCommand {
     static let trainingDefaults = TrainingDefaults(options: PriorTrainer.defaults(checkpointPath: ""), checkpointFile: "prior-KIND.ckpt.safetensors",
                                                    modelName: "vqz-prior-KIND", batch: "Crops per batch.", learningRate: "1e-3 PixelCNN, 5e-4 transformer")
 
-    @Option(help: "Model: pixelcnn or transformer.") var kind: PriorKind
+    @Option(help: "Model: pixelcnn, transformer (raster order) or masked (all sides, MaskGIT).") var kind: PriorKind
     @Option(help: ArgumentHelp("Folder of training images (searched recursively).", valueName: "dir"))
     var data: String
     @Option(help: ArgumentHelp("Folder of validation images.", valueName: "dir")) var val: String?
@@ -30,6 +31,7 @@ struct TrainPriorCommand: ParsableCommand, TrainingCommand {
     @Option(help: "PixelCNN channels or transformer width (default 128 / 256).") var width: Int?
     @Option(help: "Layers (default 6 PixelCNN / 4 transformer).") var layers: Int?
     @Option(help: "Transformer attention heads.") var heads = 4
+    @Flag(help: "Also tokenize every picture mirrored left to right (twice the grids).") var mirror = false
     @Option(help: "Validation crops (non-overlapping 16x16 tiles of the validation grids).") var valCrops = 256
     @OptionGroup var scaleOptions: ScaleOptions
 
@@ -53,7 +55,7 @@ struct TrainPriorCommand: ParsableCommand, TrainingCommand {
         let tokenizer = try modelOptions.load()
         let progress = ProgressLine(console: console)
         let caches = TokenCaches(codec: Codec(model: tokenizer), folder: (checkpointPath as NSString).deletingLastPathComponent, progress: progress)
-        let train = try caches.levelOne(data, scales: scaleOptions.factors)
+        let train = try caches.levelOne(data, scales: scaleOptions.factors, mirrored: mirror)
         let source = TokenCropSource(grids: train, size: crop)
         guard !source.isEmpty else { throw CLIError(.usage, "no token grid under \(data) is \(crop)x\(crop) tokens or larger") }
         var validation: [Int32]?

@@ -5,13 +5,17 @@ import Models
 import VQZ
 
 /// The inpainting measurement of `vqz eval inpaint`: a square hole cut at the centre of a
-/// picture, filled three ways (a diffusion of its border, the prior in raster order, the prior
-/// with context from all sides) and compared with the original: PSNR over the hole's pixels,
-/// MS-SSIM over the 176x176 square centred on the hole (the smallest with 5 scales).
+/// picture, filled by a diffusion of its border and by the prior (an autoregressive one in
+/// raster order and with context from all sides; the masked one as it is), and compared with the
+/// original: PSNR over the hole's pixels, MS-SSIM over the 176x176 square centred on the hole
+/// (the smallest with 5 scales).
 public struct InpaintingEvaluation {
-    public enum Method: String, CaseIterable, Sendable { case diffusion, raster, all }
+    public enum Method: String, CaseIterable, Sendable { case diffusion, raster, all, masked }
 
-    /// One picture's figures, per method in `Method.allCases` order, and the side-by-side sheet
+    /// The methods measured, in the order of a Result's figures.
+    public var methods: [Method] { inpainter.prior.kind == .masked ? [.diffusion, .masked] : [.diffusion, .raster, .all] }
+
+    /// One picture's figures, per method in `methods` order, and the side-by-side sheet
     /// of the square around the hole: the original, then each fill.
     public struct Result {
         public var psnr: [Double]
@@ -41,14 +45,14 @@ public struct InpaintingEvaluation {
         let mask = try Inpainter.rectangle(x: hx, y: hy, w: hole, h: hole, imageWidth: w, imageHeight: h)
         var result = Result(psnr: [], msssim: [], seconds: [], sheet: image)
         var tiles = [Image(width: s, height: s, channels: 3, samples8: crop(picture.pixels, width: w, x: cx, y: cy, w: s, h: s))]
-        for method in Method.allCases {
+        for method in methods {
             let t0 = Date()
             let out: [UInt8]
             if method == .diffusion {
                 out = diffusionFill(picture.pixels, width: w, height: h, hole: mask)
             } else {
                 var options = self.options
-                options.context = method == .all ? .all : .raster
+                options.context = method == .raster ? .raster : .all
                 out = try inpainter.inpaint(image, hole: mask, options: options).samples8
             }
             result.seconds.append(Date().timeIntervalSince(t0))

@@ -15,8 +15,13 @@ public struct InpaintOptions: Sendable {
         case all
     }
 
+    /// The autoregressive priors' context (the masked prior always sees every side).
     public var context: Context = .all
     public var seed: UInt64 = 1
+    /// Fills drawn (in one batch); the one whose decode agrees best with the known pixels around
+    /// the hole is kept. nil: 4 with the masked prior, 1 with the autoregressive ones (whose
+    /// sweeps make each draw slow).
+    public var draws: Int?
     /// Raster sampling draws with these; the sweeps use the temperature (0: the best candidate).
     public var sampling = SamplingOptions(temperature: 1)
     /// Candidates rescored per hole token in a sweep: the most likely ones under p(x_i | x_<i).
@@ -28,6 +33,8 @@ public struct InpaintOptions: Sendable {
     public var sweeps = 1
     /// Width in pixels of the band outside the hole where the fill fades into the original.
     public var feather = 4
+    /// Width in pixels of the band of known pixels around the hole on which draws are compared.
+    public var borderBand = 8
     /// Known tokens kept around the hole in the prior's window (PixelCNN; the transformer's
     /// window is its whole context).
     public var marginTokens = 4
@@ -35,7 +42,9 @@ public struct InpaintOptions: Sendable {
     public init() {}
 }
 
-/// Fills a hole in an image with tokens drawn from a prior, using the context on all sides.
+/// Fills a hole in an image with tokens drawn from a prior, using the context on all sides:
+/// draws several fills of the level-1 tokens, decodes each, keeps the one that agrees best with
+/// the known pixels around the hole, and corrects it so that it meets them without a seam.
 public final class Inpainter: PriorSampler {
     /// A hole mask [height * width] for the rectangle (x, y, w, h), which must lie inside the image.
     public static func rectangle(x: Int, y: Int, w: Int, h: Int, imageWidth: Int, imageHeight: Int) throws -> [Bool] {
@@ -78,18 +87,32 @@ public final class Inpainter: PriorSampler {
         guard holeTokens.contains(false) else { throw GenerationError.holeCoversImage }
 
         var grid = codec.tokenize(image8, levels: codec.model.levels)
-        var level1 = grid.levels[0].map { Int32($0) }
-        try fill(&level1, cols: gw, rows: gh, hole: holeTokens, options: options)
-        grid.levels[0] = level1.map { UInt16($0) }
-        let fillRGB = try decode(grid, hole: holeTokens, width: width, height: height)
-        return blend(original: image8, fill: fillRGB, hole: hole, feather: options.feather)
+        let level1 = grid.levels[0].map { Int32($0) }
+        let draws = options.draws ?? (prior.kind == .masked ? 4 : 1)
+        let fills = try fill(level1, cols: gw, rows: gh, hole: holeTokens, count: draws, options: options)
+        let rgb3 = image8.withChannels(3).samples8
+        let band = dilate(hole, width: width, height: height, by: options.borderBand)
+        var best: (rgb: [UInt8], error: Int)?
+        for tokens in fills {
+            grid.levels[0] = tokens.map { UInt16($0) }
+            let rgb = try decode(grid, hole: holeTokens, width: width, height: height)
+            var error = 0
+            for i in 0..<(width * height) where band[i] && !hole[i] {
+                for c in 0..<3 { let e = Int(rgb[3 * i + c]) - Int(rgb3[3 * i + c]); error += e * e }
+            }
+            if best == nil || error < best!.error { best = (rgb, error) }
+        }
+        let alpha = featherWeights(hole, width: width, height: height, feather: options.feather)
+        let fill = seamless(best!.rgb, original: rgb3, domain: alpha.map { $0 > 0 }, width: width, height: height)
+        return blend(original: image8, fill: fill, alpha: alpha)
     }
 
-    /// Resamples the level-1 tokens [rows * cols] where `hole` holds, on a window around the hole.
-    public func fill(_ tokens: inout [Int32], cols gw: Int, rows gh: Int, hole: [Bool], options: InpaintOptions) throws {
+    /// `count` fills of the level-1 tokens [rows * cols]: each resamples the positions where
+    /// `hole` holds, on a window around the hole. Fill i draws from RNG(seed + i).
+    public func fill(_ tokens: [Int32], cols gw: Int, rows gh: Int, hole: [Bool], count: Int, options: InpaintOptions) throws -> [[Int32]] {
         var tx0 = gw, ty0 = gh, tx1 = 0, ty1 = 0
         for y in 0..<gh { for x in 0..<gw where hole[y * gw + x] { tx0 = min(tx0, x); tx1 = max(tx1, x + 1); ty0 = min(ty0, y); ty1 = max(ty1, y + 1) } }
-        guard tx1 > tx0 else { return }
+        guard tx1 > tx0 else { return [tokens] }
         // The window the prior sees: the hole's bounding box with context around it.
         var wx0: Int, wy0: Int, ww: Int, wh: Int
         if let m = prior.network.maxGrid {
@@ -104,26 +127,29 @@ public final class Inpainter: PriorSampler {
             wx0 = max(0, tx0 - mg); wy0 = max(0, ty0 - mg)
             ww = min(gw, tx1 + mg) - wx0; wh = min(gh, ty1 + mg) - wy0
         }
-        var window = [Int32](repeating: 0, count: ww * wh), resample = [Bool](repeating: false, count: ww * wh)
+        let t = ww * wh
+        var window = [Int32](repeating: 0, count: count * t), resample = [Bool](repeating: false, count: t)
         for y in 0..<wh {
             for x in 0..<ww {
-                window[y * ww + x] = tokens[(wy0 + y) * gw + wx0 + x]
                 resample[y * ww + x] = hole[(wy0 + y) * gw + wx0 + x]
+                // The hole's old tokens must not leak into the fill: the priors overwrite these placeholders.
+                let token = resample[y * ww + x] ? 0 : tokens[(wy0 + y) * gw + wx0 + x]
+                for b in 0..<count { window[b * t + y * ww + x] = token }
             }
         }
-        // The hole's old tokens must not leak into the fill: the raster pass conditions on
-        // earlier positions only, so give it placeholders and let it overwrite them.
-        for i in 0..<(ww * wh) where resample[i] { window[i] = 0 }
-        var rngs = [RNG(seed: options.seed)]
-        prior.network.sample(&window, batch: 1, height: wh, width: ww, resample: resample, options: options.sampling, rngs: &rngs)
-        if options.context == .all {
-            for _ in 0..<options.sweeps {
-                for i in 0..<(ww * wh) where resample[i] {
-                    gibbsStep(&window, at: i, rows: wh, cols: ww, options: options, rng: &rngs[0])
+        var rngs = (0..<count).map { RNG(seed: options.seed &+ UInt64($0)) }
+        prior.network.sample(&window, batch: count, height: wh, width: ww, resample: resample, options: options.sampling, rngs: &rngs)
+        return (0..<count).map { b in
+            var one = Array(window[(b * t)..<((b + 1) * t)])
+            if prior.kind != .masked && options.context == .all {
+                for _ in 0..<options.sweeps {
+                    for i in 0..<t where resample[i] { gibbsStep(&one, at: i, rows: wh, cols: ww, options: options, rng: &rngs[b]) }
                 }
             }
+            var out = tokens
+            for y in 0..<wh { for x in 0..<ww { out[(wy0 + y) * gw + wx0 + x] = one[y * ww + x] } }
+            return out
         }
-        for y in 0..<wh { for x in 0..<ww { tokens[(wy0 + y) * gw + wx0 + x] = window[y * ww + x] } }
     }
 
     /// Redraws token i from its full conditional under the prior, restricted to the top
@@ -215,39 +241,108 @@ public final class Inpainter: PriorSampler {
         return rgb
     }
 
-    /// The original outside the hole, the fill inside, and a linear fade across `feather` pixels
-    /// outside the hole's edge (by Euclidean distance to the nearest hole pixel).
-    func blend(original: Image, fill: [UInt8], hole: [Bool], feather: Int) -> Image {
+    /// The mask grown by `r` pixels in every direction (a square neighbourhood).
+    func dilate(_ mask: [Bool], width w: Int, height h: Int, by r: Int) -> [Bool] {
+        var rows = mask
+        for y in 0..<h {
+            for x in 0..<w where mask[y * w + x] {
+                for xx in max(0, x - r)...min(w - 1, x + r) { rows[y * w + xx] = true }
+            }
+        }
+        var out = rows
+        for y in 0..<h {
+            for x in 0..<w where rows[y * w + x] {
+                for yy in max(0, y - r)...min(h - 1, y + r) { out[yy * w + x] = true }
+            }
+        }
+        return out
+    }
+
+    /// How much of the fill each pixel takes: 1 in the hole, fading linearly to 0 across
+    /// `feather` pixels outside its edge (by Euclidean distance to the nearest hole pixel).
+    func featherWeights(_ hole: [Bool], width w: Int, height h: Int, feather: Int) -> [Double] {
+        let r = max(0, feather)
+        var alpha = [Double](repeating: 0, count: w * h)
+        let near = dilate(hole, width: w, height: h, by: r)
+        for y in 0..<h {
+            for x in 0..<w where near[y * w + x] {
+                if hole[y * w + x] { alpha[y * w + x] = 1; continue }
+                var best = Double.infinity
+                for dy in -r...r where y + dy >= 0 && y + dy < h {
+                    for dx in -r...r where x + dx >= 0 && x + dx < w && hole[(y + dy) * w + x + dx] {
+                        best = min(best, Double(dx * dx + dy * dy).squareRoot())
+                    }
+                }
+                alpha[y * w + x] = best <= Double(r) ? 1 - best / Double(r + 1) : 0
+            }
+        }
+        return alpha
+    }
+
+    /// The fill (RGB8) with a smooth correction added inside `domain`: the harmonic function that
+    /// equals original - fill on the known pixels bordering the domain (Perez et al.'s seamless
+    /// cloning). The fill keeps its own detail, but takes the brightness and colour of what
+    /// surrounds the hole, so it meets it without a seam. Solved by successive over-relaxation.
+    public func seamless(_ fill: [UInt8], original: [UInt8], domain: [Bool], width w: Int, height h: Int) -> [UInt8] {
+        let inside = (0..<(w * h)).filter { domain[$0] }
+        guard !inside.isEmpty else { return fill }
+        var correction = [Float](repeating: 0, count: w * h * 3)
+        var x0 = w, x1 = 0, y0 = h, y1 = 0
+        for i in inside { x0 = min(x0, i % w); x1 = max(x1, i % w); y0 = min(y0, i / w); y1 = max(y1, i / w) }
+        // The boundary values, fixed; the domain starts at their mean.
+        var mean = [Float](repeating: 0, count: 3), count: Float = 0
+        for y in max(0, y0 - 1)...min(h - 1, y1 + 1) {
+            for x in max(0, x0 - 1)...min(w - 1, x1 + 1) where !domain[y * w + x] {
+                let i = y * w + x
+                let touches = (x > 0 && domain[i - 1]) || (x < w - 1 && domain[i + 1]) || (y > 0 && domain[i - w]) || (y < h - 1 && domain[i + w])
+                guard touches else { continue }
+                for c in 0..<3 { correction[3 * i + c] = Float(original[3 * i + c]) - Float(fill[3 * i + c]); mean[c] += correction[3 * i + c] }
+                count += 1
+            }
+        }
+        guard count > 0 else { return fill }
+        for i in inside { for c in 0..<3 { correction[3 * i + c] = mean[c] / count } }
+        let side = Float(max(x1 - x0, y1 - y0) + 2)
+        let omega = 2 / (1 + sin(Float.pi / side))
+        for _ in 0..<(4 * Int(side) + 20) {
+            var change: Float = 0
+            for i in inside {
+                let (x, y) = (i % w, i / w)
+                for c in 0..<3 {
+                    var sum: Float = 0, n: Float = 0
+                    if x > 0 { sum += correction[3 * (i - 1) + c]; n += 1 }
+                    if x < w - 1 { sum += correction[3 * (i + 1) + c]; n += 1 }
+                    if y > 0 { sum += correction[3 * (i - w) + c]; n += 1 }
+                    if y < h - 1 { sum += correction[3 * (i + w) + c]; n += 1 }
+                    let step = omega * (sum / n - correction[3 * i + c])
+                    correction[3 * i + c] += step
+                    change = max(change, abs(step))
+                }
+            }
+            if change < 0.01 { break }
+        }
+        var out = fill
+        for i in inside {
+            for c in 0..<3 { out[3 * i + c] = UInt8(min(max((Float(fill[3 * i + c]) + correction[3 * i + c]).rounded(), 0), 255)) }
+        }
+        return out
+    }
+
+    /// alpha * fill + (1 - alpha) * original at every pixel, in the original's channels.
+    func blend(original: Image, fill: [UInt8], alpha: [Double]) -> Image {
         let (w, h, ch) = (original.width, original.height, original.channels)
         var out = original.samples8
         let colors = original.colorChannels
-        let r = max(0, feather)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                var alpha: Double
-                if hole[i] {
-                    alpha = 1
-                } else {
-                    var best = Double.infinity
-                    for dy in -r...r where y + dy >= 0 && y + dy < h {
-                        for dx in -r...r where x + dx >= 0 && x + dx < w && hole[(y + dy) * w + x + dx] {
-                            best = min(best, Double(dx * dx + dy * dy).squareRoot())
-                        }
-                    }
-                    alpha = best <= Double(r) ? 1 - best / Double(r + 1) : 0
-                }
-                if alpha == 0 { continue }
-                var value = [Double](repeating: 0, count: colors)
-                if colors == 3 {
-                    for c in 0..<3 { value[c] = Double(fill[3 * i + c]) }
-                } else {
-                    value[0] = 0.299 * Double(fill[3 * i]) + 0.587 * Double(fill[3 * i + 1]) + 0.114 * Double(fill[3 * i + 2])
-                }
-                for c in 0..<colors {
-                    let o = Double(out[i * ch + c])
-                    out[i * ch + c] = UInt8(min(max((alpha * value[c] + (1 - alpha) * o).rounded(), 0), 255))
-                }
+        for i in 0..<(w * h) where alpha[i] > 0 {
+            var value = [Double](repeating: 0, count: colors)
+            if colors == 3 {
+                for c in 0..<3 { value[c] = Double(fill[3 * i + c]) }
+            } else {
+                value[0] = 0.299 * Double(fill[3 * i]) + 0.587 * Double(fill[3 * i + 1]) + 0.114 * Double(fill[3 * i + 2])
+            }
+            for c in 0..<colors {
+                let o = Double(out[i * ch + c])
+                out[i * ch + c] = UInt8(min(max((alpha[i] * value[c] + (1 - alpha[i]) * o).rounded(), 0), 255))
             }
         }
         return Image(width: w, height: h, channels: ch, samples8: out)

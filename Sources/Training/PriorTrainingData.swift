@@ -11,11 +11,13 @@ public enum PriorTrainingData {
     /// The level-1 grid of every picture at each scale in `scales` (1 full size, 2 half, 4 quarter...;
     /// powers of two). The default, half and quarter, is what a short training run can use: a 16x16
     /// crop then spans a good part of a scene, and tokenizing costs a third of the full size.
-    public static func tokenize(_ pictures: [RGBPicture], codec: Codec, scales: [Int] = [2, 4],
+    /// `mirrored` adds the grids of each picture mirrored left to right: the tokenizer's own grids of
+    /// other pictures, where flipping a grid would not be (a token's patch is not symmetric).
+    public static func tokenize(_ pictures: [RGBPicture], codec: Codec, scales: [Int] = [2, 4], mirrored: Bool = false,
                                 progress: (Int, Int) -> Void = { _, _ in }) -> [TokenGridSample] {
         var grids: [TokenGridSample] = []
         for (i, picture) in pictures.enumerated() {
-            for image in scaled(picture, scales: scales, atLeast: codec.model.downsampling) {
+            for image in (mirrored ? [picture, picture.mirrored()] : [picture]).flatMap({ scaled($0, scales: scales, atLeast: codec.model.downsampling) }) {
                 let grid = codec.tokenize(image, levels: 1)
                 grids.append(TokenGridSample(width: grid.width, height: grid.height, tokens: grid.levels[0].map { Int32($0) }))
             }
@@ -40,8 +42,8 @@ public enum PriorTrainingData {
     /// tokenizer's digest and a digest of the picture list, so another tokenizer or another
     /// folder never reads stale tokens.
     public static func cachePath(folder: String, tokenizer: ModelFingerprint, paths: [String], scales: [Int],
-                                 levels: Int = 1) -> String {
-        let what = "\n\(scales)" + (levels == 1 ? "" : " levels \(levels)")
+                                 levels: Int = 1, mirrored: Bool = false) -> String {
+        let what = "\n\(scales)" + (levels == 1 ? "" : " levels \(levels)") + (mirrored ? " mirrored" : "")
         let key = fnv1a128(Array((paths.joined(separator: "\n") + what).utf8)).prefix(6)
         let hex = key.map { String(format: "%02x", $0) }.joined()
         return (folder as NSString).appendingPathComponent("tokens-\(tokenizer.digestHex.prefix(16))-\(hex).safetensors")
@@ -93,17 +95,17 @@ public enum PriorTrainingData {
     }
 
     /// Grids of the pictures under `folder`, from the cache in `cacheFolder` when it holds them.
-    public static func grids(folder: String, codec: Codec, cacheFolder: String, scales: [Int] = [2, 4],
+    public static func grids(folder: String, codec: Codec, cacheFolder: String, scales: [Int] = [2, 4], mirrored: Bool = false,
                              log: (String) -> Void = { _ in }, progress: (Int, Int) -> Void = { _, _ in }) throws -> [TokenGridSample] {
         let images = try TrainingImages.load(folder: folder)
         for s in images.skipped { log("\(s.path): skipped: \(s.reason)") }
-        let path = cachePath(folder: cacheFolder, tokenizer: codec.model.tokens, paths: images.paths, scales: scales)
+        let path = cachePath(folder: cacheFolder, tokenizer: codec.model.tokens, paths: images.paths, scales: scales, mirrored: mirrored)
         if let cached = load(cache: path, tokenizer: codec.model.tokens) {
             log("token grids of \(folder) read from \(path)")
             return cached
         }
         let t0 = Date()
-        let grids = tokenize(images.pictures, codec: codec, scales: scales, progress: progress)
+        let grids = tokenize(images.pictures, codec: codec, scales: scales, mirrored: mirrored, progress: progress)
         try save(grids, cache: path, tokenizer: codec.model.tokens)
         log(String(format: "tokenized %d pictures of %@ (%d grids) in %.0f s; cached in %@",
                    images.pictures.count, folder, grids.count, Date().timeIntervalSince(t0), path))

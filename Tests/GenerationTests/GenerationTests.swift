@@ -15,7 +15,7 @@ final class GenerationTests: XCTestCase {
                metadata: [String: String]? = nil) throws -> PriorModel {
         let config = kind == .pixelcnn
             ? PriorConfig(kind: .pixelcnn, codebookSize: tokenizer.config.codebookSize, width: 8, layers: 2)
-            : PriorConfig(kind: .transformer, codebookSize: tokenizer.config.codebookSize, width: 16, layers: 1, heads: 2)
+            : PriorConfig(kind: kind, codebookSize: tokenizer.config.codebookSize, width: 16, layers: 1, heads: 2)
         let net = Priors.make(config, seed: 5)
         return try PriorModel(weights: Priors.exportWeights(net, name: "test", metadata: metadata ?? TokenizerRecord.metadata(tokenizer)))
     }
@@ -62,6 +62,19 @@ final class GenerationTests: XCTestCase {
                 }
                 XCTAssertGreaterThan(changedInside, hw * hh / 2, "\(kind) \(context): the hole was not refilled")
             }
+        }
+    }
+
+    /// A fill off by a constant is corrected to the original: the correction takes the border's values.
+    func testSeamlessCorrectionRemovesAnOffset() throws {
+        let image = picture(width: 48, height: 40)
+        let inpainter = try Inpainter(codec: Codec(model: Self.tokenizer), prior: prior(.masked))
+        let hole = try Inpainter.rectangle(x: 12, y: 10, w: 20, h: 16, imageWidth: 48, imageHeight: 40)
+        let smooth = image.samples8.enumerated().map { i, v in i % 3 == 2 ? UInt8(100) : v }   // no checkerboard
+        let off = smooth.map { UInt8(min(255, Int($0) + 30)) }
+        let fixed = inpainter.seamless(off, original: smooth, domain: hole, width: 48, height: 40)
+        for i in 0..<(48 * 40) where hole[i] {
+            for c in 0..<3 { XCTAssertEqual(Double(fixed[3 * i + c]), Double(smooth[3 * i + c]), accuracy: 1.5, "pixel \(i)") }
         }
     }
 

@@ -96,7 +96,8 @@ final class PriorTests: XCTestCase {
     }
 
     func testSamplingIsDeterministicForASeed() {
-        for prior in [Priors.make(Self.pixelConfig, seed: 1), Priors.make(PriorConfig(kind: .transformer, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 4, maxCols: 4), seed: 1)] {
+        for prior in [Priors.make(Self.pixelConfig, seed: 1), Priors.make(PriorConfig(kind: .transformer, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 4, maxCols: 4), seed: 1),
+                      Priors.make(PriorConfig(kind: .masked, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 4, maxCols: 4), seed: 1)] {
             func draw(_ seed: UInt64, _ options: SamplingOptions) -> [Int32] {
                 var tokens = [Int32](repeating: 0, count: 2 * 16)
                 var rngs = [RNG(seed: seed), RNG(seed: seed &+ 1)]
@@ -111,14 +112,17 @@ final class PriorTests: XCTestCase {
     }
 
     func testSamplingKeepsFixedTokens() {
-        let prior = Priors.make(Self.pixelConfig, seed: 1)
-        var rng = RNG(seed: 9)
-        let original = randomGrid(20, &rng, k: 16)
-        var tokens = original
-        var rngs = [RNG(seed: 1)]
-        let resample = (0..<20).map { $0 % 3 == 0 }
-        prior.sample(&tokens, batch: 1, height: 4, width: 5, resample: resample, options: SamplingOptions(), rngs: &rngs)
-        for t in 0..<20 where !resample[t] { XCTAssertEqual(tokens[t], original[t]) }
+        for config in [Self.pixelConfig, PriorConfig(kind: .masked, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 4, maxCols: 5)] {
+            let prior = Priors.make(config, seed: 1)
+            var rng = RNG(seed: 9)
+            let original = randomGrid(20, &rng, k: 16)
+            var tokens = original
+            var rngs = [RNG(seed: 1)]
+            let resample = (0..<20).map { $0 % 3 == 0 }
+            prior.sample(&tokens, batch: 1, height: 4, width: 5, resample: resample, options: SamplingOptions(), rngs: &rngs)
+            for t in 0..<20 where !resample[t] { XCTAssertEqual(tokens[t], original[t]) }
+            XCTAssertTrue(tokens.allSatisfy { (0..<16).contains($0) }, "\(config.kind): every drawn token is a code")
+        }
     }
 
     func testTopKAndTopPRestrictCandidates() {
@@ -167,6 +171,58 @@ final class PriorTests: XCTestCase {
         try checkLearnsPattern(PriorConfig(kind: .transformer, codebookSize: 16, width: 32, layers: 2, heads: 2, maxRows: 6, maxCols: 6), steps: 300, lr: 3e-3)
     }
 
+    /// Changing any token changes the masked prior's logits at every other position: it sees all sides.
+    func testMaskedTransformerSeesEverySide() {
+        let prior = Priors.make(PriorConfig(kind: .masked, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 4, maxCols: 5), seed: 2)
+        var rng = RNG(seed: 4)
+        let base = randomGrid(20, &rng, k: 16)
+        let a = prior.forward(base, batch: 1, height: 4, width: 5).array
+        var changed = base
+        changed[19] = (changed[19] + 1) % 16          // the last position
+        let b = prior.forward(changed, batch: 1, height: 4, width: 5).array
+        for t in 0..<19 {
+            XCTAssertTrue((0..<16).contains { abs(a[t * 16 + $0] - b[t * 16 + $0]) > 1e-6 }, "position \(t) does not see the last one")
+        }
+    }
+
+    /// The masked prior learns the stripes (its bound falls far below log2(K) = 4 bits; 0.11 is
+    /// perfect: 4 bits for the phase when nothing is visible, which is 1 draw in 36) and then fills a
+    /// hole in them exactly at temperature 0, from every side, keeping every known token.
+    func testTinyMaskedTransformerLearnsAndFillsAPattern() throws {
+        let config = PriorConfig(kind: .masked, codebookSize: 16, width: 32, layers: 2, heads: 2, maxRows: 6, maxCols: 6)
+        let model = Priors.make(config, seed: 1)
+        var options = PriorTrainer.defaults(checkpointPath: NSTemporaryDirectory() + "prior-fill-\(UUID().uuidString).ckpt")
+        options.steps = 600
+        options.learningRate = 3e-3
+        options.warmupSteps = 20
+        let trainer = PriorTrainer(model: model, options: options, cropSize: 6)
+        var rng = RNG(seed: 11)
+        let grids = (0..<8).map { _ -> TokenGridSample in
+            let phase = rng.int(below: 16)
+            return TokenGridSample(width: 10, height: 10, tokens: (0..<100).map { Int32((phase + $0 % 10 + 3 * ($0 / 10)) % 16) })
+        }
+        let validation = TokenCropSource.tiles(of: grids, size: 6, limit: 8)
+        let before = trainer.validate(validation)
+        try trainer.run(data: TokenCropSource(grids: grids, size: 6))
+        try? FileManager.default.removeItem(atPath: options.checkpointPath)
+        let after = trainer.validate(validation)
+        XCTAssertGreaterThan(before, 3.5)
+        XCTAssertLessThan(after, 1.5, "\(before) -> \(after) bits per token")
+        let truth: [Int32] = (0..<36).map { (t: Int) -> Int32 in
+            let value: Int = (5 + t % 6 + 3 * (t / 6)) % 16
+            return Int32(value)
+        }
+        // A 2x3 hole in the middle, and the left column but its corners: only the right side tells the latter.
+        let resample: [Bool] = (0..<36).map { t in
+            let (row, col) = (t / 6, t % 6)
+            return (col == 0 && row >= 1 && row <= 4) || (row >= 2 && row <= 3 && col >= 2 && col <= 4)
+        }
+        var tokens: [Int32] = (0..<36).map { t in resample[t] ? 0 : truth[t] }
+        var rngs = [RNG(seed: 1)]
+        model.sample(&tokens, batch: 1, height: 6, width: 6, resample: resample, options: SamplingOptions(temperature: 0, steps: 4), rngs: &rngs)
+        XCTAssertEqual(tokens, truth, "\(before) -> \(after) bits per token")
+    }
+
     func testWeightsRoundTripAndCheckpointResume() throws {
         let model = Priors.make(Self.transformerConfig, seed: 4)
         let bytes = Priors.exportWeights(model, name: "t", metadata: ["tokenizer_digest": "ab"])
@@ -181,7 +237,8 @@ final class PriorTests: XCTestCase {
     /// A trained model scores the same after export and load, and after a checkpoint round trip.
     func testTrainedModelScoresTheSameAfterLoading() throws {
         for config in [PriorConfig(kind: .pixelcnn, codebookSize: 16, width: 16, layers: 2),
-                       PriorConfig(kind: .transformer, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 6, maxCols: 6)] {
+                       PriorConfig(kind: .transformer, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 6, maxCols: 6),
+                       PriorConfig(kind: .masked, codebookSize: 16, width: 16, layers: 1, heads: 2, maxRows: 6, maxCols: 6)] {
             let model = Priors.make(config, seed: 1)
             var options = PriorTrainer.defaults(checkpointPath: NSTemporaryDirectory() + "prior-load-\(UUID().uuidString).ckpt")
             options.steps = 40

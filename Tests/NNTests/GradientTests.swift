@@ -185,11 +185,22 @@ final class GradientTests: XCTestCase {
     func testAttention() {
         var rng = RNG(seed: 19)
         let store = ParameterStore()
-        let att = CausalSelfAttention(store, "att", dim: 8, heads: 2, rng: &rng)
+        let att = SelfAttention(store, "att", dim: 8, heads: 2, rng: &rng)
         store.seal()
         randomize(store, att.qkvBias, &rng, scale: 0.2)
         randomize(store, att.projBias, &rng, scale: 0.2)
         checkLayer("attention", att, input: randomTensor([2, 5, 8], &rng), store: store,
+                   params: [att.qkvWeight, att.qkvBias, att.projWeight, att.projBias])
+    }
+
+    func testBidirectionalAttention() {
+        var rng = RNG(seed: 21)
+        let store = ParameterStore()
+        let att = SelfAttention(store, "att", dim: 8, heads: 2, causal: false, rng: &rng)
+        store.seal()
+        randomize(store, att.qkvBias, &rng, scale: 0.2)
+        randomize(store, att.projBias, &rng, scale: 0.2)
+        checkLayer("bidirectional attention", att, input: randomTensor([2, 5, 8], &rng), store: store,
                    params: [att.qkvWeight, att.qkvBias, att.projWeight, att.projBias])
     }
 

@@ -30,7 +30,7 @@ final class ReferenceTests: XCTestCase {
         let heads = Int(t["cfg"]!.values[0])
         var rng = RNG(seed: 1)
         let store = ParameterStore()
-        let att = CausalSelfAttention(store, "att", dim: x.shape[2], heads: heads, rng: &rng)
+        let att = SelfAttention(store, "att", dim: x.shape[2], heads: heads, rng: &rng)
         store.seal()
         for (p, name) in [(att.qkvWeight, "wqkv"), (att.qkvBias, "bqkv"), (att.projWeight, "wo"), (att.projBias, "bo")] {
             let v = tensor(t[name])
@@ -42,11 +42,26 @@ final class ReferenceTests: XCTestCase {
         XCTAssertLessThan(maxScaledError(y.data, want.data, want.count), 1e-4)
     }
 
+    /// Causal attention's first position ignores the rest of the sequence; bidirectional attention's does not.
+    func testOnlyBidirectionalAttentionSeesLaterPositions() {
+        for causal in [true, false] {
+            var rng = RNG(seed: 3)
+            let store = ParameterStore()
+            let att = SelfAttention(store, "att", dim: 8, heads: 2, causal: causal, rng: &rng)
+            store.seal()
+            let x = randomTensor([1, 4, 8], &rng)
+            let first = Array(UnsafeBufferPointer(start: att.forward(x).data, count: 8))
+            x.data[3 * 8] += 1      // the last position changes
+            let again = Array(UnsafeBufferPointer(start: att.forward(x).data, count: 8))
+            XCTAssertEqual(first == again, causal, causal ? "causal" : "bidirectional")
+        }
+    }
+
     /// Sampling one position at a time through the KV cache reproduces the training forward.
     func testAttentionStepMatchesForward() {
         var rng = RNG(seed: 2)
         let store = ParameterStore()
-        let att = CausalSelfAttention(store, "att", dim: 12, heads: 3, rng: &rng)
+        let att = SelfAttention(store, "att", dim: 12, heads: 3, rng: &rng)
         store.seal()
         randomize(store, att.qkvBias, &rng, scale: 0.2)
         let (n, t, d) = (2, 9, 12)

@@ -46,7 +46,7 @@ final class TrainingSmokeTests: XCTestCase {
         let tok = Embedding(store, "tok", vocabulary: v, dim: d, std: 0.3, rng: &rng)
         let pos = Embedding(store, "pos", vocabulary: t, dim: d, std: 0.3, rng: &rng)
         let net = Sequential([
-            Residual(Sequential([LayerNorm(store, "ln1", dim: d), CausalSelfAttention(store, "att", dim: d, heads: 4, rng: &rng)])),
+            Residual(Sequential([LayerNorm(store, "ln1", dim: d), SelfAttention(store, "att", dim: d, heads: 4, rng: &rng)])),
             Residual(Sequential([LayerNorm(store, "ln2", dim: d), Linear(store, "fc", inFeatures: d, outFeatures: 4 * d, rng: &rng),
                                  GELU(), Linear(store, "proj", inFeatures: 4 * d, outFeatures: d, rng: &rng)])),
             LayerNorm(store, "lnf", dim: d),

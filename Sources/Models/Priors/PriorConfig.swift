@@ -1,8 +1,9 @@
 import Foundation
 
-/// The two priors over token grids: the VQ-VAE paper's gated PixelCNN and DALL-E's causal transformer.
+/// The priors over token grids: the VQ-VAE paper's gated PixelCNN, DALL-E's causal transformer
+/// and MaskGIT's bidirectional masked-token transformer.
 public enum PriorKind: String, Codable, CaseIterable, Sendable {
-    case pixelcnn, transformer
+    case pixelcnn, transformer, masked
 }
 
 /// The shape of a prior. Stored in the weights' metadata so a file says what it is.
@@ -10,15 +11,15 @@ public struct PriorConfig: Codable, Equatable, Sendable {
     public var kind: PriorKind
     /// K: the tokenizer's codebook size (tokens are 0..<K).
     public var codebookSize: Int
-    /// PixelCNN: channels of each stack. Transformer: model width D.
+    /// PixelCNN: channels of each stack. Transformers: model width D.
     public var width: Int
     public var layers: Int
     /// PixelCNN: the masked convolutions' kernel side (odd).
     public var kernel: Int
-    /// Transformer: attention heads.
+    /// Transformers: attention heads.
     public var heads: Int
-    /// Transformer: the largest grid its row and column embeddings cover (the context is
-    /// maxRows * maxCols tokens plus the start token). The PixelCNN is convolutional and takes any size.
+    /// Transformers: the largest grid their row and column embeddings cover (the raster one's
+    /// context is maxRows * maxCols tokens plus the start token). The PixelCNN is convolutional and takes any size.
     public var maxRows: Int
     public var maxCols: Int
 

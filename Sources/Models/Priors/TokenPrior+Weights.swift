@@ -9,6 +9,7 @@ public enum Priors {
         switch config.kind {
         case .pixelcnn: return GatedPixelCNN(config: config, seed: seed)
         case .transformer: return TokenTransformer(config: config, seed: seed)
+        case .masked: return MaskedTokenTransformer(config: config, seed: seed)
         }
     }
 

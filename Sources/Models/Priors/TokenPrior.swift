@@ -2,28 +2,46 @@ import NN
 
 // Shape letters: N batch of grids, H x W grid of tokens in raster order (T = H * W positions), K codebook size.
 
-/// An autoregressive model of a token grid in raster order: p(x) = prod_t p(x_t | x_<t).
-/// Both priors (GatedPixelCNN, TokenTransformer) implement it, so training, sampling and
-/// inpainting are written once.
+/// A model of token grids that redraws any set of positions given the others. The autoregressive
+/// priors (GatedPixelCNN, TokenTransformer) factor p(x) = prod_t p(x_t | x_<t) in raster order; the
+/// masked-token prior (MaskedTokenTransformer) predicts hidden positions from every side at once.
+/// Training, sampling, generation and inpainting are written once against this protocol.
 public protocol TokenPrior: AnyObject {
     var config: PriorConfig { get }
     var store: ParameterStore { get }
     /// The largest grid one forward covers (nil: any size).
     var maxGrid: (rows: Int, cols: Int)? { get }
 
-    /// tokens [N, H, W] -> logits [N, H*W, K]: row t scores position t given the positions before it.
+    /// tokens [N, H, W] -> logits [N, H*W, K]. Autoregressive priors: row t scores position t given
+    /// the positions before it. The masked prior: row t scores position t given every position not
+    /// hidden by its mask token.
     func forward(_ tokens: [Int32], batch: Int, height: Int, width: Int) -> Tensor
     /// Adds the parameters' gradients into the store, given dlogits [N, H*W, K] of the last forward.
     func backward(_ dlogits: Tensor)
-    /// Draws, in raster order, every position where `resample[t]` holds, in each of the N grids
-    /// (tokens [N, H, W]), conditioning on all positions before it (kept ones and drawn ones).
-    /// Grid b draws from rngs[b].
+    /// One training step's loss on grids [N, H, W], its gradients added into the store, in bits per
+    /// scored token. The autoregressive priors score every position; the masked prior hides a
+    /// random share of each grid and scores those (drawing the share from `rng`).
+    func trainingLoss(_ tokens: [Int32], batch: Int, height: Int, width: Int, rng: inout RNG) -> Float
+    /// Mean negative log-likelihood of grids [N, H, W] in bits per token: exact for the
+    /// autoregressive priors, an upper bound (the order-agnostic one) for the masked prior.
+    func bitsPerToken(_ tokens: [Int32], batch: Int, height: Int, width: Int) -> Double
+    /// Draws every position where `resample[t]` holds, in each of the N grids (tokens [N, H, W]),
+    /// conditioning on the kept positions (autoregressive priors: on all positions before it,
+    /// kept and drawn). Grid b draws from rngs[b].
     func sample(_ tokens: inout [Int32], batch: Int, height: Int, width: Int, resample: [Bool],
                 options: SamplingOptions, rngs: inout [RNG])
 }
 
 extension TokenPrior {
-    /// Mean negative log-likelihood in bits per token of grids [N, H, W].
+    /// Next-token cross-entropy over every position: the autoregressive priors' objective.
+    public func trainingLoss(_ tokens: [Int32], batch: Int, height: Int, width: Int, rng: inout RNG) -> Float {
+        let logits = forward(tokens, batch: batch, height: height, width: width)
+        let dlogits = Tensor(logits.shape)
+        let loss = crossEntropyLoss(logits, tokens, dlogits: dlogits)
+        backward(dlogits)
+        return loss / Float(log(2.0))
+    }
+
     public func bitsPerToken(_ tokens: [Int32], batch: Int, height: Int, width: Int) -> Double {
         let logits = forward(tokens, batch: batch, height: height, width: width)
         return Double(crossEntropyLoss(logits, tokens)) / log(2.0)
@@ -47,11 +65,15 @@ public struct SamplingOptions: Sendable, Equatable {
     public var topK: Int?
     /// Keep the smallest set of most likely tokens whose probability reaches P (nil: all).
     public var topP: Float?
+    /// The masked prior's parallel decoding steps (the autoregressive priors draw one position
+    /// per step): fewer is faster, more lets later tokens see more of the earlier ones.
+    public var steps: Int
 
-    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil) {
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, steps: Int = 12) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
+        self.steps = steps
     }
 }
 

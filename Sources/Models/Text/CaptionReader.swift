@@ -76,7 +76,7 @@ public final class CaptionReader {
     let tokemb: Embedding                       // the code table, fixed
     let posproj: Linear, rowemb: Embedding, colemb: Embedding
     let textemb: Embedding, textpos: Embedding
-    let blocks: [TokenTransformer.Block]
+    let blocks: [TransformerBlock]
     let lnf: LayerNorm
     let head: Linear
 
@@ -102,7 +102,7 @@ public final class CaptionReader {
         textemb = Embedding(store, "textemb", vocabulary: config.textVocabulary + 1, dim: d, rng: &rng)
         textpos = Embedding(store, "textpos", vocabulary: config.textLength + 1, dim: d, rng: &rng)
         blocks = (0..<config.layers).map {
-            TokenTransformer.Block(store, "block\($0)", dim: d, heads: config.heads, layers: config.layers, rng: &rng)
+            TransformerBlock(store, "block\($0)", dim: d, heads: config.heads, causal: true, rng: &rng)
         }
         lnf = LayerNorm(store, "lnf", dim: d)
         head = Linear(store, "head", inFeatures: d, outFeatures: config.textVocabulary, initGain: 0.5, rng: &rng)

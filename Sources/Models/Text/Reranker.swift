@@ -35,7 +35,7 @@ public final class Reranker {
     public let store: ParameterStore
 
     let textemb: Embedding, textpos: Embedding
-    let blocks: [TokenTransformer.Block]
+    let blocks: [TransformerBlock]
     let textln: LayerNorm
     let textproj: Linear
     let textnorm = L2Normalize()
@@ -65,7 +65,7 @@ public final class Reranker {
         textemb = Embedding(store, "textemb", vocabulary: config.textVocabulary, dim: d, rng: &rng)
         textpos = Embedding(store, "textpos", vocabulary: config.textLength, dim: d, rng: &rng)
         blocks = (0..<config.layers).map {
-            TokenTransformer.Block(store, "block\($0)", dim: d, heads: config.heads, layers: config.layers, rng: &rng)
+            TransformerBlock(store, "block\($0)", dim: d, heads: config.heads, causal: true, rng: &rng)
         }
         textln = LayerNorm(store, "textln", dim: d)
         textproj = Linear(store, "textproj", inFeatures: d, outFeatures: config.embedding, rng: &rng)

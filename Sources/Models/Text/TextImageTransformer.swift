@@ -29,7 +29,7 @@ public final class TextImageTransformer {
     let textemb: Embedding, textpos: Embedding
     let layemb: Embedding?, laypos: Embedding?
     let tokemb: Embedding, rowemb: Embedding, colemb: Embedding
-    let blocks: [TokenTransformer.Block]
+    let blocks: [TransformerBlock]
     let lnf: LayerNorm
     let head: Linear
     let layhead: Linear?
@@ -55,7 +55,7 @@ public final class TextImageTransformer {
         rowemb = Embedding(store, "rowemb", vocabulary: config.rows, dim: d, rng: &rng)
         colemb = Embedding(store, "colemb", vocabulary: config.cols, dim: d, rng: &rng)
         blocks = (0..<config.layers).map {
-            TokenTransformer.Block(store, "block\($0)", dim: d, heads: config.heads, layers: config.layers, rng: &rng)
+            TransformerBlock(store, "block\($0)", dim: d, heads: config.heads, causal: true, rng: &rng)
         }
         lnf = LayerNorm(store, "lnf", dim: d)
         head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)

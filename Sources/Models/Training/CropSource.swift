@@ -28,6 +28,18 @@ public struct RGBPicture: Sendable {
         return RGBPicture(width: w, height: h, pixels: out)
     }
 
+    /// The picture mirrored left to right.
+    public func mirrored() -> RGBPicture {
+        var out = [UInt8](repeating: 0, count: pixels.count)
+        for y in 0..<height {
+            for x in 0..<width {
+                let (dst, src) = ((y * width + x) * 3, (y * width + width - 1 - x) * 3)
+                for c in 0..<3 { out[dst + c] = pixels[src + c] }
+            }
+        }
+        return RGBPicture(width: width, height: height, pixels: out)
+    }
+
     /// The picture as a [1, H, W, 3] tensor in [-0.5, 0.5], cropped to multiples of `multiple`.
     public func tensor(croppedTo multiple: Int = 1) -> Tensor {
         let h = height / multiple * multiple, w = width / multiple * multiple

@@ -65,7 +65,7 @@ public struct TokenCropSource: Sendable {
     }
 }
 
-/// Trains a prior by next-token cross-entropy on random `cropSize` x `cropSize` crops of token grids.
+/// Trains a prior by its objective (next-token or hidden-token cross-entropy) on random `cropSize` x `cropSize` crops of token grids.
 public final class PriorTrainer: Trainer {
     public let model: any TokenPrior
     public let cropSize: Int
@@ -89,16 +89,13 @@ public final class PriorTrainer: Trainer {
         trainStep(data.batch(count: options.batchSize, size: cropSize, rng: &state.rng), batch: options.batchSize, size: cropSize)
     }
 
-    /// One optimisation step on crops [N, S, S]; returns the batch's bits per token.
+    /// One optimisation step on crops [N, S, S]; returns the batch's bits per scored token.
     @discardableResult
     public func trainStep(_ tokens: [Int32], batch n: Int, size s: Int) -> Float {
         model.store.zeroGrads()
-        let logits = model.forward(tokens, batch: n, height: s, width: s)
-        let dlogits = Tensor(logits.shape)
-        let loss = crossEntropyLoss(logits, tokens, dlogits: dlogits)
-        model.backward(dlogits)
+        let bits = model.trainingLoss(tokens, batch: n, height: s, width: s, rng: &state.rng)
         update()
-        return loss / Float(M_LN2)
+        return bits
     }
 
     /// Mean bits per token over crops [M, S, S] (S = the crop size).

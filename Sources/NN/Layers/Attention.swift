@@ -5,14 +5,18 @@ import Glibc
 // Shape letters: N batch, T sequence length, D model width, H heads, Dh = D / H head width,
 // S positions held in a key/value cache.
 
-/// Causal multi-head self-attention with its input and output projections:
+/// Multi-head self-attention with its input and output projections:
 ///   qkv = x Wqkv + bqkv,  per head: P = softmax(mask(Q K^T / sqrt(Dh))),  O = P V,  y = O Wo + bo.
-/// Training runs `forward`/`backward` over whole sequences [N, T, D]; sampling runs `step`, one
-/// new position at a time, against a `KVCache` that holds the keys and values of earlier positions.
+/// Causal attention (the mask hides later positions) serves the autoregressive models: training
+/// runs `forward`/`backward` over whole sequences [N, T, D]; sampling runs `step`, one new position
+/// at a time, against a `KVCache` that holds the keys and values of earlier positions.
+/// Bidirectional attention (no mask) serves the masked-token model, which sees every position.
 /// Products are sgemms (one per batch element and head for the T x T scores); the softmax runs on
 /// our threads between them, so BLAS and our pool never overlap.
-public final class CausalSelfAttention: Layer {
+public final class SelfAttention: Layer {
     public let dim: Int, heads: Int
+    /// Whether position i attends to positions 0...i only.
+    public let causal: Bool
     public let qkvWeight: Param     // [D, 3D]: columns are Q | K | V, head h at h*Dh..<(h+1)*Dh in each
     public let qkvBias: Param       // [3D]
     public let projWeight: Param    // [D, D]
@@ -22,7 +26,7 @@ public final class CausalSelfAttention: Layer {
     // Saved by forward for backward.
     private var input: Tensor?      // [N, T, D]
     private var qkv = Workspace()   // [N, T, 3D]
-    private var probs = Workspace() // [N, H, T, T], zero above the diagonal
+    private var probs = Workspace() // [N, H, T, T], zero above the diagonal when causal
     private var attended = Workspace() // [N, T, D], heads side by side, before the projection
     private var output = Workspace()
     // Backward scratch.
@@ -31,9 +35,10 @@ public final class CausalSelfAttention: Layer {
     private var dScores = Workspace()   // [T, T], one head at a time
     private var dInput = Workspace()
 
-    public init(_ store: ParameterStore, _ name: String, dim: Int, heads: Int, rng: inout RNG) {
+    public init(_ store: ParameterStore, _ name: String, dim: Int, heads: Int, causal: Bool = true, rng: inout RNG) {
         precondition(dim % heads == 0, "attention: width \(dim) does not split into \(heads) heads")
         self.store = store
+        self.causal = causal
         self.dim = dim
         self.heads = heads
         qkvWeight = store.add("\(name).qkv.weight", [dim, 3 * dim], heUniform(3 * dim * dim, fanIn: dim, gain: 0.5, rng: &rng))
@@ -62,13 +67,13 @@ public final class CausalSelfAttention: Layer {
                      lda: 3 * d, ldb: 3 * d, ldc: t)
             }
         }
-        // Causal softmax per row: row i keeps columns 0...i, the rest become exact zeros.
-        let pp = p.data
+        // Softmax per row; causal row i keeps columns 0...i, the rest become exact zeros.
+        let (pp, causal) = (p.data, causal)
         parallelFor(n * h * t, minChunk: max(1, 8192 / t)) { rows in
             for r in rows {
-                let i = r % t, row = pp + r * t
-                softmaxInPlace(row, count: i + 1)
-                for j in (i + 1)..<t { row[j] = 0 }
+                let seen = causal ? r % t + 1 : t, row = pp + r * t
+                softmaxInPlace(row, count: seen)
+                for j in seen..<t { row[j] = 0 }
             }
         }
         // O = P V, written into this head's columns of `attended`.
@@ -104,15 +109,15 @@ public final class CausalSelfAttention: Layer {
                 gemm(ds.data, dO, v, m: t, n: t, k: dh, transB: true, lda: d, ldb: 3 * d, ldc: t)
                 gemm(dV, ph, dO, m: t, n: dh, k: t, transA: true, lda: t, ldb: d, ldc: 3 * d)
                 // Softmax backward in place, with the score scale folded in:
-                // dS_ij = scale * P_ij (dP_ij - sum_k P_ik dP_ik); zero above the diagonal since P is.
-                let dsp = ds.data
+                // dS_ij = scale * P_ij (dP_ij - sum_k P_ik dP_ik); zero where P is (above the diagonal when causal).
+                let (dsp, causal) = (ds.data, causal)
                 parallelFor(t, minChunk: max(1, 8192 / t)) { rows in
                     for i in rows {
-                        let pr = ph + i * t, dr = dsp + i * t
+                        let seen = causal ? i + 1 : t, pr = ph + i * t, dr = dsp + i * t
                         var dot: Float = 0
-                        for j in 0...i { dot += pr[j] * dr[j] }
-                        for j in 0...i { dr[j] = sc * pr[j] * (dr[j] - dot) }
-                        for j in (i + 1)..<t { dr[j] = 0 }
+                        for j in 0..<seen { dot += pr[j] * dr[j] }
+                        for j in 0..<seen { dr[j] = sc * pr[j] * (dr[j] - dot) }
+                        for j in seen..<t { dr[j] = 0 }
                     }
                 }
                 // dQ = dS K and dK = dS^T Q.
@@ -127,7 +132,8 @@ public final class CausalSelfAttention: Layer {
 
     /// An empty cache for `batch` sequences of up to `capacity` positions.
     public func makeCache(batch: Int, capacity: Int) -> KVCache {
-        KVCache(batch: batch, capacity: capacity, dim: dim)
+        precondition(causal, "a key/value cache serves causal attention only")
+        return KVCache(batch: batch, capacity: capacity, dim: dim)
     }
 
     /// The first T positions of every sequence at once: x [N, T, D] -> y [N, T, D], the rows of
