@@ -24,6 +24,10 @@ __asm__(
     "    .incbin \"prior-transformer.safetensors\"\n"
     "vqz_prior_transformer_end:\n"
     "    .balign 16\n"
+    "vqz_prior_masked_begin:\n"
+    "    .incbin \"prior-masked.safetensors\"\n"
+    "vqz_prior_masked_end:\n"
+    "    .balign 16\n"
     "vqz_prior_context_begin:\n"
     "    .incbin \"prior-context.safetensors\"\n"
     "vqz_prior_context_end:\n"
@@ -45,6 +49,8 @@ extern const unsigned char vqz_prior_pixelcnn_begin[];
 extern const unsigned char vqz_prior_pixelcnn_end[];
 extern const unsigned char vqz_prior_transformer_begin[];
 extern const unsigned char vqz_prior_transformer_end[];
+extern const unsigned char vqz_prior_masked_begin[];
+extern const unsigned char vqz_prior_masked_end[];
 extern const unsigned char vqz_prior_context_begin[];
 extern const unsigned char vqz_prior_context_end[];
 extern const unsigned char vqz_text_begin[];
@@ -60,6 +66,7 @@ static const struct {
     {"tokenizer-shapes", vqz_tokenizer_shapes_begin, vqz_tokenizer_shapes_end},
     {"prior-pixelcnn", vqz_prior_pixelcnn_begin, vqz_prior_pixelcnn_end},
     {"prior-transformer", vqz_prior_transformer_begin, vqz_prior_transformer_end},
+    {"prior-masked", vqz_prior_masked_begin, vqz_prior_masked_end},
     {"prior-context", vqz_prior_context_begin, vqz_prior_context_end},
     {"text-shapes", vqz_text_begin, vqz_text_end},
     {"reranker-shapes", vqz_reranker_begin, vqz_reranker_end},

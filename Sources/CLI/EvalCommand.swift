@@ -27,9 +27,9 @@ struct EvaluatedPriorOptions: ParsableArguments {
 
     /// The tokenizer's codec and the prior, refused (exit status 3) when the prior models another
     /// tokenizer's tokens.
-    func load() throws -> (codec: Codec, prior: PriorModel) {
+    func load(default kind: PriorKind = .transformer) throws -> (codec: Codec, prior: PriorModel) {
         let codec = Codec(model: try modelOptions.load())
-        let prior = try reportingGenerationErrors { try priorOptions.load() }
+        let prior = try reportingGenerationErrors { try priorOptions.load(default: kind) }
         try reportingGenerationErrors { try prior.check(codec.model) }
         return (codec, prior)
     }
@@ -109,7 +109,7 @@ struct EvalInpaintCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (codec, prior) = try models.load()
+        let (codec, prior) = try models.load(default: .masked)
         let inpainter = try reportingGenerationErrors { try Inpainter(codec: codec, prior: prior) }
         var evaluation = InpaintingEvaluation(inpainter: inpainter)
         evaluation.hole = hole

@@ -80,7 +80,7 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
             hole = try reportingGenerationErrors { try Inpainter.mask(from: maskImage, imageWidth: picture.width, imageHeight: picture.height) }
         }
         let codec = Codec(model: try modelOptions.load())
-        let prior = try reportingGenerationErrors { try priorOptions.load() }
+        let prior = try reportingGenerationErrors { try priorOptions.load(default: .masked) }
         let inpainter = try reportingGenerationErrors { try Inpainter(codec: codec, prior: prior) }
         var options = InpaintOptions()
         options.context = context

@@ -5,15 +5,16 @@ import VQZ
 
 /// --prior and --prior-weights, shared by generate and inpaint; the bundled prior otherwise.
 struct PriorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Prior: transformer (raster order, grids up to 16x16 tokens), masked (all sides at once, MaskGIT) or pixelcnn (any size).", valueName: "kind"))
-    var prior: PriorKind = .transformer
+    @Option(help: ArgumentHelp("Prior: transformer (raster order, grids up to 16x16 tokens), masked (all sides at once, MaskGIT; the default for inpainting) or pixelcnn (any size).", valueName: "kind"))
+    var prior: PriorKind?
 
     @Option(help: ArgumentHelp("Prior weights (.safetensors from 'vqz train prior') instead of the bundled one.", valueName: "path"))
     var priorWeights: String?
 
-    func load() throws -> PriorModel {
+    /// The prior of --prior-weights, else the bundled one of --prior, else of `kind` (the command's choice).
+    func load(default kind: PriorKind = .transformer) throws -> PriorModel {
         if let priorWeights { return try loadingModel(priorWeights) { try PriorModel(contentsOf: priorWeights) } }
-        return try PriorModel.bundled(prior)
+        return try PriorModel.bundled(prior ?? kind)
     }
 }
 

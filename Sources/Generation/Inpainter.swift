@@ -79,6 +79,35 @@ public final class Inpainter: PriorSampler {
         }
         guard hole.contains(true) else { throw GenerationError.emptyHole }
         let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
+        // Only the region around the hole is tokenized and decoded: what the prior's window, the
+        // decoder's receptive field and the encoder's tiles reach, aligned to the token grid so
+        // that its tokens are the whole image's. A hole in a large photo costs what it would in a small one.
+        let f = codec.model.downsampling
+        var x0 = width, y0 = height, x1 = 0, y1 = 0
+        for y in 0..<height { for x in 0..<width where hole[y * width + x] { x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1) } }
+        let windowReach = prior.network.maxGrid.map { max($0.rows, $0.cols) } ?? options.marginTokens
+        let reach = (windowReach + 2 * codec.marginTokens + 1) * f
+        let rx0 = max(0, x0 - reach) / f * f, ry0 = max(0, y0 - reach) / f * f
+        let rx1 = min(width, x1 + reach), ry1 = min(height, y1 + reach)
+        let (rw, rh) = (rx1 - rx0, ry1 - ry0)
+        if rw == width && rh == height { return try inpaintRegion(image8, hole: hole, options: options) }
+        let ch = image8.channels
+        var region = [UInt8](repeating: 0, count: rw * rh * ch), regionHole = [Bool](repeating: false, count: rw * rh)
+        for y in 0..<rh {
+            region.replaceSubrange((y * rw * ch)..<((y + 1) * rw * ch), with: image8.samples8[(((ry0 + y) * width + rx0) * ch)..<(((ry0 + y) * width + rx1) * ch)])
+            for x in 0..<rw { regionHole[y * rw + x] = hole[(ry0 + y) * width + rx0 + x] }
+        }
+        let filled = try inpaintRegion(Image(width: rw, height: rh, channels: ch, samples8: region), hole: regionHole, options: options)
+        var out = image8.samples8
+        for y in 0..<rh {
+            out.replaceSubrange((((ry0 + y) * width + rx0) * ch)..<(((ry0 + y) * width + rx1) * ch), with: filled.samples8[(y * rw * ch)..<((y + 1) * rw * ch)])
+        }
+        return Image(width: width, height: height, channels: ch, samples8: out, metadata: image8.metadata)
+    }
+
+    /// `inpaint` on an 8-bit image that holds the whole region the fill depends on.
+    func inpaintRegion(_ image8: Image, hole: [Bool], options: InpaintOptions) throws -> Image {
+        let (width, height) = (image8.width, image8.height)
         let f = codec.model.downsampling
         let gw = (width + f - 1) / f, gh = (height + f - 1) / f
         // A token is resampled when any pixel of its f x f block is in the hole.
@@ -345,6 +374,6 @@ public final class Inpainter: PriorSampler {
                 out[i * ch + c] = UInt8(min(max((alpha[i] * value[c] + (1 - alpha[i]) * o).rounded(), 0), 255))
             }
         }
-        return Image(width: w, height: h, channels: ch, samples8: out)
+        return Image(width: w, height: h, channels: ch, samples8: out, metadata: original.metadata)
     }
 }

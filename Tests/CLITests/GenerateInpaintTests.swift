@@ -14,7 +14,7 @@ import VQZ
     static func priorBytes(_ kind: PriorKind = .transformer, digest: String? = nil) -> [UInt8] {
         let k = tokenizer.config.codebookSize
         let config = kind == .pixelcnn ? PriorConfig(kind: .pixelcnn, codebookSize: k, width: 8, layers: 2)
-                                       : PriorConfig(kind: .transformer, codebookSize: k, width: 16, layers: 1, heads: 2)
+                                       : PriorConfig(kind: kind, codebookSize: k, width: 16, layers: 1, heads: 2)
         var meta = TokenizerRecord.metadata(tokenizer)
         if let digest { meta[TokenizerRecord.digestKey] = digest }
         return Priors.exportWeights(Priors.make(config, seed: 3), name: "test", metadata: meta)
@@ -30,6 +30,7 @@ import VQZ
         let url = try CLIRunner.scratchFolder()
         try Data(Self.priorBytes()).write(to: url.appendingPathComponent("prior.safetensors"))
         try Data(Self.priorBytes(.pixelcnn)).write(to: url.appendingPathComponent("pixelcnn.safetensors"))
+        try Data(Self.priorBytes(.masked)).write(to: url.appendingPathComponent("masked.safetensors"))
         try Data(Self.priorBytes(digest: String(repeating: "00", count: 16))).write(to: url.appendingPathComponent("other.safetensors"))
         try Data(Self.png(width: 64, height: 48) { x, y in UInt8((x * 3 + y * 2) % 256) }).write(to: url.appendingPathComponent("photo.png"))
         try Data(Self.png(width: 64, height: 48, tint: false) { x, y in x >= 20 && x < 36 && y >= 8 && y < 20 ? 255 : 0 }).write(to: url.appendingPathComponent("mask.png"))
@@ -78,6 +79,8 @@ import VQZ
         (["inpaint", "photo.png", "--mask", "nothing.png", "--prior-weights", "prior.safetensors"], Int32(1), "nothing.png: cannot open"),
         (["inpaint", "nothing.png", "--rect", "1,1,4,4", "--prior-weights", "prior.safetensors"], Int32(1), "nothing.png: cannot open"),
         (["inpaint", "mask.png", "--rect", "1,1,4,4", "--prior-weights", "other.safetensors", "-o", "x.png"], Int32(3), "trained for the tokens of tokenizer"),
+        (["inpaint", "photo.png", "--rect", "1,1,4,4", "--prior-weights", "masked.safetensors", "--draws", "0"], Int32(1), "--draws must be in 1...64"),
+        (["inpaint", "photo.png", "--rect", "1,1,4,4", "--prior-weights", "masked.safetensors", "--steps", "0"], Int32(1), "--steps must be in 1...256"),
     ])
     func usageErrors(arguments: [String], status: Int32, message: String) throws {
         let dir = try folder()
@@ -112,5 +115,16 @@ import VQZ
                                         "--prior-weights", "prior.safetensors", "-o", "r.png"], in: dir)
         #expect(raster.status == 0, "\(raster.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.png").path))
+        let masked = try CLIRunner.run(["inpaint", "photo.png", "--rect", "20,8,16,12", "--draws", "3", "--steps", "4",
+                                        "--prior-weights", "masked.safetensors", "-o", "m.png", "-v"], in: dir)
+        #expect(masked.status == 0, "\(masked.stderr)")
+        #expect(masked.stderr.contains("masked prior (4 steps)"), "\(masked.stderr)")
+        let filled = try decode(dir.appendingPathComponent("m.png")).samples8
+        for y in 0..<48 {
+            for x in 0..<64 where x < 16 || x >= 40 || y < 4 || y >= 24 {
+                let i = (y * 64 + x) * 3
+                #expect(Array(filled[i..<(i + 3)]) == Array(original[i..<(i + 3)]), "masked: pixel \(x),\(y)")
+            }
+        }
     }
 }
