@@ -114,7 +114,8 @@ struct EvalInpaintCommand: ParsableCommand {
         var evaluation = InpaintingEvaluation(inpainter: inpainter)
         evaluation.hole = hole
         evaluation.options.seed = sampling.seed
-        evaluation.options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, steps: sampling.steps)
+        evaluation.options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK ?? InpaintOptions.defaultTopK,
+                                                      steps: sampling.steps)
         evaluation.options.draws = draws
         evaluation.options.sweeps = sweeps
         evaluation.options.candidates = candidates

@@ -19,7 +19,7 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
             fill is corrected to meet its surroundings without a seam (seamless cloning), and \
             the original pixels are kept outside the hole, with a fade over --feather pixels. \
             The masked prior predicts the hole from every side at once, in --steps parallel \
-            steps. With the transformer or PixelCNN, --context all (the default) also rescores \
+            steps. Tokens are drawn among the 4 most likely unless --top-k says otherwise. With the transformer or PixelCNN, --context all (the default) also rescores \
             each hole token by how likely it makes the known tokens after it (below and to the \
             right); --context raster samples from the tokens above and to the left only. \
             Without -o the output is written beside IMAGE as NAME.inpainted.EXT.
@@ -85,13 +85,19 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         var options = InpaintOptions()
         options.context = context
         options.seed = sampling.seed
-        options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, steps: sampling.steps)
+        options.sampling = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK ?? InpaintOptions.defaultTopK,
+                                           steps: sampling.steps)
         options.draws = draws
         options.sweeps = sweeps
         options.candidates = candidates
         options.feather = feather
+        let display = ProgressDisplay(enabled: console.level >= .normal)
+        inpainter.progress = { display.show("inpainting: " + $0) }
         let t0 = Date()
-        let result = try reportingGenerationErrors { try inpainter.inpaint(picture, hole: hole, options: options) }
+        let result = try reportingGenerationErrors {
+            defer { display.clear() }
+            return try inpainter.inpaint(picture, hole: hole, options: options)
+        }
         let how = inpainter.prior.kind == .masked ? "\(sampling.steps) steps" : "\(context.rawValue) context"
         console.note(String(format: "inpainted with the %@ prior (%@) in %.2f s", inpainter.prior.kind.rawValue, how, Date().timeIntervalSince(t0)))
         try SingleOutput.write(result, to: target, force: force, console: console)

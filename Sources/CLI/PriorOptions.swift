@@ -36,7 +36,7 @@ struct SamplingFlags: ParsableArguments {
     @Option(help: "Seed: the same seed and options give the same output.") var seed: UInt64 = 1
     @Option(help: "Sampling temperature (0 picks the most likely tokens).") var temperature: Float = 1
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens only.") var topK: Int?
-    @Option(help: "Parallel decoding steps of the masked prior.") var steps = 12
+    @Option(help: "Parallel decoding steps of the masked prior.") var steps = 8
 
     func validate() throws {
         if !(temperature >= 0 && temperature <= 10) { throw ValidationError("--temperature must be in 0...10") }

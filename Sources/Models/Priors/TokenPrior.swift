@@ -69,7 +69,7 @@ public struct SamplingOptions: Sendable, Equatable {
     /// per step): fewer is faster, more lets later tokens see more of the earlier ones.
     public var steps: Int
 
-    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, steps: Int = 12) {
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, steps: Int = 8) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
