@@ -213,7 +213,7 @@ public final class Inpainter: PriorSampler {
             var s = 0.0
             for j in local..<t {
                 let row = logits.data + (b * t + j) * k
-                s += logSoftmax(row, count: k, at: Int(batch[b * t + j]))
+                s += Double(TokenSampler.logProbability(row, count: k, of: Int(batch[b * t + j])))
             }
             scores[b] = s
         }
@@ -227,14 +227,6 @@ public final class Inpainter: PriorSampler {
         let sum = probs.reduce(0, +)
         probs = probs.map { $0 / sum }
         window[i] = candidates[TokenSampler.pick(probs, rng: &rng)]
-    }
-
-    @inline(__always) func logSoftmax(_ row: UnsafePointer<Float>, count k: Int, at index: Int) -> Double {
-        var mx = -Float.infinity
-        for c in 0..<k { mx = max(mx, row[c]) }
-        var sum: Float = 0
-        for c in 0..<k { sum += expf(row[c] - mx) }
-        return Double(row[index] - mx - logf(sum))
     }
 
     /// RGB8 pixels of the whole image decoded from `grid` with level 1 alone inside the hole (the

@@ -139,8 +139,9 @@ final class PriorTests: XCTestCase {
     }
 
     /// A diagonal-stripe pattern with a random phase per grid: each token is predictable from its
-    /// left neighbour, except the first. A trained prior must get far below log2(K) = 4 bits.
-    func checkLearnsPattern(_ config: PriorConfig, steps: Int, lr: Float) throws {
+    /// left neighbour, except the first. Trains `config` on 6x6 crops of it; returns the model and
+    /// its validation bits per token before and after.
+    func trainOnStripes(_ config: PriorConfig, steps: Int, lr: Float) throws -> (model: any TokenPrior, before: Double, after: Double) {
         let model = Priors.make(config, seed: 1)
         var options = PriorTrainer.defaults(checkpointPath: NSTemporaryDirectory() + "prior-test-\(UUID().uuidString).ckpt")
         options.steps = steps
@@ -153,12 +154,16 @@ final class PriorTests: XCTestCase {
             let phase = rng.int(below: 16)
             return TokenGridSample(width: 10, height: 10, tokens: (0..<100).map { Int32((phase + $0 % 10 + 3 * ($0 / 10)) % 16) })
         }
-        let source = TokenCropSource(grids: grids, size: 6)
         let validation = TokenCropSource.tiles(of: grids, size: 6, limit: 8)
         let before = trainer.validate(validation)
-        try trainer.run(data: source)
-        let after = trainer.validate(validation)
+        try trainer.run(data: TokenCropSource(grids: grids, size: 6))
         try? FileManager.default.removeItem(atPath: options.checkpointPath)
+        return (model, before, trainer.validate(validation))
+    }
+
+    /// A trained prior must get far below log2(K) = 4 bits.
+    func checkLearnsPattern(_ config: PriorConfig, steps: Int, lr: Float) throws {
+        let (_, before, after) = try trainOnStripes(config, steps: steps, lr: lr)
         XCTAssertGreaterThan(before, 3.5, "\(config.kind) starts near log2(K)")
         XCTAssertLessThan(after, 0.5, "\(config.kind): \(before) -> \(after) bits per token")
     }
@@ -190,22 +195,7 @@ final class PriorTests: XCTestCase {
     /// hole in them exactly at temperature 0, from every side, keeping every known token.
     func testTinyMaskedTransformerLearnsAndFillsAPattern() throws {
         let config = PriorConfig(kind: .masked, codebookSize: 16, width: 32, layers: 2, heads: 2, maxRows: 6, maxCols: 6)
-        let model = Priors.make(config, seed: 1)
-        var options = PriorTrainer.defaults(checkpointPath: NSTemporaryDirectory() + "prior-fill-\(UUID().uuidString).ckpt")
-        options.steps = 600
-        options.learningRate = 3e-3
-        options.warmupSteps = 20
-        let trainer = PriorTrainer(model: model, options: options, cropSize: 6)
-        var rng = RNG(seed: 11)
-        let grids = (0..<8).map { _ -> TokenGridSample in
-            let phase = rng.int(below: 16)
-            return TokenGridSample(width: 10, height: 10, tokens: (0..<100).map { Int32((phase + $0 % 10 + 3 * ($0 / 10)) % 16) })
-        }
-        let validation = TokenCropSource.tiles(of: grids, size: 6, limit: 8)
-        let before = trainer.validate(validation)
-        try trainer.run(data: TokenCropSource(grids: grids, size: 6))
-        try? FileManager.default.removeItem(atPath: options.checkpointPath)
-        let after = trainer.validate(validation)
+        let (model, before, after) = try trainOnStripes(config, steps: 600, lr: 3e-3)
         XCTAssertGreaterThan(before, 3.5)
         XCTAssertLessThan(after, 1.5, "\(before) -> \(after) bits per token")
         let truth: [Int32] = (0..<36).map { (t: Int) -> Int32 in

@@ -18,10 +18,7 @@ public final class MaskedTokenTransformer: TokenPrior {
     public let store: ParameterStore
     public var maxGrid: (rows: Int, cols: Int)? { (config.maxRows, config.maxCols) }
 
-    let tokemb: Embedding, rowemb: Embedding, colemb: Embedding
-    let blocks: [TransformerBlock]
-    let lnf: LayerNorm
-    let head: Linear
+    let body: GridTransformer
 
     /// The input token of a hidden position.
     public var maskToken: Int32 { Int32(config.codebookSize) }
@@ -34,35 +31,19 @@ public final class MaskedTokenTransformer: TokenPrior {
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)
-        let d = config.width
-        tokemb = Embedding(store, "tokemb", vocabulary: config.codebookSize + 1, dim: d, rng: &rng)
-        rowemb = Embedding(store, "rowemb", vocabulary: config.maxRows, dim: d, rng: &rng)
-        colemb = Embedding(store, "colemb", vocabulary: config.maxCols, dim: d, rng: &rng)
-        blocks = (0..<config.layers).map { TransformerBlock(store, "block\($0)", dim: d, heads: config.heads, causal: false, rng: &rng) }
-        lnf = LayerNorm(store, "lnf", dim: d)
-        head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)
+        body = GridTransformer(store, config: config, causal: false, rng: &rng)
         store.seal()
     }
 
     public func forward(_ tokens: [Int32], batch n: Int, height h: Int, width w: Int) -> Tensor {
         precondition(h <= config.maxRows && w <= config.maxCols, "masked prior covers grids up to \(config.maxRows)x\(config.maxCols), got \(h)x\(w)")
-        let t = h * w, d = config.width
+        let t = h * w
         precondition(tokens.count == n * t, "masked prior: \(tokens.count) tokens for \(n) grids of \(h)x\(w)")
-        let row = (0..<(n * t)).map { Int32($0 % t / w) }, col = (0..<(n * t)).map { Int32($0 % w) }
-        let a = tokemb.forward(tokens, shape: [n, t]), r = rowemb.forward(row, shape: [n, t]), c = colemb.forward(col, shape: [n, t])
-        var z = Tensor([n, t, d])
-        for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + c.data[i] }
-        for block in blocks { z = block.forward(z) }
-        return head.forward(lnf.forward(z))
+        let rows = (0..<(n * t)).map { Int32($0 % t / w) }, cols = (0..<(n * t)).map { Int32($0 % w) }
+        return body.forward(tokens, rows: rows, cols: cols, batch: n, positions: t)
     }
 
-    public func backward(_ dlogits: Tensor) {
-        var dz = lnf.backward(head.backward(dlogits))
-        for block in blocks.reversed() { dz = block.backward(dz) }
-        tokemb.backward(dz)
-        rowemb.backward(dz)
-        colemb.backward(dz)
-    }
+    public func backward(_ dlogits: Tensor) { body.backward(dlogits) }
 
     /// Hides a share cos(pi/2 u) of each grid (u uniform, MaskGIT's schedule): half the grids at
     /// scattered positions, half as one rectangle (the shape of a hole to inpaint). Scores the
@@ -130,7 +111,7 @@ public final class MaskedTokenTransformer: TokenPrior {
                 for p in hidden[b] {
                     let row = logits.data + (b * t + p) * k
                     let token = TokenSampler.draw(row, count: k, options: options, rng: &rngs[b])
-                    var confidence = logSoftmax(row, count: k, at: Int(token))
+                    var confidence = TokenSampler.logProbability(row, count: k, of: Int(token))
                     if noise > 0 { confidence += noise * gumbel(&rngs[b]) }
                     drawn.append((p, token, confidence))
                 }
@@ -162,13 +143,5 @@ public final class MaskedTokenTransformer: TokenPrior {
     private func gumbel(_ rng: inout RNG) -> Float {
         let u = min(max(rng.uniform(), 1e-7), 1 - 1e-7)
         return -log(-log(u))
-    }
-
-    private func logSoftmax(_ row: UnsafePointer<Float>, count k: Int, at index: Int) -> Float {
-        var mx = -Float.infinity
-        for c in 0..<k { mx = max(mx, row[c]) }
-        var sum: Float = 0
-        for c in 0..<k { sum += expf(row[c] - mx) }
-        return row[index] - mx - logf(sum)
     }
 }

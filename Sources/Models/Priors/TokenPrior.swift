@@ -117,6 +117,15 @@ public enum TokenSampler {
         return (Array(order[0..<n]), Array(probs[0..<n]))
     }
 
+    /// log softmax(logits)[index], in nats, shifted by the maximum so that exp never overflows.
+    public static func logProbability(_ logits: UnsafePointer<Float>, count k: Int, of index: Int) -> Float {
+        var mx = -Float.infinity
+        for c in 0..<k { mx = max(mx, logits[c]) }
+        var sum: Float = 0
+        for c in 0..<k { sum += expf(logits[c] - mx) }
+        return logits[index] - mx - logf(sum)
+    }
+
     /// One token drawn from logits [K] under `options`.
     public static func draw(_ logits: UnsafePointer<Float>, count k: Int, options: SamplingOptions, rng: inout RNG) -> Int32 {
         let (tokens, probs) = candidates(logits, count: k, options: options)

@@ -15,10 +15,7 @@ public final class TokenTransformer: TokenPrior {
     public let store: ParameterStore
     public var maxGrid: (rows: Int, cols: Int)? { (config.maxRows, config.maxCols) }
 
-    let tokemb: Embedding, rowemb: Embedding, colemb: Embedding
-    let blocks: [TransformerBlock]
-    let lnf: LayerNorm
-    let head: Linear
+    let body: GridTransformer
 
     public var startToken: Int32 { Int32(config.codebookSize) }
 
@@ -27,13 +24,7 @@ public final class TokenTransformer: TokenPrior {
         let store = ParameterStore()
         self.store = store
         var rng = RNG(seed: seed)
-        let d = config.width
-        tokemb = Embedding(store, "tokemb", vocabulary: config.codebookSize + 1, dim: d, rng: &rng)
-        rowemb = Embedding(store, "rowemb", vocabulary: config.maxRows, dim: d, rng: &rng)
-        colemb = Embedding(store, "colemb", vocabulary: config.maxCols, dim: d, rng: &rng)
-        blocks = (0..<config.layers).map { TransformerBlock(store, "block\($0)", dim: d, heads: config.heads, causal: true, rng: &rng) }
-        lnf = LayerNorm(store, "lnf", dim: d)
-        head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)
+        body = GridTransformer(store, config: config, causal: true, rng: &rng)
         store.seal()
     }
 
@@ -53,38 +44,23 @@ public final class TokenTransformer: TokenPrior {
 
     public func forward(_ tokens: [Int32], batch n: Int, height h: Int, width w: Int) -> Tensor {
         precondition(h <= config.maxRows && w <= config.maxCols, "transformer prior covers grids up to \(config.maxRows)x\(config.maxCols), got \(h)x\(w)")
-        let t = h * w, d = config.width
         let (tok, row, col) = inputs(tokens, batch: n, height: h, width: w)
-        let a = tokemb.forward(tok, shape: [n, t]), r = rowemb.forward(row, shape: [n, t]), c = colemb.forward(col, shape: [n, t])
-        var z = Tensor([n, t, d])                                             // [N, T, D]
-        for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + c.data[i] }
-        for block in blocks { z = block.forward(z) }
-        return head.forward(lnf.forward(z))                                   // [N, T, K]
+        return body.forward(tok, rows: row, cols: col, batch: n, positions: h * w)       // [N, T, K]
     }
 
-    public func backward(_ dlogits: Tensor) {
-        var dz = lnf.backward(head.backward(dlogits))                         // [N, T, D]
-        for block in blocks.reversed() { dz = block.backward(dz) }
-        // The sum of three embeddings: each gets the whole gradient.
-        tokemb.backward(dz)
-        rowemb.backward(dz)
-        colemb.backward(dz)
-    }
+    public func backward(_ dlogits: Tensor) { body.backward(dlogits) }
 
     /// The logits [N, K] of position t, feeding the token before it (START at t = 0) through the caches.
     public func step(previous: [Int32], position t: Int, width w: Int, caches: [KVCache]) -> Tensor {
         let n = previous.count
-        let a = tokemb.forward(previous, shape: [n])
-        let r = rowemb.forward([Int32](repeating: Int32(t / w), count: n), shape: [n])
-        let c = colemb.forward([Int32](repeating: Int32(t % w), count: n), shape: [n])
-        var z = Tensor([n, config.width])
-        for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + c.data[i] }
-        for (block, cache) in zip(blocks, caches) { z = block.step(z, cache: cache) }
-        return head.forward(lnf.forward(z))
+        var z = body.embed(previous, rows: [Int32](repeating: Int32(t / w), count: n),
+                           cols: [Int32](repeating: Int32(t % w), count: n), shape: [n])
+        for (block, cache) in zip(body.blocks, caches) { z = block.step(z, cache: cache) }
+        return body.head.forward(body.lnf.forward(z))
     }
 
     public func makeCaches(batch n: Int, capacity: Int) -> [KVCache] {
-        blocks.map { $0.attn.makeCache(batch: n, capacity: capacity) }
+        body.blocks.map { $0.attn.makeCache(batch: n, capacity: capacity) }
     }
 
     public func sample(_ tokens: inout [Int32], batch n: Int, height h: Int, width w: Int, resample: [Bool],

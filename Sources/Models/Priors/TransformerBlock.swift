@@ -48,3 +48,50 @@ final class TransformerBlock {
         return z
     }
 }
+
+/// The body both transformer priors share: the sum of a token, a row and a column embedding, the
+/// blocks, a final LayerNorm and a head to K logits. Every shape is [N, T, ...] or, one position
+/// per sequence, [N, ...].
+final class GridTransformer {
+    let tokemb: Embedding, rowemb: Embedding, colemb: Embedding
+    let blocks: [TransformerBlock]
+    let lnf: LayerNorm
+    let head: Linear
+    let width: Int
+
+    /// Tokens 0...K (K: START for the raster prior, MASK for the masked one).
+    init(_ store: ParameterStore, config: PriorConfig, causal: Bool, rng: inout RNG) {
+        let d = config.width
+        width = d
+        tokemb = Embedding(store, "tokemb", vocabulary: config.codebookSize + 1, dim: d, rng: &rng)
+        rowemb = Embedding(store, "rowemb", vocabulary: config.maxRows, dim: d, rng: &rng)
+        colemb = Embedding(store, "colemb", vocabulary: config.maxCols, dim: d, rng: &rng)
+        blocks = (0..<config.layers).map { TransformerBlock(store, "block\($0)", dim: d, heads: config.heads, causal: causal, rng: &rng) }
+        lnf = LayerNorm(store, "lnf", dim: d)
+        head = Linear(store, "head", inFeatures: d, outFeatures: config.codebookSize, initGain: 0.5, rng: &rng)
+    }
+
+    /// tokemb(tokens) + rowemb(rows) + colemb(cols), of `shape` + [D].
+    func embed(_ tokens: [Int32], rows: [Int32], cols: [Int32], shape: [Int]) -> Tensor {
+        let a = tokemb.forward(tokens, shape: shape), r = rowemb.forward(rows, shape: shape), c = colemb.forward(cols, shape: shape)
+        let z = Tensor(shape + [width])
+        for i in 0..<z.count { z.data[i] = a.data[i] + r.data[i] + c.data[i] }
+        return z
+    }
+
+    /// Logits [N, T, K] of whole sequences.
+    func forward(_ tokens: [Int32], rows: [Int32], cols: [Int32], batch n: Int, positions t: Int) -> Tensor {
+        var z = embed(tokens, rows: rows, cols: cols, shape: [n, t])
+        for block in blocks { z = block.forward(z) }
+        return head.forward(lnf.forward(z))
+    }
+
+    func backward(_ dlogits: Tensor) {
+        var dz = lnf.backward(head.backward(dlogits))
+        for block in blocks.reversed() { dz = block.backward(dz) }
+        // The sum of three embeddings: each gets the whole gradient.
+        tokemb.backward(dz)
+        rowemb.backward(dz)
+        colemb.backward(dz)
+    }
+}
