@@ -84,17 +84,15 @@ public final class Inpainter: PriorSampler {
         guard hole.count == width * height else {
             throw GenerationError.maskSizeMismatch(mask: "\(hole.count) pixels", image: "\(width)x\(height)")
         }
-        guard hole.contains(true) else { throw GenerationError.emptyHole }
+        guard let box = PixelRect(bounding: hole, width: width, height: height) else { throw GenerationError.emptyHole }
         let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
         // Only the region around the hole is tokenized and decoded: what the prior's window, the
         // decoder's receptive field and the encoder's tiles reach, aligned to the token grid so
         // that its tokens are the whole image's. A hole in a large photo costs what it would in a small one.
         let f = codec.model.downsampling
-        var x0 = width, y0 = height, x1 = 0, y1 = 0
-        for y in 0..<height { for x in 0..<width where hole[y * width + x] { x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1) } }
         let reach = (options.marginTokens + 2 * codec.marginTokens + 1) * f
-        let rx0 = max(0, x0 - reach) / f * f, ry0 = max(0, y0 - reach) / f * f
-        let rx1 = min(width, x1 + reach), ry1 = min(height, y1 + reach)
+        let rx0 = max(0, box.x - reach) / f * f, ry0 = max(0, box.y - reach) / f * f
+        let rx1 = min(width, box.maxX + reach), ry1 = min(height, box.maxY + reach)
         let (rw, rh) = (rx1 - rx0, ry1 - ry0)
         if rw == width && rh == height { return try inpaintRegion(image8, hole: hole, options: options) }
         let ch = image8.channels
@@ -130,8 +128,8 @@ public final class Inpainter: PriorSampler {
         let rgb3 = image8.withChannels(3).samples8
         let band = dilate(hole, width: width, height: height, by: options.borderBand)
         var best: (rgb: [UInt8], error: Int)?
-        for (i, tokens) in fills.enumerated() {
-            progress?("decoding fill \(i + 1) of \(fills.count)")
+        for (n, tokens) in fills.enumerated() {
+            progress?("decoding fill \(n + 1) of \(fills.count)")
             grid.levels[0] = tokens.map { UInt16($0) }
             let rgb = try decode(grid, hole: holeTokens, width: width, height: height)
             var error = 0
@@ -148,9 +146,8 @@ public final class Inpainter: PriorSampler {
     /// `count` fills of the level-1 tokens [rows * cols]: each resamples the positions where
     /// `hole` holds, on a window around the hole. Fill i draws from RNG(seed + i).
     public func fill(_ tokens: [Int32], cols gw: Int, rows gh: Int, hole: [Bool], count: Int, options: InpaintOptions) throws -> [[Int32]] {
-        var tx0 = gw, ty0 = gh, tx1 = 0, ty1 = 0
-        for y in 0..<gh { for x in 0..<gw where hole[y * gw + x] { tx0 = min(tx0, x); tx1 = max(tx1, x + 1); ty0 = min(ty0, y); ty1 = max(ty1, y + 1) } }
-        guard tx1 > tx0 else { return [tokens] }
+        guard let box = PixelRect(bounding: hole, width: gw, height: gh) else { return [tokens] }
+        let (tx0, ty0, tx1, ty1) = (box.x, box.y, box.maxX, box.maxY)
         // The window the prior sees: the hole's bounding box with context around it.
         if let m = prior.network.maxGrid, tx1 - tx0 > m.cols || ty1 - ty0 > m.rows {
             throw GenerationError.gridTooLarge(rows: ty1 - ty0, cols: tx1 - tx0, maxRows: m.rows, maxCols: m.cols)
@@ -235,8 +232,8 @@ public final class Inpainter: PriorSampler {
     func decode(_ grid: TokenGrid, hole: [Bool], width: Int, height: Int) throws -> [UInt8] {
         let f = codec.model.downsampling, (gw, gh) = (grid.width, grid.height)
         let net = codec.model.network
-        var tx0 = gw, ty0 = gh, tx1 = 0, ty1 = 0
-        for y in 0..<gh { for x in 0..<gw where hole[y * gw + x] { tx0 = min(tx0, x); tx1 = max(tx1, x + 1); ty0 = min(ty0, y); ty1 = max(ty1, y + 1) } }
+        guard let box = PixelRect(bounding: hole, width: gw, height: gh) else { return [UInt8](repeating: 0, count: width * height * 3) }
+        let (tx0, ty0, tx1, ty1) = (box.x, box.y, box.maxX, box.maxY)
         // The decoder's receptive field plus the feather band: pixels there equal a whole-image decode.
         let m = codec.marginTokens + 1
         let rx0 = max(0, tx0 - m), ry0 = max(0, ty0 - m), rx1 = min(gw, tx1 + m), ry1 = min(gh, ty1 + m)

@@ -16,6 +16,20 @@ public struct PixelRect: Equatable, Sendable {
         self.init(x: x, y: y, width: w, height: h)
     }
 
+    /// The smallest rectangle holding every true cell of a width x height mask (row-major); nil
+    /// when none is.
+    public init?(bounding mask: [Bool], width: Int, height: Int) {
+        var x0 = width, y0 = height, x1 = 0, y1 = 0
+        for y in 0..<height {
+            for x in 0..<width where mask[y * width + x] { x0 = min(x0, x); x1 = max(x1, x + 1); y0 = min(y0, y); y1 = max(y1, y + 1) }
+        }
+        guard x1 > x0 else { return nil }
+        self.init(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
+
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+
     /// Whether it lies inside an imageWidth x imageHeight image; compares by subtraction, which
     /// cannot overflow for the non-negative sizes involved.
     public func lies(insideWidth imageWidth: Int, height imageHeight: Int) -> Bool {

@@ -19,4 +19,14 @@ import Testing
         #expect(PixelSize(parsing: "99999999999999999999x1", maxSide: 8192) == nil)
         #expect(PixelSize(parsing: "8193x1", maxSide: 8192) == nil)
     }
+
+    @Test func boundingBoxOfAMask() {
+        var mask = [Bool](repeating: false, count: 6 * 4)
+        #expect(PixelRect(bounding: mask, width: 6, height: 4) == nil)
+        mask[1 * 6 + 4] = true
+        mask[3 * 6 + 2] = true
+        let box = PixelRect(bounding: mask, width: 6, height: 4)
+        #expect(box == PixelRect(x: 2, y: 1, width: 3, height: 3))
+        #expect(box?.maxX == 5 && box?.maxY == 4)
+    }
 }
