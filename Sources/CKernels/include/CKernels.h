@@ -1,7 +1,8 @@
 #ifndef VQZ_CKERNELS_H
 #define VQZ_CKERNELS_H
-// Integer convolution kernels for inference: int16 weights (one scale per output channel) times
-// int16 activations (one scale per tensor), summed exactly in int32.
+// Convolution kernels for inference: int16 weights (one scale per output channel) times int16
+// activations (one scale per tensor), summed exactly in int32 (IntKernels.c), and direct f32
+// convolution of one output row (DirectConv.c).
 //
 // Legend: M rows (output pixels), N columns (output channels), K the reduction (k*k*Cin).
 // Kp = K rounded up to even (the kernels take K in pairs), Np = N rounded up to 8.
@@ -41,5 +42,28 @@ void vqz_qgemm(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t
                int M, int N, int K, const float *scale, const float *bias);
 void vqz_qgemm_naive(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
                      int M, int N, int K, const float *scale, const float *bias);
+
+
+// Direct f32 convolution. The weights w[K][N] (K = k * row_taps, row-major as Conv2d stores them)
+// are packed into panels of vqz_conv_panel_width(N) columns (8 when N <= 8, else 16), zero-padded:
+// packed holds vqz_conv_packed_count(K, N) floats.
+int vqz_conv_panel_width(int N);
+size_t vqz_conv_packed_count(int K, int N);
+void vqz_conv_pack(float *packed, const float *w, int K, int N);
+
+// One output row of `width` pixels: for pixel j and channel n,
+//   out[j * out_stride + n] = relu?(skip[j * out_stride + n] + (sum + bias[n]))
+// where sum runs, as a chain of fused multiply-adds from 0, over ky < k and t < row_taps of
+// rows[ky][j * in_stride + t] * w[ky * row_taps + t][n]. rows[ky] are the k input rows of the
+// window (already padded, so every read is in bounds: j * in_stride + row_taps floats each);
+// in_stride = stride * Cin and row_taps = k * Cin for a k x k convolution over NHWC. skip and bias
+// may be NULL. The dispatching version runs AVX2 + FMA where vqz_int_kernels_available() says so,
+// else the naive twin, and the two agree to the bit.
+void vqz_conv_row(float *out, size_t out_stride, const float *skip, const float *const *rows,
+                  size_t in_stride, int row_taps, int k, int width, const float *packed, int N,
+                  const float *bias, int relu);
+void vqz_conv_row_naive(float *out, size_t out_stride, const float *skip, const float *const *rows,
+                        size_t in_stride, int row_taps, int k, int width, const float *packed, int N,
+                        const float *bias, int relu);
 
 #endif

@@ -1,4 +1,9 @@
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// The arithmetic a layer's inference runs in.
 public enum InferencePrecision: Sendable {
@@ -40,9 +45,9 @@ final class QuantizedWeights {
 final class Int16Scratch {
     let pointer: UnsafeMutablePointer<Int16>
 
-    init(_ count: Int) { pointer = .allocate(capacity: max(count, 1)) }
+    init(_ count: Int) { pointer = allocateValues(count, of: Int16.self) }
 
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 }
 
 extension Conv2d {

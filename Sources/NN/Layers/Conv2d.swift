@@ -1,6 +1,8 @@
-/// 2-D convolution over NHWC images, lowered to one large sgemm per block of output pixels:
-/// im2col turns each output pixel's receptive field into a row of K = k*k*Cin floats, and
-/// out[M, Cout] = col[M, K] * W[K, Cout] + b. Weights are stored [k, k, Cin, Cout].
+/// 2-D convolution over NHWC images. Weights are stored [k, k, Cin, Cout]. The forward pass runs
+/// the direct kernel where the CPU has AVX2 and FMA (Conv2d+Direct.swift); elsewhere, and for the
+/// backward pass, it is lowered to one large sgemm per block of output pixels: im2col turns each
+/// output pixel's receptive field into a row of K = k*k*Cin floats, and
+/// out[M, Cout] = col[M, K] * W[K, Cout] + b.
 ///
 /// The im2col buffer is built per block of output rows, so memory stays bounded for any batch,
 /// and backward rebuilds it instead of keeping it (bandwidth is cheaper than memory here).
@@ -64,6 +66,10 @@ public final class Conv2d: Layer {
         let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let (ho, wo) = outputSize(height: h, width: w)
         let out = output.tensor([n, ho, wo, outChannels])
+        if usesDirectKernel {
+            inferDirect(x, out, reluInput: false, upsample: 1, adding: nil, reluOutput: false)
+            return out
+        }
         let weights = maskedWeights()
         let b = store.value(bias)
         let rows = n * ho * wo
@@ -97,7 +103,9 @@ public final class Conv2d: Layer {
     /// input, plus `adding`, through the ReLU, bit for bit (except after upsampling, see
     /// inferUpsampled).
     ///
-    /// Each thread of our pool takes a contiguous share of the output pixels and runs im2col and a
+    /// Where the CPU has AVX2 and FMA, forward and infer both run the direct kernel
+    /// (Conv2d+Direct.swift), whose sums do not depend on the CPU or the threads. Elsewhere each
+    /// thread of our pool takes a contiguous share of the output pixels and runs im2col and a
     /// single-threaded sgemm on blocks of its share, so a block never leaves the core that wrote
     /// it and BLAS's own threads do not spin beside ours.
     public func infer(_ x: Tensor, reluInput: Bool, upsampleInput: Bool = false, adding skip: Tensor? = nil,
@@ -113,6 +121,8 @@ public final class Conv2d: Layer {
         if upsampleInput && kernel == 3 && stride == 1 && padding == 1 {
             if integer {
                 inferUpsampledInteger(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+            } else if usesDirectKernel {
+                inferUpsampledDirect(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
             } else {
                 inferUpsampled(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
             }
@@ -120,6 +130,10 @@ public final class Conv2d: Layer {
         }
         if integer {
             inferInteger(x, out, h: h, w: w, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
+            return out
+        }
+        if usesDirectKernel {
+            inferDirect(x, out, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
             return out
         }
         let (weights, b, cout, K) = (maskedWeights(), store.value(bias), outChannels, self.K)

@@ -1,0 +1,70 @@
+import XCTest
+import CKernels
+import NN
+
+/// The direct f32 convolution kernel against its naive twin (the same fused multiply-adds in the
+/// same order, so equal to the bit) on odd shapes: widths that leave partial tiles, channel counts
+/// that leave partial panels (1, 3, 8, 9, 17, 33), strides, skips and the output ReLU.
+final class DirectConvTests: XCTestCase {
+    func testKernelMatchesNaiveTwin() {
+        let cases: [(cin: Int, cout: Int, k: Int, s: Int, width: Int, skip: Bool, relu: Bool)] = [
+            (1, 1, 1, 1, 1, false, false), (3, 32, 3, 1, 13, false, true), (32, 3, 3, 1, 25, true, false),
+            (5, 9, 3, 2, 7, true, true), (4, 17, 2, 1, 6, false, false), (32, 32, 3, 1, 37, true, true),
+            (7, 33, 5, 1, 12, false, true), (16, 8, 3, 1, 11, true, false), (2, 16, 4, 3, 5, false, false),
+        ]
+        var rng = RNG(seed: 35)
+        for (ci, c) in cases.enumerated() {
+            let rowTaps = c.k * c.cin, K = c.k * rowTaps
+            let w = (0..<(K * c.cout)).map { _ in rng.normal() }
+            var packed = [Float](repeating: .nan, count: vqz_conv_packed_count(Int32(K), Int32(c.cout)))
+            vqz_conv_pack(&packed, w, Int32(K), Int32(c.cout))
+            let rowFloats = (c.width - 1) * c.s * c.cin + rowTaps
+            let rows = (0..<c.k).map { _ in (0..<rowFloats).map { _ in rng.normal() } }
+            let bias = ci % 3 == 0 ? nil : (0..<c.cout).map { _ in rng.normal() }
+            let outStride = c.cout + ci % 2   // a gap between pixels, as the upsampled phases have
+            let skip = c.skip ? (0..<(c.width * outStride)).map { _ in rng.normal() } : nil
+            var out = [Float](repeating: -7, count: c.width * outStride), outNaive = out
+            Array(rows.joined()).withUnsafeBufferPointer { flat in
+                let pointers = (0..<c.k).map { Optional(flat.baseAddress! + $0 * rowFloats) }
+                vqz_conv_row(&out, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k), Int32(c.width),
+                             packed, Int32(c.cout), bias, c.relu ? 1 : 0)
+                vqz_conv_row_naive(&outNaive, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k),
+                                   Int32(c.width), packed, Int32(c.cout), bias, c.relu ? 1 : 0)
+            }
+            XCTAssertEqual(out, outNaive, "direct conv case \(ci)")
+            // The gap between pixels is left alone, and the sums are the convolution's.
+            for j in 0..<c.width {
+                for n in 0..<outStride {
+                    let got = out[j * outStride + n]
+                    if n >= c.cout {
+                        XCTAssertEqual(got, -7, "case \(ci) wrote past its channels")
+                        continue
+                    }
+                    var want = Double(bias?[n] ?? 0)
+                    for ky in 0..<c.k {
+                        for t in 0..<rowTaps { want += Double(rows[ky][j * c.s * c.cin + t]) * Double(w[(ky * rowTaps + t) * c.cout + n]) }
+                    }
+                    if let skip { want += Double(skip[j * outStride + n]) }
+                    if c.relu { want = max(want, 0) }
+                    XCTAssertEqual(Double(got), want, accuracy: 1e-4 * Double(K), "case \(ci) pixel \(j) channel \(n)")
+                }
+            }
+        }
+    }
+
+    /// Inference does not depend on the number of threads: each output row is one fixed chain of sums.
+    func testConvInferIsThreadIndependent() {
+        var rng = RNG(seed: 36)
+        let store = ParameterStore()
+        let conv = Conv2d(store, "c", inChannels: 6, outChannels: 10, kernel: 3, rng: &rng)
+        store.seal()
+        let x = randomTensor([2, 9, 13, 6], &rng)
+        let saved = Threads.count
+        defer { Threads.set(saved) }
+        Threads.set(1)
+        let one = conv.infer(x, reluInput: true, upsampleInput: true).copy()
+        Threads.set(3)
+        let three = conv.infer(x, reluInput: true, upsampleInput: true)
+        XCTAssertEqual(one.array, three.array)
+    }
+}
