@@ -100,6 +100,29 @@ void vqz_qgemm_naive(float *C, size_t ldc, const int16_t *A, size_t lda, const i
     }
 }
 
+void vqz_qconv_row_naive(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
+                         size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
+                         const float *scale, const float *bias, int relu) {
+    const int K = k * row_taps;
+    for (int j = 0; j < width; j++) {
+        for (int n = 0; n < N; n++) {
+            const int16_t *group = B + (size_t)(n / 8) * K * 8;
+            int32_t acc = 0;
+            for (int ky = 0; ky < k; ky++) {
+                const int16_t *a = rows[ky] + (size_t)j * in_stride;
+                for (int t = 0; t < row_taps; t++) {
+                    const int kk = ky * row_taps + t;
+                    acc += (int32_t)a[t] * group[(kk / 2) * 16 + (n % 8) * 2 + (kk % 2)];
+                }
+            }
+            float y = fmaf((float)acc, scale[n], bias ? bias[n] : 0);
+            if (skip) y = skip[(size_t)j * out_stride + n] + y;
+            if (relu) y = y > 0 ? y : 0;
+            out[(size_t)j * out_stride + n] = y;
+        }
+    }
+}
+
 #if VQZ_X86
 AVX2 static float absmax_avx2(const float *x, size_t n, int relu) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -198,6 +221,82 @@ AVX2 static void qgemm_avx2(float *C, size_t ldc, const int16_t *A, size_t lda, 
         }
     }
 }
+
+// The row version of `tile`: pixel i of the tile reads its window from the k input rows at
+// j * in_stride, so the input needs no im2col. row_taps is even, so a pair never straddles rows.
+AVX2 static inline __attribute__((always_inline)) void row_tile(
+    float *out, size_t out_stride, const float *skip, const int16_t *const *rows, size_t in_stride,
+    int row_taps, int k, int j0, int pixels, const int16_t *B0, const int16_t *B1, int wide,
+    int n0, int N, const float *scale, const float *bias, int relu) {
+    __m256i c[6][2];
+    for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm256_setzero_si256();
+    int p = 0;
+    for (int ky = 0; ky < k; ky++) {
+        const int16_t *a[6];
+        for (int i = 0; i < 6; i++) a[i] = rows[ky] + (size_t)(j0 + (i < pixels ? i : 0)) * in_stride;
+        for (int q = 0; q < row_taps / 2; q++, p++) {
+            const __m256i b0 = _mm256_loadu_si256((const __m256i *)(B0 + 16 * p));
+            const __m256i b1 = wide ? _mm256_loadu_si256((const __m256i *)(B1 + 16 * p)) : b0;
+            for (int i = 0; i < 6; i++) {
+                const __m256i ai = _mm256_set1_epi32(load_pair(a[i] + 2 * q));
+                c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(ai, b0));
+                if (wide) c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(ai, b1));
+            }
+        }
+    }
+    // Through memory for the run-time pixel count, after the loop, so the sums stay in registers.
+    int32_t sums[6][2][8];
+    for (int i = 0; i < 6; i++) {
+        _mm256_storeu_si256((__m256i *)sums[i][0], c[i][0]);
+        _mm256_storeu_si256((__m256i *)sums[i][1], c[i][1]);
+    }
+    const __m256 zero = _mm256_setzero_ps();
+    for (int h = 0; h < 1 + wide; h++) {
+        const int n = n0 + 8 * h;
+        const __m256 s = _mm256_loadu_ps(scale + n), b = _mm256_loadu_ps(bias + n);
+        for (int i = 0; i < pixels; i++) {
+            __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sums[i][h])), s, b);
+            float *dst = out + (size_t)(j0 + i) * out_stride + n;
+            const float *sk = skip ? skip + (size_t)(j0 + i) * out_stride + n : NULL;
+            if (n + 8 <= N) {
+                if (sk) y = _mm256_add_ps(_mm256_loadu_ps(sk), y);
+                if (relu) y = _mm256_max_ps(y, zero);
+                _mm256_storeu_ps(dst, y);
+            } else {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, y);
+                for (int l = 0; l < N - n; l++) {
+                    float v = lanes[l];
+                    if (sk) v = sk[l] + v;
+                    if (relu) v = v > 0 ? v : 0;
+                    dst[l] = v;
+                }
+            }
+        }
+    }
+}
+
+AVX2 static void qconv_row_avx2(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
+                                size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
+                                const float *scale, const float *bias, int relu) {
+    const int K = k * row_taps, Np = npad(N), groups = Np / 8;
+    float sc[Np], bi[Np];
+    for (int n = 0; n < Np; n++) {
+        sc[n] = n < N ? scale[n] : 0;
+        bi[n] = n < N && bias ? bias[n] : 0;
+    }
+    for (int g = 0; g < groups; g += 2) {
+        const int wide = g + 1 < groups;
+        const int16_t *B0 = B + (size_t)g * K * 8, *B1 = B0 + (size_t)K * 8;
+        for (int j0 = 0; j0 < width; j0 += 6) {
+            const int pixels = width - j0 < 6 ? width - j0 : 6;
+            if (wide)
+                row_tile(out, out_stride, skip, rows, in_stride, row_taps, k, j0, pixels, B0, B1, 1, 8 * g, N, sc, bi, relu);
+            else
+                row_tile(out, out_stride, skip, rows, in_stride, row_taps, k, j0, pixels, B0, B1, 0, 8 * g, N, sc, bi, relu);
+        }
+    }
+}
 #endif
 
 float vqz_absmax(const float *x, size_t n, int relu) {
@@ -221,4 +320,17 @@ void vqz_qgemm(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t
     if (vqz_int_kernels_available()) { qgemm_avx2(C, ldc, A, lda, B, M, N, K, scale, bias); return; }
 #endif
     vqz_qgemm_naive(C, ldc, A, lda, B, M, N, K, scale, bias);
+}
+
+void vqz_qconv_row(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
+                   size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
+                   const float *scale, const float *bias, int relu) {
+    if (width <= 0 || N <= 0) return;
+#if VQZ_X86
+    if (vqz_int_kernels_available()) {
+        qconv_row_avx2(out, out_stride, skip, rows, in_stride, row_taps, k, width, B, N, scale, bias, relu);
+        return;
+    }
+#endif
+    vqz_qconv_row_naive(out, out_stride, skip, rows, in_stride, row_taps, k, width, B, N, scale, bias, relu);
 }

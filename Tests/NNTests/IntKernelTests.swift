@@ -52,6 +52,40 @@ final class IntKernelTests: XCTestCase {
         }
     }
 
+    /// The integer row kernel against its naive twin, on partial tiles and panels, strides, a gap
+    /// between output pixels (the upsampled phases) and the skip and ReLU.
+    func testRowKernelMatchesNaiveTwin() {
+        let cases: [(cin: Int, cout: Int, k: Int, s: Int, width: Int, skip: Bool, relu: Bool)] = [
+            (2, 1, 1, 1, 1, false, false), (32, 32, 3, 1, 13, true, true), (32, 3, 3, 1, 25, false, true),
+            (4, 9, 3, 2, 7, true, false), (64, 17, 2, 1, 6, false, false), (6, 33, 5, 1, 12, true, true),
+        ]
+        var rng = RNG(seed: 37)
+        for (ci, c) in cases.enumerated() {
+            let rowTaps = c.k * c.cin, K = c.k * rowTaps
+            let w = (0..<(K * c.cout)).map { _ in rng.normal() }
+            var packed = [Int16](repeating: 0, count: K * ((c.cout + 7) & ~7))
+            var scale = [Float](repeating: 0, count: c.cout)
+            vqz_pack_weights(&packed, &scale, w, Int32(K), Int32(c.cout), vqz_weight_limit(Int32(K)))
+            let limit = Int(vqz_activation_limit(Int32(K)))
+            let rowValues = (c.width - 1) * c.s * c.cin + rowTaps
+            let rows = (0..<(c.k * rowValues)).map { _ in Int16(Int.random(in: -limit...limit, using: &rng)) }
+            let bias = ci % 3 == 0 ? nil : (0..<c.cout).map { _ in rng.normal() }
+            let outStride = c.cout + ci % 2
+            let skip = c.skip ? (0..<(c.width * outStride)).map { _ in rng.normal() } : nil
+            var out = [Float](repeating: -7, count: c.width * outStride), outNaive = out
+            rows.withUnsafeBufferPointer { flat in
+                let pointers = (0..<c.k).map { Optional(flat.baseAddress! + $0 * rowValues) }
+                vqz_qconv_row(&out, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k), Int32(c.width),
+                              packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)
+                vqz_qconv_row_naive(&outNaive, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k),
+                                    Int32(c.width), packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)
+            }
+            XCTAssertEqual(out, outNaive, "integer row kernel case \(ci)")
+            XCTAssertTrue(out.enumerated().allSatisfy { $0.offset % outStride < c.cout || $0.element == -7 },
+                          "case \(ci) wrote past its channels")
+        }
+    }
+
     /// Values beyond the limit clamp instead of wrapping, and the rounding is to nearest even in
     /// both versions (the vector loop takes 16 at a time, the tail the naive loop).
     func testQuantizeClampsAndRounds() {

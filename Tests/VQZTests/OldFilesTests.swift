@@ -7,8 +7,10 @@ import VQZ
 /// Every .vqz file a released vqz wrote stays decodable by every later one. Fixtures/v1 holds files
 /// the first photo tokenizer (vqz-f8-k1024-l4) wrote, zstd- and prior-coded, gray, RGB and RGBA,
 /// each beside the pixels `vqz decompress` gave for it when it was written (NAME.pnm), with the
-/// f32 decoder. The f32 decoder must give those pixels exactly; the integer decoder (the default
-/// where the CPU has its kernels) may round a few samples the other way, by one level.
+/// f32 decoder of the time (im2col and OpenBLAS's sgemm). Today's decoders sum the same products
+/// in another order (the direct kernel; integers in the default one), so they may round a few
+/// samples the other way, by one level: the f32 decoder in under 0.1% of the samples, the integer
+/// decoder in under 5%.
 final class OldFilesTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v1")
 
@@ -30,11 +32,13 @@ final class OldFilesTests: XCTestCase {
             XCTAssertEqual(image.width, expected.width, name)
             XCTAssertEqual(image.height, expected.height, name)
             XCTAssertEqual(image.channels, expected.channels, name)
-            XCTAssertEqual(image.samples8, expected.samples8, "\(name) no longer decodes to the pixels it was written for")
-            let fast = try defaultCodec.decompress(file).samples8
-            let moved = zip(fast, expected.samples8).filter { $0 != $1 }.count
-            XCTAssertLessThanOrEqual(zip(fast, expected.samples8).map { abs(Int($0) - Int($1)) }.max() ?? 0, 1, name)
-            XCTAssertLessThan(moved, fast.count / 20, "\(name): \(moved) samples moved with the default decoder")
+            for (decoder, samples, share) in [("f32", image.samples8, 1000), ("default", try defaultCodec.decompress(file).samples8, 20)] {
+                XCTAssertEqual(samples.count, expected.samples8.count, name)
+                let moved = zip(samples, expected.samples8).filter { $0 != $1 }.count
+                XCTAssertLessThanOrEqual(zip(samples, expected.samples8).map { abs(Int($0) - Int($1)) }.max() ?? 0, 1,
+                                         "\(name) no longer decodes to the pixels it was written for (\(decoder) decoder)")
+                XCTAssertLessThan(moved, samples.count / share, "\(name): \(moved) of \(samples.count) samples moved with the \(decoder) decoder")
+            }
         }
         XCTAssertEqual(coders.count, 2, "both entropy coders are covered")
     }

@@ -44,6 +44,17 @@ void vqz_qgemm_naive(float *C, size_t ldc, const int16_t *A, size_t lda, const i
                      int M, int N, int K, const float *scale, const float *bias);
 
 
+// The integer twin of vqz_conv_row below: one output row from k rows of int16 input (quantized,
+// padded), with B packed by vqz_pack_weights for K = k * row_taps, and the epilogue of vqz_qgemm,
+// then the skip and the ReLU: out[j * out_stride + n] = relu?(skip + fma(float(sum), scale[n], bias[n])).
+// row_taps must be even (the kernel takes the taps in pairs).
+void vqz_qconv_row(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
+                   size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
+                   const float *scale, const float *bias, int relu);
+void vqz_qconv_row_naive(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
+                         size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
+                         const float *scale, const float *bias, int relu);
+
 // Direct f32 convolution. The weights w[K][N] (K = k * row_taps, row-major as Conv2d stores them)
 // are packed into panels of vqz_conv_panel_width(N) columns (8 when N <= 8, else 16), zero-padded:
 // packed holds vqz_conv_packed_count(K, N) floats.

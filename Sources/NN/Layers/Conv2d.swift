@@ -129,7 +129,7 @@ public final class Conv2d: Layer {
             return out
         }
         if integer {
-            inferInteger(x, out, h: h, w: w, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
+            inferInteger(x, out, reluInput: reluInput, upsample: up, adding: skip, reluOutput: reluOutput)
             return out
         }
         if usesDirectKernel {
@@ -351,18 +351,35 @@ public final class Conv2d: Layer {
             maskGradient(dW)
             return dx
         }
+        // With stride 1, dX is the convolution of dY with the weights turned by 180 degrees (and
+        // Cin, Cout swapped), padded by k - 1 - p: the direct kernel runs it, with no col2im.
+        let dxByConvolution = computesInputGradient && usesDirectKernel && stride == 1 && padding < kernel
+        if dxByConvolution {
+            let (k, cin, cout) = (kernel, inChannels, outChannels)
+            var turned = [Float](repeating: 0, count: weight.count)
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let src = weights + ((k - 1 - ky) * k + (k - 1 - kx)) * cin * cout
+                    for co in 0..<cout {
+                        for ci in 0..<cin { turned[((ky * k + kx) * cout + co) * cin + ci] = src[ci * cout + co] }
+                    }
+                }
+            }
+            directConvolution(dy, dx, weights: turned, bias: nil, kernel: k, stride: 1, padding: k - 1 - padding)
+        }
+        let inputGradientByBlocks = computesInputGradient && !dxByConvolution
         // Blocks of output rows, as in forward; col2im adds each block's share into dx.
         let blockRows = max(1, blockElements / K)
         let colBuf = col.buffer(min(rows, blockRows) * K)
-        let dcolBuf = computesInputGradient ? dcol.buffer(min(rows, blockRows) * K) : colBuf
-        if computesInputGradient { dx.zero() }
+        let dcolBuf = inputGradientByBlocks ? dcol.buffer(min(rows, blockRows) * K) : colBuf
+        if inputGradientByBlocks { dx.zero() }
         var m0 = 0
         while m0 < rows {
             let m1 = min(rows, m0 + blockRows)
             im2col(colBuf, x, rows: m0..<m1, ho: ho, wo: wo)
             // dW[K, Cout] += col^T[K, M] * dY[M, Cout]
             gemm(dW, colBuf, dy.data + m0 * outChannels, m: K, n: outChannels, k: m1 - m0, transA: true, beta: 1)
-            if computesInputGradient {
+            if inputGradientByBlocks {
                 // dcol[M, K] = dY[M, Cout] * W^T[Cout, K], then gathered back into pixels.
                 gemm(dcolBuf, dy.data + m0 * outChannels, weights, m: m1 - m0, n: K, k: outChannels, transB: true)
                 col2im(dx, dcolBuf, rows: m0..<m1, h: h, w: w, ho: ho, wo: wo)
