@@ -111,8 +111,13 @@ for ic in inferCases where selected(ic.label) && !quick {
     let (ho, wo) = conv.outputSize(height: ic.h * (ic.up ? 2 : 1), width: ic.w * (ic.up ? 2 : 1))
     let skip = ic.skip ? random([1, ho, wo, ic.cout]) : nil
     let flops = conv.inferenceFLOPs(height: ic.h, width: ic.w, upsampleInput: ic.up)
-    let t = best { _ = conv.infer(x, reluInput: ic.relu, upsampleInput: ic.up, adding: skip) }
-    convRows.append(Row(label: ic.label, fwdMs: t * 1000, fwdGF: flops / t / 1e9, bwdMs: nil, bwdGF: nil))
+    // f32, then the integer kernels of the decoder (GFLOP/s counts the same multiply-adds).
+    for precision in IntegerKernels.available ? [InferencePrecision.float32, .int16] : [.float32] {
+        conv.inferencePrecision = precision
+        let t = best { _ = conv.infer(x, reluInput: ic.relu, upsampleInput: ic.up, adding: skip) }
+        convRows.append(Row(label: ic.label + (precision == .int16 ? ", int16" : ""), fwdMs: t * 1000,
+                            fwdGF: flops / t / 1e9, bwdMs: nil, bwdGF: nil))
+    }
 }
 sampleSgemm()
 

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 /// A contiguous block of Float32 with an explicit shape.
 ///
 /// Shape letters used across NN: N batch, H height, W width, C channels (images are NHWC,
@@ -20,7 +14,7 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.data = allocateFloats(count)
+        self.data = LargeBuffers.allocate(count, of: Float.self)
         data.initialize(repeating: 0, count: max(count, 1))
     }
 
@@ -30,7 +24,7 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.data = allocateFloats(count)
+        self.data = LargeBuffers.allocate(count, of: Float.self)
     }
 
     public convenience init(_ shape: [Int], _ values: [Float]) {
@@ -39,7 +33,7 @@ public final class Tensor {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { free(data) }
+    deinit { LargeBuffers.release(data, count: count) }
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 
@@ -67,27 +61,6 @@ public final class Tensor {
     /// Rows x columns when the last dimension is the feature width.
     public var rows: Int { shape.isEmpty ? 1 : count / max(shape.last!, 1) }
     public var columns: Int { shape.last ?? 1 }
-}
-
-/// Memory for `count` values, to be released with free(). Buffers of 4 MiB and more are aligned
-/// to 2 MiB and marked for transparent huge pages: a fresh 48 MiB activation took 31 ms of page
-/// faults in 4 KiB pages against 4 ms in 2 MiB ones (measured on this machine), and inference
-/// allocates one per full-resolution layer.
-func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> { allocateValues(count, of: Float.self) }
-
-func allocateValues<T>(_ count: Int, of: T.Type) -> UnsafeMutablePointer<T> {
-    let bytes = max(count, 1) * MemoryLayout<T>.stride
-    let huge = 1 << 21
-    var raw: UnsafeMutableRawPointer?
-    let alignment = bytes >= 2 * huge ? huge : 64
-    let rounded = (bytes + alignment - 1) / alignment * alignment
-    guard posix_memalign(&raw, alignment, rounded) == 0, let raw else {
-        fatalError("out of memory allocating \(bytes) bytes")
-    }
-    #if os(Linux)
-    if alignment == huge { _ = madvise(raw, rounded, MADV_HUGEPAGE) }
-    #endif
-    return raw.bindMemory(to: T.self, capacity: max(count, 1))
 }
 
 /// A buffer a layer keeps between calls and regrows only when a larger shape comes.

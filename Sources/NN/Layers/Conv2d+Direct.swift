@@ -1,9 +1,4 @@
 import CKernels
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 
 /// f32 inference on the direct convolution kernel (vqz_conv_row): no im2col. Each thread takes a
 /// contiguous share of the output rows and keeps the k input rows their windows read in a ring of
@@ -24,14 +19,16 @@ public enum DirectKernels {
 /// nothing more to release, and a layer's memory between calls is its weights.
 final class Scratch<Element> {
     let pointer: UnsafeMutablePointer<Element>
+    let count: Int
 
     /// `zeroed` fills it with zero bits (0 for floats and integers alike).
     init(_ count: Int, zeroed: Bool = false) {
-        pointer = allocateValues(count, of: Element.self)
+        self.count = count
+        pointer = LargeBuffers.allocate(count, of: Element.self)
         if zeroed { UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * MemoryLayout<Element>.stride) }
     }
 
-    deinit { free(pointer) }
+    deinit { LargeBuffers.release(pointer, count: count) }
 }
 
 /// A thread's ring of padded input rows: slot `iy % slots` holds row iy of image `img` of the

@@ -1,9 +1,4 @@
 import CKernels
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 
 /// The arithmetic a layer's inference runs in.
 public enum InferencePrecision: Sendable {
@@ -38,7 +33,7 @@ final class QuantizedWeights {
                 for c in 0..<n { weights[(r * padded + t) * n + c] = w[(r * rowTaps + t) * n + c] }
             }
         }
-        let packed = allocateValues(k * ((n + 7) & ~7), of: Int16.self)
+        let packed = LargeBuffers.allocate(k * ((n + 7) & ~7), of: Int16.self)
         var scale = [Float](repeating: 0, count: n)
         scale.withUnsafeMutableBufferPointer {
             vqz_pack_weights(packed, $0.baseAddress!, weights, Int32(k), Int32(n), vqz_weight_limit(Int32(k)))
@@ -49,7 +44,7 @@ final class QuantizedWeights {
         self.k = k
     }
 
-    deinit { free(packed) }
+    deinit { LargeBuffers.release(packed, count: k * ((scale.count + 7) & ~7)) }
 }
 
 extension Conv2d {
