@@ -86,20 +86,6 @@ void vqz_quantize_naive(int16_t *dst, const float *x, size_t n, float inv_scale,
     }
 }
 
-void vqz_qgemm_naive(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
-                     int M, int N, int K, const float *scale, const float *bias) {
-    const int Kp = kpad(K);
-    for (int m = 0; m < M; m++) {
-        for (int n = 0; n < N; n++) {
-            const int16_t *group = B + (size_t)(n / 8) * Kp * 8;
-            int32_t acc = 0;
-            for (int k = 0; k < Kp; k++)
-                acc += (int32_t)A[(size_t)m * lda + k] * group[(k / 2) * 16 + (n % 8) * 2 + (k % 2)];
-            C[(size_t)m * ldc + n] = fmaf((float)acc, scale[n], bias ? bias[n] : 0);
-        }
-    }
-}
-
 void vqz_qconv_row_naive(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
                          size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
                          const float *scale, const float *bias, int relu) {
@@ -162,68 +148,11 @@ static inline int32_t load_pair(const int16_t *p) {
     return v;
 }
 
-// One tile of up to 6 rows by 16 (wide) or 8 columns: 12 (or 6) int32 accumulators, each step
-// one k pair: a broadcast pair of A times 8 columns' pairs of B (vpmaddwd), added in int32.
-// Rows past `rows` point at row 0 and their sums are not stored, so the loop has no tail.
-AVX2 static inline __attribute__((always_inline)) void tile(
-    float *C, size_t ldc, const int16_t *const a[6], const int16_t *B0, const int16_t *B1, int wide,
-    int rows, int kpairs, int n0, int N, const float *scale, const float *bias) {
-    __m256i c[6][2];
-    for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm256_setzero_si256();
-    for (int p = 0; p < kpairs; p++) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(B0 + 16 * p));
-        const __m256i b1 = wide ? _mm256_loadu_si256((const __m256i *)(B1 + 16 * p)) : b0;
-        for (int i = 0; i < 6; i++) {
-            const __m256i ai = _mm256_set1_epi32(load_pair(a[i] + 2 * p));
-            c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(ai, b0));
-            if (wide) c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(ai, b1));
-        }
-    }
-    for (int h = 0; h < 1 + wide; h++) {
-        const int n = n0 + 8 * h;
-        const __m256 s = _mm256_loadu_ps(scale + n), b = _mm256_loadu_ps(bias + n);
-        for (int i = 0; i < rows; i++) {
-            const __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c[i][h]), s, b);
-            float *dst = C + i * ldc + n;
-            if (n + 8 <= N) {
-                _mm256_storeu_ps(dst, y);
-            } else {
-                float lanes[8];
-                _mm256_storeu_ps(lanes, y);
-                for (int j = 0; j < N - n; j++) dst[j] = lanes[j];
-            }
-        }
-    }
-}
-
-AVX2 static void qgemm_avx2(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
-                            int M, int N, int K, const float *scale, const float *bias) {
-    const int Kp = kpad(K), Np = npad(N), groups = Np / 8;
-    // Scale and bias padded to whole groups, so the epilogue loads 8 lanes without reading past N.
-    float sc[Np], bi[Np];
-    for (int n = 0; n < Np; n++) {
-        sc[n] = n < N ? scale[n] : 0;
-        bi[n] = n < N && bias ? bias[n] : 0;
-    }
-    // Column groups outside, rows inside: one B panel (Kp x 16 int16) stays in L1/L2 while the
-    // block of A rows (sized by the caller to fit L2) streams past it.
-    for (int g = 0; g < groups; g += 2) {
-        const int wide = g + 1 < groups;
-        const int16_t *B0 = B + (size_t)g * Kp * 8, *B1 = B0 + (size_t)Kp * 8;
-        for (int m0 = 0; m0 < M; m0 += 6) {
-            const int rows = M - m0 < 6 ? M - m0 : 6;
-            const int16_t *a[6];
-            for (int i = 0; i < 6; i++) a[i] = A + (size_t)(m0 + (i < rows ? i : 0)) * lda;
-            if (wide)
-                tile(C + (size_t)m0 * ldc, ldc, a, B0, B1, 1, rows, Kp / 2, 8 * g, N, sc, bi);
-            else
-                tile(C + (size_t)m0 * ldc, ldc, a, B0, B1, 0, rows, Kp / 2, 8 * g, N, sc, bi);
-        }
-    }
-}
-
-// The row version of `tile`: pixel i of the tile reads its window from the k input rows at
-// j * in_stride, so the input needs no im2col. row_taps is even, so a pair never straddles rows.
+// One tile of up to 6 output pixels by 16 (wide) or 8 channels: 12 (or 6) int32 accumulators,
+// each step one pair of taps: a broadcast pair of the input times 8 channels' pairs of weights
+// (vpmaddwd), added in int32. Pixel i reads its window from the k input rows at j * in_stride, so
+// the input needs no im2col; row_taps is even, so a pair never straddles rows. Pixels past
+// `pixels` read pixel 0's window and are not stored, so the loop has no tail.
 AVX2 static inline __attribute__((always_inline)) void row_tile(
     float *out, size_t out_stride, const float *skip, const int16_t *const *rows, size_t in_stride,
     int row_taps, int k, int j0, int pixels, const int16_t *B0, const int16_t *B1, int wide,
@@ -313,14 +242,6 @@ void vqz_quantize(int16_t *dst, const float *x, size_t n, float inv_scale, int32
     vqz_quantize_naive(dst, x, n, inv_scale, limit, relu);
 }
 
-void vqz_qgemm(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
-               int M, int N, int K, const float *scale, const float *bias) {
-    if (M <= 0 || N <= 0) return;
-#if VQZ_X86
-    if (vqz_int_kernels_available()) { qgemm_avx2(C, ldc, A, lda, B, M, N, K, scale, bias); return; }
-#endif
-    vqz_qgemm_naive(C, ldc, A, lda, B, M, N, K, scale, bias);
-}
 
 void vqz_qconv_row(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
                    size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,

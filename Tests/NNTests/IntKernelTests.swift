@@ -34,10 +34,14 @@ final class IntKernelTests: XCTestCase {
             XCTAssertEqual(a, aNaive, "quantize case \(ci)")
             let bias: [Float]? = ci % 3 == 0 ? nil : (0..<s.n).map { _ in rng.normal() }
             let outScale = scale.map { $0 * amax / Float(limit) }
+            // The row kernel as a matrix product: one kernel row of Kp taps, "pixel" m at m * Kp.
             var c = [Float](repeating: .nan, count: s.m * s.n), cNaive = c
-            vqz_qgemm(&c, s.n, a, kp, packed, Int32(s.m), Int32(s.n), Int32(s.k), outScale, bias)
-            vqz_qgemm_naive(&cNaive, s.n, a, kp, packed, Int32(s.m), Int32(s.n), Int32(s.k), outScale, bias)
-            XCTAssertEqual(c, cNaive, "qgemm case \(ci)")
+            a.withUnsafeBufferPointer { rows in
+                let pointers = [Optional(rows.baseAddress!)]
+                vqz_qconv_row(&c, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
+                vqz_qconv_row_naive(&cNaive, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
+            }
+            XCTAssertEqual(c, cNaive, "integer product case \(ci)")
             // And both close to the f32 product (weights of ~10-11 bits: ~0.03% error each).
             var worst: Float = 0, size: Float = 0
             for r in 0..<s.m {
@@ -48,7 +52,7 @@ final class IntKernelTests: XCTestCase {
                     size = max(size, abs(want))
                 }
             }
-            XCTAssertLessThan(worst, 0.002 * max(size, 1), "qgemm against f32, case \(ci)")
+            XCTAssertLessThan(worst, 0.002 * max(size, 1), "integer product against f32, case \(ci)")
         }
     }
 

@@ -4,8 +4,8 @@
 // activations (one scale per tensor), summed exactly in int32 (IntKernels.c), and direct f32
 // convolution of one output row (DirectConv.c).
 //
-// Legend: M rows (output pixels), N columns (output channels), K the reduction (k*k*Cin).
-// Kp = K rounded up to even (the kernels take K in pairs), Np = N rounded up to 8.
+// Legend: N output channels, K the reduction (k*k*Cin). Kp = K rounded up to even (the integer
+// kernel takes K in pairs), Np = N rounded up to 8.
 // Every fast kernel has a naive twin (suffix _naive) computing the same integers and the same
 // float epilogue, so the two agree bit for bit; the tests compare them on odd shapes.
 #include <stddef.h>
@@ -35,19 +35,11 @@ float vqz_absmax_naive(const float *x, size_t n, int relu);
 void vqz_quantize(int16_t *dst, const float *x, size_t n, float inv_scale, int32_t limit, int relu);
 void vqz_quantize_naive(int16_t *dst, const float *x, size_t n, float inv_scale, int32_t limit, int relu);
 
-// C[m][n] = fma(float(sum_k A[m][k] * B[k][n]), scale[n], bias[n]) for m < M, n < N, with A[m]
-// rows of Kp int16 at stride lda (A[m][K] = 0 when K is odd) and B packed by vqz_pack_weights.
-// bias may be NULL (zero). The sums are exact (int32, no saturation) when |A| <= vqz_activation_limit(K).
-void vqz_qgemm(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
-               int M, int N, int K, const float *scale, const float *bias);
-void vqz_qgemm_naive(float *C, size_t ldc, const int16_t *A, size_t lda, const int16_t *B,
-                     int M, int N, int K, const float *scale, const float *bias);
-
-
 // The integer twin of vqz_conv_row below: one output row from k rows of int16 input (quantized,
-// padded), with B packed by vqz_pack_weights for K = k * row_taps, and the epilogue of vqz_qgemm,
-// then the skip and the ReLU: out[j * out_stride + n] = relu?(skip + fma(float(sum), scale[n], bias[n])).
-// row_taps must be even (the kernel takes the taps in pairs).
+// padded), with B packed by vqz_pack_weights for K = k * row_taps:
+// out[j * out_stride + n] = relu?(skip + fma(float(sum), scale[n], bias[n])), the sum exact in
+// int32 when |input| <= vqz_activation_limit(K). row_taps must be even (the kernel takes the taps
+// in pairs; pad an odd row with a zero weight). bias may be NULL (zero).
 void vqz_qconv_row(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
                    size_t in_stride, int row_taps, int k, int width, const int16_t *B, int N,
                    const float *scale, const float *bias, int relu);
