@@ -14,13 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define VQZ_X86 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
-#else
-#define VQZ_X86 0
-#endif
+#include "RowKernels.h"
 
 int vqz_conv_panel_width(int N) { return N <= 8 ? 8 : 16; }
 
@@ -86,29 +80,14 @@ AVX2 static inline __attribute__((always_inline)) void tile(
     // the accumulators themselves stay in registers.
     float sums[12][8];
     for (int i = 0; i < 12; i++) _mm256_storeu_ps(sums[i], c[i]);
-    const __m256 zero = _mm256_setzero_ps();
     for (int h = 0; h < HALVES; h++) {
         const int n = n0 + 8 * h;
         if (n >= N) break;
         const __m256 bv = _mm256_loadu_ps(bias + n);
         for (int i = 0; i < pixels; i++) {
-            __m256 y = _mm256_add_ps(_mm256_loadu_ps(sums[i * HALVES + h]), bv);
-            float *dst = out + (size_t)(j0 + i) * out_stride + n;
-            const float *sk = skip ? skip + (size_t)(j0 + i) * out_stride + n : NULL;
-            if (n + 8 <= N) {
-                if (sk) y = _mm256_add_ps(_mm256_loadu_ps(sk), y);
-                if (relu) y = _mm256_max_ps(y, zero);
-                _mm256_storeu_ps(dst, y);
-            } else {
-                float lanes[8];
-                _mm256_storeu_ps(lanes, y);
-                for (int l = 0; l < N - n; l++) {
-                    float v = lanes[l];
-                    if (sk) v = sk[l] + v;
-                    if (relu) v = v > 0 ? v : 0;
-                    dst[l] = v;
-                }
-            }
+            const __m256 y = _mm256_add_ps(_mm256_loadu_ps(sums[i * HALVES + h]), bv);
+            const size_t at = (size_t)(j0 + i) * out_stride + n;
+            store_channels(out + at, skip ? skip + at : NULL, y, N - n < 8 ? N - n : 8, relu);
         }
     }
 }

@@ -7,21 +7,12 @@
 // which is exact. Wider integers thus cost nothing in speed here; the ranges are only bounded so
 // that the int32 sums cannot overflow, and int8 weights (measured: 0.13 dB lost on one validation
 // photo) are not needed.
-//
-// Only the functions whose fast version needs AVX2 are compiled with the target attribute, so the
-// file builds with the default flags and every entry point runs on any x86-64 (or elsewhere).
 #include "CKernels.h"
 
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define VQZ_X86 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
-#else
-#define VQZ_X86 0
-#endif
+#include "RowKernels.h"
 
 static inline int kpad(int K) { return (K + 1) & ~1; }
 static inline int npad(int N) { return (N + 7) & ~7; }
@@ -179,28 +170,13 @@ AVX2 static inline __attribute__((always_inline)) void row_tile(
         _mm256_storeu_si256((__m256i *)sums[i][0], c[i][0]);
         _mm256_storeu_si256((__m256i *)sums[i][1], c[i][1]);
     }
-    const __m256 zero = _mm256_setzero_ps();
     for (int h = 0; h < 1 + wide; h++) {
         const int n = n0 + 8 * h;
         const __m256 s = _mm256_loadu_ps(scale + n), b = _mm256_loadu_ps(bias + n);
         for (int i = 0; i < pixels; i++) {
-            __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sums[i][h])), s, b);
-            float *dst = out + (size_t)(j0 + i) * out_stride + n;
-            const float *sk = skip ? skip + (size_t)(j0 + i) * out_stride + n : NULL;
-            if (n + 8 <= N) {
-                if (sk) y = _mm256_add_ps(_mm256_loadu_ps(sk), y);
-                if (relu) y = _mm256_max_ps(y, zero);
-                _mm256_storeu_ps(dst, y);
-            } else {
-                float lanes[8];
-                _mm256_storeu_ps(lanes, y);
-                for (int l = 0; l < N - n; l++) {
-                    float v = lanes[l];
-                    if (sk) v = sk[l] + v;
-                    if (relu) v = v > 0 ? v : 0;
-                    dst[l] = v;
-                }
-            }
+            const __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sums[i][h])), s, b);
+            const size_t at = (size_t)(j0 + i) * out_stride + n;
+            store_channels(out + at, skip ? skip + at : NULL, y, N - n < 8 ? N - n : 8, relu);
         }
     }
 }
