@@ -67,4 +67,36 @@ final class DirectConvTests: XCTestCase {
         let three = conv.infer(x, reluInput: true, upsampleInput: true)
         XCTAssertEqual(one.array, three.array)
     }
+
+    /// The nearest-code search picks the same codes whatever the thread count, and the true nearest
+    /// (by a Double brute force) wherever the two best are not nearly tied.
+    func testNearestCodesAreThreadIndependentAndExact() {
+        var rng = RNG(seed: 38)
+        let store = ParameterStore()
+        let (k, d, m) = (300, 24, 517)
+        let vq = ResidualVectorQuantizer(store, "vq", levels: 1, codebookSize: k, dim: d, rng: &rng)
+        store.seal()
+        let book = store.value(vq.codebooks[0])
+        for i in 0..<(k * d) { book[i] = rng.normal() }
+        let r = (0..<(m * d)).map { _ in rng.normal() }
+        let saved = Threads.count
+        defer { Threads.set(saved) }
+        var picks: [[Int32]] = []
+        for threads in [1, 3] {
+            Threads.set(threads)
+            var out = [Int32](repeating: -1, count: m)
+            vq.nearest(r, rows: m, level: 0, into: &out)
+            picks.append(out)
+        }
+        XCTAssertEqual(picks[0], picks[1])
+        var checked = 0
+        for i in 0..<m {
+            let distances = (0..<k).map { j in (0..<d).reduce(0.0) { $0 + pow(Double(r[i * d + $1]) - Double(book[j * d + $1]), 2) } }
+            let sorted = distances.sorted()
+            guard sorted[1] - sorted[0] > 1e-4 else { continue }
+            XCTAssertEqual(distances[Int(picks[0][i])], sorted[0], "row \(i)")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, m * 9 / 10)
+    }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Residual vector quantization: level 1 replaces each D-dim vector by its nearest entry of
 /// codebook 1, level 2 quantizes what level 1 left, and so on; the sum of the chosen entries
 /// is z_q. Any prefix of levels decodes, which gives quality levels.
@@ -45,8 +47,11 @@ public final class ResidualVectorQuantizer {
         initialized = store.add("\(name).initialized", [levels], trainable: false, [Float](repeating: 0, count: levels))
     }
 
-    /// Index of the nearest codebook entry for each row of r [M, D]: argmin ||e||^2 - 2 r.e,
-    /// scored by sgemm in blocks of rows so memory stays bounded.
+    /// Index of the nearest codebook entry for each row of r [M, D]: argmin ||e||^2 - 2 r.e, in
+    /// blocks of rows so memory stays bounded. Where the CPU has AVX2 and FMA the scores come from
+    /// the direct kernel (a 1x1 convolution of r with the codebook scaled by -2, exactly, and the
+    /// norms as its bias): fused multiply-adds in a fixed order, so the chosen codes do not depend
+    /// on the CPU or the threads. Elsewhere from sgemm.
     public func nearest(_ r: UnsafePointer<Float>, rows m: Int, level: Int, into out: UnsafeMutablePointer<Int32>) {
         let (k, d) = (codebookSize, dim)
         let e = store.value(codebooks[level])
@@ -56,20 +61,43 @@ public final class ResidualVectorQuantizer {
             for c in 0..<d { s += e[j * d + c] * e[j * d + c] }
             norms[j] = s
         }
+        let direct = DirectKernels.available
+        // The codebook as the weights of a 1x1 convolution, [D, K], times -2.
+        var packed: Scratch<Float>? = nil
+        if direct {
+            var w = [Float](repeating: 0, count: d * k)
+            for j in 0..<k {
+                for c in 0..<d { w[c * k + j] = -2 * e[j * d + c] }
+            }
+            let p = Scratch<Float>(vqz_conv_packed_count(Int32(d), Int32(k)))
+            vqz_conv_pack(p.pointer, w, Int32(d), Int32(k))
+            packed = p
+        }
         let block = max(1, min(m, (1 << 22) / k))
         let buf = scores.buffer(block * k)
         var r0 = 0
         while r0 < m {
             let r1 = min(m, r0 + block)
-            gemm(buf, r + r0 * d, e, m: r1 - r0, n: k, k: d, transB: true, alpha: -2)
             norms.withUnsafeBufferPointer { nrm in
+                if let packed {
+                    parallelFor(r1 - r0, minChunk: 64) { rows in
+                        let pointers: [UnsafePointer<Float>?] = [r + (r0 + rows.lowerBound) * d]
+                        vqz_conv_row(buf + rows.lowerBound * k, k, nil, pointers, d, Int32(d), 1, Int32(rows.count),
+                                     packed.pointer, Int32(k), nrm.baseAddress, 0)
+                    }
+                } else {
+                    gemm(buf, r + r0 * d, e, m: r1 - r0, n: k, k: d, transB: true, alpha: -2)
+                    for i in 0..<(r1 - r0) {
+                        for j in 0..<k { buf[i * k + j] += nrm[j] }
+                    }
+                }
                 parallelFor(r1 - r0, minChunk: 64) { rows in
                     for i in rows {
                         let row = buf + i * k
                         var best = Float.infinity, bestJ = 0
-                        for j in 0..<k {
-                            let v = row[j] + nrm[j]
-                            if v < best { best = v; bestJ = j }
+                        for j in 0..<k where row[j] < best {
+                            best = row[j]
+                            bestJ = j
                         }
                         out[r0 + i] = Int32(bestJ)
                     }
