@@ -112,7 +112,7 @@ for ic in inferCases where selected(ic.label) && !quick {
     let skip = ic.skip ? random([1, ho, wo, ic.cout]) : nil
     let flops = conv.inferenceFLOPs(height: ic.h, width: ic.w, upsampleInput: ic.up)
     // f32, then the integer kernels of the decoder (GFLOP/s counts the same multiply-adds).
-    for precision in IntegerKernels.available ? [InferencePrecision.float32, .int16] : [.float32] {
+    for precision in VectorKernels.available ? [InferencePrecision.float32, .int16] : [.float32] {
         conv.inferencePrecision = precision
         let t = best { _ = conv.infer(x, reluInput: ic.relu, upsampleInput: ic.up, adding: skip) }
         convRows.append(Row(label: ic.label + (precision == .int16 ? ", int16" : ""), fwdMs: t * 1000,

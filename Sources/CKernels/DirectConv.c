@@ -119,7 +119,7 @@ void vqz_conv_row(float *out, size_t out_stride, const float *skip, const float 
                   const float *bias, int relu) {
     if (width <= 0 || N <= 0) return;
 #if VQZ_X86
-    if (vqz_int_kernels_available()) {
+    if (vqz_vector_kernels_available()) {
         conv_row_avx2(out, out_stride, skip, rows, in_stride, row_taps, k, width, packed, N, bias, relu);
         return;
     }

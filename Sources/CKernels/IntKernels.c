@@ -17,7 +17,7 @@
 static inline int kpad(int K) { return (K + 1) & ~1; }
 static inline int npad(int N) { return (N + 7) & ~7; }
 
-int vqz_int_kernels_available(void) {
+int vqz_vector_kernels_available(void) {
 #if VQZ_X86
     static int cached = -1;
     if (cached < 0) {
@@ -206,14 +206,14 @@ AVX2 static void qconv_row_avx2(float *out, size_t out_stride, const float *skip
 
 float vqz_absmax(const float *x, size_t n, int relu) {
 #if VQZ_X86
-    if (vqz_int_kernels_available()) return absmax_avx2(x, n, relu);
+    if (vqz_vector_kernels_available()) return absmax_avx2(x, n, relu);
 #endif
     return vqz_absmax_naive(x, n, relu);
 }
 
 void vqz_quantize(int16_t *dst, const float *x, size_t n, float inv_scale, int32_t limit, int relu) {
 #if VQZ_X86
-    if (vqz_int_kernels_available()) { quantize_avx2(dst, x, n, inv_scale, limit, relu); return; }
+    if (vqz_vector_kernels_available()) { quantize_avx2(dst, x, n, inv_scale, limit, relu); return; }
 #endif
     vqz_quantize_naive(dst, x, n, inv_scale, limit, relu);
 }
@@ -224,7 +224,7 @@ void vqz_qconv_row(float *out, size_t out_stride, const float *skip, const int16
                    const float *scale, const float *bias, int relu) {
     if (width <= 0 || N <= 0) return;
 #if VQZ_X86
-    if (vqz_int_kernels_available()) {
+    if (vqz_vector_kernels_available()) {
         qconv_row_avx2(out, out_stride, skip, rows, in_stride, row_taps, k, width, B, N, scale, bias, relu);
         return;
     }

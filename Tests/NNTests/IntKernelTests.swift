@@ -106,7 +106,7 @@ final class IntKernelTests: XCTestCase {
     /// strides, 1x1, odd channel counts, several blocks per thread) against f32 inference: the
     /// error of the integer weights and activations, a small fraction of a percent of the output's size.
     func testIntegerConvInferIsCloseToFloat() throws {
-        guard IntegerKernels.available else { throw XCTSkip("this CPU has no AVX2: integer inference runs f32") }
+        guard VectorKernels.available else { throw XCTSkip("this CPU has no AVX2: integer inference runs f32") }
         let cases: [(n: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int, relu: Bool, up: Bool, skip: Bool, reluOut: Bool, block: Int)] = [
             (1, 7, 5, 3, 4, 3, 1, true, false, false, false, 1 << 22), (2, 9, 11, 5, 5, 3, 1, true, false, true, false, 100),
             (1, 5, 7, 6, 3, 3, 1, false, true, false, true, 200), (2, 4, 3, 3, 7, 3, 1, true, true, true, false, 64),

@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 // 1 when this CPU runs the vector kernels (AVX2 + FMA, detected at run time); 0 means the
-// dispatching functions below run their naive twins, which are slower than f32 sgemm: callers
-// then keep their f32 path.
-int vqz_int_kernels_available(void);
+// dispatching functions below run their naive twins, which are slower than sgemm: callers then
+// keep im2col and sgemm, in f32.
+int vqz_vector_kernels_available(void);
 
 // The integer ranges for a reduction of K: weights within +-vqz_weight_limit(K) and activations
 // within +-vqz_activation_limit(K), so that K products cannot overflow int32 (and each under
@@ -60,7 +60,7 @@ void vqz_conv_pack(float *packed, const float *w, int K, int N);
 // rows[ky][j * in_stride + t] * w[ky * row_taps + t][n]. rows[ky] are the k input rows of the
 // window (already padded, so every read is in bounds: j * in_stride + row_taps floats each);
 // in_stride = stride * Cin and row_taps = k * Cin for a k x k convolution over NHWC. skip and bias
-// may be NULL. The dispatching version runs AVX2 + FMA where vqz_int_kernels_available() says so,
+// may be NULL. The dispatching version runs AVX2 + FMA where vqz_vector_kernels_available() says so,
 // else the naive twin, and the two agree to the bit.
 void vqz_conv_row(float *out, size_t out_stride, const float *skip, const float *const *rows,
                   size_t in_stride, int row_taps, int k, int width, const float *packed, int N,

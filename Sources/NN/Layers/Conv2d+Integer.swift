@@ -7,13 +7,8 @@ public enum InferencePrecision: Sendable {
     /// int16 weights (one scale per output channel) times int16 activations (one scale per
     /// tensor, from its largest magnitude: dynamic, no calibration), their ranges bounded so the
     /// int32 sums are exact (about 11 bits each for a 3x3x32 reduction, 10 for 3x3x128).
-    /// Runs where `IntegerKernels.available`; elsewhere the layer runs f32.
+    /// Runs where `VectorKernels.available`; elsewhere the layer runs f32.
     case int16
-}
-
-public enum IntegerKernels {
-    /// Whether this CPU runs the integer kernels (AVX2 and FMA, detected at run time).
-    public static let available = vqz_int_kernels_available() != 0
 }
 
 /// Weights quantized and packed once for the integer kernels: [Np * Kp] int16 within
@@ -49,7 +44,7 @@ final class QuantizedWeights {
 
 extension Conv2d {
     var usesIntegerKernels: Bool {
-        inferencePrecision == .int16 && IntegerKernels.available && weightMask == nil
+        inferencePrecision == .int16 && VectorKernels.available && weightMask == nil
     }
 
     /// The activation scale of the whole input (dynamic: max(0, x) when `relu`, else |x|, over the
@@ -97,35 +92,25 @@ extension Conv2d {
         let (xs, inverse) = activationScale(x, relu: reluInput, limit: limit)
         let scales = qw.scale.map { $0 * xs }
         let b = store.value(bias)
-        let rows = n * ho
-        let threads = max(1, min(Threads.count, rows, (rows * wo + 63) / 64))
-        let share = (rows + threads - 1) / threads
         // One value more than the padded row: the pair of a row's odd last tap reads it (times 0).
-        let rowValues = (w + 2 * padding) * cin + 1
-        let ring = Scratch<Int16>(threads * k * rowValues + rowValues, zeroed: true)
-        let zero = UnsafePointer(ring.pointer + threads * k * rowValues)
-        withExtendedLifetime(ring) {
-            scales.withUnsafeBufferPointer { sc in
-                parallelFor(threads) { part in
-                    for t in part {
-                        var padded = RowRing(ring.pointer + t * k * rowValues, zero: zero, slots: k, rowElements: rowValues,
-                                             padding: padding * cin, height: h)
-                        var pointers = [UnsafePointer<Int16>?](repeating: nil, count: k)
-                        for r in (t * share)..<min(rows, (t + 1) * share) {
-                            let (img, oy) = (r / ho, r % ho)
-                            for ky in 0..<k {
-                                let iy = oy * stride - padding + ky
-                                pointers[ky] = padded.row(img: img, iy: iy) {
-                                    quantizeRow($0, x, row: img * x.shape[1] + iy / upsample, inverse: inverse, limit: limit,
-                                                relu: reluInput, upsample: upsample)
-                                }
-                            }
-                            let o = r * wo * cout
-                            vqz_qconv_row(out.data + o, cout, skip.map { UnsafePointer($0.data + o) }, pointers, stride * cin,
-                                          Int32(qw.rowTaps), Int32(k), Int32(wo), qw.packed, Int32(cout), sc.baseAddress!, b,
-                                          reluOutput ? 1 : 0)
+        let shares = RowShares<Int16>(rows: n * ho, width: wo, slots: k, rowElements: (w + 2 * padding) * cin + 1,
+                                      padding: padding * cin, height: h)
+        scales.withUnsafeBufferPointer { sc in
+            shares.forEach { ring, rows in
+                var pointers = [UnsafePointer<Int16>?](repeating: nil, count: k)
+                for r in rows {
+                    let (img, oy) = (r / ho, r % ho)
+                    for ky in 0..<k {
+                        let iy = oy * stride - padding + ky
+                        pointers[ky] = ring.row(img: img, iy: iy) {
+                            quantizeRow($0, x, row: img * x.shape[1] + iy / upsample, inverse: inverse, limit: limit,
+                                        relu: reluInput, upsample: upsample)
                         }
                     }
+                    let o = r * wo * cout
+                    vqz_qconv_row(out.data + o, cout, skip.map { UnsafePointer($0.data + o) }, pointers, stride * cin,
+                                  Int32(qw.rowTaps), Int32(k), Int32(wo), qw.packed, Int32(cout), sc.baseAddress!, b,
+                                  reluOutput ? 1 : 0)
                 }
             }
         }
@@ -146,36 +131,25 @@ extension Conv2d {
         let (xs, inverse) = activationScale(x, relu: reluInput, limit: limit)
         let phaseScales = phases.map { $0.scale.map { $0 * xs } }
         let b = store.value(bias)
-        let rows = n * h
-        let threads = max(1, min(Threads.count, rows, (rows * w + 63) / 64))
-        let share = (rows + threads - 1) / threads
-        let rowValues = (w + 2) * cin
-        let ring = Scratch<Int16>(threads * 3 * rowValues + rowValues, zeroed: true)
-        let zero = UnsafePointer(ring.pointer + threads * 3 * rowValues)
-        withExtendedLifetime(ring) {
-            parallelFor(threads) { part in
-                for t in part {
-                    var padded = RowRing(ring.pointer + t * 3 * rowValues, zero: zero, slots: 3, rowElements: rowValues,
-                                         padding: cin, height: h)
-                    var pointers = [UnsafePointer<Int16>?](repeating: nil, count: 2)
-                    for r in (t * share)..<min(rows, (t + 1) * share) {
-                        let (img, i) = (r / h, r % h)
-                        let window = (0..<3).map { dy in
-                            padded.row(img: img, iy: i - 1 + dy) {
-                                quantizeRow($0, x, row: img * h + i - 1 + dy, inverse: inverse, limit: limit, relu: reluInput, upsample: 1)
-                            }
-                        }
-                        for phase in 0..<4 {
-                            let (a, bb) = (phase / 2, phase % 2)
-                            pointers[0] = window[a] + bb * cin
-                            pointers[1] = window[a + 1] + bb * cin
-                            let o = ((img * 2 * h + 2 * i + a) * 2 * w + bb) * cout
-                            phaseScales[phase].withUnsafeBufferPointer { sc in
-                                vqz_qconv_row(out.data + o, 2 * cout, skip.map { UnsafePointer($0.data + o) }, pointers, cin,
-                                              Int32(phases[phase].rowTaps), 2, Int32(w), phases[phase].packed, Int32(cout),
-                                              sc.baseAddress!, b, reluOutput ? 1 : 0)
-                            }
-                        }
+        let shares = RowShares<Int16>(rows: n * h, width: w, slots: 3, rowElements: (w + 2) * cin, padding: cin, height: h)
+        shares.forEach { ring, rows in
+            var pointers = [UnsafePointer<Int16>?](repeating: nil, count: 2)
+            for r in rows {
+                let (img, i) = (r / h, r % h)
+                let window = (0..<3).map { dy in
+                    ring.row(img: img, iy: i - 1 + dy) {
+                        quantizeRow($0, x, row: img * h + i - 1 + dy, inverse: inverse, limit: limit, relu: reluInput, upsample: 1)
+                    }
+                }
+                for phase in 0..<4 {
+                    let (a, bb) = (phase / 2, phase % 2)
+                    pointers[0] = window[a] + bb * cin
+                    pointers[1] = window[a + 1] + bb * cin
+                    let o = ((img * 2 * h + 2 * i + a) * 2 * w + bb) * cout
+                    phaseScales[phase].withUnsafeBufferPointer { sc in
+                        vqz_qconv_row(out.data + o, 2 * cout, skip.map { UnsafePointer($0.data + o) }, pointers, cin,
+                                      Int32(phases[phase].rowTaps), 2, Int32(w), phases[phase].packed, Int32(cout),
+                                      sc.baseAddress!, b, reluOutput ? 1 : 0)
                     }
                 }
             }

@@ -355,17 +355,8 @@ public final class Conv2d: Layer {
         // Cin, Cout swapped), padded by k - 1 - p: the direct kernel runs it, with no col2im.
         let dxByConvolution = computesInputGradient && usesDirectKernel && stride == 1 && padding < kernel
         if dxByConvolution {
-            let (k, cin, cout) = (kernel, inChannels, outChannels)
-            var turned = [Float](repeating: 0, count: weight.count)
-            for ky in 0..<k {
-                for kx in 0..<k {
-                    let src = weights + ((k - 1 - ky) * k + (k - 1 - kx)) * cin * cout
-                    for co in 0..<cout {
-                        for ci in 0..<cin { turned[((ky * k + kx) * cout + co) * cin + ci] = src[ci * cout + co] }
-                    }
-                }
-            }
-            directConvolution(dy, dx, weights: turned, bias: nil, kernel: k, stride: 1, padding: k - 1 - padding)
+            directConvolution(dy, dx, weights: turnedWeights(), bias: nil, kernel: kernel, stride: 1,
+                              padding: kernel - 1 - padding)
         }
         let inputGradientByBlocks = computesInputGradient && !dxByConvolution
         // Blocks of output rows, as in forward; col2im adds each block's share into dx.

@@ -61,17 +61,14 @@ public final class ResidualVectorQuantizer {
             for c in 0..<d { s += e[j * d + c] * e[j * d + c] }
             norms[j] = s
         }
-        let direct = DirectKernels.available
         // The codebook as the weights of a 1x1 convolution, [D, K], times -2.
         var packed: Scratch<Float>? = nil
-        if direct {
+        if VectorKernels.available {
             var w = [Float](repeating: 0, count: d * k)
             for j in 0..<k {
                 for c in 0..<d { w[c * k + j] = -2 * e[j * d + c] }
             }
-            let p = Scratch<Float>(vqz_conv_packed_count(Int32(d), Int32(k)))
-            vqz_conv_pack(p.pointer, w, Int32(d), Int32(k))
-            packed = p
+            packed = packedConvWeights(w, k: d, n: k)
         }
         let block = max(1, min(m, (1 << 22) / k))
         let buf = scores.buffer(block * k)

@@ -1,0 +1,108 @@
+import CKernels
+
+/// What the direct f32 and the integer convolutions share: the run-time check for their vector
+/// kernels, scratch memory, and the split of a convolution's output rows between threads, each
+/// thread keeping the input rows its windows read in a ring of padded copies.
+public enum VectorKernels {
+    /// Whether this CPU runs the row kernels of CKernels fast (AVX2 and FMA, detected at run time);
+    /// elsewhere Conv2d keeps im2col and sgemm, and int16 inference runs f32.
+    public static let available = vqz_vector_kernels_available() != 0
+}
+
+/// Scratch memory for one call, freed when the call returns: the kernels keep no buffers in the
+/// layer, so releaseBuffers (which callers may run from several threads on a shared model) has
+/// nothing more to release, and a layer's memory between calls is its weights.
+final class Scratch<Element> {
+    let pointer: UnsafeMutablePointer<Element>
+    let count: Int
+
+    /// `zeroed` fills it with zero bits (0 for floats and integers alike).
+    init(_ count: Int, zeroed: Bool = false) {
+        self.count = count
+        pointer = LargeBuffers.allocate(count, of: Element.self)
+        if zeroed {
+            UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0,
+                                                             count: max(count, 1) * MemoryLayout<Element>.stride)
+        }
+    }
+
+    deinit { LargeBuffers.release(pointer, count: count) }
+}
+
+/// f32 weights w[K][N] packed for vqz_conv_row.
+func packedConvWeights(_ w: UnsafePointer<Float>, k: Int, n: Int) -> Scratch<Float> {
+    let packed = Scratch<Float>(vqz_conv_packed_count(Int32(k), Int32(n)))
+    vqz_conv_pack(packed.pointer, w, Int32(k), Int32(n))
+    return packed
+}
+
+/// A thread's ring of padded input rows: slot `iy % slots` holds row iy of image `img` of the
+/// input as the convolution sees it, with `padding` zero values (pixels times channels) each side.
+/// A row in the ring is filled once by `fill` and reused by every output row whose window it is
+/// in; rows outside the image read a shared zero row. Window rows are consecutive, so k slots
+/// hold a k-row window without collisions.
+struct RowRing<Element> {
+    let base: UnsafeMutablePointer<Element>
+    let zero: UnsafePointer<Element>
+    let slots: Int, rowElements: Int, padding: Int, height: Int
+    private var keys: [Int]
+
+    /// `base` holds `slots` rows of `rowElements`, zeroed (the pads are never written).
+    init(_ base: UnsafeMutablePointer<Element>, zero: UnsafePointer<Element>, slots: Int, rowElements: Int,
+         padding: Int, height: Int) {
+        self.base = base
+        self.zero = zero
+        self.slots = slots
+        self.rowElements = rowElements
+        self.padding = padding
+        self.height = height
+        keys = [Int](repeating: -1, count: slots)
+    }
+
+    /// Row iy (of `height`) of image img; `fill` writes its values after the left pad.
+    mutating func row(img: Int, iy: Int, fill: (UnsafeMutablePointer<Element>) -> Void) -> UnsafePointer<Element> {
+        if iy < 0 || iy >= height { return zero }
+        let slot = iy % slots, key = img * height + iy
+        let dst = base + slot * rowElements
+        if keys[slot] != key {
+            keys[slot] = key
+            fill(dst + padding)
+        }
+        return UnsafePointer(dst)
+    }
+}
+
+/// The `rows` output rows of a convolution, `width` pixels each, split into one contiguous share
+/// per thread of our pool (no thread for fewer than 64 pixels), each thread with its own ring of
+/// `slots` padded input rows of `rowElements` values (`padding` of them zero on each side) out of
+/// `height` input rows per image.
+struct RowShares<Element> {
+    let rows: Int, threads: Int, slots: Int, rowElements: Int, padding: Int, height: Int
+    /// Every thread's ring, then the shared zero row.
+    private let scratch: Scratch<Element>
+
+    init(rows: Int, width: Int, slots: Int, rowElements: Int, padding: Int, height: Int) {
+        self.rows = rows
+        threads = max(1, min(Threads.count, rows, (rows * width + 63) / 64))
+        self.slots = slots
+        self.rowElements = rowElements
+        self.padding = padding
+        self.height = height
+        scratch = Scratch(threads * slots * rowElements + rowElements, zeroed: true)
+    }
+
+    /// Runs body(ring, share) on every thread's share of the output rows, in parallel.
+    func forEach(_ body: (inout RowRing<Element>, Range<Int>) -> Void) {
+        let share = (rows + threads - 1) / threads
+        let zero = UnsafePointer(scratch.pointer + threads * slots * rowElements)
+        withExtendedLifetime(scratch) {
+            parallelFor(threads) { part in
+                for t in part {
+                    var ring = RowRing(scratch.pointer + t * slots * rowElements, zero: zero, slots: slots,
+                                       rowElements: rowElements, padding: padding, height: height)
+                    body(&ring, (t * share)..<min(rows, (t + 1) * share))
+                }
+            }
+        }
+    }
+}
