@@ -6,8 +6,8 @@ import Darwin
 
 /// The memory of tensors and scratch buffers. Large ones (4 MiB and more: the activations of a
 /// full-resolution layer are 48 MiB) are aligned to 2 MiB and marked for transparent huge pages:
-/// a fresh 48 MiB buffer took 31 ms of page faults in 4 KiB pages against 4 ms in 2 MiB ones
-/// (measured on this machine), and inference allocates one per full-resolution layer.
+/// a fresh 48 MiB buffer took 31 ms of page faults in 4 KiB pages against 4 ms in 2 MiB ones (a
+/// one-off test on this machine), and inference allocates one per full-resolution layer.
 ///
 /// A pool that kept released blocks for the next request of the same size was tried and dropped:
 /// a one-shot command allocates each size once per pass, so it saved nothing there, and on a
@@ -31,8 +31,8 @@ public enum LargeBuffers {
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
-    /// Gives back memory from `allocate(count, of:)`.
-    public static func release<T>(_ pointer: UnsafeMutablePointer<T>, count: Int) {
+    /// Gives back memory from `allocate(_:of:)`.
+    public static func release<T>(_ pointer: UnsafeMutablePointer<T>) {
         free(UnsafeMutableRawPointer(pointer))
     }
 }

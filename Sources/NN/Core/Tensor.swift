@@ -33,7 +33,7 @@ public final class Tensor {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { LargeBuffers.release(data, count: count) }
+    deinit { LargeBuffers.release(data) }
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 

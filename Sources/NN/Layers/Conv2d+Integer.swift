@@ -39,7 +39,7 @@ final class QuantizedWeights {
         self.k = k
     }
 
-    deinit { LargeBuffers.release(packed, count: k * ((scale.count + 7) & ~7)) }
+    deinit { LargeBuffers.release(packed) }
 }
 
 extension Conv2d {

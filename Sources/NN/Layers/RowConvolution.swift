@@ -14,11 +14,9 @@ public enum VectorKernels {
 /// nothing more to release, and a layer's memory between calls is its weights.
 final class Scratch<Element> {
     let pointer: UnsafeMutablePointer<Element>
-    let count: Int
 
     /// `zeroed` fills it with zero bits (0 for floats and integers alike).
     init(_ count: Int, zeroed: Bool = false) {
-        self.count = count
         pointer = LargeBuffers.allocate(count, of: Element.self)
         if zeroed {
             UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0,
@@ -26,7 +24,7 @@ final class Scratch<Element> {
         }
     }
 
-    deinit { LargeBuffers.release(pointer, count: count) }
+    deinit { LargeBuffers.release(pointer) }
 }
 
 /// f32 weights w[K][N] packed for vqz_conv_row.
