@@ -52,6 +52,64 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
+    /// Winograd F(2x2, 3x3) against its naive twin (to the bit) and against the convolution it
+    /// computes, on odd widths (a last tile half outside), odd numbers of output rows, chunks that
+    /// span rows or split them (200 channels), channel counts that leave partial vectors and
+    /// panels, skips and the ReLU.
+    func testWinogradMatchesNaiveTwinAndConvolution() {
+        let cases: [(cin: Int, cout: Int, width: Int, outRows: Int, skip: Bool, relu: Bool)] = [
+            (1, 1, 1, 1, false, false), (3, 32, 13, 2, false, true), (32, 3, 25, 5, true, false),
+            (12, 17, 8, 1, true, true), (9, 8, 11, 6, false, false), (33, 40, 50, 2, true, true),
+            (64, 16, 7, 3, false, true), (200, 24, 41, 4, true, false),
+        ]
+        var rng = RNG(seed: 39)
+        for (ci, c) in cases.enumerated() {
+            let w = (0..<(9 * c.cin * c.cout)).map { _ in rng.normal() }
+            var packed = [Float](repeating: .nan, count: vqz_winograd_packed_count(Int32(c.cin), Int32(c.cout)))
+            vqz_winograd_pack(&packed, w, Int32(c.cin), Int32(c.cout))
+            // Padded rows: one zero pixel on the left, and zeros past the image on the right.
+            let pixels = (c.width + 1) / 2 * 2 + 2, inputRows = (c.outRows + 1) / 2 * 2 + 2
+            let rows = (0..<inputRows).map { _ in
+                (0..<(pixels * c.cin)).map { i in i < c.cin || i >= (c.width + 1) * c.cin ? 0 : rng.normal() }
+            }
+            let bias = ci % 3 == 0 ? nil : (0..<c.cout).map { _ in rng.normal() }
+            let rowStride = c.width * c.cout
+            let skip = c.skip ? (0..<(inputRows * rowStride)).map { _ in rng.normal() } : nil
+            var out = [Float](repeating: -7, count: inputRows * rowStride), outNaive = out
+            var scratch = [Float](repeating: .nan, count: vqz_winograd_scratch_count(Int32(c.cin), Int32(c.cout)))
+            Array(rows.joined()).withUnsafeBufferPointer { flat in
+                let pointers = (0..<inputRows).map { Optional(flat.baseAddress! + $0 * pixels * c.cin) }
+                vqz_winograd_rows(&out, rowStride, Int32(c.outRows), skip, pointers, Int32(c.cin), Int32(c.width),
+                                  packed, Int32(c.cout), bias, c.relu ? 1 : 0, &scratch)
+                vqz_winograd_rows_naive(&outNaive, rowStride, Int32(c.outRows), skip, pointers, Int32(c.cin),
+                                        Int32(c.width), packed, Int32(c.cout), bias, c.relu ? 1 : 0, &scratch)
+            }
+            XCTAssertEqual(out, outNaive, "winograd case \(ci)")
+            for r in 0..<inputRows {
+                for j in 0..<c.width {
+                    for n in 0..<c.cout {
+                        let got = out[r * rowStride + j * c.cout + n]
+                        if r >= c.outRows {
+                            XCTAssertEqual(got, -7, "case \(ci) wrote a row it was not asked for")
+                            continue
+                        }
+                        var want = Double(bias?[n] ?? 0)
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                for ch in 0..<c.cin {
+                                    want += Double(rows[r + ky][(j + kx) * c.cin + ch]) * Double(w[((ky * 3 + kx) * c.cin + ch) * c.cout + n])
+                                }
+                            }
+                        }
+                        if let skip { want += Double(skip[r * rowStride + j * c.cout + n]) }
+                        if c.relu { want = max(want, 0) }
+                        XCTAssertEqual(Double(got), want, accuracy: 1e-4 * Double(9 * c.cin), "case \(ci) row \(r) pixel \(j) channel \(n)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Inference does not depend on the number of threads: each output row is one fixed chain of sums.
     func testConvInferIsThreadIndependent() {
         var rng = RNG(seed: 36)

@@ -1,8 +1,9 @@
 #ifndef VQZ_CKERNELS_H
 #define VQZ_CKERNELS_H
 // Convolution kernels for inference: int16 weights (one scale per output channel) times int16
-// activations (one scale per tensor), summed exactly in int32 (IntKernels.c), and direct f32
-// convolution of one output row (DirectConv.c).
+// activations (one scale per tensor), summed exactly in int32 (IntKernels.c), direct f32
+// convolution of one output row (DirectConv.c), and Winograd F(2x2, 3x3) for the 3x3 convolutions
+// with many channels (Winograd.c).
 //
 // Legend: N output channels, K the reduction (k*k*Cin). Kp = K rounded up to even (the integer
 // kernel takes K in pairs), Np = N rounded up to 8.
@@ -68,5 +69,27 @@ void vqz_conv_row(float *out, size_t out_stride, const float *skip, const float 
 void vqz_conv_row_naive(float *out, size_t out_stride, const float *skip, const float *const *rows,
                         size_t in_stride, int row_taps, int k, int width, const float *packed, int N,
                         const float *bias, int relu);
+
+// Winograd F(2x2, 3x3) for a 3x3, stride-1 convolution over NHWC (Winograd.c). The weights
+// w[9 * Cin][N] (as vqz_conv_pack takes them) are transformed into 16 packed matrices:
+// vqz_winograd_packed_count floats, each laid out as vqz_conv_pack lays out a [Cin][N] matrix.
+size_t vqz_winograd_packed_count(int Cin, int N);
+void vqz_winograd_pack(float *packed, const float *w, int Cin, int N);
+// Tiles per chunk, and the scratch (floats) one call needs: give each thread its own.
+int vqz_winograd_chunk(int Cin, int N);
+size_t vqz_winograd_scratch_count(int Cin, int N);
+
+// out_rows output rows of `width` pixels from the out_rows + 2 (rounded up to even, + 2) padded
+// input rows of their windows: rows[i] holds 2 * ceil(width / 2) + 2 pixels of Cin floats (the left
+// pad first; pixels past the image zero). Output row r is out + r * row_stride, pixel j at j * N;
+// skip (may be NULL) has the same layout, and each output is relu?(skip + (sum + bias[n])) as in
+// vqz_conv_row. The work goes in chunks of vqz_winograd_chunk tiles (2x2 outputs), so give
+// several rows per call when the rows are narrow. The sums differ from vqz_conv_row's by rounding
+// only; the naive twin agrees with the fast path to the bit.
+void vqz_winograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                       int Cin, int width, const float *packed, int N, const float *bias, int relu, float *scratch);
+void vqz_winograd_rows_naive(float *out, size_t row_stride, int out_rows, const float *skip,
+                             const float *const *rows, int Cin, int width, const float *packed, int N,
+                             const float *bias, int relu, float *scratch);
 
 #endif

@@ -38,10 +38,11 @@ func packedConvWeights(_ w: UnsafePointer<Float>, k: Int, n: Int) -> Scratch<Flo
 /// input as the convolution sees it, with `padding` zero values (pixels times channels) each side.
 /// A row in the ring is filled once by `fill` and reused by every output row whose window it is
 /// in; rows outside the image read a shared zero row. Window rows are consecutive, so k slots
-/// hold a k-row window without collisions.
+/// hold a k-row window without collisions. `workspace` is the thread's own scratch beside it.
 struct RowRing<Element> {
     let base: UnsafeMutablePointer<Element>
     let zero: UnsafePointer<Element>
+    let workspace: UnsafeMutablePointer<Element>
     let slots: Int, rowElements: Int, padding: Int, height: Int
     private var keys: [Int]
 
@@ -50,6 +51,7 @@ struct RowRing<Element> {
          padding: Int, height: Int) {
         self.base = base
         self.zero = zero
+        workspace = base + slots * rowElements
         self.slots = slots
         self.rowElements = rowElements
         self.padding = padding
@@ -73,30 +75,33 @@ struct RowRing<Element> {
 /// The `rows` output rows of a convolution, `width` pixels each, split into one contiguous share
 /// per thread of our pool (no thread for fewer than 64 pixels), each thread with its own ring of
 /// `slots` padded input rows of `rowElements` values (`padding` of them zero on each side) out of
-/// `height` input rows per image.
+/// `height` input rows per image, and `workspace` more values of scratch after its ring.
 struct RowShares<Element> {
     let rows: Int, threads: Int, slots: Int, rowElements: Int, padding: Int, height: Int
-    /// Every thread's ring, then the shared zero row.
+    /// Values per thread: its ring, then its workspace.
+    private let perThread: Int
+    /// Every thread's ring and workspace, then the shared zero row.
     private let scratch: Scratch<Element>
 
-    init(rows: Int, width: Int, slots: Int, rowElements: Int, padding: Int, height: Int) {
+    init(rows: Int, width: Int, slots: Int, rowElements: Int, padding: Int, height: Int, workspace: Int = 0) {
         self.rows = rows
         threads = max(1, min(Threads.count, rows, (rows * width + 63) / 64))
         self.slots = slots
         self.rowElements = rowElements
         self.padding = padding
         self.height = height
-        scratch = Scratch(threads * slots * rowElements + rowElements, zeroed: true)
+        perThread = slots * rowElements + workspace
+        scratch = Scratch(threads * perThread + rowElements, zeroed: true)
     }
 
     /// Runs body(ring, share) on every thread's share of the output rows, in parallel.
     func forEach(_ body: (inout RowRing<Element>, Range<Int>) -> Void) {
         let share = (rows + threads - 1) / threads
-        let zero = UnsafePointer(scratch.pointer + threads * slots * rowElements)
+        let zero = UnsafePointer(scratch.pointer + threads * perThread)
         withExtendedLifetime(scratch) {
             parallelFor(threads) { part in
                 for t in part {
-                    var ring = RowRing(scratch.pointer + t * slots * rowElements, zero: zero, slots: slots,
+                    var ring = RowRing(scratch.pointer + t * perThread, zero: zero, slots: slots,
                                        rowElements: rowElements, padding: padding, height: height)
                     body(&ring, (t * share)..<min(rows, (t + 1) * share))
                 }
