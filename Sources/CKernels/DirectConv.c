@@ -28,9 +28,11 @@ size_t vqz_conv_packed_count(int K, int N) { return (size_t)K * (size_t)padded_c
 void vqz_conv_pack(float *packed, const float *w, int K, int N) {
     const int pw = vqz_conv_panel_width(N), Np = padded_columns(N);
     memset(packed, 0, sizeof(float) * (size_t)K * Np);
-    for (int k = 0; k < K; k++)
-        for (int n = 0; n < N; n++)
-            packed[(size_t)(n / pw) * K * pw + (size_t)k * pw + n % pw] = w[(size_t)k * N + n];
+    for (int n0 = 0; n0 < N; n0 += pw) {
+        const int lanes = N - n0 < pw ? N - n0 : pw;
+        float *panel = packed + (size_t)n0 * K;
+        for (int k = 0; k < K; k++) memcpy(panel + (size_t)k * pw, w + (size_t)k * N + n0, sizeof(float) * lanes);
+    }
 }
 
 void vqz_conv_row_naive(float *out, size_t out_stride, const float *skip, const float *const *rows,

@@ -41,21 +41,24 @@ static void transform_taps(const float g[3], float h[4]) {
 void vqz_winograd_pack(float *packed, const float *w, int Cin, int N) {
     const size_t per = vqz_conv_packed_count(Cin, N);
     const int pw = vqz_conv_panel_width(N);
-    memset(packed, 0, sizeof(float) * 16 * per);
-    for (int c = 0; c < Cin; c++) {
-        for (int n = 0; n < N; n++) {
-            float h[3][4], g[3];
-            for (int kx = 0; kx < 3; kx++) {   // G g: each column of taps
-                for (int ky = 0; ky < 3; ky++) g[ky] = w[((size_t)(ky * 3 + kx) * Cin + c) * N + n];
-                transform_taps(g, h[kx]);
-            }
-            for (int a = 0; a < 4; a++) {      // (G g) G^T: each row of the result
-                float u[4];
-                for (int kx = 0; kx < 3; kx++) g[kx] = h[kx][a];
-                transform_taps(g, u);
-                // Where vqz_conv_pack puts element [c][n] of matrix a * 4 + b.
-                for (int b = 0; b < 4; b++)
-                    packed[(a * 4 + b) * per + (size_t)(n / pw) * Cin * pw + (size_t)c * pw + n % pw] = u[b];
+    // Panel by panel, so no lane index is divided out per value; lanes past N stay zero.
+    for (int n0 = 0; n0 * pw < N; n0++) {
+        for (int c = 0; c < Cin; c++) {
+            const size_t at = (size_t)n0 * Cin * pw + (size_t)c * pw;
+            for (int p = 0; p < 16; p++) memset(packed + p * per + at, 0, sizeof(float) * pw);
+            for (int l = 0; l < pw && n0 * pw + l < N; l++) {
+                const int n = n0 * pw + l;
+                float h[3][4], g[3];
+                for (int kx = 0; kx < 3; kx++) {   // G g: each column of taps
+                    for (int ky = 0; ky < 3; ky++) g[ky] = w[((size_t)(ky * 3 + kx) * Cin + c) * N + n];
+                    transform_taps(g, h[kx]);
+                }
+                for (int a = 0; a < 4; a++) {      // (G g) G^T: each row of the result
+                    float u[4];
+                    for (int kx = 0; kx < 3; kx++) g[kx] = h[kx][a];
+                    transform_taps(g, u);
+                    for (int b = 0; b < 4; b++) packed[(a * 4 + b) * per + at + l] = u[b];
+                }
             }
         }
     }

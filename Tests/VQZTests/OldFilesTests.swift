@@ -8,7 +8,7 @@ import VQZ
 /// the first photo tokenizer (vqz-f8-k1024-l4) wrote, zstd- and prior-coded, gray, RGB and RGBA,
 /// each beside the pixels `vqz decompress` gave for it when it was written (NAME.pnm), with the
 /// f32 decoder of the time (im2col and OpenBLAS's sgemm). Today's decoders sum the same products
-/// in another order (the direct kernel; integers in the default one), so they may round a few
+/// in another order (the direct kernel and Winograd; integers in the default one), so they may round a few
 /// samples the other way, by one level: the f32 decoder in under 0.1% of the samples, the integer
 /// decoder in under 5%.
 final class OldFilesTests: XCTestCase {
@@ -41,5 +41,16 @@ final class OldFilesTests: XCTestCase {
             }
         }
         XCTAssertEqual(coders.count, 2, "both entropy coders are covered")
+    }
+
+    /// Files name their model by its FNV-1a 128 digest, so the digest may never change: the
+    /// published test vector for "a", and values of the textbook 128-bit product.
+    func testModelDigestIsFNV1a128() {
+        let hex = { (bytes: [UInt8]) in bytes.map { String(format: "%02x", $0) }.joined() }
+        XCTAssertEqual(hex(fnv1a128([])), "6c62272e07bb014262b821756295c58d")
+        XCTAssertEqual(hex(fnv1a128(Array("a".utf8))), "d228cb696f1a8caf78912b704e4a8964")
+        XCTAssertEqual(hex(fnv1a128(Array("foobar".utf8))), "343e1662793c64bf6f0d3597ba446f18")
+        XCTAssertEqual(hex(fnv1a128(Array(repeating: Array(0...255), count: 3).flatMap { $0 })),
+                       "ceced98447397784e46346c4dbaac68d")
     }
 }

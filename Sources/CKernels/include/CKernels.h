@@ -92,4 +92,9 @@ void vqz_winograd_rows_naive(float *out, size_t row_stride, int out_rows, const 
                              const float *const *rows, int Cin, int width, const float *packed, int N,
                              const float *bias, int relu, float *scratch);
 
+// n little-endian float16 values at src (any alignment) to float32 (Float16.c): F16C where the CPU
+// has it, else the naive twin; the conversion is exact, so the two agree.
+void vqz_f16_to_f32(float *dst, const void *src, size_t n);
+void vqz_f16_to_f32_naive(float *dst, const void *src, size_t n);
+
 #endif

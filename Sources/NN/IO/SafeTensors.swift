@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The safetensors layout: 8-byte little-endian header length N, N bytes of JSON mapping each
@@ -116,12 +117,12 @@ public enum SafeTensors {
             let base = dataStart + offsets[0]
             var values = [Float](repeating: 0, count: count)
             bytes.withUnsafeBytes { raw in
+                if dtype == .f16 {
+                    values.withUnsafeMutableBufferPointer { vqz_f16_to_f32($0.baseAddress, raw.baseAddress! + base, count) }
+                    return
+                }
                 for i in 0..<count {
-                    if dtype == .f32 {
-                        values[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self).littleEndian)
-                    } else {
-                        values[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self).littleEndian))
-                    }
+                    values[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self).littleEndian)
                 }
             }
             tensors[name] = Entry(name: name, dtype: dtype, shape: shape, values: values)
