@@ -18,25 +18,10 @@ gradient (not the stem's) and weight gradient, and the nearest-code distance pro
 how scripts/speed counts vqz's step too (`flops` prints that count alone).
 """
 import argparse
-import json
-import struct
 import sys
 import time
 
-
-def load_safetensors(path):
-    import numpy as np
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": np.float32, "F16": np.float16}
-    tensors = {}
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        tensors[name] = np.frombuffer(data[a:b], dtype=dtypes[info["dtype"]]).reshape(info["shape"]).astype(np.float32)
-    return tensors, json.loads(meta["config"])
+from peer_weights import load_safetensors
 
 
 def layers(cfg):

@@ -19,8 +19,6 @@ check that the two run the same network) and of each against the original. `time
 line per setting: the best of N timed runs of session.run per network, model loaded, after one
 warm-up run (as vqz bench times its own). Images are read as binary PPM (vqz decompress --format ppm writes them).
 """
-import json
-import struct
 import sys
 import time
 
@@ -29,20 +27,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 import onnxruntime as ort
 
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": np.float32, "F16": np.float16}
-    tensors = {}
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(data[a:b], dtype=dtypes[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = arr.astype(np.float32)
-    return tensors, json.loads(meta["config"])
+from peer_weights import load_safetensors
 
 
 def read_ppm(path):

@@ -177,20 +177,6 @@ static Tiles tiles_of(float *out, size_t row_stride, int out_rows, const float *
                    .per_pair = (width + 1) / 2, .Cin = Cin, .N = N, .rows = rows};
 }
 
-void vqz_winograd_rows_naive(float *out, size_t row_stride, int out_rows, const float *skip,
-                             const float *const *rows, int Cin, int width, const float *packed, int N,
-                             const float *bias, int relu, float *scratch) {
-    const Tiles T = tiles_of(out, row_stride, out_rows, skip, rows, Cin, width, N);
-    const int chunk = vqz_winograd_chunk(Cin, N), all = (out_rows + 1) / 2 * T.per_pair;
-    float *v = scratch, *m = scratch + (size_t)16 * chunk * Cin;
-    for (int u0 = 0; u0 < all; u0 += chunk) {
-        const int tiles = all - u0 < chunk ? all - u0 : chunk;
-        for (int c = 0; c < Cin; c++) input_scalar(v, &T, u0, tiles, c);
-        products(m, v, packed, Cin, N, tiles, 1);
-        for (int n = 0; n < N; n++) output_scalar(&T, m, u0, tiles, n, bias ? bias[n] : 0, relu);
-    }
-}
-
 #if VQZ_X86
 AVX2 static void input_avx2(float *v, const Tiles *T, int u0, int tiles) {
     const int Cin = T->Cin;
@@ -250,29 +236,41 @@ AVX2 static void output_avx2(const Tiles *T, const float *m, int u0, int tiles, 
     }
 }
 
-AVX2 static void winograd_rows_avx2(float *out, size_t row_stride, int out_rows, const float *skip,
-                                    const float *const *rows, int Cin, int width, const float *packed, int N,
-                                    const float *bias, int relu, float *scratch) {
+#endif
+
+// The chunks of one call, through the vector transforms and kernel where `vector`, else through
+// their naive twins.
+static void winograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                          int Cin, int width, const float *packed, int N, const float *bias, int relu,
+                          float *scratch, int vector) {
     const Tiles T = tiles_of(out, row_stride, out_rows, skip, rows, Cin, width, N);
     const int chunk = vqz_winograd_chunk(Cin, N), all = (out_rows + 1) / 2 * T.per_pair;
     float *v = scratch, *m = scratch + (size_t)16 * chunk * Cin;
     for (int u0 = 0; u0 < all; u0 += chunk) {
         const int tiles = all - u0 < chunk ? all - u0 : chunk;
-        input_avx2(v, &T, u0, tiles);
-        products(m, v, packed, Cin, N, tiles, 0);
-        output_avx2(&T, m, u0, tiles, bias, relu);
+#if VQZ_X86
+        if (vector) {
+            input_avx2(v, &T, u0, tiles);
+            products(m, v, packed, Cin, N, tiles, 0);
+            output_avx2(&T, m, u0, tiles, bias, relu);
+            continue;
+        }
+#endif
+        for (int c = 0; c < Cin; c++) input_scalar(v, &T, u0, tiles, c);
+        products(m, v, packed, Cin, N, tiles, 1);
+        for (int n = 0; n < N; n++) output_scalar(&T, m, u0, tiles, n, bias ? bias[n] : 0, relu);
     }
 }
-#endif
+
+void vqz_winograd_rows_naive(float *out, size_t row_stride, int out_rows, const float *skip,
+                             const float *const *rows, int Cin, int width, const float *packed, int N,
+                             const float *bias, int relu, float *scratch) {
+    winograd_rows(out, row_stride, out_rows, skip, rows, Cin, width, packed, N, bias, relu, scratch, 0);
+}
 
 void vqz_winograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
                        int Cin, int width, const float *packed, int N, const float *bias, int relu, float *scratch) {
     if (width <= 0 || N <= 0 || out_rows <= 0) return;
-#if VQZ_X86
-    if (vqz_vector_kernels_available()) {
-        winograd_rows_avx2(out, row_stride, out_rows, skip, rows, Cin, width, packed, N, bias, relu, scratch);
-        return;
-    }
-#endif
-    vqz_winograd_rows_naive(out, row_stride, out_rows, skip, rows, Cin, width, packed, N, bias, relu, scratch);
+    winograd_rows(out, row_stride, out_rows, skip, rows, Cin, width, packed, N, bias, relu, scratch,
+                  VQZ_X86 && vqz_vector_kernels_available());
 }
