@@ -42,6 +42,9 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
     @Option(help: ArgumentHelp("Folder of validation images (center crops are scored).", valueName: "dir"))
     var val: String?
 
+    @Option(help: "Side of the central square of each validation image that is scored (the whole image where it is smaller).")
+    var valSide = 256
+
     @Option(help: "Crop side in pixels (a multiple of the downsampling factor).") var crop = 64
 
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from shipped weights (e.g. the bundled tokenizer's file) with a fresh optimizer; their shape wins over --channels and the others.", valueName: "weights"))
@@ -83,6 +86,7 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
     func validate() throws {
         let f = try config.downsampling
         if crop < f || crop % f != 0 { throw ValidationError("--crop must be a positive multiple of \(f)") }
+        if valSide < f { throw ValidationError("--val-side must be at least \(f)") }
         if training.resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
         if kind != .vq && pixelShuffle != 1 { throw ValidationError("--pixel-shuffle shapes a VQ tokenizer; the baselines keep the first one") }
         if kind != .vq && initWeights != nil { throw ValidationError("--init continues a VQ tokenizer; it does not combine with --kind \(kind.rawValue)") }
@@ -107,7 +111,7 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
         var validation: [Tensor]?
         if let val {
             let v = try TrainingImages.load(folder: val)
-            let crops = TrainingImages.centerCrops(v.pictures, side: 256, multiple: config.downsampling).map { $0.tensor() }
+            let crops = TrainingImages.centerCrops(v.pictures, side: valSide, multiple: config.downsampling).map { $0.tensor() }
             validation = crops.isEmpty ? nil : crops
         }
         let start = try TokenizerStart(kind: kind, config: config, seed: training.seed, beta: beta, initWeights: initWeights,
@@ -118,7 +122,7 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
             try trainer.resume(from: checkpoint)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
-        console.warn(nil, "training on \(train.pictures.count) images, \(start.parameterCount) parameters, \(validation?.count ?? 0) validation crops")
+        console.warn(nil, "training on \(train.pictures.count) images, \(start.parameterCount) parameters, \(validation?.count ?? 0) validation crops of up to \(valSide)x\(valSide)")
         try training.run(trainer, data: CropSource(pictures: train.pictures), validation: validation, console: console,
                          progress: { p in
                              let f = p.figures

@@ -68,6 +68,7 @@ import VQZ
         (["train", "tokenizer", "--kind", "gan", "--data", "."], Int32(1), "--kind"),
         (["train", "tokenizer", "--kind", "vae", "--beta", "-1", "--data", "."], Int32(1), "--beta"),
         (["train", "tokenizer", "--kind", "ae", "--init", "vae.safetensors", "--data", "."], Int32(1), "--init"),
+        (["train", "tokenizer", "--val-side", "4", "--data", "."], Int32(1), "--val-side must be at least 8"),
     ])
     func refusals(arguments: [String], status: Int32, message: String) throws {
         let r = try CLIRunner.run(arguments, in: try folder())
@@ -91,8 +92,10 @@ import VQZ
         for kind in ["ae", "vae"] {
             let r = try CLIRunner.run(["train", "tokenizer", "--kind", kind, "--data", "train", "--steps", "2", "--batch", "1",
                                        "--crop", "16", "--channels", "4,8", "--code-dim", "2", "--threads", "1",
+                                       "--val", "train", "--val-side", "1024",
                                        "--checkpoint", "\(kind).ckpt", "--output", "\(kind)-trained.safetensors"], in: dir)
             #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("1 validation crops of up to 1024x1024"), "\(r.stderr)")
             let bytes = Array(try Data(contentsOf: dir.appendingPathComponent("\(kind)-trained.safetensors")))
             let (model, meta) = try Autoencoder.load(weights: bytes)
             #expect(model.kind.rawValue == kind && meta["steps"] == "2")
