@@ -57,15 +57,14 @@ extension Conv2d {
         withExtendedLifetime(phases) {
             shares.forEach { ring, rows in
                 var pointers = [UnsafePointer<Float>?](repeating: nil, count: 2)
+                var window = [UnsafePointer<Float>?](repeating: nil, count: 3)
                 for r in rows {
                     let (img, i) = (r / h, r % h)
-                    let window = (0..<3).map { dy in
-                        ring.row(img: img, iy: i - 1 + dy) { copyRow($0, x, row: img * h + i - 1 + dy, relu: reluInput, upsample: 1) }
-                    }
+                    ring.window(img: img, first: i - 1, into: &window) { copyRow($0, x, row: img * h + $1, relu: reluInput, upsample: 1) }
                     for phase in 0..<4 {
                         let (a, bb) = (phase / 2, phase % 2)
-                        pointers[0] = window[a] + bb * cin
-                        pointers[1] = window[a + 1] + bb * cin
+                        pointers[0] = window[a]! + bb * cin
+                        pointers[1] = window[a + 1]! + bb * cin
                         let o = ((img * 2 * h + 2 * i + a) * 2 * w + bb) * cout
                         vqz_conv_row(out.data + o, 2 * cout, skip.map { UnsafePointer($0.data + o) }, pointers,
                                      cin, Int32(2 * cin), 2, Int32(w), phases[phase].pointer, Int32(cout), b,
@@ -115,11 +114,8 @@ func directConvolution(_ x: Tensor, _ out: Tensor, weights: UnsafePointer<Float>
             var pointers = [UnsafePointer<Float>?](repeating: nil, count: k)
             for r in rows {
                 let (img, oy) = (r / ho, r % ho)
-                for ky in 0..<k {
-                    let iy = oy * stride - padding + ky
-                    pointers[ky] = ring.row(img: img, iy: iy) {
-                        copyRow($0, x, row: img * x.shape[1] + iy / upsample, relu: reluInput, upsample: upsample)
-                    }
+                ring.window(img: img, first: oy * stride - padding, into: &pointers) {
+                    copyRow($0, x, row: img * x.shape[1] + $1 / upsample, relu: reluInput, upsample: upsample)
                 }
                 let o = r * wo * cout
                 vqz_conv_row(out.data + o, cout, skip.map { UnsafePointer($0.data + o) }, pointers, stride * cin,
@@ -158,11 +154,8 @@ private func winogradConvolution(_ x: Tensor, _ out: Tensor, weights: UnsafePoin
             var pointers = [UnsafePointer<Float>?](repeating: nil, count: groupRows + 2)
             for r in share {
                 let (img, oy) = (r / groups, groupRows * (r % groups))
-                for i in 0..<(groupRows + 2) {
-                    let iy = oy - 1 + i
-                    pointers[i] = ring.row(img: img, iy: iy) {
-                        copyRow($0, x, row: img * h + iy, relu: reluInput, upsample: 1)
-                    }
+                ring.window(img: img, first: oy - 1, into: &pointers) {
+                    copyRow($0, x, row: img * h + $1, relu: reluInput, upsample: 1)
                 }
                 let o = (img * h + oy) * w * cout
                 vqz_winograd_rows(out.data + o, w * cout, Int32(min(groupRows, h - oy)), skip.map { UnsafePointer($0.data + o) },

@@ -100,12 +100,9 @@ extension Conv2d {
                 var pointers = [UnsafePointer<Int16>?](repeating: nil, count: k)
                 for r in rows {
                     let (img, oy) = (r / ho, r % ho)
-                    for ky in 0..<k {
-                        let iy = oy * stride - padding + ky
-                        pointers[ky] = ring.row(img: img, iy: iy) {
-                            quantizeRow($0, x, row: img * x.shape[1] + iy / upsample, inverse: inverse, limit: limit,
-                                        relu: reluInput, upsample: upsample)
-                        }
+                    ring.window(img: img, first: oy * stride - padding, into: &pointers) {
+                        quantizeRow($0, x, row: img * x.shape[1] + $1 / upsample, inverse: inverse, limit: limit,
+                                    relu: reluInput, upsample: upsample)
                     }
                     let o = r * wo * cout
                     vqz_qconv_row(out.data + o, cout, skip.map { UnsafePointer($0.data + o) }, pointers, stride * cin,
@@ -134,17 +131,16 @@ extension Conv2d {
         let shares = RowShares<Int16>(rows: n * h, width: w, slots: 3, rowElements: (w + 2) * cin, padding: cin, height: h)
         shares.forEach { ring, rows in
             var pointers = [UnsafePointer<Int16>?](repeating: nil, count: 2)
+            var window = [UnsafePointer<Int16>?](repeating: nil, count: 3)
             for r in rows {
                 let (img, i) = (r / h, r % h)
-                let window = (0..<3).map { dy in
-                    ring.row(img: img, iy: i - 1 + dy) {
-                        quantizeRow($0, x, row: img * h + i - 1 + dy, inverse: inverse, limit: limit, relu: reluInput, upsample: 1)
-                    }
+                ring.window(img: img, first: i - 1, into: &window) {
+                    quantizeRow($0, x, row: img * h + $1, inverse: inverse, limit: limit, relu: reluInput, upsample: 1)
                 }
                 for phase in 0..<4 {
                     let (a, bb) = (phase / 2, phase % 2)
-                    pointers[0] = window[a] + bb * cin
-                    pointers[1] = window[a + 1] + bb * cin
+                    pointers[0] = window[a]! + bb * cin
+                    pointers[1] = window[a + 1]! + bb * cin
                     let o = ((img * 2 * h + 2 * i + a) * 2 * w + bb) * cout
                     phaseScales[phase].withUnsafeBufferPointer { sc in
                         vqz_qconv_row(out.data + o, 2 * cout, skip.map { UnsafePointer($0.data + o) }, pointers, cin,

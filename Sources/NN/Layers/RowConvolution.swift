@@ -70,6 +70,15 @@ struct RowRing<Element> {
         }
         return UnsafePointer(dst)
     }
+
+    /// Rows first, first + 1, ... of image img into `pointers` (as many as it holds): the window of
+    /// an output row or a group of them. `fill(dst, iy)` writes row iy as `row` does.
+    mutating func window(img: Int, first: Int, into pointers: inout [UnsafePointer<Element>?],
+                         fill: (UnsafeMutablePointer<Element>, Int) -> Void) {
+        for i in pointers.indices {
+            pointers[i] = row(img: img, iy: first + i) { fill($0, first + i) }
+        }
+    }
 }
 
 /// The `rows` output rows of a convolution, `width` pixels each, split into one contiguous share
