@@ -13,11 +13,13 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         commandName: "inpaint",
         abstract: "Fill a region of an image using a prior over its tokens.",
         discussion: """
-            Tokenizes IMAGE, redraws the level-1 tokens that the hole touches (--mask: light \
-            pixels of a same-size image; --rect: X,Y,W,H in pixels) --draws times, decodes each \
-            draw and keeps the one that agrees best with the known pixels around the hole. The \
-            fill is corrected to meet its surroundings without a seam (seamless cloning), and \
-            the original pixels are kept outside the hole, with a fade over --feather pixels. \
+            Blurs the hole (--mask: light pixels of a same-size image; --rect: X,Y,W,H in \
+            pixels) in from its border, tokenizes the region around it, redraws the level-1 \
+            tokens whose 8x8 block lies wholly in the hole --draws times, decodes each draw and \
+            keeps the one that agrees best with what surrounds it; a hole too thin to hold a \
+            whole block stays the blur. The fill is corrected to meet its surroundings without a \
+            seam (seamless cloning), and the original pixels are kept outside the hole, with a \
+            fade over --feather pixels. \
             The masked prior predicts the hole from every side at once, in --steps parallel \
             steps. Tokens are drawn among the 4 most likely unless --top-k says otherwise. With the transformer or PixelCNN, --context all (the default) also rescores \
             each hole token by how likely it makes the known tokens after it (below and to the \

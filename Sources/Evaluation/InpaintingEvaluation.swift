@@ -49,7 +49,7 @@ public struct InpaintingEvaluation {
             let t0 = Date()
             let out: [UInt8]
             if method == .diffusion {
-                out = diffusionFill(picture.pixels, width: w, height: h, hole: mask)
+                out = harmonicFill(picture.pixels, width: w, height: h, hole: mask)
             } else {
                 var options = self.options
                 options.context = method == .raster ? .raster : .all

@@ -47,8 +47,9 @@ public struct InpaintOptions: Sendable {
 }
 
 /// Fills a hole in an image with tokens drawn from a prior, using the context on all sides:
-/// draws several fills of the level-1 tokens, decodes each, keeps the one that agrees best with
-/// the known pixels around the hole, and corrects it so that it meets them without a seam.
+/// blurs the hole in from its border, draws several fills of the level-1 tokens that lie wholly
+/// in the hole, decodes each, keeps the one that agrees best with what surrounds it, and corrects
+/// it so that it meets it without a seam.
 public final class Inpainter: PriorSampler {
     /// Told what the fill is doing ("drawing 4 fills"...), for a progress line.
     public var progress: ((String) -> Void)?
@@ -114,33 +115,45 @@ public final class Inpainter: PriorSampler {
         let (width, height) = (image8.width, image8.height)
         let f = codec.model.downsampling
         let gw = (width + f - 1) / f, gh = (height + f - 1) / f
-        // A token is resampled when any pixel of its f x f block is in the hole.
-        var holeTokens = [Bool](repeating: false, count: gw * gh)
-        for y in 0..<height { for x in 0..<width where hole[y * width + x] { holeTokens[(y / f) * gw + x / f] = true } }
-        guard holeTokens.contains(false) else { throw GenerationError.holeCoversImage }
+        // The hole starts as the harmonic blur of its border, which is hard to beat near known
+        // pixels and poor far from them. The prior redraws the tokens whose block lies wholly in
+        // the hole; the others that the hole touches keep the blur, and their tokens, made from
+        // the blurred picture at every level, give the drawn ones context that holds the known
+        // pixels' detail. A hole too thin to hold a whole block is the blur.
+        var touched = [Bool](repeating: false, count: gw * gh), inHole = [Int](repeating: 0, count: gw * gh)
+        for y in 0..<height {
+            for x in 0..<width where hole[y * width + x] { touched[(y / f) * gw + x / f] = true; inHole[(y / f) * gw + x / f] += 1 }
+        }
+        guard touched.contains(false) else { throw GenerationError.holeCoversImage }
+        let holeTokens = (0..<(gw * gh)).map { t in
+            inHole[t] == min(f, width - (t % gw) * f) * min(f, height - (t / gw) * f)
+        }
+        let blurred = harmonicFill(image8.withChannels(3).samples8, width: width, height: height, hole: hole)
+        let base = blend(original: image8, fill: blurred, alpha: hole.map { $0 ? 1 : 0 })
+        guard holeTokens.contains(true) else { return base }
+        let drawn = (0..<(width * height)).map { i in hole[i] && holeTokens[(i / width / f) * gw + (i % width) / f] }
 
         progress?("tokenizing \(width)x\(height) pixels around the hole")
-        var grid = codec.tokenize(image8, levels: codec.model.levels)
+        var grid = codec.tokenize(Image(width: width, height: height, channels: 3, samples8: blurred), levels: codec.model.levels)
         let level1 = grid.levels[0].map { Int32($0) }
         let draws = options.draws ?? (prior.kind == .masked ? 4 : 1)
         progress?(draws == 1 ? "drawing a fill" : "drawing \(draws) fills")
         let fills = try fill(level1, cols: gw, rows: gh, hole: holeTokens, count: draws, options: options)
-        let rgb3 = image8.withChannels(3).samples8
-        let band = dilate(hole, width: width, height: height, by: options.borderBand)
+        let band = dilate(drawn, width: width, height: height, by: options.borderBand)
         var best: (rgb: [UInt8], error: Int)?
         for (n, tokens) in fills.enumerated() {
             progress?("decoding fill \(n + 1) of \(fills.count)")
             grid.levels[0] = tokens.map { UInt16($0) }
-            let rgb = try decode(grid, hole: holeTokens, width: width, height: height)
+            let rgb = try decode(grid, region: touched, coarse: holeTokens, width: width, height: height)
             var error = 0
-            for i in 0..<(width * height) where band[i] && !hole[i] {
-                for c in 0..<3 { let e = Int(rgb[3 * i + c]) - Int(rgb3[3 * i + c]); error += e * e }
+            for i in 0..<(width * height) where band[i] && !drawn[i] {
+                for c in 0..<3 { let e = Int(rgb[3 * i + c]) - Int(blurred[3 * i + c]); error += e * e }
             }
             if best == nil || error < best!.error { best = (rgb, error) }
         }
-        let alpha = featherWeights(hole, width: width, height: height, feather: options.feather)
-        let fill = seamless(best!.rgb, original: rgb3, domain: alpha.map { $0 > 0 }, width: width, height: height)
-        return blend(original: image8, fill: fill, alpha: alpha)
+        let alpha = featherWeights(drawn, width: width, height: height, feather: options.feather)
+        let fill = seamless(best!.rgb, original: blurred, domain: alpha.map { $0 > 0 }, width: width, height: height)
+        return blend(original: base, fill: fill, alpha: alpha)
     }
 
     /// `count` fills of the level-1 tokens [rows * cols]: each resamples the positions where
@@ -226,13 +239,14 @@ public final class Inpainter: PriorSampler {
         window[i] = candidates[TokenSampler.pick(probs, rng: &rng)]
     }
 
-    /// RGB8 pixels of the whole image decoded from `grid` with level 1 alone inside the hole (the
-    /// finer levels' residuals belonged to the old tokens) and every level outside. Only the
-    /// region around the hole is decoded; the rest stays zero and is never used.
-    func decode(_ grid: TokenGrid, hole: [Bool], width: Int, height: Int) throws -> [UInt8] {
+    /// RGB8 pixels of the whole image decoded from `grid` with level 1 alone at the `coarse`
+    /// positions (the drawn tokens: the finer levels' residuals belonged to the old ones) and every
+    /// level elsewhere. Only the pixels around the `region` positions are decoded; the rest stay
+    /// zero and are never used.
+    func decode(_ grid: TokenGrid, region: [Bool], coarse: [Bool], width: Int, height: Int) throws -> [UInt8] {
         let f = codec.model.downsampling, (gw, gh) = (grid.width, grid.height)
         let net = codec.model.network
-        guard let box = PixelRect(bounding: hole, width: gw, height: gh) else { return [UInt8](repeating: 0, count: width * height * 3) }
+        guard let box = PixelRect(bounding: region, width: gw, height: gh) else { return [UInt8](repeating: 0, count: width * height * 3) }
         let (tx0, ty0, tx1, ty1) = (box.x, box.y, box.maxX, box.maxY)
         // The decoder's receptive field plus the feather band: pixels there equal a whole-image decode.
         let m = codec.marginTokens + 1
@@ -244,11 +258,11 @@ public final class Inpainter: PriorSampler {
             return t
         }
         let d = net.config.codeDim
-        let coarse = net.quantizer.decode([levels[0]], shape: [1, rh, rw, d])
+        let level1 = net.quantizer.decode([levels[0]], shape: [1, rh, rw, d])
         let zq = net.quantizer.decode(levels, shape: [1, rh, rw, d])
         for y in 0..<rh {
-            for x in 0..<rw where hole[(ry0 + y) * gw + rx0 + x] {
-                (zq.data + (y * rw + x) * d).update(from: coarse.data + (y * rw + x) * d, count: d)
+            for x in 0..<rw where coarse[(ry0 + y) * gw + rx0 + x] {
+                (zq.data + (y * rw + x) * d).update(from: level1.data + (y * rw + x) * d, count: d)
             }
         }
         let out = net.decoder.infer(zq)                                 // [1, rh*f, rw*f, 3]
@@ -304,47 +318,12 @@ public final class Inpainter: PriorSampler {
     /// The fill (RGB8) with a smooth correction added inside `domain`: the harmonic function that
     /// equals original - fill on the known pixels bordering the domain (Perez et al.'s seamless
     /// cloning). The fill keeps its own detail, but takes the brightness and colour of what
-    /// surrounds the hole, so it meets it without a seam. Solved by successive over-relaxation.
+    /// surrounds the hole, so it meets it without a seam.
     public func seamless(_ fill: [UInt8], original: [UInt8], domain: [Bool], width w: Int, height h: Int) -> [UInt8] {
-        let inside = (0..<(w * h)).filter { domain[$0] }
-        guard !inside.isEmpty else { return fill }
-        var correction = [Float](repeating: 0, count: w * h * 3)
-        var x0 = w, x1 = 0, y0 = h, y1 = 0
-        for i in inside { x0 = min(x0, i % w); x1 = max(x1, i % w); y0 = min(y0, i / w); y1 = max(y1, i / w) }
-        // The boundary values, fixed; the domain starts at their mean.
-        var mean = [Float](repeating: 0, count: 3), count: Float = 0
-        for y in max(0, y0 - 1)...min(h - 1, y1 + 1) {
-            for x in max(0, x0 - 1)...min(w - 1, x1 + 1) where !domain[y * w + x] {
-                let i = y * w + x
-                let touches = (x > 0 && domain[i - 1]) || (x < w - 1 && domain[i + 1]) || (y > 0 && domain[i - w]) || (y < h - 1 && domain[i + w])
-                guard touches else { continue }
-                for c in 0..<3 { correction[3 * i + c] = Float(original[3 * i + c]) - Float(fill[3 * i + c]); mean[c] += correction[3 * i + c] }
-                count += 1
-            }
-        }
-        guard count > 0 else { return fill }
-        for i in inside { for c in 0..<3 { correction[3 * i + c] = mean[c] / count } }
-        let side = Float(max(x1 - x0, y1 - y0) + 2)
-        let omega = 2 / (1 + sin(Float.pi / side))
-        for _ in 0..<(4 * Int(side) + 20) {
-            var change: Float = 0
-            for i in inside {
-                let (x, y) = (i % w, i / w)
-                for c in 0..<3 {
-                    var sum: Float = 0, n: Float = 0
-                    if x > 0 { sum += correction[3 * (i - 1) + c]; n += 1 }
-                    if x < w - 1 { sum += correction[3 * (i + 1) + c]; n += 1 }
-                    if y > 0 { sum += correction[3 * (i - w) + c]; n += 1 }
-                    if y < h - 1 { sum += correction[3 * (i + w) + c]; n += 1 }
-                    let step = omega * (sum / n - correction[3 * i + c])
-                    correction[3 * i + c] += step
-                    change = max(change, abs(step))
-                }
-            }
-            if change < 0.01 { break }
-        }
+        let difference = zip(original, fill).map { Float($0) - Float($1) }
+        let correction = harmonic(difference, domain: domain, width: w, height: h)
         var out = fill
-        for i in inside {
+        for i in 0..<(w * h) where domain[i] {
             for c in 0..<3 { out[3 * i + c] = UInt8(min(max((Float(fill[3 * i + c]) + correction[3 * i + c]).rounded(), 0), 255)) }
         }
         return out

@@ -65,6 +65,21 @@ final class GenerationTests: XCTestCase {
         }
     }
 
+    /// A stroke too thin to cover most of any token's block is the harmonic blur of its border:
+    /// nothing is drawn, and no pixel outside it changes. A wide hole gets drawn tokens instead.
+    func testThinHoleIsTheBlurAndAWideOneIsDrawn() throws {
+        let image = picture(width: 96, height: 64)
+        var stroke = [Bool](repeating: false, count: 96 * 64)
+        for y in 10..<54 { for x in (y + 10)..<(y + 13) { stroke[y * 96 + x] = true } }
+        let inpainter = try Inpainter(codec: Codec(model: Self.tokenizer), prior: prior(.masked))
+        let thin = try inpainter.inpaint(image, hole: stroke, options: InpaintOptions())
+        XCTAssertEqual(thin.samples8, harmonicFill(image.samples8, width: 96, height: 64, hole: stroke))
+
+        let square = try Inpainter.rectangle(x: 30, y: 14, w: 36, h: 36, imageWidth: 96, imageHeight: 64)
+        let wide = try inpainter.inpaint(image, hole: square, options: InpaintOptions())
+        XCTAssertNotEqual(wide.samples8, harmonicFill(image.samples8, width: 96, height: 64, hole: square))
+    }
+
     /// A fill off by a constant is corrected to the original: the correction takes the border's values.
     func testSeamlessCorrectionRemovesAnOffset() throws {
         let image = picture(width: 48, height: 40)
