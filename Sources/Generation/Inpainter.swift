@@ -144,7 +144,7 @@ public final class Inpainter: PriorSampler {
         for (n, tokens) in fills.enumerated() {
             progress?("decoding fill \(n + 1) of \(fills.count)")
             grid.levels[0] = tokens.map { UInt16($0) }
-            let rgb = try decode(grid, region: touched, coarse: holeTokens, width: width, height: height)
+            let rgb = try decode(grid, drawn: holeTokens, around: (max(options.feather, options.borderBand) + f - 1) / f, width: width, height: height)
             var error = 0
             for i in 0..<(width * height) where band[i] && !drawn[i] {
                 for c in 0..<3 { let e = Int(rgb[3 * i + c]) - Int(blurred[3 * i + c]); error += e * e }
@@ -239,17 +239,17 @@ public final class Inpainter: PriorSampler {
         window[i] = candidates[TokenSampler.pick(probs, rng: &rng)]
     }
 
-    /// RGB8 pixels of the whole image decoded from `grid` with level 1 alone at the `coarse`
-    /// positions (the drawn tokens: the finer levels' residuals belonged to the old ones) and every
-    /// level elsewhere. Only the pixels around the `region` positions are decoded; the rest stay
-    /// zero and are never used.
-    func decode(_ grid: TokenGrid, region: [Bool], coarse: [Bool], width: Int, height: Int) throws -> [UInt8] {
+    /// RGB8 pixels of the whole image decoded from `grid` with level 1 alone at the `drawn`
+    /// positions (the finer levels' residuals belonged to the old tokens) and every level
+    /// elsewhere. Only the drawn tokens' pixels and `around` tokens beyond them (the feather and
+    /// the band the draws are judged on) are decoded; the rest stay zero and are never used.
+    func decode(_ grid: TokenGrid, drawn: [Bool], around: Int, width: Int, height: Int) throws -> [UInt8] {
         let f = codec.model.downsampling, (gw, gh) = (grid.width, grid.height)
         let net = codec.model.network
-        guard let box = PixelRect(bounding: region, width: gw, height: gh) else { return [UInt8](repeating: 0, count: width * height * 3) }
+        guard let box = PixelRect(bounding: drawn, width: gw, height: gh) else { return [UInt8](repeating: 0, count: width * height * 3) }
         let (tx0, ty0, tx1, ty1) = (box.x, box.y, box.maxX, box.maxY)
-        // The decoder's receptive field plus the feather band: pixels there equal a whole-image decode.
-        let m = codec.marginTokens + 1
+        // The decoder's receptive field beyond those: pixels there equal a whole-image decode.
+        let m = codec.marginTokens + around
         let rx0 = max(0, tx0 - m), ry0 = max(0, ty0 - m), rx1 = min(gw, tx1 + m), ry1 = min(gh, ty1 + m)
         let (rw, rh) = (rx1 - rx0, ry1 - ry0)
         let levels = grid.levels.map { level -> [Int32] in
@@ -261,7 +261,7 @@ public final class Inpainter: PriorSampler {
         let level1 = net.quantizer.decode([levels[0]], shape: [1, rh, rw, d])
         let zq = net.quantizer.decode(levels, shape: [1, rh, rw, d])
         for y in 0..<rh {
-            for x in 0..<rw where coarse[(ry0 + y) * gw + rx0 + x] {
+            for x in 0..<rw where drawn[(ry0 + y) * gw + rx0 + x] {
                 (zq.data + (y * rw + x) * d).update(from: level1.data + (y * rw + x) * d, count: d)
             }
         }
