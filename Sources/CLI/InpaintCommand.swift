@@ -38,7 +38,7 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
     @Option(help: "Context of the transformer and PixelCNN: all (every side) or raster (above and left).") var context: InpaintOptions.Context = .all
     @Option(help: "Rescoring sweeps over the hole with --context all.") var sweeps = 1
     @Option(help: "Candidates rescored per token with --context all.") var candidates = 16
-    @Option(help: "Width in pixels of the fade between the fill and the original.") var feather = 4
+    @Option(help: "Width in pixels of the fade between the drawn fill and its surroundings.") var feather = 4
 
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions

@@ -35,9 +35,11 @@ public struct InpaintOptions: Sendable {
     /// Rows above a hole token the transformer sees in a sweep (the PixelCNN sees all that reach it).
     public var contextRows = 4
     public var sweeps = 1
-    /// Width in pixels of the band outside the hole where the fill fades into the original.
+    /// Width in pixels of the band outside the drawn tokens where their fill fades into what
+    /// surrounds it (the blur inside the hole, the original outside).
     public var feather = 4
-    /// Width in pixels of the band of known pixels around the hole on which draws are compared.
+    /// Width in pixels of the band around the drawn tokens on which draws are compared with
+    /// what surrounds them.
     public var borderBand = 8
     /// Known tokens on each side of the hole in the prior's window, as far as the prior's largest
     /// grid allows: the context the fill sees (each forward costs in proportion to the window).
@@ -125,26 +127,26 @@ public final class Inpainter: PriorSampler {
             for x in 0..<width where hole[y * width + x] { touched[(y / f) * gw + x / f] = true; inHole[(y / f) * gw + x / f] += 1 }
         }
         guard touched.contains(false) else { throw GenerationError.holeCoversImage }
-        let holeTokens = (0..<(gw * gh)).map { t in
+        let drawnTokens = (0..<(gw * gh)).map { t in
             inHole[t] == min(f, width - (t % gw) * f) * min(f, height - (t / gw) * f)
         }
         let blurred = harmonicFill(image8.withChannels(3).samples8, width: width, height: height, hole: hole)
         let base = blend(original: image8, fill: blurred, alpha: hole.map { $0 ? 1 : 0 })
-        guard holeTokens.contains(true) else { return base }
-        let drawn = (0..<(width * height)).map { i in hole[i] && holeTokens[(i / width / f) * gw + (i % width) / f] }
+        guard drawnTokens.contains(true) else { return base }
+        let drawn = (0..<(width * height)).map { i in hole[i] && drawnTokens[(i / width / f) * gw + (i % width) / f] }
 
         progress?("tokenizing \(width)x\(height) pixels around the hole")
         var grid = codec.tokenize(Image(width: width, height: height, channels: 3, samples8: blurred), levels: codec.model.levels)
         let level1 = grid.levels[0].map { Int32($0) }
         let draws = options.draws ?? (prior.kind == .masked ? 4 : 1)
         progress?(draws == 1 ? "drawing a fill" : "drawing \(draws) fills")
-        let fills = try fill(level1, cols: gw, rows: gh, hole: holeTokens, count: draws, options: options)
+        let fills = try fill(level1, cols: gw, rows: gh, hole: drawnTokens, count: draws, options: options)
         let band = dilate(drawn, width: width, height: height, by: options.borderBand)
         var best: (rgb: [UInt8], error: Int)?
         for (n, tokens) in fills.enumerated() {
             progress?("decoding fill \(n + 1) of \(fills.count)")
             grid.levels[0] = tokens.map { UInt16($0) }
-            let rgb = try decode(grid, drawn: holeTokens, around: (max(options.feather, options.borderBand) + f - 1) / f, width: width, height: height)
+            let rgb = try decode(grid, drawn: drawnTokens, around: (max(options.feather, options.borderBand) + f - 1) / f, width: width, height: height)
             var error = 0
             for i in 0..<(width * height) where band[i] && !drawn[i] {
                 for c in 0..<3 { let e = Int(rgb[3 * i + c]) - Int(blurred[3 * i + c]); error += e * e }
