@@ -75,6 +75,12 @@ extension FuzzTargets {
                 if let bytes = try? file.encode(zstdLevel: 1) { out.append(bytes) }
                 file.packing = levels == 1 ? .bitPacked : .byteSplit
                 if let bytes = try? file.encode(zstdLevel: 1) { out.append(bytes) }
+                // A tint plane of every value sign, whether or not the encoder chose one here.
+                let cells = TintPlane.cells(width: file.width, height: file.height, cellLog2: 3)
+                let values = (0..<(cells.columns * cells.rows * file.colorChannels)).map { Int8(truncatingIfNeeded: $0 * 29 - 7) }
+                var tinted = file
+                tinted.tint = TintPlane(cellLog2: 3, step: 2, width: file.width, height: file.height, channels: file.colorChannels, values: values)
+                if let bytes = try? tinted.encode(zstdLevel: 1) { out.append(bytes) }
                 file.packing = .default
                 file.useEntropyPrior(prior)
                 if let bytes = try? file.encode(prior: prior) { out.append(bytes) }

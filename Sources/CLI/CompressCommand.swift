@@ -16,7 +16,8 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
             everywhere, smallest) to 100 (every level everywhere): in between, each 8x8 block keeps \
             the residual levels whose gain is worth their bits. --size and --psnr search the \
             quality for a file size or a fidelity, as cwebp's -size and -psnr do; --levels keeps \
-            the same number of levels everywhere.
+            the same number of levels everywhere. Beside the tokens goes a tint plane, a coarse \
+            colour correction of a few hundred bytes, when it is worth its bytes (--no-tint: tokens only).
             """
     )
 
@@ -37,6 +38,9 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
 
     @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))
     var entropy: TokenCoding = .zstd
+
+    @Flag(name: .long, help: "Write the tokens alone, without the tint plane (a coarse colour correction).")
+    var noTint = false
 
     @Flag(name: .long, help: "Drop the alpha channel instead of storing it losslessly.")
     var dropAlpha = false
@@ -83,6 +87,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
         try batch.run {
             let codec = try loaded ?? Codec(model: modelOptions.load())
             loaded = nil
+            if noTint { codec.tintCandidates = [] }
             let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
             if let prior {
                 try prior.check(codec.model, levels: levels ?? codec.model.levels)

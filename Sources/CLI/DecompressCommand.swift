@@ -15,7 +15,8 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
             FILE.png.vqz is written to FILE.png (the format from --format, else the output's \
             extension, else PNG); no input or '-' reads standard input and writes standard output; \
             with -r, a folder stands for every .vqz file under it. -t checks files without writing: \
-            exit status 2 when one is corrupt. Token arrays from 'vqz tokens' (.npz, or a bare .npy \
+            exit status 2 when one is corrupt. Each .vqz file decodes with the bundled tokenizer that \
+            wrote it unless --model names one. Token arrays from 'vqz tokens' (.npz, or a bare .npy \
             with --size) decode the same way.
             """
     )
@@ -65,11 +66,14 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
         batch.stage = "decoding"
         let arraySize = try size.map(Self.parseSize)
         try batch.run {
-            let codec = try loaded ?? Codec(model: modelOptions.load())
+            let standard = try loaded ?? Codec(model: modelOptions.load())
             loaded = nil
+            var bundled = BundledCodecs(standard: standard, useBundled: modelOptions.model == nil)
             return { job in
+                let isArray = TokenArray.recognises(job.input)
+                let codec = isArray ? standard : try bundled.codec(for: job.input)
                 codec.progress = job.progress
-                var image = TokenArray.recognises(job.input)
+                var image = isArray
                     ? try codec.decompress(TokenArray(reading: job.input).container(for: codec.model, size: arraySize))
                     : try codec.decompress(job.input, entropyPriors: entropyPriorOptions.lookup)
                 if job.destination == .none { return [] }
@@ -96,5 +100,31 @@ struct DecompressCommand: ParsableCommand, VerboseDescribed {
             throw ValidationError("--size must be WIDTHxHEIGHT in pixels, e.g. 768x512")
         }
         return (w, h)
+    }
+}
+
+/// The codecs of one decompressing worker: without --model, each .vqz file decodes with the bundled
+/// tokenizer its header names, so files written before the default tokenizer changed still decode;
+/// a file naming a model this build lacks gets the default one, which refuses it by name.
+struct BundledCodecs {
+    let standard: Codec
+    let useBundled: Bool
+    private var loaded: [ModelFingerprint: Codec] = [:]
+
+    init(standard: Codec, useBundled: Bool) {
+        self.standard = standard
+        self.useBundled = useBundled
+    }
+
+    mutating func codec(for bytes: [UInt8]) throws -> Codec {
+        guard useBundled else { return standard }
+        let named = try VQZFile.tokenizer(of: bytes)
+        if named == standard.model.fingerprint { return standard }
+        if let codec = loaded[named] { return codec }
+        guard let model = try TokenizerModel.bundled(named: named) else { return standard }
+        model.network.decoderPrecision = standard.model.network.decoderPrecision
+        let codec = Codec(model: model)
+        loaded[named] = codec
+        return codec
     }
 }

@@ -6,7 +6,7 @@ import Training
 import VQZ
 
 /// `vqz eval tokenizer`: what a tokenizer makes of whole pictures, level by level, through the
-/// codec as `vqz compress -q L` and `vqz decompress` run it: the file's rate, PSNR, MS-SSIM, and
+/// codec as `vqz compress --levels L` and `vqz decompress` run it: the file's rate, PSNR, MS-SSIM, and
 /// how many of each level's codes the pictures use.
 struct EvalTokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +15,8 @@ struct EvalTokenizerCommand: ParsableCommand {
         discussion: """
             Reads every picture under --data as 8-bit RGB (alpha dropped, gray expanded), \
             tokenizes it once at all levels, and for each level L codes \
-            its first L levels as a .vqz file (zstd, as 'vqz compress -q L' writes it), decodes \
+            its first L levels as a .vqz file (zstd, with the tint plane when it pays, as \
+            'vqz compress --levels L' writes it; --no-tint: tokens only), decodes \
             it, and scores the result against the picture (PSNR over RGB, MS-SSIM on luma, as \
             'vqz compare'). Reports the means over the pictures, and per level the codes that \
             appear at least once in all the pictures' grids and the perplexity of their counts \
@@ -28,12 +29,14 @@ struct EvalTokenizerCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of pictures (searched recursively), e.g. data/val.", valueName: "dir")) var data: String
     @Flag(help: "Print JSON, one object per level.") var json = false
     @Flag(help: "Add a row for the encoder's output decoded without quantization (no rate: not a bitstream).") var unquantized = false
+    @Flag(help: "Code the tokens alone, without the tint plane.") var noTint = false
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions<Self>
 
     func run() throws {
         let console = verbosity.console
         let codec = Codec(model: try modelOptions.load())
+        if noTint { codec.tintCandidates = [] }
         let (pictures, paths, skipped) = try TrainingImages.load(folder: data)
         for s in skipped { console.warn(s.path, s.reason) }
         let levels = codec.model.levels, k = codec.model.config.codebookSize

@@ -26,7 +26,8 @@ public struct EntropyCodingTally {
     /// Counts one picture; false when a file's tokens did not come back as they went in.
     public mutating func add(_ image: Image) throws -> Bool {
         let levels = codec.model.levels
-        let file = try codec.compress(image)
+        // Tokens only: the tint plane is coded the same way under either coder.
+        let file = try codec.analyse(image).file(quality: .levels(levels))
         pictures += 1
         pixels += image.pixelCount
         tokens += file.tokens.count

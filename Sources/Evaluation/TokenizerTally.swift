@@ -29,12 +29,12 @@ public struct TokenizerTally {
     /// Counts one RGB8 picture.
     public mutating func add(_ picture: RGBPicture) throws {
         let image = Image(width: picture.width, height: picture.height, channels: 3, samples8: picture.pixels)
-        let all = try codec.compress(image)
+        let all = try codec.analyse(image).file(quality: .levels(codec.model.levels))
         for (l, grid) in all.tokens.levels.enumerated() { for t in grid { counts[l][Int(t)] += 1 } }
         for l in 1...codec.model.levels {
             var file = all
             file.tokens = all.tokens.prefix(levels: l)
-            let bytes = try file.encode()
+            let bytes = try codec.tinted(file, fittedTo: image).file.encode()
             let decoded = try codec.decompress(VQZFile(decoding: bytes)).withChannels(3).samples8
             bitsPerPixel[l - 1] += VQZ.bitsPerPixel(byteCount: bytes.count, width: image.width, height: image.height)
             psnr[l - 1] += VQZ.psnr(picture.pixels, decoded)

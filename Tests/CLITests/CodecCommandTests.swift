@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VQZ
 
 /// compress, decompress, tokens and compare through the binary, as users run them.
 @Suite struct CodecCommandTests {
@@ -41,6 +42,29 @@ import Testing
             #expect(abs(scores["psnr"] as! Double - psnr[level - 1]) < 0.01)
             #expect(abs(scores["msssim"] as! Double - (rows[level - 1]["msssim"] as! Double)) < 1e-4)
         }
+    }
+
+    /// Without --model, decompress decodes each file with the bundled tokenizer that wrote it (so
+    /// files outlive a change of the default tokenizer), and names the model a file needs when this
+    /// build has none of it.
+    @Test func decompressPicksTheBundledTokenizerAFileNames() throws {
+        let folder = try copySamples()
+        let shapes = folder.appendingPathComponent("shapes.safetensors")
+        try Data(try #require(BundledWeights.named(BundledTokenizer.shapes.rawValue))).write(to: shapes)
+        #expect(try CLIRunner.run(["compress", "kite-rgba-160x120.png", "--model", shapes.path, "-o", "kite.vqz"], in: folder).status == 0)
+        let plain = try CLIRunner.run(["decompress", "kite.vqz", "-o", "plain.png"], in: folder)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(try CLIRunner.run(["decompress", "kite.vqz", "--model", shapes.path, "-o", "named.png"], in: folder).status == 0)
+        #expect(try Data(contentsOf: folder.appendingPathComponent("plain.png")) == Data(contentsOf: folder.appendingPathComponent("named.png")))
+
+        // A weights file that no build bundles: its files need it back.
+        var other = try [UInt8](Data(contentsOf: shapes))
+        other[other.count - 1] ^= 1
+        try Data(other).write(to: folder.appendingPathComponent("other.safetensors"))
+        #expect(try CLIRunner.run(["compress", "leaf-256.jpg", "--model", "other.safetensors", "-o", "leaf.vqz"], in: folder).status == 0)
+        let refused = try CLIRunner.run(["decompress", "leaf.vqz", "-o", "leaf.png"], in: folder)
+        #expect(refused.status != 0 && refused.stderr.contains("vqz-shapes-f8-k1024@"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("leaf.png").path))
     }
 
     @Test func pipeRoundTrip() throws {

@@ -16,6 +16,9 @@ public final class Codec: @unchecked Sendable {
     /// Called after each tile the encoder or decoder finishes, with tiles done and the total:
     /// a large image takes tens of seconds, and a caller on a terminal shows how far it is.
     public var progress: ((_ done: Int, _ total: Int) -> Void)?
+    /// The tint planes compress tries on each picture (`TintPlane`, `TintChoice`); empty writes
+    /// tokens alone.
+    public var tintCandidates: [TintSettings] = TintSettings.candidates
 
     public init(model: TokenizerModel) { self.model = model }
 
@@ -25,7 +28,42 @@ public final class Codec: @unchecked Sendable {
     public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
         let quality = Quality.levels(levels ?? model.levels)
         try check(quality)
-        return try analyse(image, keepAlpha: keepAlpha).file(quality: quality)
+        return try tinted(analyse(image, keepAlpha: keepAlpha).file(quality: quality), fittedTo: image).file
+    }
+
+    /// `file` with the tint plane of `tintCandidates` that pays best for its bytes in fidelity to
+    /// `image` (`TintChoice`), or none when none pays, and the picture the result decodes to.
+    public func tinted(_ file: VQZFile, fittedTo image: Image) throws -> (file: VQZFile, picture: Image) {
+        var plain = file
+        plain.tint = nil
+        let decoded = try decompress(plain)
+        guard !tintCandidates.isEmpty else { return (plain, decoded) }
+        let channels = file.colorChannels
+        let reference = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(channels).samples8
+        let colours = decoded.withChannels(channels).samples8
+        let before = squaredError(reference, colours)
+        let fileBytes = try plain.encode().count
+        var best: (net: Double, plane: TintPlane)?
+        for settings in tintCandidates {
+            guard let plane = TintPlane.fit(reference: reference, decoded: colours, width: file.width, height: file.height,
+                                            channels: channels, settings: settings) else { continue }
+            var tinted = colours
+            plane.apply(to: &tinted, width: file.width, height: file.height, stride: channels)
+            let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + 8
+            let net = TintChoice.netGain(before: before, after: squaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes)
+            if net > 0 && net > (best?.net ?? 0) { best = (net, plane) }
+        }
+        guard let plane = best?.plane else { return (plain, decoded) }
+        var out = plain
+        out.tint = plane
+        return (out, Self.applying(plane, to: decoded))
+    }
+
+    /// The picture with a tint plane added to its colour channels.
+    static func applying(_ plane: TintPlane, to picture: Image) -> Image {
+        var samples = picture.samples8
+        plane.apply(to: &samples, width: picture.width, height: picture.height, stride: picture.channels)
+        return Image(width: picture.width, height: picture.height, channels: picture.channels, samples8: samples, metadata: picture.metadata)
     }
 
     /// Throws unless this model has the levels `quality` asks for.
@@ -70,6 +108,7 @@ public final class Codec: @unchecked Sendable {
         }
         let rgb = reconstruct(file.tokens, width: file.width, height: file.height)
         var image = assemble(rgb: rgb, width: file.width, height: file.height, gray: file.colorChannels == 1, alpha: file.alpha)
+        if let tint = file.tint { image = Self.applying(tint, to: image) }
         image.metadata = file.metadata
         return image
     }

@@ -28,36 +28,43 @@ public enum RateTargetError: Error, Equatable, CustomStringConvertible {
 extension Codec {
     /// The .vqz bytes of `image` at `target`, and the quality that gave them. `encode` writes a
     /// file with the caller's entropy coder, so a size target counts the bytes that will be written.
-    /// The encoder runs once; a search only cuts, codes and (for PSNR) decodes again.
+    /// The encoder runs once; a search cuts, decodes (to fit the tint plane) and codes again.
     public func compress(_ image: Image, to target: RateTarget, keepAlpha: Bool = true,
                          encode: (VQZFile) throws -> [UInt8]) throws -> (bytes: [UInt8], quality: Quality) {
         if case .quality(let quality) = target { try check(quality) }
         let rate = try analyse(image, keepAlpha: keepAlpha)
+        // A search ends on a quality it has tried: keep the last try rather than decode it again.
+        var last: (quality: Quality, file: VQZFile, picture: Image)?
+        func file(_ quality: Quality) throws -> (file: VQZFile, picture: Image) {
+            if let last, last.quality == quality { return (last.file, last.picture) }
+            let made = try tinted(rate.file(quality: quality), fittedTo: image)
+            last = (quality, made.file, made.picture)
+            return made
+        }
         switch target {
         case .quality(let quality):
-            return (try encode(rate.file(quality: quality)), quality)
+            return (try encode(file(quality).file), quality)
         case .size(let limit):
             var smallest = 0
             let q = try RateControl.highestQuality { q in
-                let n = try encode(rate.file(quality: .scale(q))).count
+                let n = try encode(file(.scale(q)).file).count
                 if q == Quality.scaleRange.lowerBound { smallest = n }
                 return n <= limit
             }
             guard let q else { throw RateTargetError.sizeUnreachable(target: limit, smallest: smallest) }
-            return (try encode(rate.file(quality: .scale(q))), .scale(q))
+            return (try encode(file(.scale(q)).file), .scale(q))
         case .psnr(let floor):
             let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
             let channels = rate.file.colorChannels
             let reference = image8.withChannels(channels).samples8
             var best = -Double.infinity
             let q = try RateControl.lowestQuality { q in
-                let decoded = try decompress(rate.file(quality: .scale(q)))
-                let fidelity = psnr(reference, decoded.withChannels(channels).samples8)
+                let fidelity = psnr(reference, try file(.scale(q)).picture.withChannels(channels).samples8)
                 best = max(best, fidelity)
                 return fidelity >= floor
             }
             guard let q else { throw RateTargetError.psnrUnreachable(target: floor, best: best) }
-            return (try encode(rate.file(quality: .scale(q))), .scale(q))
+            return (try encode(file(.scale(q)).file), .scale(q))
         }
     }
 }

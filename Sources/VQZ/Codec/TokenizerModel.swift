@@ -68,6 +68,17 @@ public final class TokenizerModel: @unchecked Sendable {
         return try TokenizerModel(weights: weights, fallbackName: which.rawValue)
     }
 
+    /// The bundled model that `fingerprint` names, the one that wrote a file, if this build has it:
+    /// how a reader decodes files of every tokenizer it bundles, not only the default one's.
+    public static func bundled(named fingerprint: ModelFingerprint) throws -> TokenizerModel? {
+        for which in BundledTokenizer.allCases {
+            guard let weights = BundledWeights.named(which.rawValue), fnv1a128(weights) == fingerprint.digest else { continue }
+            let model = try TokenizerModel(weights: weights, fallbackName: which.rawValue)
+            if model.fingerprint == fingerprint { return model }
+        }
+        return nil
+    }
+
     /// The bundled model whose tokens these are, if one is.
     public static func bundled(tokens: ModelFingerprint) throws -> TokenizerModel? {
         for which in BundledTokenizer.allCases where BundledWeights.named(which.rawValue) != nil {

@@ -29,6 +29,7 @@ extension VQZFile {
         var priorPayloads: [ArraySlice<UInt8>] = []
         var alpha: [UInt8]?
         var metadata = ImageMetadata()
+        var tint: TintPlane?
         for chunk in chunks.dropFirst().dropLast() {
             switch chunk.tag {
             case "HEAD":
@@ -71,6 +72,9 @@ extension VQZFile {
                 let indices = packing.unpack(packed, count: n, codebookSize: k)
                 try TokenGrid.checkLevel(indices, level: level, codebookSize: k, count: n)
                 levels.append(Self.scatter(indices, level: level, depth: depth, count: count))
+            case "TINT":
+                guard tint == nil else { throw ContainerError.inconsistent("second TINT chunk at offset \(chunk.offset)") }
+                tint = try TintPlane.read(bytes[chunk.dataRange], width: width, height: height, channels: colorChannels)
             case "ALPH":
                 guard hasAlpha else { throw ContainerError.inconsistent("ALPH chunk but HEAD says no alpha") }
                 guard alpha == nil else { throw ContainerError.inconsistent("second ALPH chunk at offset \(chunk.offset)") }
@@ -111,6 +115,7 @@ extension VQZFile {
         self.tokens.depth = depth
         self.alpha = alpha
         self.metadata = metadata
+        self.tint = tint
     }
 
     /// A level's stored tokens placed at the positions that have one; 0 elsewhere.
@@ -148,6 +153,16 @@ extension VQZFile {
 
     /// HEAD's fields, checked; the result has empty levels and, when HEAD says alpha, an empty
     /// alpha plane as a marker, both filled by the caller from their own chunks.
+    /// The tokenizer a .vqz file names, read from its header alone (framing and checksum checked):
+    /// how a reader that holds several models picks the one to decode with.
+    public static func tokenizer(of bytes: [UInt8], limits: ContainerLimits = .default) throws -> ModelFingerprint {
+        let chunks = try ChunkFraming.chunks(in: bytes, highestVersion: formatVersion)
+        guard chunks[0].tag == "HEAD" else {
+            throw ContainerError.inconsistent("first chunk is \(chunks[0].tag), not HEAD")
+        }
+        return try readHead(bytes, chunks[0], limits: limits).model
+    }
+
     private static func readHead(_ bytes: [UInt8], _ chunk: ChunkSummary, limits: ContainerLimits) throws -> VQZFile {
         var r = ByteReader(bytes, range: chunk.dataRange,
                            overrun: .inconsistent("HEAD chunk of \(chunk.length) bytes is too short for its fields"))

@@ -5,7 +5,7 @@ import ImageIO
 extension VQZFile {
     /// The .vqz bytes of this file: signature, version, HEAD, the metadata chunks (iccp, exif,
     /// xmpp), DPTH (when positions have different depths), PRIO (prior-coded files), one TOKN per
-    /// level, ALPH, DONE. A prior-coded file needs the `prior` its header names.
+    /// level, TINT (when there is a tint plane), ALPH, DONE. A prior-coded file needs the `prior` its header names.
     public func encode(zstdLevel: Int32 = Zstd.defaultLevel, prior: EntropyPrior? = nil) throws -> [UInt8] {
         try validate(limits: .default)
         var out = ByteWriter()
@@ -30,6 +30,9 @@ extension VQZFile {
             try prior.check(codebookSizes: tokens.codebookSizes)
             out.chunk("PRIO", Self.priorBytes(named, revision: prior.codingRevision))
             for payload in prior.encode(tokens).payloads { out.chunk("TOKN", payload) }
+        }
+        if let tint {
+            out.chunk("TINT", try tint.chunkBytes(zstdLevel: zstdLevel))
         }
         if let alpha {
             out.chunk("ALPH", try Zstd.compress(alpha, level: zstdLevel))
@@ -88,6 +91,12 @@ extension VQZFile {
         }
         if let alpha, alpha.count != width * height {
             throw ContainerError.inconsistent("alpha plane of \(alpha.count) bytes for \(width * height) pixels")
+        }
+        if let tint {
+            let (columns, rows) = TintPlane.cells(width: width, height: height, cellLog2: tint.cellLog2)
+            guard tint.columns == columns, tint.rows == rows, tint.channels == colorChannels else {
+                throw ContainerError.inconsistent("tint plane of \(tint.columns)x\(tint.rows)x\(tint.channels) for a \(width)x\(height) picture of \(colorChannels) colour channels")
+            }
         }
         for (tag, path) in Self.metadataChunks {
             guard let item = metadata[keyPath: path] else { continue }

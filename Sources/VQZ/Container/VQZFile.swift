@@ -25,10 +25,12 @@ public struct VQZFile: Equatable, Sendable {
     public var entropyPrior: ModelFingerprint?
     /// The ICC profile, EXIF and XMP of the image, each in its own ancillary chunk.
     public var metadata: ImageMetadata
+    /// The colour correction added to the decoded picture (TINT chunk); nil: none.
+    public var tint: TintPlane?
 
     public init(width: Int, height: Int, colorChannels: Int, model: ModelFingerprint, tokens: TokenGrid,
                 alpha: [UInt8]? = nil, packing: TokenPacking = .default, entropyCoder: EntropyCoder = .zstd,
-                entropyPrior: ModelFingerprint? = nil, metadata: ImageMetadata = ImageMetadata()) {
+                entropyPrior: ModelFingerprint? = nil, metadata: ImageMetadata = ImageMetadata(), tint: TintPlane? = nil) {
         self.width = width
         self.height = height
         self.colorChannels = colorChannels
@@ -39,6 +41,7 @@ public struct VQZFile: Equatable, Sendable {
         self.entropyCoder = entropyCoder
         self.entropyPrior = entropyPrior
         self.metadata = metadata
+        self.tint = tint
     }
 
     /// The ancillary chunk of each metadata kind, in the order the writer puts them.
