@@ -1,11 +1,10 @@
 import Foundation
 import ImageIO
 
-/// How the encoder fits a tint plane (`TintPlane`): its cell size and step. On the 10 validation
-/// photos (tokenizer v2) cells of 32 pixels and a step of 2 levels gained 1.5 dB at level 1 for
-/// 14% more bytes and 0.9 dB at level 8 for 0.5%, more than those bytes buy as tokens at either
-/// end (docs/MODELS.md); 16-pixel cells gained more but cost more than they gave at level 1.
-/// The encoder tries each of `TintSettings.candidates` and keeps what pays (`TintChoice`).
+/// How the encoder fits a tint plane (`TintPlane`): its cell size and step. The encoder tries
+/// each of `TintSettings.candidates` and keeps what pays (`TintChoice`): on the 10 validation
+/// photos, 1.5 dB at level 1 of tokenizer v2 for 10% more bytes, 0.9 dB at level 8 for 0.5%
+/// (docs/MODELS.md). Cells of 16 pixels gain more but cost more than they give at level 1.
 public struct TintSettings: Equatable, Sendable {
     public var cellLog2: Int
     public var step: Int
