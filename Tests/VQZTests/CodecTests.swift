@@ -1,3 +1,4 @@
+import Foundation
 import ImageIO
 import Models
 import NN
@@ -76,6 +77,25 @@ final class CodecTests: XCTestCase {
         let (first, top) = (try level(1), try level(Self.model.levels))
         XCTAssertGreaterThan(unquantized, first, "one level is as good as no quantization")
         XCTAssertGreaterThan(unquantized, top - 0.5, "the top level is far better than its own limit")
+    }
+
+    /// On the sample photo the tint plane pays at level 1: the file carries it, decodes through its
+    /// bytes to the picture the encoder measured, and is closer to the photo than the tokens alone.
+    func testTheTintPlaneIsKeptWhereItPaysAndDecodesAsMeasured() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples/dandelion-768x512.png")
+        let photo = try FormatRegistry.standard.decode([UInt8](Data(contentsOf: path)))
+        let codec = Codec(model: Self.model)
+        let plain = try codec.analyse(photo).file(quality: .levels(1))
+        let (file, picture) = try codec.tinted(plain, fittedTo: photo)
+        let plane = try XCTUnwrap(file.tint, "no tint plane at level 1")
+        XCTAssertEqual(plane.channels, 3)
+        let decoded = try codec.decompress(VQZFile(decoding: file.encode()))
+        XCTAssertEqual(decoded.samples8, picture.samples8)
+        let before = psnr(photo.samples8, try codec.decompress(plain).samples8), after = psnr(photo.samples8, decoded.samples8)
+        XCTAssertGreaterThan(after, before + 0.1)
+
+        codec.tintCandidates = []
+        XCTAssertNil(try codec.compress(photo, levels: 1).tint)
     }
 
     func testRoundTripKeepsSizeAndLayout() throws {

@@ -10,6 +10,15 @@ import Testing
     /// Bounded by time so CI stays quick; VQZ_MUTATION_SECONDS runs it longer by hand.
     static let seconds = Double(ProcessInfo.processInfo.environment["VQZ_MUTATION_SECONDS"] ?? "") ?? 3
 
+    /// A file with a tint plane of 8-pixel cells, so that mutants reach the TINT reader often.
+    static func tinted() -> VQZFile {
+        var file = ContainerSamples.random(gridWidth: 5, gridHeight: 4, codebookSizes: [16], alpha: false, seed: 11)
+        let (columns, rows) = TintPlane.cells(width: file.width, height: file.height, cellLog2: 3)
+        file.tint = TintPlane(cellLog2: 3, step: 3, width: file.width, height: file.height, channels: 3,
+                              values: (0..<(columns * rows * 3)).map { Int8(truncatingIfNeeded: $0 * 53) })
+        return file
+    }
+
     @Test func mutantsNeverCrash() throws {
         var rng = SeededGenerator(seed: Self.seed)
         let originals = try (0..<8).map { i in
@@ -20,7 +29,8 @@ import Testing
                                         alpha: i % 2 == 0,
                                         packing: TokenPacking.allCases.randomElement(using: &rng)!,
                                         seed: UInt64(i)).encode(zstdLevel: 3)
-        } + [try DepthMapTests.file(levels: 2, seed: 3).encode(zstdLevel: 3), try DepthMapTests.file(levels: 4, seed: 4).encode(zstdLevel: 3)]
+        } + [try DepthMapTests.file(levels: 2, seed: 3).encode(zstdLevel: 3), try DepthMapTests.file(levels: 4, seed: 4).encode(zstdLevel: 3),
+             try Self.tinted().encode(zstdLevel: 3)]
         let limits = ContainerLimits(maxPixels: 1 << 20, maxTokens: 1 << 16)
         let deadline = Date().addingTimeInterval(Self.seconds)
         var runs = 0, accepted = 0
