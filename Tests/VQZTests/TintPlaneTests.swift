@@ -82,7 +82,7 @@ import Testing
         let plane = try #require(TintPlane.fit(reference: reference, decoded: decoded, width: w, height: h, channels: 3))
         var fixed = decoded
         plane.apply(to: &fixed, width: w, height: h, stride: 3)
-        let before = squaredError(reference, decoded), after = squaredError(reference, fixed)
+        let before = meanSquaredError(reference, decoded), after = meanSquaredError(reference, fixed)
         #expect(after < before / 10, "\(before) -> \(after)")
         // Nothing to fix: no plane.
         #expect(TintPlane.fit(reference: reference, decoded: reference, width: w, height: h, channels: 3) == nil)

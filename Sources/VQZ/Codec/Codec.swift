@@ -41,7 +41,7 @@ public final class Codec: @unchecked Sendable {
         let channels = file.colorChannels
         let reference = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(channels).samples8
         let colours = decoded.withChannels(channels).samples8
-        let before = squaredError(reference, colours)
+        let before = meanSquaredError(reference, colours)
         let fileBytes = try plain.encode().count
         var best: (net: Double, plane: TintPlane)?
         for settings in tintCandidates {
@@ -50,7 +50,7 @@ public final class Codec: @unchecked Sendable {
             var tinted = colours
             plane.apply(to: &tinted, width: file.width, height: file.height, stride: channels)
             let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + 8
-            let net = TintChoice.netGain(before: before, after: squaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes)
+            let net = TintChoice.netGain(before: before, after: meanSquaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes)
             if net > 0 && net > (best?.net ?? 0) { best = (net, plane) }
         }
         guard let plane = best?.plane else { return (plain, decoded) }

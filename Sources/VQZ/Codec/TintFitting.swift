@@ -30,25 +30,14 @@ public struct TintSettings: Equatable, Sendable {
 public enum TintChoice {
     public static let decibelsPerDoubling = 2.6
 
-    /// The net gain in dB of `bytes` more on a file of `fileBytes` that lower the squared error
-    /// from `before` to `after` (both sums over the same samples).
+    /// The net gain in dB of `bytes` more on a file of `fileBytes` that lower the mean squared
+    /// error from `before` to `after`.
     public static func netGain(before: Double, after: Double, bytes: Int, fileBytes: Int) -> Double {
         guard before > 0 else { return -.infinity }
         let gain = 10 * log10(before / max(after, 1e-9))
         let price = decibelsPerDoubling * log2(1 + Double(bytes) / Double(max(fileBytes, 1)))
         return gain - price
     }
-}
-
-/// The squared error of two sample arrays.
-func squaredError(_ a: [UInt8], _ b: [UInt8]) -> Double {
-    precondition(a.count == b.count)
-    var total = 0.0
-    for i in a.indices {
-        let d = Double(Int(a[i]) - Int(b[i]))
-        total += d * d
-    }
-    return total
 }
 
 extension TintPlane {
