@@ -8,6 +8,14 @@ struct ContainerReport: Encodable {
         var length: Int
     }
 
+    /// The tint plane's shape: cells of `cellSide` pixels, `columns` x `rows` of them per channel.
+    struct Tint: Encodable {
+        var cellSide: Int
+        var step: Int
+        var columns: Int
+        var rows: Int
+    }
+
     var file: String
     var bytes: Int
     var version: Int
@@ -26,6 +34,7 @@ struct ContainerReport: Encodable {
     var packing: String
     var chunks: [Chunk]
     var bitsPerPixel: Double
+    var tint: Tint?
 
     init(name: String, bytes data: [UInt8], entropyPriors: (ModelFingerprint) throws -> EntropyPrior?) throws {
         let vqz = try VQZFile(decoding: data, entropyPriors: entropyPriors)
@@ -47,6 +56,7 @@ struct ContainerReport: Encodable {
         packing = vqz.packing.description
         chunks = try VQZFile.chunks(in: data).map { Chunk(tag: $0.tag, offset: $0.offset, length: $0.length) }
         bitsPerPixel = Double(data.count * 8) / Double(vqz.width * vqz.height)
+        tint = vqz.tint.map { Tint(cellSide: $0.cellSide, step: $0.step, columns: $0.columns, rows: $0.rows) }
     }
 
     var text: String {

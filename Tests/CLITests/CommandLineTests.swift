@@ -75,6 +75,13 @@ import VQZ
         #expect(object?["codebookSizes"] as? [Int] == [1024, 16])
         #expect(object?["modelDigest"] as? String == "6465666768696a6b6c6d6e6f70717273")
         #expect((object?["chunks"] as? [[String: Any]])?.map { $0["tag"] as? String } == ["HEAD", "TOKN", "TOKN", "ALPH", "DONE"])
+        #expect(object?["tint"] == nil)
+
+        var tinted = try VQZFile(decoding: Self.sample)
+        tinted.tint = TintPlane(cellLog2: 4, step: 2, width: 40, height: 24, channels: 3, values: Array(repeating: 1, count: 3 * 2 * 3))
+        let report = try CLIRunner.run(["info", "--json", "-"], stdin: try tinted.encode())
+        let tint = (try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])?["tint"] as? [String: Int]
+        #expect(tint == ["cellSide": 16, "step": 2, "columns": 3, "rows": 2])
     }
 
     @Test func corruptFilesFailWithCodeTwoAndOneLine() throws {
