@@ -49,7 +49,7 @@ public final class Codec: @unchecked Sendable {
                                             channels: channels, settings: settings) else { continue }
             var tinted = colours
             plane.apply(to: &tinted, width: file.width, height: file.height, stride: channels)
-            let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + 8
+            let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + ChunkFraming.frameSize
             let net = TintChoice.netGain(before: before, after: meanSquaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes)
             if net > 0 && net > (best?.net ?? 0) { best = (net, plane) }
         }
