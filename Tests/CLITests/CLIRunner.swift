@@ -26,10 +26,18 @@ struct CLIRunner {
 
     /// A fresh folder for one test's files.
     static func scratchFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vqz-cli-\(UUID().uuidString)")
+        let url = scratchRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// Every test's folder lies in one folder per test process, removed when the process exits,
+    /// so runs of the suite leave nothing in the temporary folder.
+    static let scratchRoot: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vqz-cli-\(getpid())-\(UUID().uuidString.prefix(8))")
+        atexit { try? FileManager.default.removeItem(at: CLIRunner.scratchRoot) }
+        return url
+    }()
 
     /// `environment` adds to (or replaces entries of) the test process's own environment;
     /// `executable` runs another program (one that runs vqz in turn) instead of vqz.

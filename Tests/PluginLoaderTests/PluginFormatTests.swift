@@ -5,7 +5,7 @@ import Testing
 
 /// Calls through the C table: pixels and bytes copied in and out, the plugin's memory freed
 /// once, status codes turned into ImageIO's errors, sizes checked against the limits.
-@Suite struct PluginFormatTests {
+@Suite final class PluginFormatTests {
     /// "TOY" w h channels depth mode, then the raw samples (16-bit in the machine's order).
     /// `mode` makes the decoder misbehave on purpose; toy_frees counts free_buffer calls.
     static let source = """
@@ -47,11 +47,16 @@ import Testing
         const vqz_format_plugin *vqz_format_plugin_v1(void) { return &table; }
         """
 
+    let folder: URL
     let format: PluginFormat
     let frees: UnsafeMutablePointer<Int32>
 
+    // The library stays mapped after its file is gone.
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
     init() throws {
-        let path = try CPlugin.build(Self.source, named: "libtoy.so", in: try CPlugin.scratchFolder())
+        folder = try CPlugin.scratchFolder()
+        let path = try CPlugin.build(Self.source, named: "libtoy.so", in: folder)
         format = try PluginLoader.loadLibrary(at: path).get()
         // The loader's handle stays open; this one finds the same library and its counter.
         let handle = try #require(dlopen(path, RTLD_NOW | RTLD_LOCAL))

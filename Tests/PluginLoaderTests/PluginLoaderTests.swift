@@ -4,8 +4,9 @@ import Testing
 
 /// Finding, opening and checking plugin libraries: every broken library is a problem with a
 /// clear reason, never a crash, and the good ones still load.
-@Suite struct PluginLoaderTests {
+@Suite final class PluginLoaderTests {
     let folder = try! CPlugin.scratchFolder()
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     func reason(_ source: String) throws -> String? {
         let path = try CPlugin.build(source, named: "lib\(UUID().uuidString.prefix(8)).so", in: folder)
