@@ -88,7 +88,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
             let codec = try loaded ?? Codec(model: modelOptions.load())
             loaded = nil
             if noTint { codec.tintCandidates = [] }
-            let prior = entropy == .prior ? try entropyPriorOptions.load() : nil
+            let prior = entropy == .prior ? try entropyPriorOptions.load(for: codec.model) : nil
             if let prior {
                 try prior.check(codec.model, levels: levels ?? codec.model.levels)
             }

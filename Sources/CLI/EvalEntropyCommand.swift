@@ -26,7 +26,7 @@ struct EvalEntropyCommand: ParsableCommand {
 
     func run() throws {
         let codec = Codec(model: try modelOptions.load())
-        let prior = try entropyPriorOptions.load()
+        let prior = try entropyPriorOptions.load(for: codec.model)
         let levels = codec.model.levels
         try prior.check(codec.model, levels: levels)
         let images = try TrainingImages.load(folder: data)

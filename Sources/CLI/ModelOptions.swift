@@ -58,10 +58,10 @@ struct EntropyPriorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Entropy prior weights (from 'vqz train entropy') instead of the bundled one.", valueName: "path"))
     var entropyPrior: String?
 
-    /// The prior `--entropy prior` codes with.
-    func load() throws -> EntropyPrior {
+    /// The prior `--entropy prior` codes `model`'s tokens with.
+    func load(for model: TokenizerModel) throws -> EntropyPrior {
         if let entropyPrior { return try loadingModel(entropyPrior) { try EntropyPrior(contentsOf: entropyPrior) } }
-        return try EntropyPrior.bundled()
+        return try EntropyPrior.bundled(for: model)
     }
 
     /// How a reader finds the prior a file names: --entropy-prior's file, else the bundled one.

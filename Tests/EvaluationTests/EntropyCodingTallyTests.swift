@@ -14,7 +14,8 @@ final class EntropyCodingTallyTests: XCTestCase {
             let (x, y) = (i % w, i / w)
             return [UInt8(2 * x), UInt8(2 * y), UInt8((x * y) % 251)]
         }
-        var tally = EntropyCodingTally(codec: Codec(model: try TokenizerModel.bundled()), prior: try EntropyPrior.bundled())
+        let model = try TokenizerModel.bundled()
+        var tally = EntropyCodingTally(codec: Codec(model: model), prior: try EntropyPrior.bundled(for: model))
         XCTAssertTrue(try tally.add(Image(width: w, height: h, channels: 3, samples8: pixels)))
         XCTAssertEqual(tally.pictures, 1)
         XCTAssertEqual(tally.pixels, w * h)

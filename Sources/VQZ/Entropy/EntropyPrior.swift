@@ -36,17 +36,30 @@ public final class EntropyPrior: @unchecked Sendable {
         try self.init(weights: [UInt8](data), fallbackName: base)
     }
 
-    /// The entropy prior built into the binary.
-    public static func bundled() throws -> EntropyPrior {
-        guard let weights = BundledWeights.named("prior-context") else { throw CodecError.noEntropyPrior }
-        return try EntropyPrior(weights: weights, fallbackName: "bundled-context")
+    /// The entropy priors built into the binary, one per bundled tokenizer whose files they code.
+    static let bundledNames = ["prior-context"]
+
+    /// Every entropy prior this build has.
+    public static func allBundled() throws -> [EntropyPrior] {
+        try bundledNames.compactMap { name in
+            try BundledWeights.named(name).map { try EntropyPrior(weights: $0, fallbackName: "bundled-context") }
+        }
     }
 
-    /// The bundled prior when `name` is its fingerprint, else nil: the default way a .vqz
-    /// reader finds the prior a file names.
+    /// The bundled prior trained for this tokenizer's tokens: the one `--entropy prior` codes with.
+    public static func bundled(for model: TokenizerModel) throws -> EntropyPrior {
+        let priors = try allBundled()
+        guard !priors.isEmpty else { throw CodecError.noEntropyPrior }
+        guard let prior = priors.first(where: { $0.tokenizer == model.tokens }) else {
+            throw CodecError.entropyPriorTokenizerMismatch(prior: priors[0].fingerprint, trainedFor: priors[0].tokenizer, tokenizer: model.tokens)
+        }
+        return prior
+    }
+
+    /// The bundled prior whose fingerprint is `name`, else nil: the default way a .vqz reader
+    /// finds the prior a file names.
     public static func bundledIfNamed(_ name: ModelFingerprint) throws -> EntropyPrior? {
-        let prior = try? bundled()
-        return prior?.fingerprint == name ? prior : nil
+        try allBundled().first { $0.fingerprint == name }
     }
 
     /// Throws unless this prior models this tokenizer's tokens and can code `levels` levels of them.
