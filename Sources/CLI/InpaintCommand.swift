@@ -17,9 +17,10 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
             pixels) in from its border, tokenizes the region around it, redraws the level-1 \
             tokens whose 8x8 block lies wholly in the hole --draws times, decodes each draw and \
             keeps the one that agrees best with what surrounds it; a hole too thin to hold a \
-            whole block stays the blur. The fill is corrected to meet its surroundings without a \
-            seam (seamless cloning), and the original pixels are kept outside the hole, with a \
-            fade over --feather pixels. \
+            whole block stays the blur. The fill keeps the draw's detail finer than \
+            --detail-radius pixels over the blur's colours and shading (0: the whole draw, \
+            corrected to meet its surroundings without a seam), and the original pixels are kept \
+            outside the hole, with a fade over --feather pixels. \
             The masked prior predicts the hole from every side at once, in --steps parallel \
             steps. Tokens are drawn among the 4 most likely unless --top-k says otherwise. With the transformer or PixelCNN, --context all (the default) also rescores \
             each hole token by how likely it makes the known tokens after it (below and to the \
@@ -39,6 +40,8 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
     @Option(help: "Rescoring sweeps over the hole with --context all.") var sweeps = 1
     @Option(help: "Candidates rescored per token with --context all.") var candidates = 16
     @Option(help: "Width in pixels of the fade between the drawn fill and its surroundings.") var feather = 4
+    @Option(help: ArgumentHelp("The fill keeps its detail finer than this many pixels and takes its colours from a blur of the border (0: the whole fill).", valueName: "px"))
+    var detailRadius = InpaintOptions().detailRadius
 
     @OptionGroup var sampling: SamplingFlags
     @OptionGroup var priorOptions: PriorOptions
@@ -58,6 +61,7 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         if !(1...1024).contains(candidates) { throw ValidationError("--candidates must be in 1...1024") }
         if let draws, !(1...64).contains(draws) { throw ValidationError("--draws must be in 1...64") }
         if !(0...64).contains(feather) { throw ValidationError("--feather must be in 0...64") }
+        if !(0...32).contains(detailRadius) { throw ValidationError("--detail-radius must be in 0...32") }
     }
 
     var destination: String {
@@ -93,6 +97,7 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
         options.sweeps = sweeps
         options.candidates = candidates
         options.feather = feather
+        options.detailRadius = detailRadius
         let display = ProgressDisplay(enabled: console.level >= .normal)
         inpainter.progress = { display.show("inpainting: " + $0) }
         let t0 = Date()

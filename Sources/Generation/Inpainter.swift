@@ -41,6 +41,11 @@ public struct InpaintOptions: Sendable {
     /// Width in pixels of the band around the drawn tokens on which draws are compared with
     /// what surrounds them.
     public var borderBand = 8
+    /// What the prior's fill gives the hole is its detail finer than a Gaussian of about
+    /// sqrt(r(r+1)) pixels; colour and shading come from the blur (`transplantingDetail`). Draws
+    /// of level-1 tokens carry larger shapes in colours their surroundings lack (SSIMULACRA2
+    /// around holes on data/val, docs/BENCHMARKS.md). 0 keeps the whole fill.
+    public var detailRadius = 1
     /// Known tokens on each side of the hole in the prior's window, as far as the prior's largest
     /// grid allows: the context the fill sees (each forward costs in proportion to the window).
     public var marginTokens = 6
@@ -50,8 +55,8 @@ public struct InpaintOptions: Sendable {
 
 /// Fills a hole in an image with tokens drawn from a prior, using the context on all sides:
 /// blurs the hole in from its border, draws several fills of the level-1 tokens that lie wholly
-/// in the hole, decodes each, keeps the one that agrees best with what surrounds it, and corrects
-/// it so that it meets it without a seam.
+/// in the hole, decodes each, keeps the one that agrees best with what surrounds it, and lays its
+/// fine detail over the blur's colours.
 public final class Inpainter: PriorSampler {
     /// Told what the fill is doing ("drawing 4 fills"...), for a progress line.
     public var progress: ((String) -> Void)?
@@ -154,7 +159,12 @@ public final class Inpainter: PriorSampler {
             if best == nil || error < best!.error { best = (rgb, error) }
         }
         let alpha = featherWeights(drawn, width: width, height: height, feather: options.feather)
-        let fill = seamless(best!.rgb, original: blurred, domain: alpha.map { $0 > 0 }, width: width, height: height)
+        let domain = alpha.map { $0 > 0 }
+        // The blur's colours under the draw's detail meet the surroundings by construction; a
+        // whole draw needs the seamless correction to.
+        let fill = options.detailRadius > 0
+            ? transplantingDetail(of: best!.rgb, onto: blurred, domain: domain, width: width, height: height, radius: options.detailRadius)
+            : seamless(best!.rgb, original: blurred, domain: domain, width: width, height: height)
         return blend(original: base, fill: fill, alpha: alpha)
     }
 

@@ -93,6 +93,28 @@ final class GenerationTests: XCTestCase {
         }
     }
 
+    /// A fill drawn in a colour the surroundings lack takes their colour and keeps its texture;
+    /// nothing outside the hole changes.
+    func testDetailTransferKeepsTheTextureAndTakesTheBorderColour() {
+        let (w, h) = (64, 64), border: [UInt8] = [100, 150, 200]
+        let base = (0..<(w * h)).flatMap { _ in border }
+        let hole = (0..<(w * h)).map { i in (16..<48).contains(i % w) && (16..<48).contains(i / w) }
+        let fill = (0..<(w * h)).flatMap { i -> [UInt8] in
+            let texture = (i % w + i / w) % 2 == 0 ? 20 : -20
+            return [230, 40, 40].map { UInt8($0 + texture) }
+        }
+        let out = transplantingDetail(of: fill, onto: base, domain: hole, width: w, height: h, radius: 2)
+        var mean = [Double](repeating: 0, count: 3), swing = 0.0
+        let inside = (0..<(w * h)).filter { hole[$0] }
+        for i in inside {
+            for c in 0..<3 { mean[c] += Double(out[3 * i + c]) / Double(inside.count) }
+            swing += abs(Double(out[3 * i]) - Double(border[0])) / Double(inside.count)
+        }
+        for c in 0..<3 { XCTAssertEqual(mean[c], Double(border[c]), accuracy: 2, "channel \(c) takes the border's colour") }
+        XCTAssertGreaterThan(swing, 15, "the fill's checkerboard survives")
+        for i in 0..<(w * h) where !hole[i] { XCTAssertEqual(Array(out[(3 * i)..<(3 * i + 3)]), border) }
+    }
+
     func testInpaintIsDeterministicForASeed() throws {
         let image = picture(width: 64, height: 48)
         let hole = try Inpainter.rectangle(x: 20, y: 10, w: 16, h: 16, imageWidth: 64, imageHeight: 48)
