@@ -147,11 +147,14 @@ public final class Inpainter: PriorSampler {
         progress?(draws == 1 ? "drawing a fill" : "drawing \(draws) fills")
         let fills = try fill(level1, cols: gw, rows: gh, hole: drawnTokens, count: draws, options: options)
         let band = dilate(drawn, width: width, height: height, by: options.borderBand)
+        // Pixels beyond the drawn tokens that the fill reads: the feather, the band draws are
+        // judged on, and what smoothing the draw reaches (3 passes of the detail radius).
+        let decodedMargin = max(options.feather + 3 * options.detailRadius, options.borderBand)
         var best: (rgb: [UInt8], error: Int)?
         for (n, tokens) in fills.enumerated() {
             progress?("decoding fill \(n + 1) of \(fills.count)")
             grid.levels[0] = tokens.map { UInt16($0) }
-            let rgb = try decode(grid, drawn: drawnTokens, around: (max(options.feather, options.borderBand) + f - 1) / f, width: width, height: height)
+            let rgb = try decode(grid, drawn: drawnTokens, around: (decodedMargin + f - 1) / f, width: width, height: height)
             var error = 0
             for i in 0..<(width * height) where band[i] && !drawn[i] {
                 for c in 0..<3 { let e = Int(rgb[3 * i + c]) - Int(blurred[3 * i + c]); error += e * e }
