@@ -59,7 +59,12 @@ public final class EntropyPrior: @unchecked Sendable {
     /// The bundled prior whose fingerprint is `name`, else nil: the default way a .vqz reader
     /// finds the prior a file names.
     public static func bundledIfNamed(_ name: ModelFingerprint) throws -> EntropyPrior? {
-        try allBundled().first { $0.fingerprint == name }
+        // The digest picks the weights before any is loaded: a file names one prior of several.
+        for weights in bundledNames.compactMap(BundledWeights.named) where fnv1a128(weights) == name.digest {
+            let prior = try EntropyPrior(weights: weights, fallbackName: "bundled-context")
+            if prior.fingerprint == name { return prior }
+        }
+        return nil
     }
 
     /// Throws unless this prior models this tokenizer's tokens and can code `levels` levels of them.
