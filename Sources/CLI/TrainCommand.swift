@@ -50,6 +50,9 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from shipped weights (e.g. the bundled tokenizer's file) with a fresh optimizer; their shape wins over --channels and the others.", valueName: "weights"))
     var initWeights: String?
 
+    @Flag(name: .customLong("continue-schedule"), help: "With --init: take up the schedule of --steps at the step the weights record (a campaign whose checkpoint is lost); the fresh optimizer warms up again over --warmup steps.")
+    var continueSchedule = false
+
     @Flag(name: .customLong("decoder-only"), help: "Train only the decoder of the --init (or resumed) tokenizer: its tokens, and the priors trained on them, stay valid.")
     var decoderOnly = false
 
@@ -88,6 +91,7 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
         if crop < f || crop % f != 0 { throw ValidationError("--crop must be a positive multiple of \(f)") }
         if valSide < f { throw ValidationError("--val-side must be at least \(f)") }
         if training.resume && initWeights != nil { throw ValidationError("--resume and --init cannot be combined") }
+        if continueSchedule && initWeights == nil { throw ValidationError("--continue-schedule takes up the schedule of the --init weights") }
         if kind != .vq && pixelShuffle != 1 { throw ValidationError("--pixel-shuffle shapes a VQ tokenizer; the baselines keep the first one") }
         if kind != .vq && initWeights != nil { throw ValidationError("--init continues a VQ tokenizer; it does not combine with --kind \(kind.rawValue)") }
         if decoderOnly && (kind != .vq || (initWeights == nil && !training.resume)) {
@@ -121,6 +125,13 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
         if training.resume {
             try trainer.resume(from: checkpoint)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
+        }
+        if continueSchedule {
+            guard let initWeights, let steps = try checkpointMetadata(at: initWeights)["steps"].flatMap(Int.init), steps >= 0 else {
+                throw CLIError(.usage, "--continue-schedule: \(initWeights ?? "the --init weights") do not record their steps")
+            }
+            trainer.state.continueSchedule(at: steps)
+            console.warn(nil, "continuing the schedule at step \(steps) with a fresh optimizer")
         }
         console.warn(nil, "training on \(train.pictures.count) images, \(start.parameterCount) parameters, \(validation?.count ?? 0) validation crops of up to \(valSide)x\(valSide)")
         try training.run(trainer, data: CropSource(pictures: train.pictures), validation: validation, console: console,

@@ -56,6 +56,33 @@ final class TrainingSetupTests: XCTestCase {
         XCTAssertEqual(resumed.metadata[TrainingLineage.key], "30")
     }
 
+    /// A campaign taken up from its shipped weights continues the schedule where they stopped, the
+    /// fresh optimizer's rate ramping back to the schedule's over the warm-up; a resumed checkpoint
+    /// takes the schedule's rate at once.
+    func testContinuedScheduleRampsBackToTheSchedulesRate() throws {
+        let path = scratch("prior.ckpt")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = PriorTrainer.defaults(checkpointPath: path)
+        (options.steps, options.warmupSteps, options.learningRate) = (1000, 10, 1)
+        let state = TrainingState(store: ParameterStore(), options: options, seedOffset: 0)
+        XCTAssertEqual(state.learningRate, options.learningRate(at: 0))
+        state.continueSchedule(at: 600)
+        XCTAssertEqual(state.step, 600)
+        XCTAssertEqual(state.learningRate, options.learningRate(at: 600) / 10, accuracy: 1e-6)
+        state.step = 604
+        XCTAssertEqual(state.learningRate, options.learningRate(at: 604) / 2, accuracy: 1e-6)
+        state.step = 700
+        XCTAssertEqual(state.learningRate, options.learningRate(at: 700))
+
+        let trainer = priorTrainer(path)
+        trainer.state.continueSchedule(at: 1)
+        try trainer.run(data: TokenCropSource(grids: [TokenGridSample(width: 6, height: 6, tokens: (0..<36).map { Int32($0 % 8) })], size: 4))
+        XCTAssertEqual(trainer.step, 2, "one step left of a 2-step schedule")
+        let resumed = priorTrainer(path)
+        try resumed.resume(from: path)
+        XCTAssertEqual(resumed.state.learningRate, resumed.options.learningRate(at: 2))
+    }
+
     /// --decoder-only: from --init weights the tokens are frozen under those weights' lineage; a
     /// resumed checkpoint must agree with the flag, both ways.
     func testDecoderOnlyRules() throws {

@@ -78,7 +78,7 @@ public final class TokenizerTrainer: Trainer {
     public func trainStep(_ x: Tensor) -> TokenizerStepFigures {
         model.store.zeroGrads()
         var figures = model.lossAndGradients(x, rng: &state.rng)
-        state.optimizer.update(learningRate: options.learningRate(at: step))
+        state.optimizer.update(learningRate: state.learningRate)
         figures.restarted = model.afterUpdate(rng: &state.rng)
         state.step += 1
         return figures

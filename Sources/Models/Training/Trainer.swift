@@ -137,7 +137,7 @@ extension Trainer {
 
     /// One optimizer update at the schedule's rate for this step, then the step count moves on.
     func update() {
-        state.optimizer.update(learningRate: options.learningRate(at: step))
+        state.optimizer.update(learningRate: state.learningRate)
         state.step += 1
     }
 }

@@ -14,6 +14,8 @@ public final class TrainingState {
     /// What the run adds to its checkpoints and exported weights (the tokenizer whose tokens it
     /// learns from, its lineage).
     public var metadata: [String: String] = [:]
+    /// The step at which a fresh optimizer took over a schedule part-way (`continueSchedule(at:)`).
+    public private(set) var rewarmedAt: Int?
     private var lastSave = Date()
 
     /// AdamW over `store` (gradient norm clipped at 1) at the options' rate and weight decay,
@@ -32,6 +34,22 @@ public final class TrainingState {
         step = ck.step
         rng = RNG(words: ck.rngWords)
         return ck.metadata
+    }
+
+    /// Takes up the options' schedule at `step` with this state's fresh optimizer, as when a
+    /// campaign's checkpoint is lost and only its shipped weights remain. Adam's moments start
+    /// empty, so the rate ramps up again over the warm-up from there rather than jumping to the
+    /// schedule's; a checkpoint resumed later has filled moments and takes the schedule's rate.
+    public func continueSchedule(at step: Int) {
+        self.step = step
+        rewarmedAt = step
+    }
+
+    /// The rate for the current step: the schedule's, ramped after `continueSchedule(at:)`.
+    public var learningRate: Float {
+        let scheduled = options.learningRate(at: step)
+        guard let rewarmedAt, options.warmupSteps > 0 else { return scheduled }
+        return scheduled * min(1, Float(step - rewarmedAt + 1) / Float(options.warmupSteps))
     }
 
     /// Saves a checkpoint to the options' path with `metadata` (the run's, its kind and model config).
