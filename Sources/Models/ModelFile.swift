@@ -75,7 +75,7 @@ enum ModelFile {
                                                        make: (Config) -> Model, parameters: (Model) -> ParameterStore,
                                                        optional: (Param) -> Bool = { _ in false }) throws -> (Model, [String: String]) {
         let file = try read(bytes, kinds: kinds, config: Config.self)
-        let model = make(file.config)
+        let model = ParameterStore.withoutInitialValues { make(file.config) }
         try load(file.tensors, into: parameters(model), optional: optional)
         return (model, file.metadata)
     }

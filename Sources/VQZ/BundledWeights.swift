@@ -1,3 +1,4 @@
+import Foundation
 import CBundledModels
 import Models
 import NN
@@ -11,6 +12,21 @@ public enum BundledWeights {
         guard let start = name.withCString({ vqz_bundled_weights($0, &size) }), size > 0 else { return nil }
         return Array(UnsafeBufferPointer(start: start, count: size))
     }
+
+    /// FNV-1a 128 of the bundled weights `name`, computed once per process: a reader matching a
+    /// file's fingerprint and the model it then loads need the same digest (about 1 ms per MB).
+    public static func digest(_ name: String) -> [UInt8]? {
+        digestLock.withLock {
+            if let known = digests[name] { return known }
+            guard let bytes = named(name) else { return nil }
+            let digest = fnv1a128(bytes)
+            digests[name] = digest
+            return digest
+        }
+    }
+
+    private nonisolated(unsafe) static var digests: [String: [UInt8]] = [:]
+    private static let digestLock = NSLock()
 }
 
 /// What `vqz --version` says of one bundled weights file.
@@ -41,7 +57,7 @@ public struct BundledModelSummary: Sendable {
             } else if let trainedFor = TokenizerRecord.read(meta) {
                 tokens = trainedFor
             }
-            summaries.append(BundledModelSummary(file: file, name: name, digest: ModelFingerprint(name: name, digest: fnv1a128(bytes)), tokens: tokens))
+            summaries.append(BundledModelSummary(file: file, name: name, digest: ModelFingerprint(name: name, digest: BundledWeights.digest(file) ?? fnv1a128(bytes)), tokens: tokens))
         }
         return summaries
     }

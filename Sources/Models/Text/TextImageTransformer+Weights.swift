@@ -43,7 +43,7 @@ extension TextModelFiles {
     /// A model, its text tokenizer and its metadata from weights or a training checkpoint.
     public static func load(weights bytes: [UInt8]) throws -> (model: Model, text: TextTokenizer, metadata: [String: String]) {
         let file = try TextImageModels.read(bytes, kinds: [weightsKind, checkpointKind], config: Model.Config.self, what: modelName)
-        let loaded = model(of: file.config)
+        let loaded = ParameterStore.withoutInitialValues { model(of: file.config) }
         try ModelFile.load(file.tensors, into: loaded.store)
         return (loaded, file.text, file.metadata)
     }

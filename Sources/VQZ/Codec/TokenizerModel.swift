@@ -16,7 +16,8 @@ public final class TokenizerModel: @unchecked Sendable {
     public var downsampling: Int { network.config.downsampling }
 
     /// Loads a weights file's bytes; `fallbackName` names models whose file carries no name.
-    public init(weights bytes: [UInt8], fallbackName: String) throws {
+    /// `digest`: the bytes' FNV-1a 128 where the caller knows it (`BundledWeights.digest`).
+    public init(weights bytes: [UInt8], fallbackName: String, digest: [UInt8]? = nil) throws {
         let (model, meta) = try VQTokenizer.load(weights: bytes)
         network = model
         // The decoder's pixels need not be the same on every CPU (tokens and entropy coding do):
@@ -24,7 +25,7 @@ public final class TokenizerModel: @unchecked Sendable {
         network.decoderPrecision = .int16
         metadata = meta
         let name = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
-        fingerprint = ModelFingerprint(name: name, digest: fnv1a128(bytes))
+        fingerprint = ModelFingerprint(name: name, digest: digest ?? fnv1a128(bytes))
         if let lineage = TokenLineage(metadata: meta) {
             guard let digest = TokenizerRecord.bytes(hex: lineage.digestHex), digest.count == ModelFingerprint.digestSize else {
                 throw ModelError.badConfig("tokens_digest is not a \(ModelFingerprint.digestSize)-byte hex digest")
@@ -65,15 +66,14 @@ public final class TokenizerModel: @unchecked Sendable {
     /// A model built into the binary: the photo codec's by default.
     public static func bundled(_ which: BundledTokenizer = .photos) throws -> TokenizerModel {
         guard let weights = BundledWeights.named(which.rawValue) else { throw ModelError.badConfig("this build has no bundled \(which) tokenizer") }
-        return try TokenizerModel(weights: weights, fallbackName: which.rawValue)
+        return try TokenizerModel(weights: weights, fallbackName: which.rawValue, digest: BundledWeights.digest(which.rawValue))
     }
 
     /// The bundled model that `fingerprint` names, the one that wrote a file, if this build has it:
     /// how a reader decodes files of every tokenizer it bundles, not only the default one's.
     public static func bundled(named fingerprint: ModelFingerprint) throws -> TokenizerModel? {
-        for which in BundledTokenizer.allCases {
-            guard let weights = BundledWeights.named(which.rawValue), fnv1a128(weights) == fingerprint.digest else { continue }
-            let model = try TokenizerModel(weights: weights, fallbackName: which.rawValue)
+        for which in BundledTokenizer.allCases where BundledWeights.digest(which.rawValue) == fingerprint.digest {
+            let model = try bundled(which)
             if model.fingerprint == fingerprint { return model }
         }
         return nil

@@ -21,13 +21,14 @@ public final class EntropyPrior: @unchecked Sendable {
     public var codingRevision: UInt8 { network.config.copyGate ? 2 : 1 }
     public var codebookSize: Int { network.config.codebookSize }
 
-    public init(weights bytes: [UInt8], fallbackName: String) throws {
+    /// `digest`: the bytes' FNV-1a 128 where the caller knows it (`BundledWeights.digest`).
+    public init(weights bytes: [UInt8], fallbackName: String, digest: [UInt8]? = nil) throws {
         let (prior, meta) = try ContextPrior.load(weights: bytes)
         network = prior
         metadata = meta
         tokenizer = try TokenizerRecord.required(meta, by: "the entropy prior's weights")
         let own = String((meta["name"] ?? fallbackName).utf8.prefix(ModelFingerprint.maxNameBytes)) ?? fallbackName
-        fingerprint = ModelFingerprint(name: own, digest: fnv1a128(bytes))
+        fingerprint = ModelFingerprint(name: own, digest: digest ?? fnv1a128(bytes))
     }
 
     public convenience init(contentsOf path: String) throws {
@@ -42,7 +43,7 @@ public final class EntropyPrior: @unchecked Sendable {
     /// Every entropy prior this build has.
     public static func allBundled() throws -> [EntropyPrior] {
         try bundledNames.compactMap { name in
-            try BundledWeights.named(name).map { try EntropyPrior(weights: $0, fallbackName: "bundled-context") }
+            try BundledWeights.named(name).map { try EntropyPrior(weights: $0, fallbackName: "bundled-context", digest: BundledWeights.digest(name)) }
         }
     }
 
@@ -60,8 +61,9 @@ public final class EntropyPrior: @unchecked Sendable {
     /// finds the prior a file names.
     public static func bundledIfNamed(_ name: ModelFingerprint) throws -> EntropyPrior? {
         // The digest picks the weights before any is loaded: a file names one prior of several.
-        for weights in bundledNames.compactMap(BundledWeights.named) where fnv1a128(weights) == name.digest {
-            let prior = try EntropyPrior(weights: weights, fallbackName: "bundled-context")
+        for file in bundledNames where BundledWeights.digest(file) == name.digest {
+            guard let weights = BundledWeights.named(file) else { continue }
+            let prior = try EntropyPrior(weights: weights, fallbackName: "bundled-context", digest: name.digest)
             if prior.fingerprint == name { return prior }
         }
         return nil
