@@ -123,4 +123,33 @@ final class SafeTensorsTests: XCTestCase {
         _ = Linear(missing, "other", inFeatures: 3, outFeatures: 2, rng: &rng)
         XCTAssertThrowsError(try missing.load(t)) { XCTAssertEqual($0 as? SafeTensors.Error, .missingTensor("other.weight")) }
     }
+
+    /// A model built to be filled from a file computes no initial values, yet loads to the same
+    /// parameters; its gradients appear, zeroed, only when something trains it.
+    func testModelBuiltForLoadingSkipsInitialValues() throws {
+        var rng = RNG(seed: 3)
+        let store = ParameterStore()
+        let lin = Linear(store, "lin", inFeatures: 3, outFeatures: 2, rng: &rng)
+        store.seal()
+        let (t, _) = try SafeTensors.read(SafeTensors.write(store.entries()))
+        var drawn = 0
+        let loaded = ParameterStore.withoutInitialValues { () -> ParameterStore in
+            let other = ParameterStore()
+            _ = other.add("lin.weight", [3, 2], { drawn += 1; return [Float](repeating: 7, count: 6) }())
+            _ = other.add("lin.bias", [2], { drawn += 1; return [7, 7] }())
+            other.seal()
+            return other
+        }
+        XCTAssertEqual(drawn, 0, "no initial values drawn")
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: loaded.values, count: 8)), [Float](repeating: 0, count: 8))
+        try loaded.load(t)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: loaded.values, count: 8)), Array(UnsafeBufferPointer(start: store.values, count: 8)))
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: loaded.grads, count: 8)), [Float](repeating: 0, count: 8))
+        let fresh = ParameterStore()
+        _ = fresh.add("x", [2], { drawn += 1; return [1, 2] }())
+        fresh.seal()
+        XCTAssertEqual(drawn, 1, "outside the scope, initial values are drawn")
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: fresh.values, count: 2)), [1, 2])
+        _ = lin
+    }
 }
