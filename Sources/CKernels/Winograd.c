@@ -14,6 +14,7 @@
 #include "CKernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "RowKernels.h"
@@ -38,30 +39,32 @@ static void transform_taps(const float g[3], float h[4]) {
     h[3] = g[2];
 }
 
-void vqz_winograd_pack(float *packed, const float *w, int Cin, int N) {
-    const size_t per = vqz_conv_packed_count(Cin, N);
-    const int pw = vqz_conv_panel_width(N);
-    // Panel by panel, so no lane index is divided out per value; lanes past N stay zero.
-    for (int n0 = 0; n0 * pw < N; n0++) {
-        for (int c = 0; c < Cin; c++) {
-            const size_t at = (size_t)n0 * Cin * pw + (size_t)c * pw;
-            for (int p = 0; p < 16; p++) memset(packed + p * per + at, 0, sizeof(float) * pw);
-            for (int l = 0; l < pw && n0 * pw + l < N; l++) {
-                const int n = n0 * pw + l;
-                float h[3][4], g[3];
-                for (int kx = 0; kx < 3; kx++) {   // G g: each column of taps
-                    for (int ky = 0; ky < 3; ky++) g[ky] = w[((size_t)(ky * 3 + kx) * Cin + c) * N + n];
-                    transform_taps(g, h[kx]);
-                }
-                for (int a = 0; a < 4; a++) {      // (G g) G^T: each row of the result
-                    float u[4];
-                    for (int kx = 0; kx < 3; kx++) g[kx] = h[kx][a];
-                    transform_taps(g, u);
-                    for (int b = 0; b < 4; b++) packed[(a * 4 + b) * per + at + l] = u[b];
-                }
+void vqz_winograd_transform_weights(float *u, const float *w, int Cin, int N) {
+    const size_t plane = (size_t)Cin * N;
+    for (int c = 0; c < Cin; c++) {
+        for (int n = 0; n < N; n++) {
+            float h[3][4], g[3];
+            for (int kx = 0; kx < 3; kx++) {   // G g: each column of taps
+                for (int ky = 0; ky < 3; ky++) g[ky] = w[((size_t)(ky * 3 + kx) * Cin + c) * N + n];
+                transform_taps(g, h[kx]);
+            }
+            for (int a = 0; a < 4; a++) {      // (G g) G^T: each row of the result
+                float t[4];
+                for (int kx = 0; kx < 3; kx++) g[kx] = h[kx][a];
+                transform_taps(g, t);
+                for (int b = 0; b < 4; b++) u[(a * 4 + b) * plane + (size_t)c * N + n] = t[b];
             }
         }
     }
+}
+
+void vqz_winograd_pack(float *packed, const float *w, int Cin, int N) {
+    const size_t per = vqz_conv_packed_count(Cin, N), plane = (size_t)Cin * N;
+    float *u = malloc(sizeof(float) * 16 * plane);
+    if (!u) abort();
+    vqz_winograd_transform_weights(u, w, Cin, N);
+    for (int p = 0; p < 16; p++) vqz_conv_pack(packed + p * per, u + p * plane, Cin, N);
+    free(u);
 }
 
 // B^T d B for four rows d[i][j] (i the row, j the column of the 4x4 window), written to v[4i + j].
@@ -273,4 +276,59 @@ void vqz_winograd_rows(float *out, size_t row_stride, int out_rows, const float 
     if (width <= 0 || N <= 0 || out_rows <= 0) return;
     winograd_rows(out, row_stride, out_rows, skip, rows, Cin, width, packed, N, bias, relu, scratch,
                   VQZ_X86 && vqz_vector_kernels_available());
+}
+
+// The integer variant for the decoder (int16 inference): the same tiles and transforms, with the
+// transformed inputs quantized (one scale for the tensor: |B^T d B| <= 4 max |d|) and each point's
+// product on the integer row kernel against that point's quantized weights.
+size_t vqz_qwinograd_scratch_count(int Cin, int N) {
+    const size_t chunk = (size_t)vqz_winograd_chunk(Cin, N);
+    return 16 * chunk * (size_t)(Cin + N) + 8 * chunk * (size_t)Cin + 1;
+}
+
+static void qwinograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                           int Cin, int width, const int16_t *const *packed, const float *const *scale, int N,
+                           float inv_scale, int32_t limit, const float *bias, int relu, float *scratch, int vector) {
+    const Tiles T = tiles_of(out, row_stride, out_rows, skip, rows, Cin, width, N);
+    const int chunk = vqz_winograd_chunk(Cin, N), all = (out_rows + 1) / 2 * T.per_pair;
+    float *v = scratch, *m = scratch + (size_t)16 * chunk * Cin;
+    int16_t *vq = (int16_t *)(m + (size_t)16 * chunk * N);
+    for (int u0 = 0; u0 < all; u0 += chunk) {
+        const int tiles = all - u0 < chunk ? all - u0 : chunk;
+        const size_t count = (size_t)16 * tiles * Cin;
+#if VQZ_X86
+        if (vector) {
+            input_avx2(v, &T, u0, tiles);
+            vqz_quantize(vq, v, count, inv_scale, limit, 0);
+            for (int p = 0; p < 16; p++) {
+                const int16_t *row = vq + (size_t)p * tiles * Cin;
+                vqz_qconv_row(m + (size_t)p * tiles * N, N, NULL, &row, Cin, Cin, 1, tiles, packed[p], N, scale[p], NULL, 0);
+            }
+            output_avx2(&T, m, u0, tiles, bias, relu);
+            continue;
+        }
+#endif
+        for (int c = 0; c < Cin; c++) input_scalar(v, &T, u0, tiles, c);
+        vqz_quantize_naive(vq, v, count, inv_scale, limit, 0);
+        for (int p = 0; p < 16; p++) {
+            const int16_t *row = vq + (size_t)p * tiles * Cin;
+            vqz_qconv_row_naive(m + (size_t)p * tiles * N, N, NULL, &row, Cin, Cin, 1, tiles, packed[p], N, scale[p], NULL, 0);
+        }
+        for (int n = 0; n < N; n++) output_scalar(&T, m, u0, tiles, n, bias ? bias[n] : 0, relu);
+    }
+}
+
+void vqz_qwinograd_rows_naive(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                              int Cin, int width, const int16_t *const *packed, const float *const *scale, int N,
+                              float inv_scale, int32_t limit, const float *bias, int relu, float *scratch) {
+    qwinograd_rows(out, row_stride, out_rows, skip, rows, Cin, width, packed, scale, N, inv_scale, limit, bias, relu,
+                   scratch, 0);
+}
+
+void vqz_qwinograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                        int Cin, int width, const int16_t *const *packed, const float *const *scale, int N,
+                        float inv_scale, int32_t limit, const float *bias, int relu, float *scratch) {
+    if (width <= 0 || N <= 0 || out_rows <= 0) return;
+    qwinograd_rows(out, row_stride, out_rows, skip, rows, Cin, width, packed, scale, N, inv_scale, limit, bias, relu,
+                   scratch, VQZ_X86 && vqz_vector_kernels_available());
 }

@@ -110,6 +110,88 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
+    /// The integer Winograd (the decoder's int16 inference) against its naive twin (to the bit) and
+    /// against the f32 convolution, within the error of 12-bit weights and inputs, on the odd shapes
+    /// of the f32 test with an even Cin (the integer kernel takes the channels in pairs).
+    func testIntegerWinogradMatchesNaiveTwinAndConvolution() {
+        let cases: [(cin: Int, cout: Int, width: Int, outRows: Int, skip: Bool, relu: Bool)] = [
+            (2, 1, 1, 1, false, false), (4, 32, 13, 2, false, true), (32, 3, 25, 5, true, false),
+            (12, 17, 8, 1, true, true), (34, 40, 50, 2, true, true), (64, 16, 7, 3, false, true), (200, 24, 41, 4, true, false),
+        ]
+        var rng = RNG(seed: 41)
+        for (ci, c) in cases.enumerated() {
+            let w = (0..<(9 * c.cin * c.cout)).map { _ in rng.normal() }
+            var u = [Float](repeating: .nan, count: 16 * c.cin * c.cout)
+            vqz_winograd_transform_weights(&u, w, Int32(c.cin), Int32(c.cout))
+            let limit = vqz_weight_limit(Int32(c.cin))
+            let perPoint = c.cin * ((c.cout + 7) / 8 * 8)
+            var packed = [Int16](repeating: 0, count: 16 * perPoint), weightScales = [Float](repeating: 0, count: 16 * c.cout)
+            for p in 0..<16 {
+                packed.withUnsafeMutableBufferPointer { pk in
+                    weightScales.withUnsafeMutableBufferPointer { sc in
+                        vqz_pack_weights(pk.baseAddress! + p * perPoint, sc.baseAddress! + p * c.cout,
+                                         Array(u[(p * c.cin * c.cout)..<((p + 1) * c.cin * c.cout)]), Int32(c.cin), Int32(c.cout), limit)
+                    }
+                }
+            }
+            let pixels = (c.width + 1) / 2 * 2 + 2, inputRows = (c.outRows + 1) / 2 * 2 + 2
+            let rows = (0..<inputRows).map { _ in
+                (0..<(pixels * c.cin)).map { i in i < c.cin || i >= (c.width + 1) * c.cin ? 0 : rng.normal() }
+            }
+            let amax = rows.joined().map(abs).max()!
+            let activationLimit = vqz_activation_limit(Int32(c.cin))
+            let inputScale = 4 * amax / Float(activationLimit)
+            let scales = weightScales.map { $0 * inputScale }
+            let bias = ci % 3 == 0 ? nil : (0..<c.cout).map { _ in rng.normal() }
+            let rowStride = c.width * c.cout
+            let skip = c.skip ? (0..<(inputRows * rowStride)).map { _ in rng.normal() } : nil
+            var out = [Float](repeating: -7, count: inputRows * rowStride), outNaive = out
+            var scratch = [Float](repeating: .nan, count: vqz_qwinograd_scratch_count(Int32(c.cin), Int32(c.cout)))
+            packed.withUnsafeBufferPointer { pk in
+                scales.withUnsafeBufferPointer { sc in
+                    let packedPointers = (0..<16).map { Optional(pk.baseAddress! + $0 * perPoint) }
+                    let scalePointers = (0..<16).map { Optional(sc.baseAddress! + $0 * c.cout) }
+                    Array(rows.joined()).withUnsafeBufferPointer { flat in
+                        let pointers = (0..<inputRows).map { Optional(flat.baseAddress! + $0 * pixels * c.cin) }
+                        vqz_qwinograd_rows(&out, rowStride, Int32(c.outRows), skip, pointers, Int32(c.cin), Int32(c.width),
+                                           packedPointers, scalePointers, Int32(c.cout), 1 / inputScale, activationLimit,
+                                           bias, c.relu ? 1 : 0, &scratch)
+                        vqz_qwinograd_rows_naive(&outNaive, rowStride, Int32(c.outRows), skip, pointers, Int32(c.cin),
+                                                 Int32(c.width), packedPointers, scalePointers, Int32(c.cout), 1 / inputScale,
+                                                 activationLimit, bias, c.relu ? 1 : 0, &scratch)
+                    }
+                }
+            }
+            XCTAssertEqual(out, outNaive, "integer winograd case \(ci)")
+            var worst = 0.0, size = 0.0
+            for r in 0..<inputRows {
+                for j in 0..<c.width {
+                    for n in 0..<c.cout {
+                        let got = out[r * rowStride + j * c.cout + n]
+                        if r >= c.outRows {
+                            XCTAssertEqual(got, -7, "case \(ci) wrote a row it was not asked for")
+                            continue
+                        }
+                        var want = Double(bias?[n] ?? 0)
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                for ch in 0..<c.cin {
+                                    want += Double(rows[r + ky][(j + kx) * c.cin + ch]) * Double(w[((ky * 3 + kx) * c.cin + ch) * c.cout + n])
+                                }
+                            }
+                        }
+                        if let skip { want += Double(skip[r * rowStride + j * c.cout + n]) }
+                        if c.relu { want = max(want, 0) }
+                        worst = max(worst, abs(Double(got) - want))
+                        size = max(size, abs(want))
+                    }
+                }
+            }
+            XCTAssertLessThan(worst, 0.01 * size, "integer winograd case \(ci): error \(worst) of \(size)")
+            XCTAssertGreaterThan(worst, 0, "case \(ci) is exact: not the integer kernel")
+        }
+    }
+
     /// Inference does not depend on the number of threads: each output row is one fixed chain of sums.
     func testConvInferIsThreadIndependent() {
         var rng = RNG(seed: 36)

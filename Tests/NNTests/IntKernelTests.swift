@@ -103,7 +103,7 @@ final class IntKernelTests: XCTestCase {
     }
 
     /// Integer inference of a convolution, every fused variant (ReLU in, upsampling, skip, ReLU out,
-    /// strides, 1x1, odd channel counts, several blocks per thread) against f32 inference: the
+    /// strides, 1x1, odd channel counts, several blocks per thread, Winograd) against f32 inference: the
     /// error of the integer weights and activations, a small fraction of a percent of the output's size.
     func testIntegerConvInferIsCloseToFloat() throws {
         guard VectorKernels.available else { throw XCTSkip("this CPU has no AVX2: integer inference runs f32") }
@@ -114,6 +114,8 @@ final class IntKernelTests: XCTestCase {
             (2, 5, 6, 17, 9, 1, 1, true, false, false, false, 40), (1, 13, 9, 17, 2, 3, 1, false, false, false, false, 500),
             (1, 31, 37, 32, 32, 3, 1, true, false, true, false, 1 << 12), (2, 3, 5, 4, 3, 5, 1, false, true, false, true, 1 << 22),
             (1, 11, 6, 8, 5, 3, 1, true, true, false, true, 150), (1, 17, 19, 64, 12, 3, 1, true, false, false, false, 1 << 18),
+            // Winograd in f32, so the integer Winograd here; an odd Cin keeps the direct integer kernel.
+            (2, 10, 9, 128, 24, 3, 1, false, false, true, true, 1 << 18), (1, 9, 8, 65, 40, 3, 1, true, false, true, false, 1 << 18),
         ]
         for (ci, c) in cases.enumerated() {
             var rng = RNG(seed: UInt64(90 + ci))

@@ -75,6 +75,8 @@ void vqz_conv_row_naive(float *out, size_t out_stride, const float *skip, const 
 // vqz_winograd_packed_count floats, each laid out as vqz_conv_pack lays out a [Cin][N] matrix.
 size_t vqz_winograd_packed_count(int Cin, int N);
 void vqz_winograd_pack(float *packed, const float *w, int Cin, int N);
+// The transformed weights themselves, U = G g G^T for each of the 16 points: u[16][Cin][N].
+void vqz_winograd_transform_weights(float *u, const float *w, int Cin, int N);
 // Tiles per chunk, and the scratch (floats) one call needs: give each thread its own.
 int vqz_winograd_chunk(int Cin, int N);
 size_t vqz_winograd_scratch_count(int Cin, int N);
@@ -91,6 +93,20 @@ void vqz_winograd_rows(float *out, size_t row_stride, int out_rows, const float 
 void vqz_winograd_rows_naive(float *out, size_t row_stride, int out_rows, const float *skip,
                              const float *const *rows, int Cin, int width, const float *packed, int N,
                              const float *bias, int relu, float *scratch);
+
+// The integer twin of vqz_winograd_rows (the decoder's int16 inference): the transformed inputs
+// quantized as vqz_quantize does (inv_scale, limit; |B^T d B| <= 4 max |d| bounds them), and each
+// point p's product on vqz_qconv_row against packed[p] (vqz_pack_weights of point p's [Cin][N]
+// slice of vqz_winograd_transform_weights, K = Cin), dequantized by scale[p][n] (the weight scale
+// times the activation scale). Cin must be even. The output transform, bias, skip and ReLU are the
+// f32 path's. Scratch: vqz_qwinograd_scratch_count floats per thread.
+size_t vqz_qwinograd_scratch_count(int Cin, int N);
+void vqz_qwinograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                        int Cin, int width, const int16_t *const *packed, const float *const *scale, int N,
+                        float inv_scale, int32_t limit, const float *bias, int relu, float *scratch);
+void vqz_qwinograd_rows_naive(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,
+                              int Cin, int width, const int16_t *const *packed, const float *const *scale, int N,
+                              float inv_scale, int32_t limit, const float *bias, int relu, float *scratch);
 
 // n little-endian float16 values at src (any alignment) to float32 (Float16.c): F16C where the CPU
 // has it, else the naive twin; the conversion is exact, so the two agree.

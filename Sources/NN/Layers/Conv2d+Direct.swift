@@ -2,7 +2,7 @@ import CKernels
 
 /// Copies row `row` of x ([n, h, w, cin], rows numbered across images) to dst, through max(0, x)
 /// when `relu`, each pixel repeated `upsample` times.
-private func copyRow(_ dst: UnsafeMutablePointer<Float>, _ x: Tensor, row: Int, relu: Bool, upsample: Int) {
+func copyRow(_ dst: UnsafeMutablePointer<Float>, _ x: Tensor, row: Int, relu: Bool, upsample: Int) {
     let (w, cin) = (x.shape[2], x.shape[3])
     let src = x.data + row * w * cin
     if upsample == 1 {

@@ -84,6 +84,11 @@ extension Conv2d {
     /// inferUpsampledInteger): the rows of each window quantized into a per-thread ring as
     /// inferDirect copies them, and vqz_qconv_row with the bias, the skip and the ReLU in its epilogue.
     func inferInteger(_ x: Tensor, _ out: Tensor, reluInput: Bool, upsample: Int, adding skip: Tensor?, reluOutput: Bool) {
+        if usesWinograd(kernel: kernel, stride: stride, padding: padding, upsample: upsample, cin: inChannels, cout: outChannels)
+            && inChannels % 2 == 0 {
+            inferWinogradInteger(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)
+            return
+        }
         let (n, h, w, cin, cout, k) = (x.shape[0], x.shape[1] * upsample, x.shape[2] * upsample, inChannels, outChannels, kernel)
         let (ho, wo) = (out.shape[1], out.shape[2])
         if quantized[0] == nil { quantized[0] = QuantizedWeights(maskedWeights(), rows: k, rowTaps: k * cin, n: cout) }
@@ -108,6 +113,57 @@ extension Conv2d {
                     vqz_qconv_row(out.data + o, cout, skip.map { UnsafePointer($0.data + o) }, pointers, stride * cin,
                                   Int32(qw.rowTaps), Int32(k), Int32(wo), qw.packed, Int32(cout), sc.baseAddress!, b,
                                   reluOutput ? 1 : 0)
+                }
+            }
+        }
+    }
+
+    /// The key of Winograd point p's weights in `quantized` (after the plain kernel's and the phases').
+    private static func winogradKey(_ p: Int) -> Int { 16 + p }
+
+    /// inferInteger for the convolutions the f32 path runs by Winograd F(2x2, 3x3): 16 integer
+    /// products per 2x2 outputs instead of 36 (vqz_qwinograd_rows). Each point's transformed weights
+    /// are quantized on their own (a reduction over Cin, so more bits than the direct kernel's 9 Cin
+    /// allow); the transformed inputs share one scale, four times the input's, since each is a sum
+    /// of four inputs with signs. The input rows are kept in f32, as winogradConvolution keeps them.
+    func inferWinogradInteger(_ x: Tensor, _ out: Tensor, reluInput: Bool, adding skip: Tensor?, reluOutput: Bool) {
+        let (n, h, w, cin, cout) = (x.shape[0], x.shape[1], x.shape[2], inChannels, outChannels)
+        if quantized[Self.winogradKey(0)] == nil {
+            var u = [Float](repeating: 0, count: 16 * cin * cout)
+            vqz_winograd_transform_weights(&u, maskedWeights(), Int32(cin), Int32(cout))
+            u.withUnsafeBufferPointer { u in
+                for p in 0..<16 {
+                    quantized[Self.winogradKey(p)] = QuantizedWeights(u.baseAddress! + p * cin * cout, rows: 1, rowTaps: cin, n: cout)
+                }
+            }
+        }
+        let points = (0..<16).map { quantized[Self.winogradKey($0)]! }
+        let limit = vqz_activation_limit(Int32(cin))
+        let inputScale = 4 * activationScale(x, relu: reluInput, limit: limit).scale
+        let scales = points.flatMap { $0.scale.map { $0 * inputScale } }
+        let packed: [UnsafePointer<Int16>?] = points.map { UnsafePointer($0.packed) }
+        let b = store.value(bias)
+        let tilesPerPair = (w + 1) / 2, pairs = (h + 1) / 2
+        let pairsPerGroup = min(pairs, max(1, Int(vqz_winograd_chunk(Int32(cin), Int32(cout))) / tilesPerPair))
+        let groupRows = 2 * pairsPerGroup, groups = (pairs + pairsPerGroup - 1) / pairsPerGroup
+        let shares = RowShares<Float>(rows: n * groups, width: groupRows * w, slots: groupRows + 2,
+                                      rowElements: (2 * tilesPerPair + 2) * cin, padding: cin, height: h,
+                                      workspace: vqz_qwinograd_scratch_count(Int32(cin), Int32(cout)))
+        withExtendedLifetime(points) {
+            scales.withUnsafeBufferPointer { sc in
+                let scalePointers: [UnsafePointer<Float>?] = (0..<16).map { sc.baseAddress! + $0 * cout }
+                shares.forEach { ring, share in
+                    var pointers = [UnsafePointer<Float>?](repeating: nil, count: groupRows + 2)
+                    for r in share {
+                        let (img, oy) = (r / groups, groupRows * (r % groups))
+                        ring.window(img: img, first: oy - 1, into: &pointers) {
+                            copyRow($0, x, row: img * h + $1, relu: reluInput, upsample: 1)
+                        }
+                        let o = (img * h + oy) * w * cout
+                        vqz_qwinograd_rows(out.data + o, w * cout, Int32(min(groupRows, h - oy)), skip.map { UnsafePointer($0.data + o) },
+                                           pointers, Int32(cin), Int32(w), packed, scalePointers, Int32(cout), 1 / inputScale, limit,
+                                           b, reluOutput ? 1 : 0, ring.workspace)
+                    }
                 }
             }
         }
