@@ -52,6 +52,20 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
+    /// A 3x3 convolution's output (row, pixel, channel) over padded input rows, in Double: the
+    /// sum, the bias, the skip and the ReLU.
+    func reference3x3(_ rows: [[Float]], _ w: [Float], cin: Int, cout: Int, row r: Int, pixel j: Int, channel n: Int,
+                      bias: Float?, skip: Float?, relu: Bool) -> Double {
+        var want = Double(bias ?? 0)
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                for ch in 0..<cin { want += Double(rows[r + ky][(j + kx) * cin + ch]) * Double(w[((ky * 3 + kx) * cin + ch) * cout + n]) }
+            }
+        }
+        if let skip { want += Double(skip) }
+        return relu ? max(want, 0) : want
+    }
+
     /// Winograd F(2x2, 3x3) against its naive twin (to the bit) and against the convolution it
     /// computes, on odd widths (a last tile half outside), odd numbers of output rows, chunks that
     /// span rows or split them (200 channels), channel counts that leave partial vectors and
@@ -93,16 +107,8 @@ final class DirectConvTests: XCTestCase {
                             XCTAssertEqual(got, -7, "case \(ci) wrote a row it was not asked for")
                             continue
                         }
-                        var want = Double(bias?[n] ?? 0)
-                        for ky in 0..<3 {
-                            for kx in 0..<3 {
-                                for ch in 0..<c.cin {
-                                    want += Double(rows[r + ky][(j + kx) * c.cin + ch]) * Double(w[((ky * 3 + kx) * c.cin + ch) * c.cout + n])
-                                }
-                            }
-                        }
-                        if let skip { want += Double(skip[r * rowStride + j * c.cout + n]) }
-                        if c.relu { want = max(want, 0) }
+                        let want = reference3x3(rows, w, cin: c.cin, cout: c.cout, row: r, pixel: j, channel: n, bias: bias?[n],
+                                                skip: skip?[r * rowStride + j * c.cout + n], relu: c.relu)
                         XCTAssertEqual(Double(got), want, accuracy: 1e-4 * Double(9 * c.cin), "case \(ci) row \(r) pixel \(j) channel \(n)")
                     }
                 }
@@ -172,16 +178,8 @@ final class DirectConvTests: XCTestCase {
                             XCTAssertEqual(got, -7, "case \(ci) wrote a row it was not asked for")
                             continue
                         }
-                        var want = Double(bias?[n] ?? 0)
-                        for ky in 0..<3 {
-                            for kx in 0..<3 {
-                                for ch in 0..<c.cin {
-                                    want += Double(rows[r + ky][(j + kx) * c.cin + ch]) * Double(w[((ky * 3 + kx) * c.cin + ch) * c.cout + n])
-                                }
-                            }
-                        }
-                        if let skip { want += Double(skip[r * rowStride + j * c.cout + n]) }
-                        if c.relu { want = max(want, 0) }
+                        let want = reference3x3(rows, w, cin: c.cin, cout: c.cout, row: r, pixel: j, channel: n, bias: bias?[n],
+                                                skip: skip?[r * rowStride + j * c.cout + n], relu: c.relu)
                         worst = max(worst, abs(Double(got) - want))
                         size = max(size, abs(want))
                     }

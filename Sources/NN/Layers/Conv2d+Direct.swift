@@ -134,34 +134,45 @@ func usesWinograd(kernel: Int, stride: Int, padding: Int, upsample: Int, cin: In
 }
 
 /// directConvolution for a 3x3, stride-1, padding-1 kernel, by Winograd F(2x2, 3x3)
-/// (vqz_winograd_rows): 16 products per 2x2 outputs instead of 36. Each call takes a group of
-/// output rows, two per pair and enough pairs to fill a chunk of tiles when the rows are narrow (so
-/// the transformed weights serve many tiles); each thread takes a share of the groups and keeps the
-/// input rows of a group's windows in its ring.
+/// (vqz_winograd_rows): 16 products per 2x2 outputs instead of 36.
 private func winogradConvolution(_ x: Tensor, _ out: Tensor, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                  reluInput: Bool, adding skip: Tensor?, reluOutput: Bool) {
-    let (n, h, w, cin, cout) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], out.shape[3])
+    let (w, cin, cout) = (x.shape[2], x.shape[3], out.shape[3])
     let packed = Scratch<Float>(vqz_winograd_packed_count(Int32(cin), Int32(cout)))
     vqz_winograd_pack(packed.pointer, weights, Int32(cin), Int32(cout))
+    withExtendedLifetime(packed) {
+        forEachWinogradGroup(x, outChannels: cout, reluInput: reluInput,
+                             workspace: vqz_winograd_scratch_count(Int32(cin), Int32(cout))) { rows, workspace, first, count in
+            let o = first * w * cout
+            vqz_winograd_rows(out.data + o, w * cout, Int32(count), skip.map { UnsafePointer($0.data + o) },
+                              rows, Int32(cin), Int32(w), packed.pointer, Int32(cout), bias, reluOutput ? 1 : 0, workspace)
+        }
+    }
+}
+
+/// The groups of output rows a Winograd F(2x2, 3x3) call takes (f32 or integer), in parallel:
+/// two rows per pair of tiles, and enough pairs to fill a chunk of tiles when the rows are narrow
+/// (so the transformed weights serve many tiles). Each thread takes a share of the groups and
+/// keeps the input rows of a group's windows in its ring (through the ReLU when `reluInput`);
+/// `body(rows, workspace, first, count)` gets the padded input rows of the window, the thread's
+/// `workspace` floats of scratch, the group's first output row (rows numbered across images) and
+/// its number of rows.
+func forEachWinogradGroup(_ x: Tensor, outChannels cout: Int, reluInput: Bool, workspace: Int,
+                          _ body: ([UnsafePointer<Float>?], UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+    let (n, h, w, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let tilesPerPair = (w + 1) / 2, pairs = (h + 1) / 2
     let pairsPerGroup = min(pairs, max(1, Int(vqz_winograd_chunk(Int32(cin), Int32(cout))) / tilesPerPair))
     let groupRows = 2 * pairsPerGroup, groups = (pairs + pairsPerGroup - 1) / pairsPerGroup
     let shares = RowShares<Float>(rows: n * groups, width: groupRows * w, slots: groupRows + 2,
-                                  rowElements: (2 * tilesPerPair + 2) * cin, padding: cin, height: h,
-                                  workspace: vqz_winograd_scratch_count(Int32(cin), Int32(cout)))
-    withExtendedLifetime(packed) {
-        shares.forEach { ring, share in
-            var pointers = [UnsafePointer<Float>?](repeating: nil, count: groupRows + 2)
-            for r in share {
-                let (img, oy) = (r / groups, groupRows * (r % groups))
-                ring.window(img: img, first: oy - 1, into: &pointers) {
-                    copyRow($0, x, row: img * h + $1, relu: reluInput, upsample: 1)
-                }
-                let o = (img * h + oy) * w * cout
-                vqz_winograd_rows(out.data + o, w * cout, Int32(min(groupRows, h - oy)), skip.map { UnsafePointer($0.data + o) },
-                                  pointers, Int32(cin), Int32(w), packed.pointer, Int32(cout), bias,
-                                  reluOutput ? 1 : 0, ring.workspace)
+                                  rowElements: (2 * tilesPerPair + 2) * cin, padding: cin, height: h, workspace: workspace)
+    shares.forEach { ring, share in
+        var pointers = [UnsafePointer<Float>?](repeating: nil, count: groupRows + 2)
+        for r in share {
+            let (img, oy) = (r / groups, groupRows * (r % groups))
+            ring.window(img: img, first: oy - 1, into: &pointers) {
+                copyRow($0, x, row: img * h + $1, relu: reluInput, upsample: 1)
             }
+            body(pointers, ring.workspace, img * h + oy, min(groupRows, h - oy))
         }
     }
 }

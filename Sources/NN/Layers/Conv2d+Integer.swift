@@ -125,9 +125,9 @@ extension Conv2d {
     /// products per 2x2 outputs instead of 36 (vqz_qwinograd_rows). Each point's transformed weights
     /// are quantized on their own (a reduction over Cin, so more bits than the direct kernel's 9 Cin
     /// allow); the transformed inputs share one scale, four times the input's, since each is a sum
-    /// of four inputs with signs. The input rows are kept in f32, as winogradConvolution keeps them.
+    /// of four inputs with signs. The input rows are kept in f32, as the f32 Winograd keeps them.
     func inferWinogradInteger(_ x: Tensor, _ out: Tensor, reluInput: Bool, adding skip: Tensor?, reluOutput: Bool) {
-        let (n, h, w, cin, cout) = (x.shape[0], x.shape[1], x.shape[2], inChannels, outChannels)
+        let (w, cin, cout) = (x.shape[2], inChannels, outChannels)
         if quantized[Self.winogradKey(0)] == nil {
             var u = [Float](repeating: 0, count: 16 * cin * cout)
             vqz_winograd_transform_weights(&u, maskedWeights(), Int32(cin), Int32(cout))
@@ -143,27 +143,15 @@ extension Conv2d {
         let scales = points.flatMap { $0.scale.map { $0 * inputScale } }
         let packed: [UnsafePointer<Int16>?] = points.map { UnsafePointer($0.packed) }
         let b = store.value(bias)
-        let tilesPerPair = (w + 1) / 2, pairs = (h + 1) / 2
-        let pairsPerGroup = min(pairs, max(1, Int(vqz_winograd_chunk(Int32(cin), Int32(cout))) / tilesPerPair))
-        let groupRows = 2 * pairsPerGroup, groups = (pairs + pairsPerGroup - 1) / pairsPerGroup
-        let shares = RowShares<Float>(rows: n * groups, width: groupRows * w, slots: groupRows + 2,
-                                      rowElements: (2 * tilesPerPair + 2) * cin, padding: cin, height: h,
-                                      workspace: vqz_qwinograd_scratch_count(Int32(cin), Int32(cout)))
         withExtendedLifetime(points) {
             scales.withUnsafeBufferPointer { sc in
                 let scalePointers: [UnsafePointer<Float>?] = (0..<16).map { sc.baseAddress! + $0 * cout }
-                shares.forEach { ring, share in
-                    var pointers = [UnsafePointer<Float>?](repeating: nil, count: groupRows + 2)
-                    for r in share {
-                        let (img, oy) = (r / groups, groupRows * (r % groups))
-                        ring.window(img: img, first: oy - 1, into: &pointers) {
-                            copyRow($0, x, row: img * h + $1, relu: reluInput, upsample: 1)
-                        }
-                        let o = (img * h + oy) * w * cout
-                        vqz_qwinograd_rows(out.data + o, w * cout, Int32(min(groupRows, h - oy)), skip.map { UnsafePointer($0.data + o) },
-                                           pointers, Int32(cin), Int32(w), packed, scalePointers, Int32(cout), 1 / inputScale, limit,
-                                           b, reluOutput ? 1 : 0, ring.workspace)
-                    }
+                forEachWinogradGroup(x, outChannels: cout, reluInput: reluInput,
+                                     workspace: vqz_qwinograd_scratch_count(Int32(cin), Int32(cout))) { rows, workspace, first, count in
+                    let o = first * w * cout
+                    vqz_qwinograd_rows(out.data + o, w * cout, Int32(count), skip.map { UnsafePointer($0.data + o) },
+                                       rows, Int32(cin), Int32(w), packed, scalePointers, Int32(cout), 1 / inputScale, limit,
+                                       b, reluOutput ? 1 : 0, workspace)
                 }
             }
         }
