@@ -20,11 +20,12 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 extension VQTokenizer {
     public static let weightsKind = "vqz-tokenizer"
 
-    /// The shipped form of the model: conv weights in float16 (the difference is below 0.01 dB,
-    /// see docs/MODELS.md), biases and codebooks in float32, no training state.
+    /// The shipped form of the model: conv weights and codebooks in float16 (each below 0.01 dB,
+    /// see docs/MODELS.md), biases in float32, no training state.
     public func exportWeights(name: String, metadata: [String: String] = [:]) -> [UInt8] {
         let shipped = store.params.filter { !$0.name.contains(".ema_") && !$0.name.hasSuffix(".initialized") }
-        return ModelFile.write(ModelFile.entries(of: shipped, in: store, inFloat16: { $0.name.hasSuffix(".weight") }),
+        let inFloat16 = { (p: Param) in p.name.hasSuffix(".weight") || p.name.contains(".codebook.") }
+        return ModelFile.write(ModelFile.entries(of: shipped, in: store, inFloat16: inFloat16),
                                kind: Self.weightsKind, name: name, config: config,
                                metadata: metadata.merging(frozenTokens?.metadata ?? [:]) { a, _ in a })
     }
