@@ -283,7 +283,7 @@ void vqz_winograd_rows(float *out, size_t row_stride, int out_rows, const float 
 // product on the integer row kernel against that point's quantized weights.
 size_t vqz_qwinograd_scratch_count(int Cin, int N) {
     const size_t chunk = (size_t)vqz_winograd_chunk(Cin, N);
-    return 16 * chunk * (size_t)(Cin + N) + 8 * chunk * (size_t)Cin + 1;
+    return 16 * chunk * (size_t)(Cin + N) + 8 * chunk * (size_t)Cin;   // v, m, then v quantized (int16)
 }
 
 static void qwinograd_rows(float *out, size_t row_stride, int out_rows, const float *skip, const float *const *rows,

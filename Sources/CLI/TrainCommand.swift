@@ -127,7 +127,7 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")
         }
         if continueSchedule {
-            guard let initWeights, let steps = try checkpointMetadata(at: initWeights)["steps"].flatMap(Int.init), steps >= 0 else {
+            guard let steps = start.initialSteps else {
                 throw CLIError(.usage, "--continue-schedule: \(initWeights ?? "the --init weights") do not record their steps")
             }
             trainer.state.continueSchedule(at: steps)

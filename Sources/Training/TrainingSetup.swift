@@ -91,6 +91,8 @@ public struct TokenizerStart {
     public let parameterCount: Int
     /// What started it, for the log: nil for a fresh model.
     public let initWeights: String?
+    /// The steps the --init weights record having trained (their metadata's "steps"), if they say.
+    public private(set) var initialSteps: Int?
     private let export: (String, [String: String]) -> [UInt8]
 
     public init(kind: TokenizerKind, config: TokenizerConfig, seed: UInt64, beta: Float, initWeights: String?,
@@ -103,7 +105,8 @@ public struct TokenizerStart {
             export = { autoencoder.exportWeights(name: $0, metadata: $1) }
         } else if let initWeights {
             guard let data = FileManager.default.contents(atPath: initWeights) else { throw CodecError.cannotReadModel(initWeights) }
-            let tokenizer = try VQTokenizer.load(weights: [UInt8](data)).model
+            let (tokenizer, metadata) = try VQTokenizer.load(weights: [UInt8](data))
+            initialSteps = metadata["steps"].flatMap(Int.init).flatMap { $0 >= 0 ? $0 : nil }
             tokenizer.quantizer.adoptLoadedCodebooks()
             if decoderOnly { tokenizer.frozenTokens = try TokenizerModel(weights: [UInt8](data), fallbackName: "init").tokenLineage }
             (model, parameterCount) = (tokenizer, tokenizer.parameterCount)

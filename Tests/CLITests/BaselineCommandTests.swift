@@ -69,6 +69,7 @@ import VQZ
         (["train", "tokenizer", "--kind", "vae", "--beta", "-1", "--data", "."], Int32(1), "--beta"),
         (["train", "tokenizer", "--kind", "ae", "--init", "vae.safetensors", "--data", "."], Int32(1), "--init"),
         (["train", "tokenizer", "--val-side", "4", "--data", "."], Int32(1), "--val-side must be at least 8"),
+        (["train", "tokenizer", "--continue-schedule", "--data", "."], Int32(1), "--continue-schedule takes up the schedule of the --init weights"),
     ])
     func refusals(arguments: [String], status: Int32, message: String) throws {
         let r = try CLIRunner.run(arguments, in: try folder())

@@ -15,7 +15,7 @@ public final class TrainingState {
     /// learns from, its lineage).
     public var metadata: [String: String] = [:]
     /// The step at which a fresh optimizer took over a schedule part-way (`continueSchedule(at:)`).
-    public private(set) var rewarmedAt: Int?
+    private var rewarmedAt: Int?
     private var lastSave = Date()
 
     /// AdamW over `store` (gradient norm clipped at 1) at the options' rate and weight decay,
