@@ -86,8 +86,8 @@ struct GenerateCommand: ParsableCommand, VerboseDescribed {
         if let prompt {
             return try write(try generate(prompt: prompt, console: console), to: targets, console: console)
         }
-        let codec = Codec(model: try modelOptions.load())
         let prior = try reportingGenerationErrors { try priorOptions.load() }
+        let codec = Codec(model: try modelOptions.load(makingTokens: prior.tokenizer, default: .photos))
         let generator = try reportingGenerationErrors { try Generator(codec: codec, prior: prior) }
         let options = SamplingOptions(temperature: sampling.temperature, topK: sampling.topK, topP: topP, steps: sampling.steps)
         let t0 = Date()

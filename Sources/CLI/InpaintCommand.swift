@@ -85,8 +85,8 @@ struct InpaintCommand: ParsableCommand, VerboseDescribed {
             let maskImage = try InputFile.image(mask!)
             hole = try reportingGenerationErrors { try Inpainter.mask(from: maskImage, imageWidth: picture.width, imageHeight: picture.height) }
         }
-        let codec = Codec(model: try modelOptions.load())
         let prior = try reportingGenerationErrors { try priorOptions.load(default: .masked) }
+        let codec = Codec(model: try modelOptions.load(makingTokens: prior.tokenizer, default: .photos))
         let inpainter = try reportingGenerationErrors { try Inpainter(codec: codec, prior: prior) }
         var options = InpaintOptions()
         options.context = context

@@ -34,7 +34,7 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    /// For a model of tokens (a text model, a reranker): the --model file, else the bundled
+    /// For a model of tokens (a prior, a text model, a reranker): the --model file, else the bundled
     /// tokenizer that makes `tokens`, else the bundled `fallback` (which the model's check then refuses by name).
     func load(makingTokens tokens: ModelFingerprint, default fallback: BundledTokenizer) throws -> TokenizerModel {
         if model == nil, let bundled = try TokenizerModel.bundled(tokens: tokens) {

@@ -10,12 +10,12 @@ import VQZ
 @Suite struct GenerateInpaintTests {
     static let tokenizer = try! TokenizerModel.bundled()
 
-    /// A tiny prior for the bundled tokenizer (or, with `digest`, for some other tokenizer).
-    static func priorBytes(_ kind: PriorKind = .transformer, digest: String? = nil) -> [UInt8] {
-        let k = tokenizer.config.codebookSize
+    /// A tiny prior for the bundled photo tokenizer, or `model` (or, with `digest`, for some other tokenizer).
+    static func priorBytes(_ kind: PriorKind = .transformer, for model: TokenizerModel = tokenizer, digest: String? = nil) -> [UInt8] {
+        let k = model.config.codebookSize
         let config = kind == .pixelcnn ? PriorConfig(kind: .pixelcnn, codebookSize: k, width: 8, layers: 2)
                                        : PriorConfig(kind: kind, codebookSize: k, width: 16, layers: 1, heads: 2)
-        var meta = TokenizerRecord.metadata(tokenizer)
+        var meta = TokenizerRecord.metadata(model)
         if let digest { meta[TokenizerRecord.digestKey] = digest }
         return Priors.exportWeights(Priors.make(config, seed: 3), name: "test", metadata: meta)
     }
@@ -60,6 +60,20 @@ import VQZ
         let forced = try CLIRunner.run(["generate", "--prior-weights", "prior.safetensors", "--size", "40x24", "--seed", "5", "-o", "one.png"], in: dir)
         #expect(forced.status == 0)
         #expect(try Data(contentsOf: dir.appendingPathComponent("one.png")) == (try Data(contentsOf: dir.appendingPathComponent("out-1.png"))))
+    }
+
+    /// A prior names the tokens it models: without --model, generate decodes through the bundled
+    /// tokenizer that makes them, not the default photo one.
+    @Test func aPriorPicksTheBundledTokenizerOfItsTokens() throws {
+        let dir = try folder()
+        let shapes = try TokenizerModel.bundled(.shapes)
+        try Data(Self.priorBytes(for: shapes)).write(to: dir.appendingPathComponent("shapes-prior.safetensors"))
+        try Data(try #require(BundledWeights.named(BundledTokenizer.shapes.rawValue))).write(to: dir.appendingPathComponent("shapes.safetensors"))
+        let implied = try CLIRunner.run(["generate", "--prior-weights", "shapes-prior.safetensors", "--size", "32x16", "--seed", "2", "-o", "implied.png"], in: dir)
+        #expect(implied.status == 0, "\(implied.stderr)")
+        let named = try CLIRunner.run(["generate", "--prior-weights", "shapes-prior.safetensors", "--model", "shapes.safetensors", "--size", "32x16", "--seed", "2", "-o", "named.png"], in: dir)
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(try Data(contentsOf: dir.appendingPathComponent("implied.png")) == (try Data(contentsOf: dir.appendingPathComponent("named.png"))))
     }
 
     @Test(arguments: [
