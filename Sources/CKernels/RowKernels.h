@@ -9,6 +9,7 @@
 #define VQZ_X86 1
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2,fma")))
+#define VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
 
 // y (8 channels of one output pixel, bias included) plus skip[0..count), through max(0, .) when
 // relu, stored to dst[0..count); count is at most 8, and only the channels below it are read or

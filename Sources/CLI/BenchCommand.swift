@@ -48,7 +48,7 @@ struct BenchCommand: ParsableCommand {
         let ceiling = Benchmark.sgemmGFLOPs()
         print(String(format: "sgemm 2048^3: %.1f GFLOP/s (%d threads)", ceiling, Threads.count))
         print(String(format: "model load (parse, float16 -> float32, build): %.3f s", tLoad))
-        let kernels = VectorKernels.available ? "AVX2 integer kernels" : "no integer kernels on this CPU: int16 runs f32"
+        let kernels = VectorKernels.available ? "\(VectorKernels.integerKernels) integer kernels" : "no integer kernels on this CPU: int16 runs f32"
         print("precision: encoder \(modelOptions.encoderPrecision.defaultValueDescription), decoder \(modelOptions.decoderPrecision.defaultValueDescription) (\(kernels))")
         print("image                      size        level   bpp     PSNR   MS-SSIM  compress  enc GFLOP/s (vs sgemm)  decompress  dec GFLOP/s (vs sgemm)  peak MiB")
         for path in images {

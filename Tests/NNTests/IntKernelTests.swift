@@ -9,6 +9,7 @@ final class IntKernelTests: XCTestCase {
     /// and K odd (the padded pair), as well as the tokenizer's own sizes.
     let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (7, 3, 27), (13, 17, 9), (6, 16, 2), (5, 24, 33), (100, 128, 1152), (37, 3, 288), (64, 12, 1728), (9, 9, 5), (12, 32, 108),
+        (30, 40, 50), (13, 56, 14),
     ]
 
     func testKernelsMatchNaiveTwins() {
@@ -38,10 +39,13 @@ final class IntKernelTests: XCTestCase {
             var c = [Float](repeating: .nan, count: s.m * s.n), cNaive = c
             a.withUnsafeBufferPointer { rows in
                 let pointers = [Optional(rows.baseAddress!)]
-                vqz_qconv_row(&c, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
                 vqz_qconv_row_naive(&cNaive, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
+                forEachIntegerKernel { kernel in
+                    c = [Float](repeating: .nan, count: s.m * s.n)
+                    vqz_qconv_row(&c, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
+                    XCTAssertEqual(c, cNaive, "integer product case \(ci), \(kernel)")
+                }
             }
-            XCTAssertEqual(c, cNaive, "integer product case \(ci)")
             // And both close to the f32 product (weights of ~10-11 bits: ~0.03% error each).
             var worst: Float = 0, size: Float = 0
             for r in 0..<s.m {
@@ -62,6 +66,7 @@ final class IntKernelTests: XCTestCase {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, width: Int, skip: Bool, relu: Bool)] = [
             (2, 1, 1, 1, 1, false, false), (32, 32, 3, 1, 13, true, true), (32, 3, 3, 1, 25, false, true),
             (4, 9, 3, 2, 7, true, false), (64, 17, 2, 1, 6, false, false), (6, 33, 5, 1, 12, true, true),
+            (8, 41, 3, 1, 29, true, true), (2, 64, 3, 1, 13, false, false),
         ]
         var rng = RNG(seed: 37)
         for (ci, c) in cases.enumerated() {
@@ -76,17 +81,20 @@ final class IntKernelTests: XCTestCase {
             let bias = ci % 3 == 0 ? nil : (0..<c.cout).map { _ in rng.normal() }
             let outStride = c.cout + ci % 2
             let skip = c.skip ? (0..<(c.width * outStride)).map { _ in rng.normal() } : nil
-            var out = [Float](repeating: -7, count: c.width * outStride), outNaive = out
+            var outNaive = [Float](repeating: -7, count: c.width * outStride)
             rows.withUnsafeBufferPointer { flat in
                 let pointers = (0..<c.k).map { Optional(flat.baseAddress! + $0 * rowValues) }
-                vqz_qconv_row(&out, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k), Int32(c.width),
-                              packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)
                 vqz_qconv_row_naive(&outNaive, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k),
                                     Int32(c.width), packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)
+                forEachIntegerKernel { kernel in
+                    var out = [Float](repeating: -7, count: c.width * outStride)
+                    vqz_qconv_row(&out, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k), Int32(c.width),
+                                  packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)
+                    XCTAssertEqual(out, outNaive, "integer row kernel case \(ci), \(kernel)")
+                    XCTAssertTrue(out.enumerated().allSatisfy { $0.offset % outStride < c.cout || $0.element == -7 },
+                                  "case \(ci), \(kernel), wrote past its channels")
+                }
             }
-            XCTAssertEqual(out, outNaive, "integer row kernel case \(ci)")
-            XCTAssertTrue(out.enumerated().allSatisfy { $0.offset % outStride < c.cout || $0.element == -7 },
-                          "case \(ci) wrote past its channels")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import NN
+import CKernels
 
 // Helpers shared by the NN tests: random tensors, fixtures, and the finite-difference checker.
 
@@ -8,6 +9,15 @@ func randomTensor(_ shape: [Int], _ rng: inout RNG, scale: Float = 1) -> Tensor 
     let t = Tensor(shape)
     for i in 0..<t.count { t.data[i] = rng.normal() * scale }
     return t
+}
+
+/// Runs `body` once for each integer product kernel this CPU has, AVX-512 VNNI first where it has
+/// it, then AVX2, naming each: the tests compare every one with the naive twin, not only the default.
+func forEachIntegerKernel(_ body: (String) -> Void) {
+    if vqz_avx512_kernels_available() != 0 { body("AVX-512 VNNI") }
+    vqz_disable_avx512_kernels(1)
+    defer { vqz_disable_avx512_kernels(0) }
+    body("AVX2")
 }
 
 func randomize(_ store: ParameterStore, _ p: Param, _ rng: inout RNG, scale: Float = 0.5, offset: Float = 0) {

@@ -17,6 +17,12 @@
 // keep im2col and sgemm, in f32.
 int vqz_vector_kernels_available(void);
 
+// 1 when the integer product runs on AVX-512 VNNI (vpdpwssd): the CPU has it, and neither the
+// environment (VQZ_NO_AVX512=1, for timing the AVX2 path) nor vqz_disable_avx512_kernels turned it
+// off. The integers are the same either way, so this changes the speed only.
+int vqz_avx512_kernels_available(void);
+void vqz_disable_avx512_kernels(int disabled);
+
 // The integer ranges for a reduction of K: weights within +-vqz_weight_limit(K) and activations
 // within +-vqz_activation_limit(K), so that K products cannot overflow int32 (and each under
 // int16's range). The two share the budget equally: about 11 bits each at K = 288, 10 at 1152.

@@ -7,6 +7,12 @@ public enum VectorKernels {
     /// Whether this CPU runs the row kernels of CKernels fast (AVX2 and FMA, detected at run time);
     /// elsewhere Conv2d keeps im2col and sgemm, and int16 inference runs f32.
     public static let available = vqz_vector_kernels_available() != 0
+
+    /// The integer product's instructions on this CPU, as `vqz bench` reports them: AVX-512 VNNI
+    /// where the CPU has it (unless VQZ_NO_AVX512=1), else AVX2; the integers are the same.
+    public static var integerKernels: String {
+        vqz_avx512_kernels_available() != 0 ? "AVX-512 VNNI" : "AVX2"
+    }
 }
 
 /// Scratch memory for one call, freed when the call returns: the kernels keep no buffers in the
