@@ -162,7 +162,7 @@ final class DirectConvTests: XCTestCase {
                         vqz_qwinograd_rows_naive(&outNaive, rowStride, Int32(c.outRows), skip, pointers, Int32(c.cin),
                                                  Int32(c.width), packedPointers, scalePointers, Int32(c.cout), 1 / inputScale,
                                                  activationLimit, bias, c.relu ? 1 : 0, &scratch)
-                        forEachIntegerKernel { kernel in
+                        forEachVectorKernel { kernel in
                             vqz_qwinograd_rows(&out, rowStride, Int32(c.outRows), skip, pointers, Int32(c.cin), Int32(c.width),
                                                packedPointers, scalePointers, Int32(c.cout), 1 / inputScale, activationLimit,
                                                bias, c.relu ? 1 : 0, &scratch)

@@ -1,5 +1,6 @@
 import XCTest
 import NN
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,13 +10,16 @@ import Glibc
 final class FixedOrderTests: XCTestCase {
     func testAffineEqualsNaiveTwinBitForBitOnOddShapes() {
         var rng = RNG(seed: 5)
-        for (m, din, dout) in [(1, 1, 1), (3, 7, 9), (5, 33, 17), (9, 64, 1024), (2, 192, 24)] {
+        for (m, din, dout) in [(1, 1, 1), (3, 7, 9), (5, 33, 17), (9, 64, 1024), (2, 192, 24), (6, 192, 1000), (4, 16, 72)] {
             let x = (0..<(m * din)).map { _ in rng.normal() }, w = (0..<(din * dout)).map { _ in rng.normal() }
             let b = (0..<dout).map { _ in rng.normal() }
-            var fast = [Float](repeating: 0, count: m * dout), naive = fast
-            fixedOrderAffine(&fast, x, w, b, rows: m, inFeatures: din, outFeatures: dout)
+            var naive = [Float](repeating: 0, count: m * dout)
             fixedOrderAffineNaive(&naive, x, w, b, rows: m, inFeatures: din, outFeatures: dout)
-            XCTAssertEqual(fast.map(\.bitPattern), naive.map(\.bitPattern), "\(m)x\(din)->\(dout)")
+            forEachVectorKernel { kernel in
+                var fast = [Float](repeating: 0, count: m * dout)
+                fixedOrderAffine(&fast, x, w, b, rows: m, inFeatures: din, outFeatures: dout)
+                XCTAssertEqual(fast.map(\.bitPattern), naive.map(\.bitPattern), "\(m)x\(din)->\(dout), \(kernel)")
+            }
         }
     }
 
@@ -34,6 +38,24 @@ final class FixedOrderTests: XCTestCase {
             var single = [Float](repeating: 0, count: dout)
             fixedOrderAffine(&single, Array(x[(r * din)..<((r + 1) * din)]), w, b, rows: 1, inFeatures: din, outFeatures: dout)
             XCTAssertEqual(single.map(\.bitPattern), batched[(r * dout)..<((r + 1) * dout)].map(\.bitPattern), "row \(r)")
+        }
+    }
+
+    /// The vector exp gives the scalar definition's bits, on every width, at the edges too.
+    func testVectorExpEqualsTheScalarDefinitionBitForBit() {
+        var x: [Float] = stride(from: Float(-90), through: 0, by: 0.000_731).map { $0 }
+        x += [-87, -87.000_01, -86.999_99, -.infinity, .nan, -0.0, -Float.leastNonzeroMagnitude, -1e-30, 0]
+        let offsets: [Float] = [0, 3.25, -2]
+        for offset in offsets {
+            let want = x.map { fixedOrderExp($0 - offset).bitPattern }
+            var naive = [Float](repeating: .nan, count: x.count)
+            vqz_fixed_exp_naive(&naive, x, Int32(x.count), offset)
+            XCTAssertEqual(naive.map(\.bitPattern), want, "C scalar, offset \(offset)")
+            forEachVectorKernel { kernel in
+                var fast = [Float](repeating: .nan, count: x.count)
+                fixedOrderExp(x, count: x.count, minus: offset, into: &fast)
+                XCTAssertEqual(fast.map(\.bitPattern), want, "\(kernel), offset \(offset)")
+            }
         }
     }
 

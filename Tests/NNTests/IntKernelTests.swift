@@ -40,7 +40,7 @@ final class IntKernelTests: XCTestCase {
             a.withUnsafeBufferPointer { rows in
                 let pointers = [Optional(rows.baseAddress!)]
                 vqz_qconv_row_naive(&cNaive, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
-                forEachIntegerKernel { kernel in
+                forEachVectorKernel { kernel in
                     c = [Float](repeating: .nan, count: s.m * s.n)
                     vqz_qconv_row(&c, s.n, nil, pointers, kp, Int32(kp), 1, Int32(s.m), packed, Int32(s.n), outScale, bias, 0)
                     XCTAssertEqual(c, cNaive, "integer product case \(ci), \(kernel)")
@@ -86,7 +86,7 @@ final class IntKernelTests: XCTestCase {
                 let pointers = (0..<c.k).map { Optional(flat.baseAddress! + $0 * rowValues) }
                 vqz_qconv_row_naive(&outNaive, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k),
                                     Int32(c.width), packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)
-                forEachIntegerKernel { kernel in
+                forEachVectorKernel { kernel in
                     var out = [Float](repeating: -7, count: c.width * outStride)
                     vqz_qconv_row(&out, outStride, skip, pointers, c.s * c.cin, Int32(rowTaps), Int32(c.k), Int32(c.width),
                                   packed, Int32(c.cout), scale, bias, c.relu ? 1 : 0)

@@ -11,10 +11,10 @@ func randomTensor(_ shape: [Int], _ rng: inout RNG, scale: Float = 1) -> Tensor 
     return t
 }
 
-/// Runs `body` once for each integer product kernel this CPU has, AVX-512 VNNI first where it has
-/// it, then AVX2, naming each: the tests compare every one with the naive twin, not only the default.
-func forEachIntegerKernel(_ body: (String) -> Void) {
-    if vqz_avx512_kernels_available() != 0 { body("AVX-512 VNNI") }
+/// Runs `body` once for each width of vector kernels this CPU has, AVX-512 (with VNNI) first where
+/// it has it, then AVX2, naming each: the tests compare every one with the naive twin, not only the default.
+func forEachVectorKernel(_ body: (String) -> Void) {
+    if vqz_avx512_kernels_available() != 0 { body("AVX-512") }
     vqz_disable_avx512_kernels(1)
     defer { vqz_disable_avx512_kernels(0) }
     body("AVX2")

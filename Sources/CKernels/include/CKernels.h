@@ -114,6 +114,16 @@ void vqz_qwinograd_rows_naive(float *out, size_t row_stride, int out_rows, const
                               int Cin, int width, const int16_t *const *packed, const float *const *scale, int N,
                               float inv_scale, int32_t limit, const float *bias, int relu, float *scratch);
 
+// The fixed-order kernels of entropy coding (FixedOrder.c): the same bits on every CPU, batch split
+// and thread count, as the decoder of a prior-coded file needs. out[rows][dout] = bias + inp * weight
+// (weight [din][dout] row-major), each output summed over din in ascending order, one multiply and
+// one add per term, never fused (Swift's fixedOrderAffineNaive is the twin).
+void vqz_fixed_affine(float *out, const float *inp, const float *weight, const float *bias, int rows, int din, int dout);
+// dst[j] = e^(src[j] - offset) for arguments <= 0, by the fixed steps of Swift's fixedOrderExp (0
+// below -87 and for NaN); the naive twin takes one value at a time.
+void vqz_fixed_exp(float *dst, const float *src, int n, float offset);
+void vqz_fixed_exp_naive(float *dst, const float *src, int n, float offset);
+
 // n little-endian float16 values at src (any alignment) to float32 (Float16.c): F16C where the CPU
 // has it, else the naive twin; the conversion is exact, so the two agree.
 void vqz_f16_to_f32(float *dst, const void *src, size_t n);

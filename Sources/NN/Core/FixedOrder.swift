@@ -10,18 +10,19 @@
 //
 // Shape letters: M rows, Din / Dout feature widths.
 
+import CKernels
+
 /// out[M, Dout] = bias[Dout] + inp[M, Din] * weight[Din, Dout], each output summed over Din in
 /// ascending order. Rows are spread over threads; a row's result is the same on any thread count.
+/// The kernel is C (`vqz_fixed_affine`: AVX-512 or AVX2 across outputs, where the CPU has them).
 public func fixedOrderAffine(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                              _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                              rows m: Int, inFeatures din: Int, outFeatures dout: Int) {
-    // Four rows share each load of a weight row: the weights are the memory traffic.
+    // Groups of four rows share each load of a weight row: the weights are the memory traffic.
     let groups = (m + 3) / 4
     parallelFor(groups, minChunk: max(1, 4096 / max(din * dout / 1024, 1))) { range in
-        for g in range {
-            let r0 = g * 4, n = min(4, m - r0)
-            affineRows(out + r0 * dout, inp + r0 * din, weight, bias, rows: n, inFeatures: din, outFeatures: dout)
-        }
+        let r0 = range.lowerBound * 4, n = min(range.upperBound * 4, m) - r0
+        vqz_fixed_affine(out + r0 * dout, inp + r0 * din, weight, bias, Int32(n), Int32(din), Int32(dout))
     }
 }
 
@@ -41,46 +42,15 @@ public func fixedOrderAffineNaive(_ out: UnsafeMutablePointer<Float>, _ inp: Uns
     }
 }
 
-@inline(__always)
-private func affineRows(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                        rows n: Int, inFeatures din: Int, outFeatures dout: Int) {
-    let w8 = UnsafeRawPointer(weight), b8 = UnsafeRawPointer(bias), o8 = UnsafeMutableRawPointer(out)
-    let stride = MemoryLayout<SIMD8<Float>>.stride
-    var j = 0
-    while j + 8 <= dout {
-        let b = b8.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-        var a0 = b, a1 = b, a2 = b, a3 = b
-        for i in 0..<din {
-            let w = w8.loadUnaligned(fromByteOffset: (i * dout + j) * 4, as: SIMD8<Float>.self)
-            // Separate multiply and add, as in the naive twin (`a += x * w` could be fused).
-            a0 = a0 + SIMD8(repeating: inp[i]) * w
-            if n > 1 { a1 = a1 + SIMD8(repeating: inp[din + i]) * w }
-            if n > 2 { a2 = a2 + SIMD8(repeating: inp[2 * din + i]) * w }
-            if n > 3 { a3 = a3 + SIMD8(repeating: inp[3 * din + i]) * w }
-        }
-        o8.storeBytes(of: a0, toByteOffset: j * 4, as: SIMD8<Float>.self)
-        if n > 1 { o8.storeBytes(of: a1, toByteOffset: (dout + j) * 4, as: SIMD8<Float>.self) }
-        if n > 2 { o8.storeBytes(of: a2, toByteOffset: (2 * dout + j) * 4, as: SIMD8<Float>.self) }
-        if n > 3 { o8.storeBytes(of: a3, toByteOffset: (3 * dout + j) * 4, as: SIMD8<Float>.self) }
-        j += stride / 4
-    }
-    // The last dout % 8 outputs, one at a time in the same order.
-    for r in 0..<n {
-        for jj in j..<dout {
-            var acc = bias[jj]
-            for i in 0..<din {
-                let p = inp[r * din + i] * weight[i * dout + jj]
-                acc = acc + p
-            }
-            out[r * dout + jj] = acc
-        }
-    }
+/// e^(x[j] - offset) for count values (arguments <= 0) into dst, the steps of `fixedOrderExp` on
+/// many lanes at once (`vqz_fixed_exp`): the same bits as calling it on each.
+public func fixedOrderExp(_ x: UnsafePointer<Float>, count: Int, minus offset: Float, into dst: UnsafeMutablePointer<Float>) {
+    vqz_fixed_exp(dst, x, Int32(count), offset)
 }
 
 /// e^x for x <= 0 from IEEE-754 float additions and multiplications only, so that it gives the
 /// same bits on every machine (libm's expf may differ between C libraries). Relative error under
-/// 3e-7; values below e^-87 flush to 0.
+/// 3e-7; values below e^-87 flush to 0. The definition the vector version follows.
 @inline(__always)
 public func fixedOrderExp(_ x: Float) -> Float {
     if !(x >= -87) { return 0 }

@@ -155,12 +155,13 @@ struct ModelDistribution {
         precondition(k >= 2 && k <= 1 << 16, "frequency table for \(k) symbols")
         var top = logits[0]
         for j in 1..<k where logits[j] > top { top = logits[j] }
-        weights = [Float](repeating: 0, count: k)
-        sum = 0
-        for j in 0..<k {
-            weights[j] = fixedOrderExp(logits[j] - top)
-            sum = sum + weights[j]
-        }
+        var weights = [Float](repeating: 0, count: k)
+        fixedOrderExp(logits, count: k, minus: top, into: &weights)
+        // The sum in ascending order, one add at a time (a vector sum would reorder it).
+        var sum: Float = 0
+        for j in 0..<k { sum = sum + weights[j] }
+        self.weights = weights
+        self.sum = sum
     }
 }
 
