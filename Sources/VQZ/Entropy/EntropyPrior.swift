@@ -102,36 +102,32 @@ public final class EntropyPrior: @unchecked Sendable {
         var payloads: [[UInt8]] = [], information: [Double] = []
         for l in 0..<grid.levels.count {
             let order = grid.depth.map { d in everyPosition.filter { Int(d[$0]) > l } } ?? everyPosition
-            var intervals = [[(start: UInt32, frequency: UInt32)]](repeating: Array(repeating: (0, 1), count: order.count),
-                                                                    count: choices.count)
-            var bits = [Double](repeating: 0, count: choices.count)
-            // The cache holds the tokens of the diagonals before the current one, as the decoder's does.
-            var cache = TokenCache(codebookSize: k), pending: [Int] = [], diagonal = 0
+            let tokens = order.map { Int(levels[l][$0]) }
+            let diagonals = order.map { ContextTemplate.wavefront(y: $0 / w, x: $0 % w) }
+            // Each cache weight is tried on its own thread, over the same distributions: the
+            // same arithmetic in the same order as one thread would do it.
+            let tries = choices.map { _ in CacheWeightTrial(count: order.count, codebookSize: k) }
             let chunk = 2048
             var c0 = 0
             while c0 < order.count {
                 let positions = Array(order[c0..<min(order.count, c0 + chunk)])
                 let logits = self.logits(level: l, levels: levels, width: w, height: h, positions: positions)
+                var models = [ModelDistribution?](repeating: nil, count: positions.count)
                 logits.withUnsafeBufferPointer { z in
-                    for (r, p) in positions.enumerated() {
-                        let d = ContextTemplate.wavefront(y: p / w, x: p % w)
-                        if d != diagonal {
-                            for t in pending { cache.add(t) }
-                            pending.removeAll(keepingCapacity: true)
-                            diagonal = d
+                    models.withUnsafeMutableBufferPointer { out in
+                        parallelFor(positions.count, minChunk: 64) { range in
+                            for r in range { out[r] = ModelDistribution(logits: z.baseAddress! + r * k, count: k) }
                         }
-                        let token = Int(levels[l][p])
-                        let model = ModelDistribution(logits: z.baseAddress! + r * k, count: k)
-                        for (c, weight) in choices.enumerated() {
-                            let coded = FrequencyTable.interval(of: token, model, cache: cache, cacheWeight: weight)
-                            intervals[c][c0 + r] = (coded.start, coded.frequency)
-                            bits[c] += coded.information
-                        }
-                        pending.append(token)
+                    }
+                }
+                parallelFor(choices.count) { range in
+                    for c in range {
+                        tries[c].run(models, from: c0, tokens: tokens, diagonals: diagonals, cacheWeight: choices[c])
                     }
                 }
                 c0 += positions.count
             }
+            let intervals = tries.map(\.intervals), bits = tries.map(\.bits)
             let best = bits.indices.min { bits[$0] < bits[$1] }!
             var encoder = RANSEncoder(scaleBits: FrequencyTable.scaleBits)
             for i in intervals[best].indices.reversed() { encoder.push(start: intervals[best][i].start, frequency: intervals[best][i].frequency) }
@@ -223,4 +219,36 @@ public final class EntropyPrior: @unchecked Sendable {
     }
 
     static func codingOrder(width w: Int, height h: Int) -> [Int] { diagonals(width: w, height: h).flatMap { $0 } }
+}
+
+/// One cache weight tried on a level by the encoder: the intervals its tables give the tokens, and
+/// their information. The cache holds the tokens of the diagonals before the current one, as the
+/// decoder's does.
+private final class CacheWeightTrial {
+    var intervals: [(start: UInt32, frequency: UInt32)]
+    var bits: Double = 0
+    private var cache: TokenCache
+    private var pending: [Int] = []
+    private var diagonal = 0
+
+    init(count: Int, codebookSize k: Int) {
+        intervals = Array(repeating: (0, 1), count: count)
+        cache = TokenCache(codebookSize: k)
+    }
+
+    /// Positions c0..<c0 + models.count of the coding order, whose distributions are `models`.
+    func run(_ models: [ModelDistribution?], from c0: Int, tokens: [Int], diagonals: [Int], cacheWeight: Float) {
+        for (r, model) in models.enumerated() {
+            let i = c0 + r
+            if diagonals[i] != diagonal {
+                for t in pending { cache.add(t) }
+                pending.removeAll(keepingCapacity: true)
+                diagonal = diagonals[i]
+            }
+            let coded = FrequencyTable.interval(of: tokens[i], model!, cache: cache, cacheWeight: cacheWeight)
+            intervals[i] = (coded.start, coded.frequency)
+            bits += coded.information
+            pending.append(tokens[i])
+        }
+    }
 }
