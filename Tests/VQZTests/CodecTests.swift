@@ -26,6 +26,16 @@ final class CodecTests: XCTestCase {
         return Image(width: width, height: height, channels: channels, samples8: s)
     }
 
+    /// Tiles are sized by the widest activation: the first photo tokenizer's full-resolution 32
+    /// channels keep 96 tokens (a 768x512 photo in one tile), v2's 64 at half resolution 128.
+    func testTileSideFollowsTheWidestActivation() throws {
+        XCTAssertEqual(Codec(model: Self.model).tileTokens, 96)
+        let v2 = TokenizerConfig(channels: [64, 128, 192], codeDim: 64, levels: 8, pixelShuffle: 2)
+        XCTAssertEqual(v2.widestActivationPerPixel, 16)
+        XCTAssertEqual(Codec.tileTokens(for: v2), 128)
+        XCTAssertEqual(Codec.tileTokens(for: TokenizerConfig(channels: [8, 16, 32, 64])), 192)
+    }
+
     func testTiledProcessingEqualsWholeImage() throws {
         let image = Self.testImage(width: 203, height: 141)
         // The f32 decoder first: tiles must add nothing but last-bit rounding.

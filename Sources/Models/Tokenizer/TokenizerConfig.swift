@@ -26,6 +26,12 @@ public struct TokenizerConfig: Codable, Equatable, Sendable {
 
     public var downsampling: Int { pixelShuffle << (channels.count - 1) }
 
+    /// Floats per input pixel of the largest activation, the one that sizes a tile's memory: the
+    /// full-resolution 32 channels of the first photo tokenizer, 16 for v2's 64 at half resolution.
+    public var widestActivationPerPixel: Int {
+        channels.enumerated().map { i, c in c / ((pixelShuffle << i) * (pixelShuffle << i)) }.max() ?? 0
+    }
+
     /// Bits one level's tokens take per pixel before entropy coding.
     public var bitsPerPixelPerLevel: Double {
         log2(Double(codebookSize)) / Double(downsampling * downsampling)
