@@ -163,6 +163,29 @@ static inline int32_t load_pair(const int16_t *p) {
     return v;
 }
 
+// A tile's int32 sums (pixel i's 16 channels at sums + 16 i, the second 8 only when wide) scaled,
+// biased and stored through store_channels, as the naive twin's epilogue does.
+AVX2 static inline void store_tile(float *out, size_t out_stride, const float *skip, const int32_t *sums, int j0,
+                                   int pixels, int wide, int n0, int N, const float *scale, const float *bias, int relu) {
+    for (int h = 0; h < 1 + wide; h++) {
+        const int n = n0 + 8 * h;
+        const __m256 s = _mm256_loadu_ps(scale + n), b = _mm256_loadu_ps(bias + n);
+        for (int i = 0; i < pixels; i++) {
+            const __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(sums + 16 * i + 8 * h))), s, b);
+            const size_t at = (size_t)(j0 + i) * out_stride + n;
+            store_channels(out + at, skip ? skip + at : NULL, y, N - n < 8 ? N - n : 8, relu);
+        }
+    }
+}
+
+// The scales and biases padded to whole 8-channel groups (zeros past N), so the epilogue loads 8 lanes.
+static inline void pad_channels(float *sc, float *bi, const float *scale, const float *bias, int N, int Np) {
+    for (int n = 0; n < Np; n++) {
+        sc[n] = n < N ? scale[n] : 0;
+        bi[n] = n < N && bias ? bias[n] : 0;
+    }
+}
+
 // One tile of up to 6 output pixels by 16 (wide) or 8 channels: 12 (or 6) int32 accumulators,
 // each step one pair of taps: a broadcast pair of the input times 8 channels' pairs of weights
 // (vpmaddwd), added in int32. Pixel i reads its window from the k input rows at j * in_stride, so
@@ -189,20 +212,12 @@ AVX2 static inline __attribute__((always_inline)) void row_tile(
         }
     }
     // Through memory for the run-time pixel count, after the loop, so the sums stay in registers.
-    int32_t sums[6][2][8];
+    int32_t sums[6][16];
     for (int i = 0; i < 6; i++) {
-        _mm256_storeu_si256((__m256i *)sums[i][0], c[i][0]);
-        _mm256_storeu_si256((__m256i *)sums[i][1], c[i][1]);
+        _mm256_storeu_si256((__m256i *)sums[i], c[i][0]);
+        _mm256_storeu_si256((__m256i *)(sums[i] + 8), c[i][1]);
     }
-    for (int h = 0; h < 1 + wide; h++) {
-        const int n = n0 + 8 * h;
-        const __m256 s = _mm256_loadu_ps(scale + n), b = _mm256_loadu_ps(bias + n);
-        for (int i = 0; i < pixels; i++) {
-            const __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sums[i][h])), s, b);
-            const size_t at = (size_t)(j0 + i) * out_stride + n;
-            store_channels(out + at, skip ? skip + at : NULL, y, N - n < 8 ? N - n : 8, relu);
-        }
-    }
+    store_tile(out, out_stride, skip, sums[0], j0, pixels, wide, n0, N, scale, bias, relu);
 }
 
 AVX2 static void qconv_row_avx2(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
@@ -210,10 +225,7 @@ AVX2 static void qconv_row_avx2(float *out, size_t out_stride, const float *skip
                                 const float *scale, const float *bias, int relu) {
     const int K = k * row_taps, Np = npad(N), groups = Np / 8;
     float sc[Np], bi[Np];
-    for (int n = 0; n < Np; n++) {
-        sc[n] = n < N ? scale[n] : 0;
-        bi[n] = n < N && bias ? bias[n] : 0;
-    }
+    pad_channels(sc, bi, scale, bias, N, Np);
     for (int g = 0; g < groups; g += 2) {
         const int wide = g + 1 < groups;
         const int16_t *B0 = B + (size_t)g * K * 8, *B1 = B0 + (size_t)K * 8;
@@ -251,15 +263,7 @@ VNNI static inline __attribute__((always_inline)) void row_tile_vnni(
     }
     int32_t sums[12][16];
     for (int i = 0; i < 12; i++) _mm512_storeu_si512(sums[i], c[i]);
-    for (int h = 0; h < 1 + wide; h++) {
-        const int n = n0 + 8 * h;
-        const __m256 s = _mm256_loadu_ps(scale + n), bv = _mm256_loadu_ps(bias + n);
-        for (int i = 0; i < pixels; i++) {
-            const __m256 y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(sums[i] + 8 * h))), s, bv);
-            const size_t at = (size_t)(j0 + i) * out_stride + n;
-            store_channels(out + at, skip ? skip + at : NULL, y, N - n < 8 ? N - n : 8, relu);
-        }
-    }
+    store_tile(out, out_stride, skip, sums[0], j0, pixels, wide, n0, N, scale, bias, relu);
 }
 
 VNNI static void qconv_row_vnni(float *out, size_t out_stride, const float *skip, const int16_t *const *rows,
@@ -267,10 +271,7 @@ VNNI static void qconv_row_vnni(float *out, size_t out_stride, const float *skip
                                 const float *scale, const float *bias, int relu) {
     const int K = k * row_taps, Np = npad(N), groups = Np / 8;
     float sc[Np], bi[Np];
-    for (int n = 0; n < Np; n++) {
-        sc[n] = n < N ? scale[n] : 0;
-        bi[n] = n < N && bias ? bias[n] : 0;
-    }
+    pad_channels(sc, bi, scale, bias, N, Np);
     for (int g = 0; g < groups; g += 2) {
         // A last, odd group fills both halves and stores one.
         const int wide = g + 1 < groups;
