@@ -26,6 +26,9 @@ public func crossEntropyLoss(_ logits: Tensor, _ targets: [Int32], ignoreIndex: 
     targets.withUnsafeBufferPointer { tp in
         rowLoss.withUnsafeMutableBufferPointer { lp in
             parallelFor(m, minChunk: max(1, 8192 / v)) { rows in
+                // e^(z - max) of a row: into its gradient when there is one, else here.
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: v)
+                defer { scratch.deallocate() }
                 for r in rows {
                     let row = z + r * v
                     if rowWeight[r] == 0 {
@@ -34,19 +37,39 @@ public func crossEntropyLoss(_ logits: Tensor, _ targets: [Int32], ignoreIndex: 
                     }
                     var mx = -Float.infinity
                     for j in 0..<v { mx = max(mx, row[j]) }
-                    var sum: Float = 0
-                    for j in 0..<v { sum += expf(row[j] - mx) }
+                    let e = dz.map { $0 + r * v } ?? scratch
+                    for j in 0..<v { e[j] = fastExp(row[j] - mx) }
+                    let sum = vectorSum(e, v)
                     let target = Int(tp[r])
                     // -log softmax_target = log(sum) + max - z_target, without forming the probabilities.
                     lp[r] = Double(rowWeight[r]) * Double(logf(sum) + mx - row[target])
-                    if let dz {
-                        let share = rowWeight[r] * inv, g = dz + r * v, norm = share / sum
-                        for j in 0..<v { g[j] = expf(row[j] - mx) * norm }
-                        g[target] -= share
+                    if dz != nil {
+                        let share = rowWeight[r] * inv, norm = share / sum
+                        for j in 0..<v { e[j] *= norm }
+                        e[target] -= share
                     }
                 }
             }
         }
     }
     return total > 0 ? Float(rowLoss.reduce(0, +) / Double(total)) : 0
+}
+
+/// The sum of n floats in eight interleaved partial sums (a single chain of adds would wait on
+/// each one): the same result for the same row whatever the threads.
+@inline(__always)
+private func vectorSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var j = 0
+    let raw = UnsafeRawPointer(x)
+    while j + 8 <= n {
+        acc += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        j += 8
+    }
+    var sum = acc.sum()
+    while j < n {
+        sum += x[j]
+        j += 1
+    }
+    return sum
 }
