@@ -1,7 +1,8 @@
 // The fixed-order kernels of entropy coding, vectorised: the affine layer and exp of the context
 // prior, whose results must be the same bits on every machine, batch split and thread count,
-// since a decoder rebuilds the probabilities the encoder coded with (Sources/NN/Core/FixedOrder.swift
-// holds their scalar definitions, which the tests compare these with bit for bit).
+// since a decoder rebuilds the probabilities the encoder coded with. Each has its scalar twin (the
+// affine's is fixedOrderAffineNaive in Sources/NN/Core/FixedOrder.swift, the exp's is here), which
+// the tests compare with bit for bit; the committed prior-coded files pin the bits themselves.
 //
 // Vectorisation runs across outputs, never across a sum, and every step is one IEEE-754 multiply
 // or add: the pragma keeps the compiler from fusing a multiply and an add into an FMA, which
@@ -90,8 +91,11 @@ void vqz_fixed_affine(float *out, const float *inp, const float *weight, const f
     }
 }
 
-// e^x for x <= 0 (0 below -87 and for NaN), the steps of fixedOrderExp in Swift: n = round(x / ln 2)
-// by the 1.5 * 2^23 trick, r = x - n ln 2 in two parts, e^r by its Taylor series to degree 7, times 2^n.
+// e^x for x <= 0 (0 below -87 and for NaN): n = round(x / ln 2) by the 1.5 * 2^23 trick; r = x - n ln 2
+// with ln 2 split Cody-Waite style into a part with few mantissa bits (n * hi is exact) and the
+// rest, so r keeps its precision (|r| <= ln 2 / 2); e^r by its Taylor series to degree 7
+// (truncation error under 1e-8); times 2^n put in the exponent bits. These steps are the
+// definition prior-coded files depend on: the vector versions take the same ones.
 static const float exp_log2e = 1.44269504f, exp_round = 12582912.0f;
 static const float exp_ln2_hi = 0.693359375f, exp_ln2_lo = -2.1219444e-4f;
 

@@ -41,16 +41,24 @@ final class FixedOrderTests: XCTestCase {
         }
     }
 
+    /// The scalar definition of the fixed-order exp, one value.
+    func scalarExp(_ x: Float) -> Float {
+        var y: Float = .nan
+        var v = x
+        vqz_fixed_exp_naive(&y, &v, 1, 0)
+        return y
+    }
+
     /// The vector exp gives the scalar definition's bits, on every width, at the edges too.
     func testVectorExpEqualsTheScalarDefinitionBitForBit() {
         var x: [Float] = stride(from: Float(-90), through: 0, by: 0.000_731).map { $0 }
         x += [-87, -87.000_01, -86.999_99, -.infinity, .nan, -0.0, -Float.leastNonzeroMagnitude, -1e-30, 0]
         let offsets: [Float] = [0, 3.25, -2]
         for offset in offsets {
-            let want = x.map { fixedOrderExp($0 - offset).bitPattern }
             var naive = [Float](repeating: .nan, count: x.count)
             vqz_fixed_exp_naive(&naive, x, Int32(x.count), offset)
-            XCTAssertEqual(naive.map(\.bitPattern), want, "C scalar, offset \(offset)")
+            let want = naive.map(\.bitPattern)
+            XCTAssertEqual(want, x.map { scalarExp($0 - offset).bitPattern }, "offset \(offset) against one value at a time")
             forEachVectorKernel { kernel in
                 var fast = [Float](repeating: .nan, count: x.count)
                 fixedOrderExp(x, count: x.count, minus: offset, into: &fast)
@@ -64,12 +72,12 @@ final class FixedOrderTests: XCTestCase {
         var x: Float = -87
         while x <= 0 {
             let e = expf(x)
-            worst = max(worst, abs(fixedOrderExp(x) - e) / e)
+            worst = max(worst, abs(scalarExp(x) - e) / e)
             x += 0.0137
         }
         XCTAssertLessThan(worst, 3e-7)
-        XCTAssertEqual(fixedOrderExp(0), 1)
-        XCTAssertEqual(fixedOrderExp(-100), 0)
-        XCTAssertEqual(fixedOrderExp(-.infinity), 0)
+        XCTAssertEqual(scalarExp(0), 1)
+        XCTAssertEqual(scalarExp(-100), 0)
+        XCTAssertEqual(scalarExp(-.infinity), 0)
     }
 }

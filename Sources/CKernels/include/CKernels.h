@@ -119,7 +119,7 @@ void vqz_qwinograd_rows_naive(float *out, size_t row_stride, int out_rows, const
 // (weight [din][dout] row-major), each output summed over din in ascending order, one multiply and
 // one add per term, never fused (Swift's fixedOrderAffineNaive is the twin).
 void vqz_fixed_affine(float *out, const float *inp, const float *weight, const float *bias, int rows, int din, int dout);
-// dst[j] = e^(src[j] - offset) for arguments <= 0, by the fixed steps of Swift's fixedOrderExp (0
+// dst[j] = e^(src[j] - offset) for arguments <= 0, by fixed IEEE-754 steps (0
 // below -87 and for NaN); the naive twin takes one value at a time.
 void vqz_fixed_exp(float *dst, const float *src, int n, float offset);
 void vqz_fixed_exp_naive(float *dst, const float *src, int n, float offset);

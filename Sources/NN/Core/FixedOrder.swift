@@ -42,31 +42,10 @@ public func fixedOrderAffineNaive(_ out: UnsafeMutablePointer<Float>, _ inp: Uns
     }
 }
 
-/// e^(x[j] - offset) for count values (arguments <= 0) into dst, the steps of `fixedOrderExp` on
-/// many lanes at once (`vqz_fixed_exp`): the same bits as calling it on each.
+/// e^(x[j] - offset) for count values (arguments <= 0) into dst, from IEEE-754 float additions and
+/// multiplications only, so that it gives the same bits on every machine (libm's expf may differ
+/// between C libraries): relative error under 3e-7, 0 below e^-87. The steps are defined once, by
+/// `vqz_fixed_exp_naive` (one value at a time); `vqz_fixed_exp` takes them on many lanes at once.
 public func fixedOrderExp(_ x: UnsafePointer<Float>, count: Int, minus offset: Float, into dst: UnsafeMutablePointer<Float>) {
     vqz_fixed_exp(dst, x, Int32(count), offset)
-}
-
-/// e^x for x <= 0 from IEEE-754 float additions and multiplications only, so that it gives the
-/// same bits on every machine (libm's expf may differ between C libraries). Relative error under
-/// 3e-7; values below e^-87 flush to 0. The definition the vector version follows.
-@inline(__always)
-public func fixedOrderExp(_ x: Float) -> Float {
-    if !(x >= -87) { return 0 }
-    // e^x = 2^n e^r with n = round(x / ln 2). ln 2 is split Cody-Waite style into a part with
-    // few mantissa bits (n * hi is exact) and the rest, so r = x - n ln 2 keeps its precision.
-    let n = (x * 1.442_695_04 + 12_582_912) - 12_582_912     // round to nearest: the 1.5 * 2^23 trick
-    let r = (x - n * 0.693_359_375) - n * -2.121_944_4e-4    // |r| <= ln 2 / 2
-    // e^r by its Taylor series to degree 7 (truncation error < 1e-8 on |r| <= 0.35).
-    var p: Float = 1.0 / 5040
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let scale = Float(bitPattern: UInt32(Int32(n) + 127) << 23)
-    return p * scale
 }
