@@ -12,6 +12,10 @@ __asm__(
     "    .incbin \"tokenizer.safetensors\"\n"
     "vqz_tokenizer_end:\n"
     "    .balign 16\n"
+    "vqz_tokenizer_v1_begin:\n"
+    "    .incbin \"tokenizer-v1.safetensors\"\n"
+    "vqz_tokenizer_v1_end:\n"
+    "    .balign 16\n"
     "vqz_tokenizer_shapes_begin:\n"
     "    .incbin \"tokenizer-shapes.safetensors\"\n"
     "vqz_tokenizer_shapes_end:\n"
@@ -32,6 +36,10 @@ __asm__(
     "    .incbin \"prior-context.safetensors\"\n"
     "vqz_prior_context_end:\n"
     "    .balign 16\n"
+    "vqz_prior_context_v1_begin:\n"
+    "    .incbin \"prior-context-v1.safetensors\"\n"
+    "vqz_prior_context_v1_end:\n"
+    "    .balign 16\n"
     "vqz_text_begin:\n"
     "    .incbin \"text-shapes.safetensors\"\n"
     "vqz_text_end:\n"
@@ -43,6 +51,8 @@ __asm__(
 
 extern const unsigned char vqz_tokenizer_begin[];
 extern const unsigned char vqz_tokenizer_end[];
+extern const unsigned char vqz_tokenizer_v1_begin[];
+extern const unsigned char vqz_tokenizer_v1_end[];
 extern const unsigned char vqz_tokenizer_shapes_begin[];
 extern const unsigned char vqz_tokenizer_shapes_end[];
 extern const unsigned char vqz_prior_pixelcnn_begin[];
@@ -53,6 +63,8 @@ extern const unsigned char vqz_prior_masked_begin[];
 extern const unsigned char vqz_prior_masked_end[];
 extern const unsigned char vqz_prior_context_begin[];
 extern const unsigned char vqz_prior_context_end[];
+extern const unsigned char vqz_prior_context_v1_begin[];
+extern const unsigned char vqz_prior_context_v1_end[];
 extern const unsigned char vqz_text_begin[];
 extern const unsigned char vqz_text_end[];
 extern const unsigned char vqz_reranker_begin[];
@@ -63,11 +75,13 @@ static const struct {
     const unsigned char *begin, *end;
 } bundled[] = {
     {"tokenizer", vqz_tokenizer_begin, vqz_tokenizer_end},
+    {"tokenizer-v1", vqz_tokenizer_v1_begin, vqz_tokenizer_v1_end},
     {"tokenizer-shapes", vqz_tokenizer_shapes_begin, vqz_tokenizer_shapes_end},
     {"prior-pixelcnn", vqz_prior_pixelcnn_begin, vqz_prior_pixelcnn_end},
     {"prior-transformer", vqz_prior_transformer_begin, vqz_prior_transformer_end},
     {"prior-masked", vqz_prior_masked_begin, vqz_prior_masked_end},
     {"prior-context", vqz_prior_context_begin, vqz_prior_context_end},
+    {"prior-context-v1", vqz_prior_context_v1_begin, vqz_prior_context_v1_end},
     {"text-shapes", vqz_text_begin, vqz_text_end},
     {"reranker-shapes", vqz_reranker_begin, vqz_reranker_end},
 };

@@ -1,4 +1,5 @@
 import Foundation
+import VQZ
 
 /// Runs the built `vqz` binary with files for stdin, stdout and stderr (never a terminal),
 /// the way a script would.
@@ -67,4 +68,9 @@ struct CLIRunner {
         return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
                       stdoutBytes: out, stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
+}
+
+extension TokenizerModel {
+    /// The photo tokenizer the binary uses by default, for tests that count its levels.
+    static let photos = try! TokenizerModel.bundled()
 }

@@ -138,7 +138,7 @@ import Testing
 
     @Test func progressShowsOnATerminalOnlyAndNotWithNoProgress() throws {
         let folder = try CLIRunner.scratchFolder()
-        // 200x100 tokens: 6 tiles of the encoder, a few seconds of work.
+        // 200x100 tokens: several tiles of the encoder, a few seconds of work.
         try Data(gradient(width: 1600, height: 800)).write(to: folder.appendingPathComponent("big.ppm"))
         let vqz = CLIRunner.binary.path
         // util-linux's script runs the command on a pseudo-terminal and copies what it printed.
@@ -147,7 +147,8 @@ import Testing
         }
         let shown = try onTerminal("'\(vqz)' compress -q 1 -f big.ppm")
         #expect(shown.status == 0)
-        #expect(shown.stdout.contains("big.ppm: encoding, tile 1/6"), "no progress on a terminal: \(shown.stdout.debugDescription)")
+        #expect(shown.stdout.contains("big.ppm: encoding, tile 1/") && shown.stdout.contains("big.ppm: encoding, tile 2/"),
+                "no progress on a terminal: \(shown.stdout.debugDescription)")
         #expect(shown.stdout.hasSuffix("\r\u{1B}[K"), "the progress line is not erased at the end")
 
         let silent = try onTerminal("'\(vqz)' compress -q 1 -f --no-progress big.ppm")
@@ -155,7 +156,7 @@ import Testing
         #expect(silent.stdout == "")
 
         let decoded = try onTerminal("'\(vqz)' decompress -f big.ppm.vqz")
-        #expect(decoded.stdout.contains("big.ppm.vqz: decoding, tile 1/6"))
+        #expect(decoded.stdout.contains("big.ppm.vqz: decoding, tile 1/") && decoded.stdout.contains("big.ppm.vqz: decoding, tile 2/"))
 
         let piped = try CLIRunner.run(["compress", "-q", "1", "-f", "big.ppm"], in: folder, environment: ["VQZ_PROGRESS_DELAY": "0"])
         #expect(piped.status == 0)

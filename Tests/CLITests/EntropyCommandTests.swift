@@ -15,7 +15,7 @@ import Testing
         let z = try Data(contentsOf: folder.appendingPathComponent("z.vqz")), p = try Data(contentsOf: folder.appendingPathComponent("p.vqz"))
         #expect(p.count < z.count, "prior \(p.count) bytes, zstd \(z.count)")
         let info = try CLIRunner.run(["info", "p.vqz"], in: folder)
-        #expect(info.stdout.contains("entropy coder:  prior, rANS with vqz-context@"), "\(info.stdout)")
+        #expect(info.stdout.contains("entropy coder:  prior, rANS with vqz2-context@"), "\(info.stdout)")
         #expect(info.stdout.contains("PRIO"), "\(info.stdout)")
         for name in ["z", "p"] {
             #expect(try CLIRunner.run(["decompress", "-o", "\(name).ppm", "\(name).vqz"], in: folder).status == 0)

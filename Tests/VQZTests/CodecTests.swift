@@ -29,10 +29,9 @@ final class CodecTests: XCTestCase {
     /// Tiles are sized by the widest activation: the first photo tokenizer's full-resolution 32
     /// channels keep 96 tokens (a 768x512 photo in one tile), v2's 64 at half resolution 128.
     func testTileSideFollowsTheWidestActivation() throws {
-        XCTAssertEqual(Codec(model: Self.model).tileTokens, 96)
-        let v2 = TokenizerConfig(channels: [64, 128, 192], codeDim: 64, levels: 8, pixelShuffle: 2)
-        XCTAssertEqual(v2.widestActivationPerPixel, 16)
-        XCTAssertEqual(Codec.tileTokens(for: v2), 128)
+        XCTAssertEqual(Codec(model: try TokenizerModel.bundled(.firstPhotos)).tileTokens, 96)
+        XCTAssertEqual(Self.model.config.widestActivationPerPixel, 16)
+        XCTAssertEqual(Codec(model: Self.model).tileTokens, 128)
         XCTAssertEqual(Codec.tileTokens(for: TokenizerConfig(channels: [8, 16, 32, 64])), 192)
     }
 

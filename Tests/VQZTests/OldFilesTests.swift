@@ -5,26 +5,44 @@ import XCTest
 import VQZ
 
 /// Every .vqz file a released vqz wrote stays decodable by every later one. Fixtures/v1 holds files
-/// the first photo tokenizer (vqz-f8-k1024-l4) wrote, zstd- and prior-coded, gray, RGB and RGBA,
-/// each beside the pixels `vqz decompress` gave for it when it was written (NAME.pnm), with the
-/// f32 decoder of the time (im2col and OpenBLAS's sgemm). Today's decoders sum the same products
-/// in another order (the direct kernel and Winograd; integers in the default one), so they may round a few
-/// samples the other way, by one level: the f32 decoder in under 0.1% of the samples, the integer
-/// decoder in under 5%.
+/// the first photo tokenizer (vqz-f8-k1024-l4) wrote, Fixtures/v2 files of its successor
+/// (vqz2-f8-d64-k1024-l8, with depth maps and tint planes), zstd- and prior-coded, gray, RGB and
+/// RGBA, each beside the pixels `vqz decompress --decoder-precision f32` gave for it when it was
+/// written (NAME.pnm). The v1 files were decoded by the f32 decoder of the time (im2col and
+/// OpenBLAS's sgemm). Decoders that sum the same products in another order (the direct kernel and
+/// Winograd; integers in the default one) may round a few samples the other way, by one level:
+/// the f32 decoder in under 0.1% of the samples, the integer decoder in under 5%.
+///
+/// The v2 files: the sample dandelion as a 120x88 gray PGM (`convert samples/dandelion-768x512.png
+/// -resize '120x88!' -colorspace gray`), `--levels 1` and `-q 60 --entropy prior`; the kite,
+/// `--levels 2`; the leaf, `--entropy prior` at the default quality; each decoded with
+/// `vqz decompress --decoder-precision f32 --format pnm`.
 final class OldFilesTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v1")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     func testFirstTokenizerFilesDecodeToThePixelsTheyAlwaysHad() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
+        try checkFixtures("v1", writtenBy: .firstPhotos)
+    }
+
+    func testSecondTokenizerFilesDecodeToThePixelsTheyAlwaysHad() throws {
+        try checkFixtures("v2", writtenBy: .photos)
+    }
+
+    func checkFixtures(_ folder: String, writtenBy tokenizer: BundledTokenizer) throws {
+        let fixtures = Self.fixtures.appendingPathComponent(folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path)
             .filter { $0.hasSuffix(".vqz") }.sorted()
-        XCTAssertEqual(names.count, 4, "the v1 fixtures are missing from \(Self.fixtures.path)")
-        let reference = try TokenizerModel.bundled()
+        XCTAssertEqual(names.count, 4, "the \(folder) fixtures are missing from \(fixtures.path)")
+        // The model the files name, as `vqz decompress` finds it.
+        let writer = try TokenizerModel.bundled(tokenizer)
+        let reference = try TokenizerModel.bundled(tokenizer)
         reference.network.decoderPrecision = .float32
-        let codec = Codec(model: reference), defaultCodec = Codec(model: try TokenizerModel.bundled())
+        let codec = Codec(model: reference), defaultCodec = Codec(model: writer)
         var coders: Set<String> = []
         for name in names {
-            let url = Self.fixtures.appendingPathComponent(name)
+            let url = fixtures.appendingPathComponent(name)
             let file = try VQZFile(decoding: [UInt8](try Data(contentsOf: url)))
+            XCTAssertEqual(try TokenizerModel.bundled(named: file.model)?.fingerprint, writer.fingerprint, name)
             coders.insert("\(file.entropyCoder)")
             let image = try codec.decompress(file)
             let expectedURL = url.deletingPathExtension().appendingPathExtension("pnm")

@@ -54,14 +54,27 @@ public final class Codec: @unchecked Sendable {
         let colours = decoded.withChannels(channels).samples8
         let before = meanSquaredError(reference, colours)
         let fileBytes = try plain.encode().count
+        // The candidates are fitted side by side; the choice scans them in order, so it does not
+        // depend on the thread count.
+        let candidates = tintCandidates
+        var trials = [Result<(net: Double, plane: TintPlane), Error>?](repeating: nil, count: candidates.count)
+        trials.withUnsafeMutableBufferPointer { out in
+            parallelFor(candidates.count) { range in
+                for i in range {
+                    guard let plane = TintPlane.fit(reference: reference, decoded: colours, width: file.width, height: file.height,
+                                                    channels: channels, settings: candidates[i]) else { continue }
+                    var tinted = colours
+                    plane.apply(to: &tinted, width: file.width, height: file.height, stride: channels)
+                    out[i] = Result {
+                        let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + ChunkFraming.frameSize
+                        return (TintChoice.netGain(before: before, after: meanSquaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes), plane)
+                    }
+                }
+            }
+        }
         var best: (net: Double, plane: TintPlane)?
-        for settings in tintCandidates {
-            guard let plane = TintPlane.fit(reference: reference, decoded: colours, width: file.width, height: file.height,
-                                            channels: channels, settings: settings) else { continue }
-            var tinted = colours
-            plane.apply(to: &tinted, width: file.width, height: file.height, stride: channels)
-            let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + ChunkFraming.frameSize
-            let net = TintChoice.netGain(before: before, after: meanSquaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes)
+        for case let trial? in trials {
+            let (net, plane) = try trial.get()
             if net > 0 && net > (best?.net ?? 0) { best = (net, plane) }
         }
         guard let plane = best?.plane else { return (plain, decoded) }

@@ -3,8 +3,8 @@ import ImageIO
 
 /// How the encoder fits a tint plane (`TintPlane`): its cell size and step. The encoder tries
 /// each of `TintSettings.candidates` and keeps what pays (`TintChoice`): on the 10 validation
-/// photos, 1.5 dB at level 1 of tokenizer v2 for 10% more bytes, 0.9 dB at level 8 for 0.5%
-/// (docs/MODELS.md). Cells of 16 pixels gain more but cost more than they give at level 1.
+/// photos, 1.4 dB at level 1 of tokenizer v2 for 10% more bytes; from level 2 up the finer cells
+/// win, each more than the next level's tokens would buy with its bytes (docs/MODELS.md).
 public struct TintSettings: Equatable, Sendable {
     public var cellLog2: Int
     public var step: Int
@@ -18,8 +18,8 @@ public struct TintSettings: Equatable, Sendable {
     }
 
     public static let standard = TintSettings()
-    /// What the encoder tries: 32- and 64-pixel cells.
-    public static let candidates = [TintSettings(cellLog2: 5), TintSettings(cellLog2: 6)]
+    /// What the encoder tries: cells of 8 to 64 pixels.
+    public static let candidates = (3...6).map { TintSettings(cellLog2: $0) }
 }
 
 /// Whether a tint plane pays for its bytes. Bytes added to a file of B bytes are worth what they

@@ -89,14 +89,22 @@ public final class TokenizerModel: @unchecked Sendable {
     }
 }
 
-/// The tokenizers built into the binary: the photo codec's, and one for flat synthetic pictures,
-/// which need sharp outlines more than a photo codec's textures (as DALL-E's dVAE was trained on
-/// DALL-E's own pictures); its tokens stay put when the photo tokenizer is retrained.
+/// The tokenizers built into the binary: the photo codec's; the first photo tokenizer, kept so
+/// that every file it wrote still decodes and for the generation priors trained on its tokens;
+/// and one for flat synthetic pictures, which need sharp outlines more than a photo codec's
+/// textures (as DALL-E's dVAE was trained on DALL-E's own pictures).
 public enum BundledTokenizer: String, CaseIterable, Sendable, CustomStringConvertible {
     case photos = "tokenizer"
+    case firstPhotos = "tokenizer-v1"
     case shapes = "tokenizer-shapes"
 
-    public var description: String { self == .photos ? "photo" : "shapes" }
+    public var description: String {
+        switch self {
+        case .photos: "photo"
+        case .firstPhotos: "first photo"
+        case .shapes: "shapes"
+        }
+    }
 }
 
 /// FNV-1a over 128 bits: a stable digest of a weights file, so a .vqz names exactly the model it needs.

@@ -37,8 +37,8 @@ public final class EntropyPrior: @unchecked Sendable {
         try self.init(weights: [UInt8](data), fallbackName: base)
     }
 
-    /// The entropy priors built into the binary, one per bundled tokenizer whose files they code.
-    static let bundledNames = ["prior-context"]
+    /// The entropy priors built into the binary, one per photo tokenizer whose files they code.
+    static let bundledNames = ["prior-context", "prior-context-v1"]
 
     /// Every entropy prior this build has.
     public static func allBundled() throws -> [EntropyPrior] {
