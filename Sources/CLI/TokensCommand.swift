@@ -140,9 +140,7 @@ struct TokensCommand: ParsableCommand {
     private func tokenizer(named fingerprint: ModelFingerprint) throws -> TokenizerModel {
         let chosen = try modelOptions.load()
         if chosen.fingerprint == fingerprint { return chosen }
-        for which in BundledTokenizer.allCases where modelOptions.model == nil {
-            if let bundled = try? TokenizerModel.bundled(which), bundled.fingerprint == fingerprint { return bundled }
-        }
+        if modelOptions.model == nil, let bundled = try TokenizerModel.bundled(named: fingerprint) { return bundled }
         throw ContainerError.modelMismatch(needed: fingerprint, available: chosen.fingerprint)
     }
 

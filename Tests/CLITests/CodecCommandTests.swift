@@ -144,6 +144,11 @@ import VQZ
             // The pixels they were written for, give or take one level in a few samples.
             #expect((scores?["psnr"] as? Double ?? 0) > 55, "\(name): \(compare.stdout) \(compare.stderr)")
         }
+        // Their tokens export too, by the model they name.
+        let tokens = try CLIRunner.run(["tokens", "-o", "leaf.npy", fixtures.appendingPathComponent("leaf-level4-prior.vqz").path], in: folder)
+        #expect(tokens.status == 0, "\(tokens.stderr)")
+        let npy = try [UInt8](Data(contentsOf: folder.appendingPathComponent("leaf.npy")))
+        #expect(String(decoding: npy.prefix(128), as: UTF8.self).contains("'shape': (4, 32, 32)"))
     }
 
     @Test func tokensExportsJSONAndNpy() throws {
