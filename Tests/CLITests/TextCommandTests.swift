@@ -72,6 +72,10 @@ import Testing
             return [meta["steps"], meta["init_steps"]]
         }
         #expect(lineage == [["2", "3"], ["3", "3"], ["1", "6"]], "steps and init_steps: \(lineage)")
+        let seconds = try ["text", "more", "resumed", "grand"].map { name in
+            try Self.metadata(folder.appendingPathComponent("\(name).safetensors"))["training_seconds"].flatMap(Int.init)
+        }
+        #expect(!seconds.contains(nil) && seconds == seconds.sorted { ($0 ?? 0) < ($1 ?? 0) }, "training seconds along the lineage: \(seconds)")
         let both = try CLIRunner.run(["train", "text", "--data", "d", "--init", "text.safetensors", "--resume", "--checkpoint", "ck/text.ckpt"], in: folder)
         #expect(both.status != 0 && both.stderr.contains("--resume and --init"), "\(both.stderr)")
         let gen = try CLIRunner.run(["generate", "--prompt", "a red circle above a purple zebra", "--text-weights", "text.safetensors",

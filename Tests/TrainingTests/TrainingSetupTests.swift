@@ -40,11 +40,13 @@ final class TrainingSetupTests: XCTestCase {
         let grids = [TokenGridSample(width: 6, height: 6, tokens: (0..<36).map { Int32($0 % 8) })]
         let first = priorTrainer(path)
         first.recordTokens(of: mine)
-        first.continueLineage(of: ["steps": "30"])
+        first.continueLineage(of: ["steps": "30", TrainingClock.key: "3600"])
         try first.run(data: TokenCropSource(grids: grids, size: 4))
         XCTAssertEqual(first.exportMetadata["steps"], "2")
         XCTAssertEqual(first.exportMetadata["seed"], "1")
         XCTAssertEqual(first.exportMetadata[TrainingLineage.key], "30")
+        let trained = try XCTUnwrap(first.exportMetadata[TrainingClock.key].flatMap(Int.init))
+        XCTAssertTrue((3600...3660).contains(trained), "the initial weights' hour and this run's seconds: \(trained)")
         XCTAssertEqual(TokenizerRecord.read(first.exportMetadata), mine.tokens)
 
         XCTAssertThrowsError(try priorTrainer(path).resume(from: path, tokenizer: other)) {
@@ -54,6 +56,7 @@ final class TrainingSetupTests: XCTestCase {
         try resumed.resume(from: path, tokenizer: mine)
         XCTAssertEqual(resumed.step, 2)
         XCTAssertEqual(resumed.metadata[TrainingLineage.key], "30")
+        XCTAssertEqual(resumed.metadata[TrainingClock.key], String(trained), "a resumed run counts on from its checkpoint's time")
     }
 
     /// A campaign taken up from its shipped weights continues the schedule where they stopped, the

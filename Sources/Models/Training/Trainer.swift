@@ -43,6 +43,19 @@ public struct TrainingOptions: Sendable, Equatable {
     }
 }
 
+/// Wall-clock seconds of training behind a model, its whole ancestry: each run adds its own to
+/// what its checkpoint or initial weights record, so weights trained in a campaign resumed across
+/// machines say how long they trained (time spent validating included). Runs made before the
+/// count existed add nothing.
+public enum TrainingClock {
+    public static let key = "training_seconds"
+
+    /// The seconds `metadata` records, 0 when it does not say.
+    public static func seconds(in metadata: [String: String]) -> Double {
+        metadata[key].flatMap(Double.init) ?? 0
+    }
+}
+
 /// What a run reports after every step: where it is, how fast it goes, and the trainer's own
 /// figures for the step (a loss, bits per token...).
 public struct TrainingProgress<Figures> {
@@ -124,14 +137,17 @@ extension Trainer {
                     progress: (TrainingProgress<Figures>) -> Void = { _ in },
                     validated: (Int, Validation) -> Void = { _, _ in }) throws {
         let first = step, t0 = Date(), last = options.lastStep
+        let before = TrainingClock.seconds(in: metadata)
+        func stamp() { metadata[TrainingClock.key] = String(Int((before + Date().timeIntervalSince(t0)).rounded())) }
         while step < last && !shouldStop() {
             let figures = trainStep(on: data)
             let rate = Double(step - first) / max(Date().timeIntervalSince(t0), 1e-9)
             progress(TrainingProgress(step: step, totalSteps: options.steps, figures: figures, stepsPerSecond: rate,
                                       secondsLeft: Double(last - step) / max(rate, 1e-9)))
             if let validation, step % options.validateEvery == 0 || step == last { validated(step, validate(validation)) }
-            if state.saveIsDue { try saveCheckpoint() }
+            if state.saveIsDue { stamp(); try saveCheckpoint() }
         }
+        stamp()
         try saveCheckpoint()
     }
 

@@ -33,6 +33,7 @@ public final class TrainingState {
         let ck = try Checkpoint.load(from: path, store: store, optimizer: optimizer)
         step = ck.step
         rng = RNG(words: ck.rngWords)
+        metadata[TrainingClock.key] = ck.metadata[TrainingClock.key]
         return ck.metadata
     }
 
