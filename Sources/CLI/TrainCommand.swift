@@ -122,7 +122,6 @@ struct TrainTokenizerCommand: ParsableCommand, TrainingCommand {
                                        decoderOnly: decoderOnly, resuming: training.resume ? checkpoint : nil)
         if let initWeights { console.warn(nil, "starting from the weights in \(initWeights)") }
         let trainer = TokenizerTrainer(model: start.model, options: training.options(checkpointPath: checkpoint), cropSize: crop)
-        trainer.metadata[TrainingClock.key] = start.initialTrainingSeconds
         if training.resume {
             try trainer.resume(from: checkpoint)
             console.warn(nil, "resumed from \(checkpoint) at step \(trainer.step)")

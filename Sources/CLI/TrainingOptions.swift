@@ -105,7 +105,9 @@ struct SharedTrainingOptions<Command: TrainingCommand>: ParsableArguments {
                         },
                         validated: { progress.log(report($0, $1)) })
         progress.finish()
-        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step); checkpoint saved to \(trainer.options.checkpointPath)")
+        let hours = TrainingClock.seconds(in: trainer.metadata) / 3600
+        console.warn(nil, (TrainingStop.requested ? "stopped" : "finished") + " at step \(trainer.step)"
+                     + String(format: " after %.2f hours of training in all", hours) + "; checkpoint saved to \(trainer.options.checkpointPath)")
         if let output {
             try AtomicFile.write(try export(name, trainer.exportMetadata), to: output, overwrite: true)
             console.warn(nil, "weights written to \(output)")

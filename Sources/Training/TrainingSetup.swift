@@ -62,7 +62,6 @@ extension Trainer {
     /// Starts from weights with metadata `initial` (`--init`): the run counts their steps.
     public func continueLineage(of initial: [String: String]) {
         metadata[TrainingLineage.key] = TrainingLineage.stepsBefore(initial)
-        metadata[TrainingClock.key] = initial[TrainingClock.key]
     }
 
     /// Continues from a checkpoint, refusing one trained on another tokenizer's tokens than
@@ -94,8 +93,6 @@ public struct TokenizerStart {
     public let initWeights: String?
     /// The steps the --init weights record having trained (their metadata's "steps"), if they say.
     public private(set) var initialSteps: Int?
-    /// The seconds of training the --init weights record (`TrainingClock`), if they say.
-    public private(set) var initialTrainingSeconds: String?
     private let export: (String, [String: String]) -> [UInt8]
 
     public init(kind: TokenizerKind, config: TokenizerConfig, seed: UInt64, beta: Float, initWeights: String?,
@@ -110,7 +107,6 @@ public struct TokenizerStart {
             guard let data = FileManager.default.contents(atPath: initWeights) else { throw CodecError.cannotReadModel(initWeights) }
             let (tokenizer, metadata) = try VQTokenizer.load(weights: [UInt8](data))
             initialSteps = metadata["steps"].flatMap(Int.init).flatMap { $0 >= 0 ? $0 : nil }
-            initialTrainingSeconds = metadata[TrainingClock.key]
             tokenizer.quantizer.adoptLoadedCodebooks()
             if decoderOnly { tokenizer.frozenTokens = try TokenizerModel(weights: [UInt8](data), fallbackName: "init").tokenLineage }
             (model, parameterCount) = (tokenizer, tokenizer.parameterCount)

@@ -40,13 +40,15 @@ final class TrainingSetupTests: XCTestCase {
         let grids = [TokenGridSample(width: 6, height: 6, tokens: (0..<36).map { Int32($0 % 8) })]
         let first = priorTrainer(path)
         first.recordTokens(of: mine)
-        first.continueLineage(of: ["steps": "30", TrainingClock.key: "3600"])
+        first.continueLineage(of: ["steps": "30"])
+        first.metadata[TrainingClock.key] = "3600"
         try first.run(data: TokenCropSource(grids: grids, size: 4))
         XCTAssertEqual(first.exportMetadata["steps"], "2")
         XCTAssertEqual(first.exportMetadata["seed"], "1")
         XCTAssertEqual(first.exportMetadata[TrainingLineage.key], "30")
-        let trained = try XCTUnwrap(first.exportMetadata[TrainingClock.key].flatMap(Int.init))
-        XCTAssertTrue((3600...3660).contains(trained), "the initial weights' hour and this run's seconds: \(trained)")
+        XCTAssertNil(first.exportMetadata[TrainingClock.key], "weights are named by their bytes: no wall-clock time in them")
+        let trained = try XCTUnwrap(checkpointMetadata(at: path)[TrainingClock.key].flatMap(Int.init))
+        XCTAssertTrue((3600...3660).contains(trained), "the hour behind the run and its own seconds: \(trained)")
         XCTAssertEqual(TokenizerRecord.read(first.exportMetadata), mine.tokens)
 
         XCTAssertThrowsError(try priorTrainer(path).resume(from: path, tokenizer: other)) {

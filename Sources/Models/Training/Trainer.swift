@@ -43,10 +43,10 @@ public struct TrainingOptions: Sendable, Equatable {
     }
 }
 
-/// Wall-clock seconds of training behind a model, its whole ancestry: each run adds its own to
-/// what its checkpoint or initial weights record, so weights trained in a campaign resumed across
-/// machines say how long they trained (time spent validating included). Runs made before the
-/// count existed add nothing.
+/// Wall-clock seconds of training behind a checkpoint, every run that resumed it added up (time
+/// spent validating included), so a campaign resumed across machines says how long it has run.
+/// Shipped weights leave it out: they are named by their bytes, which the same command and seed
+/// must reproduce on any run.
 public enum TrainingClock {
     public static let key = "training_seconds"
 
@@ -120,9 +120,9 @@ extension Trainer {
         return try state.resume(from: path)
     }
 
-    /// What exported weights record: `metadata`, the steps trained and the seed.
+    /// What exported weights record: `metadata` but the clock, the steps trained and the seed.
     public var exportMetadata: [String: String] {
-        metadata.merging(["steps": String(step), "seed": String(options.seed)]) { _, new in new }
+        metadata.filter { $0.key != TrainingClock.key }.merging(["steps": String(step), "seed": String(options.seed)]) { _, new in new }
     }
 
     public func saveCheckpoint() throws {
