@@ -36,6 +36,9 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
     @Option(help: ArgumentHelp("Search the quality for the smallest file of at least this PSNR.", valueName: "db"))
     var psnr: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Rounds of choosing tokens by their decoded error instead of nearest codes: 0 (the default) is fastest; each round costs about a decode and its gradient, and 20-50 buy most of the gain.", valueName: "rounds"))
+    var effort: Int = 0
+
     @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))
     var entropy: TokenCoding = .zstd
 
@@ -63,6 +66,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
         if let size, size < 1 { throw ValidationError("--size must be positive") }
         if let psnr, !(psnr > 0 && psnr.isFinite) { throw ValidationError("--psnr must be a positive number of dB") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
+        if !(0...TokenRefinement.maxRounds).contains(effort) { throw ValidationError("--effort must be 0...\(TokenRefinement.maxRounds)") }
     }
 
     /// What the options ask for; -q's default when none is given.
@@ -88,6 +92,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
             let codec = try loaded ?? Codec(model: modelOptions.load())
             loaded = nil
             if noTint { codec.tintCandidates = [] }
+            codec.refinement.rounds = effort
             let prior = entropy == .prior ? try entropyPriorOptions.load(for: codec.model) : nil
             if let prior {
                 try prior.check(codec.model, levels: levels ?? codec.model.levels)

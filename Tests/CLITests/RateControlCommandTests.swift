@@ -55,6 +55,21 @@ import VQZ
         #expect(got.psnr >= target && got.bytes < high.bytes, "--psnr \(target) gave \(got)")
     }
 
+    /// `--effort` chooses tokens by what they decode to: closer to the photo than nearest codes
+    /// at about the same bytes (most where every level is kept), at a point of the scale and
+    /// under a size target alike.
+    @Test func effortDecodesCloserAtAboutTheSameBytes() throws {
+        let folder = try folderWithPhoto()
+        for (quality, gain) in [("60", 0.0), ("100", 0.3)] {
+            let plain = try compressed(["-q", quality], in: folder), refined = try compressed(["-q", quality, "--effort", "4"], in: folder)
+            #expect(refined.psnr > plain.psnr + gain, "-q \(quality): \(plain) -> \(refined)")
+            #expect(Double(refined.bytes) < 1.15 * Double(plain.bytes), "-q \(quality): \(plain) -> \(refined)")
+        }
+        let target = try compressed(["-q", "60"], in: folder).bytes
+        let sized = try compressed(["--size", "\(target)", "--effort", "4"], in: folder)
+        #expect(sized.bytes <= target, "--size \(target) --effort 4 gave \(sized.bytes) bytes")
+    }
+
     /// A token array has one level count everywhere: a file with a depth map is refused by name.
     @Test func tokensOfAFileWithADepthMapAreRefused() throws {
         let folder = try folderWithPhoto()
@@ -67,7 +82,8 @@ import VQZ
     @Test func unreachableTargetsAndConflictsAreOneLineErrors() throws {
         let folder = try folderWithPhoto()
         for (options, needle) in [(["--size", "100"], "cannot fit in 100 bytes"), (["--psnr", "80"], "cannot reach 80.0 dB"),
-                                  (["-q", "101"], "0...100"), (["-q", "50", "--levels", "2"], "exclude each other")] {
+                                  (["-q", "101"], "0...100"), (["-q", "50", "--levels", "2"], "exclude each other"),
+                                  (["--effort", "1001"], "--effort must be 0...1000")] {
             let r = try CLIRunner.run(["compress", "-o", "x.vqz"] + options + ["leaf-256.jpg"], in: folder)
             #expect(r.status == 1, "\(options): \(r.stderr)")
             #expect(r.stderr.contains(needle) && r.stderr.split(separator: "\n").count == 1, "\(options): \(r.stderr)")

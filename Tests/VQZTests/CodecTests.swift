@@ -107,6 +107,36 @@ final class CodecTests: XCTestCase {
         XCTAssertNil(try codec.compress(photo, levels: 1).tint)
     }
 
+    /// Refined tokens (`compress --effort`) keep the depth map rate control chose, decode closer
+    /// to the picture than nearest codes, and do not depend on the thread count: tokens must be
+    /// the same on every machine.
+    func testRefinedTokensDecodeCloserAndDependOnNothingButThePicture() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples/leaf-256.jpg")
+        let photo = try FormatRegistry.standard.decode([UInt8](Data(contentsOf: path)))
+        let model = try TokenizerModel.bundled()
+        model.network.decoderPrecision = .float32
+        let codec = Codec(model: model)
+        let plain = try codec.analyse(photo).file(quality: .scale(60))
+        XCTAssertNotNil(plain.tokens.depth, "the test wants a depth map")
+        var refinement = TokenRefinement(rounds: 3)
+        let refined = codec.refined(plain, toMatch: photo, by: refinement)
+        XCTAssertEqual(refined.tokens.depth, plain.tokens.depth)
+        XCTAssertEqual(refined.tokens.codebookSizes, plain.tokens.codebookSizes)
+        XCTAssertEqual(try VQZFile(decoding: refined.encode()).tokens, refined.tokens, "refined tokens are stored as they are")
+        XCTAssertNotEqual(refined.tokens, plain.tokens)
+        let before = psnr(photo.samples8, try codec.decompress(plain).samples8)
+        let after = psnr(photo.samples8, try codec.decompress(refined).samples8)
+        XCTAssertGreaterThan(after, before)
+
+        let saved = Threads.count
+        defer { Threads.set(saved) }
+        refinement.tileTokens = 12   // a 32x32 grid: tiles with every kind of border
+        Threads.set(1)
+        let one = codec.refined(plain, toMatch: photo, by: refinement)
+        Threads.set(2)
+        XCTAssertEqual(codec.refined(plain, toMatch: photo, by: refinement).tokens, one.tokens)
+    }
+
     func testRoundTripKeepsSizeAndLayout() throws {
         let codec = Codec(model: Self.model)
         for (w, h) in [(1, 1), (7, 5), (8193, 3), (64, 64), (65, 9)] {

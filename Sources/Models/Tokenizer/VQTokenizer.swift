@@ -71,6 +71,20 @@ public final class VQTokenizer {
         return y
     }
 
+    /// The mean squared error of `latent` decoded against `target` [N, H, W, 3], and its gradient
+    /// with respect to the latent: what choosing tokens by their decoded error descends. The
+    /// decoder runs in f32 and its parameters get no gradient.
+    public func decodedError(latent z: Tensor, target: Tensor) -> (error: Float, gradient: Tensor) {
+        let convs = convolutions(in: decoder)
+        let saved = convs.map(\.computesParameterGradients)
+        for conv in convs { conv.computesParameterGradients = false }
+        defer { for (conv, flag) in zip(convs, saved) { conv.computesParameterGradients = flag } }
+        let y = decoder.forward(z)
+        let dy = Tensor(y.shape)
+        let error = mseLoss(y, target, dpred: dy)
+        return (error, decoder.backward(dy).copy())
+    }
+
     public var parameterCount: Int {
         store.params.filter(\.trainable).reduce(0) { $0 + $1.count }
     }

@@ -199,10 +199,5 @@ extension Conv2d {
 
 /// Sets `inferencePrecision` on every Conv2d in `layer`, through Sequential and Residual.
 public func setInferencePrecision(_ precision: InferencePrecision, in layer: any Layer) {
-    switch layer {
-    case let conv as Conv2d: conv.inferencePrecision = precision
-    case let seq as Sequential: for l in seq.layers { setInferencePrecision(precision, in: l) }
-    case let res as Residual: setInferencePrecision(precision, in: res.body)
-    default: break
-    }
+    for conv in convolutions(in: layer) { conv.inferencePrecision = precision }
 }

@@ -15,6 +15,9 @@ public final class Conv2d: Layer {
     public var weightMask: [Float]?
     /// The first layer of a network skips dX.
     public var computesInputGradient = true
+    /// Off where only the input's gradient is wanted (a latent optimised through a fixed decoder):
+    /// backward then skips dW and dB, a third of its arithmetic.
+    public var computesParameterGradients = true
     /// The arithmetic of `infer` (forward and backward always run in f32). `.int16` runs integer
     /// weights and activations where the CPU has the integer kernels (see Conv2d+Integer.swift)
     /// and f32 elsewhere. The weights are quantized when first used after this
@@ -336,15 +339,16 @@ public final class Conv2d: Layer {
         let rows = n * ho * wo
         let dW = store.grad(weight), dB = store.grad(bias)
         let weights = maskedWeights()
+        let parameters = computesParameterGradients
 
         // dB[c] += sum over rows of dY[row, c]
-        for r in 0..<rows {
+        for r in 0..<(parameters ? rows : 0) {
             let src = dy.data + r * outChannels
             for c in 0..<outChannels { dB[c] += src[c] }
         }
         let dx = dInput.tensor(x.shape)
         if isPointwise {
-            gemm(dW, x.data, dy.data, m: K, n: outChannels, k: rows, transA: true, beta: 1)
+            if parameters { gemm(dW, x.data, dy.data, m: K, n: outChannels, k: rows, transA: true, beta: 1) }
             if computesInputGradient {
                 gemm(dx.data, dy.data, weights, m: rows, n: K, k: outChannels, transB: true)
             }
@@ -359,6 +363,7 @@ public final class Conv2d: Layer {
                               padding: kernel - 1 - padding)
         }
         let inputGradientByBlocks = computesInputGradient && !dxByConvolution
+        if !parameters && !inputGradientByBlocks { return dx }
         // Blocks of output rows, as in forward; col2im adds each block's share into dx.
         let blockRows = max(1, blockElements / K)
         let colBuf = col.buffer(min(rows, blockRows) * K)
@@ -367,9 +372,11 @@ public final class Conv2d: Layer {
         var m0 = 0
         while m0 < rows {
             let m1 = min(rows, m0 + blockRows)
-            im2col(colBuf, x, rows: m0..<m1, ho: ho, wo: wo)
-            // dW[K, Cout] += col^T[K, M] * dY[M, Cout]
-            gemm(dW, colBuf, dy.data + m0 * outChannels, m: K, n: outChannels, k: m1 - m0, transA: true, beta: 1)
+            if parameters {
+                im2col(colBuf, x, rows: m0..<m1, ho: ho, wo: wo)
+                // dW[K, Cout] += col^T[K, M] * dY[M, Cout]
+                gemm(dW, colBuf, dy.data + m0 * outChannels, m: K, n: outChannels, k: m1 - m0, transA: true, beta: 1)
+            }
             if inputGradientByBlocks {
                 // dcol[M, K] = dY[M, Cout] * W^T[Cout, K], then gathered back into pixels.
                 gemm(dcolBuf, dy.data + m0 * outChannels, weights, m: m1 - m0, n: K, k: outChannels, transB: true)
@@ -460,5 +467,15 @@ public final class Conv2d: Layer {
         } else {
             for c in 0..<count { dst[c] = src[c] }
         }
+    }
+}
+
+/// Every convolution of a network, in order, through its Sequential and Residual containers.
+public func convolutions(in layer: any Layer) -> [Conv2d] {
+    switch layer {
+    case let conv as Conv2d: return [conv]
+    case let seq as Sequential: return seq.layers.flatMap { convolutions(in: $0) }
+    case let res as Residual: return convolutions(in: res.body)
+    default: return []
     }
 }

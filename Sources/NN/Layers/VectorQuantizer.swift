@@ -109,6 +109,17 @@ public final class ResidualVectorQuantizer {
         encodeMeasuringResiduals(z, levels: used).tokens
     }
 
+    /// Token indices for z [..., D] with each position stopping at its own depth (1...levels):
+    /// -1 beyond it, as `decode` reads a position rate control stopped early.
+    public func encode(_ z: Tensor, depth: [UInt8]) -> [[Int32]] {
+        precondition(depth.count == z.count / dim, "\(depth.count) depths for \(z.count / dim) positions")
+        var tokens = encode(z, levels: Int(depth.max() ?? 1))
+        for l in tokens.indices {
+            for i in depth.indices where Int(depth[i]) <= l { tokens[l][i] = -1 }
+        }
+        return tokens
+    }
+
     /// Token indices for z [..., D] using the first `levels` codebooks, and after each level l the
     /// squared norm of what is left at each position, ||z - (e_1 + ... + e_l)||^2: the distortion
     /// a position keeps when it stops after level l, which rate control weighs against bits.

@@ -27,6 +27,9 @@ public final class Codec: @unchecked Sendable {
     /// The tint planes compress tries on each picture (`TintPlane`, `TintChoice`); empty writes
     /// tokens alone.
     public var tintCandidates: [TintSettings] = TintSettings.candidates
+    /// Tokens chosen by their decoded error instead of nearest codes (`TokenRefinement`; no
+    /// rounds: nearest codes, the default).
+    public var refinement = TokenRefinement(rounds: 0)
 
     public init(model: TokenizerModel) {
         self.model = model
@@ -39,7 +42,8 @@ public final class Codec: @unchecked Sendable {
     public func compress(_ image: Image, levels: Int? = nil, keepAlpha: Bool = true) throws -> VQZFile {
         let quality = Quality.levels(levels ?? model.levels)
         try check(quality)
-        return try tinted(analyse(image, keepAlpha: keepAlpha).file(quality: quality), fittedTo: image).file
+        return try tinted(refined(analyse(image, keepAlpha: keepAlpha).file(quality: quality), toMatch: image, by: refinement),
+                          fittedTo: image).file
     }
 
     /// `file` with the tint plane of `tintCandidates` that pays best for its bytes in fidelity to

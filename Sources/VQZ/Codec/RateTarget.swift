@@ -28,7 +28,10 @@ public enum RateTargetError: Error, Equatable, CustomStringConvertible {
 extension Codec {
     /// The .vqz bytes of `image` at `target`, and the quality that gave them. `encode` writes a
     /// file with the caller's entropy coder, so a size target counts the bytes that will be written.
-    /// The encoder runs once; a search cuts, decodes (to fit the tint plane) and codes again.
+    /// The encoder runs once; a search cuts, decodes (to fit the tint plane) and codes again. With
+    /// `refinement`, a search runs on nearest codes and only the quality it ends on is refined,
+    /// kept if it still meets the target (it almost always does: refined tokens decode closer and
+    /// cost about the same bytes).
     public func compress(_ image: Image, to target: RateTarget, keepAlpha: Bool = true,
                          encode: (VQZFile) throws -> [UInt8]) throws -> (bytes: [UInt8], quality: Quality) {
         if case .quality(let quality) = target { try check(quality) }
@@ -41,9 +44,18 @@ extension Codec {
             last = (quality, made.file, made.picture)
             return made
         }
+        // The file at the quality a target settled on, refined where that is asked for and the
+        // result still meets the target.
+        func final(_ quality: Quality, meets: (VQZFile, Image) throws -> Bool = { _, _ in true }) throws -> [UInt8] {
+            if refinement.rounds > 0 {
+                let refined = try tinted(self.refined(rate.file(quality: quality), toMatch: image, by: refinement), fittedTo: image)
+                if try meets(refined.file, refined.picture) { return try encode(refined.file) }
+            }
+            return try encode(file(quality).file)
+        }
         switch target {
         case .quality(let quality):
-            return (try encode(file(quality).file), quality)
+            return (try final(quality), quality)
         case .size(let limit):
             var smallest = 0
             let q = try RateControl.highestQuality { q in
@@ -52,7 +64,7 @@ extension Codec {
                 return n <= limit
             }
             guard let q else { throw RateTargetError.sizeUnreachable(target: limit, smallest: smallest) }
-            return (try encode(file(.scale(q)).file), .scale(q))
+            return (try final(.scale(q)) { file, _ in try encode(file).count <= limit }, .scale(q))
         case .psnr(let floor):
             let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
             let channels = rate.file.colorChannels
@@ -64,7 +76,7 @@ extension Codec {
                 return fidelity >= floor
             }
             guard let q else { throw RateTargetError.psnrUnreachable(target: floor, best: best) }
-            return (try encode(file(.scale(q)).file), .scale(q))
+            return (try final(.scale(q)) { _, picture in psnr(reference, picture.withChannels(channels).samples8) >= floor }, .scale(q))
         }
     }
 }
