@@ -110,10 +110,29 @@ public final class ResidualVectorQuantizer {
     }
 
     /// Token indices for z [..., D] with each position stopping at its own depth (1...levels):
-    /// -1 beyond it, as `decode` reads a position rate control stopped early.
-    public func encode(_ z: Tensor, depth: [UInt8]) -> [[Int32]] {
-        precondition(depth.count == z.count / dim, "\(depth.count) depths for \(z.count / dim) positions")
-        var tokens = encode(z, levels: Int(depth.max() ?? 1))
+    /// -1 beyond it, as `decode` reads a position rate control stopped early. The first levels
+    /// can be given (`fixed`, one grid per level): their codes are taken as they are and the
+    /// levels after them quantize what those leave.
+    public func encode(_ z: Tensor, depth: [UInt8], fixing fixed: [[Int32]] = []) -> [[Int32]] {
+        let m = z.count / dim
+        precondition(depth.count == m && fixed.allSatisfy { $0.count == m }, "\(depth.count) depths for \(m) positions")
+        var r = z.array
+        for (l, level) in fixed.enumerated() {
+            let e = store.value(codebooks[l])
+            for i in 0..<m where level[i] >= 0 {
+                for c in 0..<dim { r[i * dim + c] -= e[Int(level[i]) * dim + c] }
+            }
+        }
+        var tokens = fixed
+        for l in fixed.count..<Int(depth.max() ?? 1) {
+            var idx = [Int32](repeating: 0, count: m)
+            r.withUnsafeBufferPointer { rp in idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: m, level: l, into: $0.baseAddress!) } }
+            let e = store.value(codebooks[l])
+            for i in 0..<m {
+                for c in 0..<dim { r[i * dim + c] -= e[Int(idx[i]) * dim + c] }
+            }
+            tokens.append(idx)
+        }
         for l in tokens.indices {
             for i in depth.indices where Int(depth[i]) <= l { tokens[l][i] = -1 }
         }

@@ -29,9 +29,10 @@ extension Codec {
     /// The .vqz bytes of `image` at `target`, and the quality that gave them. `encode` writes a
     /// file with the caller's entropy coder, so a size target counts the bytes that will be written.
     /// The encoder runs once; a search cuts, decodes (to fit the tint plane) and codes again. With
-    /// `refinement`, a search runs on nearest codes and only the quality it ends on is refined,
-    /// kept if it still meets the target (it almost always does: refined tokens decode closer and
-    /// cost about the same bytes).
+    /// `refinement`, a search runs on nearest codes (a refinement per step would multiply its
+    /// cost) and only the quality it ends on is refined; the refined file is kept if it still meets
+    /// the target, else the nearest codes' (refined tokens decode closer, so a fidelity target
+    /// keeps them, but they can take a few percent more bytes than a size target leaves).
     public func compress(_ image: Image, to target: RateTarget, keepAlpha: Bool = true,
                          encode: (VQZFile) throws -> [UInt8]) throws -> (bytes: [UInt8], quality: Quality) {
         if case .quality(let quality) = target { try check(quality) }

@@ -13,6 +13,11 @@ import NN
 /// (straight through the quantizer), with Adam's step. The tokens of the round that decoded
 /// closest to the image are kept, so they are never further from it than the nearest codes, on
 /// the pixels of each tile.
+///
+/// Level 1 keeps its nearest codes; the levels after it are chosen anew each round. Refining
+/// level 1 too cost 6-9% more bytes at the low end of the scale (its nearest codes repeat more,
+/// and zstd and the prior live on that) and fidelity after the tint plane, which fixes the broad
+/// colour errors a changed level-1 code was spent on (docs/BENCHMARKS.md).
 public struct TokenRefinement: Sendable {
     /// Rounds of descent; each costs about a training step of the decoder (forward, and backward
     /// to the latent only).
@@ -75,8 +80,9 @@ extension Codec {
         let n = z.count
         var m = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n)
         var best: (error: Float, tokens: [[Int32]])?
+        let first = Array(network.quantizer.encode(z, depth: depth).prefix(1))
         for round in 0...rounds {
-            let tokens = network.quantizer.encode(z, depth: depth)
+            let tokens = network.quantizer.encode(z, depth: depth, fixing: first)
             let (error, g) = network.decodedError(latent: network.quantizer.decode(tokens, shape: z.shape), target: target)
             if error < best?.error ?? .infinity { best = (error, tokens) }
             if round == rounds { break }
