@@ -36,7 +36,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
     @Option(help: ArgumentHelp("Search the quality for the smallest file of at least this PSNR.", valueName: "db"))
     var psnr: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Rounds of choosing tokens by their decoded error instead of nearest codes: 0 (the default) is fastest; each round costs about a decode and its gradient, and 20-50 buy most of the gain.", valueName: "rounds"))
+    @Option(name: .long, help: ArgumentHelp("Rounds of choosing tokens by their decoded error instead of nearest codes: 0 (the default) is fastest; each round costs about a decode and its gradient; 10 buy most of the gain.", valueName: "rounds"))
     var effort: Int = 0
 
     @Option(name: .long, help: ArgumentHelp("Token coding: zstd, or prior (rANS with the learned context prior: smaller, slower).", valueName: "zstd|prior"))

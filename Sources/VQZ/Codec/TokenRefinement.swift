@@ -23,8 +23,8 @@ public struct TokenRefinement: Sendable {
     /// to the latent only).
     public var rounds: Int
     /// Adam's step, in units of the RMS of level 1's code components (the latent's scale), so one
-    /// setting fits every model: 0.015 moved v2's latents by about 0.005 a round, the step that
-    /// gained most in a sweep of 0.003-0.01 (docs/BENCHMARKS.md).
+    /// setting fits every model: 0.015 is about 0.005 of v2's latent a round, between 0.003 and
+    /// 0.01, which gained about the same in a first trial on two photos.
     public var step: Float = 0.015
     /// Core tile side in tokens: the decoder's training pass keeps every activation for backward,
     /// so tiles are smaller than inference's to bound memory on large images.
@@ -84,7 +84,7 @@ extension Codec {
         for round in 0...rounds {
             let tokens = network.quantizer.encode(z, depth: depth, fixing: first)
             let (error, g) = network.decodedError(latent: network.quantizer.decode(tokens, shape: z.shape), target: target)
-            if error < best?.error ?? .infinity { best = (error, tokens) }
+            if best == nil || error < best!.error { best = (error, tokens) }
             if round == rounds { break }
             let t = Float(round + 1)
             let (c1, c2) = (1 - pow(beta1, t), 1 - pow(beta2, t))
