@@ -117,20 +117,11 @@ public final class ResidualVectorQuantizer {
         let m = z.count / dim
         precondition(depth.count == m && fixed.allSatisfy { $0.count == m }, "\(depth.count) depths for \(m) positions")
         var r = z.array
-        for (l, level) in fixed.enumerated() {
-            let e = store.value(codebooks[l])
-            for i in 0..<m where level[i] >= 0 {
-                for c in 0..<dim { r[i * dim + c] -= e[Int(level[i]) * dim + c] }
-            }
-        }
+        for (l, level) in fixed.enumerated() { subtract(level, level: l, from: &r) }
         var tokens = fixed
         for l in fixed.count..<Int(depth.max() ?? 1) {
-            var idx = [Int32](repeating: 0, count: m)
-            r.withUnsafeBufferPointer { rp in idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: m, level: l, into: $0.baseAddress!) } }
-            let e = store.value(codebooks[l])
-            for i in 0..<m {
-                for c in 0..<dim { r[i * dim + c] -= e[Int(idx[i]) * dim + c] }
-            }
+            let idx = nearestCodes(r, level: l)
+            subtract(idx, level: l, from: &r)
             tokens.append(idx)
         }
         for l in tokens.indices {
@@ -147,23 +138,34 @@ public final class ResidualVectorQuantizer {
         var r = z.array
         var tokens: [[Int32]] = [], energy: [[Float]] = []
         for l in 0..<used {
-            var idx = [Int32](repeating: 0, count: m)
-            r.withUnsafeBufferPointer { rp in idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: m, level: l, into: $0.baseAddress!) } }
-            let e = store.value(codebooks[l])
-            var left = [Float](repeating: 0, count: m)
-            for i in 0..<m {
-                let src = e + Int(idx[i]) * dim
+            let idx = nearestCodes(r, level: l)
+            subtract(idx, level: l, from: &r)
+            energy.append((0..<m).map { i in
                 var sum: Float = 0
-                for c in 0..<dim {
-                    r[i * dim + c] -= src[c]
-                    sum += r[i * dim + c] * r[i * dim + c]
-                }
-                left[i] = sum
-            }
+                for c in 0..<dim { sum += r[i * dim + c] * r[i * dim + c] }
+                return sum
+            })
             tokens.append(idx)
-            energy.append(left)
         }
         return (tokens, energy)
+    }
+
+    /// The nearest code of level l to each row of r ([rows, D], flattened).
+    private func nearestCodes(_ r: [Float], level l: Int) -> [Int32] {
+        var idx = [Int32](repeating: 0, count: r.count / dim)
+        r.withUnsafeBufferPointer { rp in
+            idx.withUnsafeMutableBufferPointer { nearest(rp.baseAddress!, rows: $0.count, level: l, into: $0.baseAddress!) }
+        }
+        return idx
+    }
+
+    /// Takes level l's codes `idx` from r row by row; a negative index has no code there.
+    private func subtract(_ idx: [Int32], level l: Int, from r: inout [Float]) {
+        let e = store.value(codebooks[l])
+        for i in idx.indices where idx[i] >= 0 {
+            let src = e + Int(idx[i]) * dim
+            for c in 0..<dim { r[i * dim + c] -= src[c] }
+        }
     }
 
     /// Mean squared norm of level 1's codes: the latent's scale, which makes residual energies

@@ -159,12 +159,9 @@ public final class Codec: @unchecked Sendable {
                          w: ext.w * f, h: ext.h * f)
             let (tokens, energy) = model.network.encodeMeasuringResiduals(x, levels: levels)
             for l in 0..<levels {
-                for ty in core.y..<(core.y + core.h) {
-                    for tx in core.x..<(core.x + core.w) {
-                        let src = (ty - ext.y) * ext.w + (tx - ext.x)
-                        grid[l][ty * gw + tx] = UInt16(tokens[l][src])
-                        residual[l][ty * gw + tx] = energy[l][src]
-                    }
+                core.forEachPosition(in: ext, gridWidth: gw) { g, t in
+                    grid[l][g] = UInt16(tokens[l][t])
+                    residual[l][g] = energy[l][t]
                 }
             }
         }
@@ -182,9 +179,7 @@ public final class Codec: @unchecked Sendable {
             for l in tokens.levels.indices {
                 let level = tokens.decoderIndices(atLevel: l)
                 var t = [Int32](repeating: 0, count: ext.w * ext.h)
-                for ty in 0..<ext.h {
-                    for tx in 0..<ext.w { t[ty * ext.w + tx] = level[(ext.y + ty) * gw + ext.x + tx] }
-                }
+                ext.forEachPosition(in: ext, gridWidth: gw) { g, i in t[i] = level[g] }
                 levels.append(t)
             }
             let y = model.network.decode(levels, batch: 1, gridHeight: ext.h, gridWidth: ext.w)
@@ -211,7 +206,17 @@ public final class Codec: @unchecked Sendable {
     }
 
     /// A tile's core (whose results are kept) and its extent with context margins, in tokens.
-    struct TileRect { var x, y, w, h: Int }
+    struct TileRect {
+        var x, y, w, h: Int
+
+        /// Each position of this rect, as its index in the whole grid (`gridWidth` wide, raster
+        /// order) and in the tile `ext` (raster order within it), which contains this rect.
+        func forEachPosition(in ext: TileRect, gridWidth gw: Int, _ body: (_ grid: Int, _ tile: Int) -> Void) {
+            for ty in y..<(y + h) {
+                for tx in x..<(x + w) { body(ty * gw + tx, (ty - ext.y) * ext.w + (tx - ext.x)) }
+            }
+        }
+    }
 
     func forEachTile(gridWidth gw: Int, gridHeight gh: Int, _ body: (TileRect, TileRect) -> Void) {
         let total = ((gw + tileTokens - 1) / tileTokens) * ((gh + tileTokens - 1) / tileTokens)

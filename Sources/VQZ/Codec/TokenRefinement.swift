@@ -52,19 +52,12 @@ extension Codec {
             let x = crop(rgb, width: image.width, height: image.height, x0: ext.x * f, y0: ext.y * f,
                          w: ext.w * f, h: ext.h * f)
             var tileDepth = [UInt8](repeating: 1, count: ext.w * ext.h)
-            for ty in 0..<ext.h {
-                for tx in 0..<ext.w { tileDepth[ty * ext.w + tx] = depth[(ext.y + ty) * gw + ext.x + tx] }
-            }
+            ext.forEachPosition(in: ext, gridWidth: gw) { g, t in tileDepth[t] = depth[g] }
             let best = Self.refinedTokens(network, latent: network.latent(x), depth: tileDepth, target: x,
                                           rounds: refinement.rounds, step: refinement.step * scale)
             // A tile whose positions all stop early has fewer levels; beyond them its tokens stay 0.
             for l in best.indices {
-                for ty in core.y..<(core.y + core.h) {
-                    for tx in core.x..<(core.x + core.w) {
-                        let k = best[l][(ty - ext.y) * ext.w + (tx - ext.x)]
-                        tokens[l][ty * gw + tx] = k < 0 ? 0 : UInt16(k)
-                    }
-                }
+                core.forEachPosition(in: ext, gridWidth: gw) { g, t in tokens[l][g] = best[l][t] < 0 ? 0 : UInt16(best[l][t]) }
             }
         }
         var out = file
