@@ -67,22 +67,35 @@ static int32_t shared_limit(int K) {
 int32_t vqz_weight_limit(int K) { return shared_limit(K); }
 int32_t vqz_activation_limit(int K) { return shared_limit(K); }
 
+// rintf for |x| < 2^22, NaN and infinities, without a call: adding 1.5 * 2^23 leaves no fraction
+// bits, so the sum is rounded to the nearest integer, ties to even, as rintf rounds.
+static inline float round_even(float x) { return (x + 12582912.0f) - 12582912.0f; }
+
 void vqz_pack_weights(int16_t *packed, float *scale, const float *w, int K, int N, int32_t limit) {
     const int Kp = kpad(K), Np = npad(N);
     memset(packed, 0, sizeof(int16_t) * (size_t)Kp * Np);
+    float *inv = malloc(sizeof(float) * (size_t)(N > 0 ? N : 1));
+    if (!inv) abort();
+    const float lim = (float)limit;
+    // Rows in order (w is K x N, row-major), so every read is contiguous.
+    for (int n = 0; n < N; n++) scale[n] = 0;
+    for (int k = 0; k < K; k++)
+        for (int n = 0; n < N; n++) scale[n] = fmaxf(scale[n], fabsf(w[(size_t)k * N + n]));
     for (int n = 0; n < N; n++) {
-        float amax = 0;
-        for (int k = 0; k < K; k++) amax = fmaxf(amax, fabsf(w[(size_t)k * N + n]));
+        const float amax = scale[n];
         // An all-zero column keeps scale 0: its products are 0 whatever the integers.
-        const float lim = (float)limit, s = amax / lim, inv = amax > 0 ? lim / amax : 0;
-        scale[n] = s;
-        int16_t *group = packed + (size_t)(n / 8) * Kp * 8;
-        for (int k = 0; k < K; k++) {
-            float q = rintf(w[(size_t)k * N + n] * inv);
+        scale[n] = amax / lim;
+        inv[n] = amax > 0 ? lim / amax : 0;
+    }
+    for (int k = 0; k < K; k++) {
+        for (int n = 0; n < N; n++) {
+            // |w * inv| is at most lim (plus rounding): within round_even's range.
+            float q = round_even(w[(size_t)k * N + n] * inv[n]);
             q = fminf(fmaxf(q, -lim), lim);
-            group[(k / 2) * 16 + (n % 8) * 2 + (k % 2)] = (int16_t)q;
+            packed[(size_t)(n / 8) * Kp * 8 + (k / 2) * 16 + (n % 8) * 2 + (k % 2)] = (int16_t)q;
         }
     }
+    free(inv);
 }
 
 float vqz_absmax_naive(const float *x, size_t n, int relu) {

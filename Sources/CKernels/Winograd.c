@@ -42,17 +42,24 @@ static void transform_taps(const float g[3], float h[4]) {
 void vqz_winograd_transform_weights(float *u, const float *w, int Cin, int N) {
     const size_t plane = (size_t)Cin * N;
     for (int c = 0; c < Cin; c++) {
+        // Output channels innermost: every read and write runs along a contiguous row, and the
+        // loop vectorises (each value takes transform_taps's steps, in its order).
+        const float *tap[9];
+        for (int t = 0; t < 9; t++) tap[t] = w + ((size_t)t * Cin + c) * N;
+        float *point[16];
+        for (int p = 0; p < 16; p++) point[p] = u + p * plane + (size_t)c * N;
+#pragma clang loop vectorize(assume_safety)   // the 16 points and the 9 taps are disjoint rows
         for (int n = 0; n < N; n++) {
             float h[3][4], g[3];
             for (int kx = 0; kx < 3; kx++) {   // G g: each column of taps
-                for (int ky = 0; ky < 3; ky++) g[ky] = w[((size_t)(ky * 3 + kx) * Cin + c) * N + n];
+                for (int ky = 0; ky < 3; ky++) g[ky] = tap[ky * 3 + kx][n];
                 transform_taps(g, h[kx]);
             }
             for (int a = 0; a < 4; a++) {      // (G g) G^T: each row of the result
                 float t[4];
                 for (int kx = 0; kx < 3; kx++) g[kx] = h[kx][a];
                 transform_taps(g, t);
-                for (int b = 0; b < 4; b++) u[(a * 4 + b) * plane + (size_t)c * N + n] = t[b];
+                for (int b = 0; b < 4; b++) point[a * 4 + b][n] = t[b];
             }
         }
     }

@@ -56,9 +56,10 @@ enum ModelFile {
     /// The tensors, metadata and checked config of a file whose kind is one of `kinds` (the
     /// first is the one an error names as expected).
     static func read<Config: StoredModelConfig>(_ bytes: [UInt8], kinds: [String], config: Config.Type)
-        throws -> (tensors: [String: SafeTensors.Entry], metadata: [String: String], config: Config) {
-        let tensors: [String: SafeTensors.Entry], meta: [String: String]
-        do { (tensors, meta) = try SafeTensors.read(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        throws -> (tensors: SafeTensors.File, metadata: [String: String], config: Config) {
+        let tensors: SafeTensors.File
+        do { tensors = try SafeTensors.File(bytes) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
+        let meta = tensors.metadata
         let kind = meta["kind"]
         guard let kind, kinds.contains(kind) else { throw ModelError.wrongKind(found: kind, expected: kinds[0]) }
         guard let json = meta["config"] else { throw ModelError.badConfig("no config") }
@@ -91,7 +92,7 @@ enum ModelFile {
     }
 
     /// Fills a model's parameters from a file's tensors; `optional` names those a file may lack.
-    static func load(_ tensors: [String: SafeTensors.Entry], into store: ParameterStore,
+    static func load(_ tensors: SafeTensors.File, into store: ParameterStore,
                      optional: (Param) -> Bool = { _ in false }) throws {
         do { try store.load(tensors, optional: optional) } catch let e as SafeTensors.Error { throw ModelError.weights(e) }
     }

@@ -13,20 +13,12 @@ public enum BundledWeights {
         return Array(UnsafeBufferPointer(start: start, count: size))
     }
 
-    /// FNV-1a 128 of the bundled weights `name`, computed once per process: a reader matching a
-    /// file's fingerprint and the model it then loads need the same digest (about 1 ms per MB).
+    /// FNV-1a 128 of the bundled weights `name`, as recorded beside them (BundledModels.c), nil
+    /// when this build has none: hashing the photo tokenizer took about 9 ms of every command.
     public static func digest(_ name: String) -> [UInt8]? {
-        digestLock.withLock {
-            if let known = digests[name] { return known }
-            guard let bytes = named(name) else { return nil }
-            let digest = fnv1a128(bytes)
-            digests[name] = digest
-            return digest
-        }
+        guard let hex = name.withCString({ vqz_bundled_weights_digest($0) }) else { return nil }
+        return TokenizerRecord.bytes(hex: String(cString: hex))
     }
-
-    private nonisolated(unsafe) static var digests: [String: [UInt8]] = [:]
-    private static let digestLock = NSLock()
 }
 
 /// What `vqz --version` says of one bundled weights file.

@@ -12,6 +12,37 @@ final class IntKernelTests: XCTestCase {
         (30, 40, 50), (13, 56, 14),
     ]
 
+    /// The packing's definition: per output channel n, each weight times limit / max|w| rounded
+    /// to the nearest integer, ties to even; pairs of rows interleaved in groups of 8 channels.
+    static func packedByDefinition(_ w: [Float], k: Int, n: Int) -> (packed: [Int16], scale: [Float]) {
+        let kp = (k + 1) & ~1, np = (n + 7) & ~7
+        let lim = Float(vqz_weight_limit(Int32(k)))
+        var packed = [Int16](repeating: 0, count: kp * np), scale = [Float](repeating: 0, count: n)
+        for j in 0..<n {
+            let amax = (0..<k).map { abs(w[$0 * n + j]) }.max() ?? 0
+            scale[j] = amax / lim
+            let inv = amax > 0 ? lim / amax : 0
+            for i in 0..<k {
+                let q = min(max((w[i * n + j] * inv).rounded(.toNearestOrEven), -lim), lim)
+                packed[(j / 8) * kp * 8 + (i / 2) * 16 + (j % 8) * 2 + (i % 2)] = Int16(q)
+            }
+        }
+        return (packed, scale)
+    }
+
+    /// Halves round to even, as rintf does, and an all-zero channel packs zeros with scale 0.
+    func testPackingRoundsHalvesToEven() {
+        let k = 5, lim = Float(vqz_weight_limit(Int32(k)))
+        // Channel 0's largest weight is the limit itself, so its scale is 1 and the others are exact halves.
+        let column0: [Float] = [lim, 2.5, 3.5, -2.5, -0.5]
+        let w: [Float] = column0.flatMap { [$0, Float(0)] }
+        var packed = [Int16](repeating: 0, count: 6 * 8), scale = [Float](repeating: 0, count: 2)
+        vqz_pack_weights(&packed, &scale, w, Int32(k), 2, vqz_weight_limit(Int32(k)))
+        XCTAssertEqual((0..<k).map { packed[($0 / 2) * 16 + ($0 % 2)] }, [Int16(lim), 2, 4, -2, 0])
+        XCTAssertEqual(scale, [1, 0])
+        XCTAssertEqual(packed, Self.packedByDefinition(w, k: k, n: 2).packed)
+    }
+
     func testKernelsMatchNaiveTwins() {
         var rng = RNG(seed: 34)
         for (ci, s) in shapes.enumerated() {
@@ -20,6 +51,8 @@ final class IntKernelTests: XCTestCase {
             var packed = [Int16](repeating: 0, count: kp * np)
             var scale = [Float](repeating: 0, count: s.n)
             vqz_pack_weights(&packed, &scale, w, Int32(s.k), Int32(s.n), vqz_weight_limit(Int32(s.k)))
+            XCTAssertEqual(packed, Self.packedByDefinition(w, k: s.k, n: s.n).packed, "pack case \(ci)")
+            XCTAssertEqual(scale, Self.packedByDefinition(w, k: s.k, n: s.n).scale, "pack scale case \(ci)")
             let x = (0..<(s.m * s.k)).map { _ in rng.normal() * 3 }
             let relu: Int32 = ci % 2 == 0 ? 1 : 0
             XCTAssertEqual(vqz_absmax(x, x.count, relu), vqz_absmax_naive(x, x.count, relu), "absmax case \(ci)")

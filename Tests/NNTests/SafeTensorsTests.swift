@@ -110,7 +110,7 @@ final class SafeTensorsTests: XCTestCase {
         let store = ParameterStore()
         let lin = Linear(store, "lin", inFeatures: 3, outFeatures: 2, rng: &rng)
         store.seal()
-        let (t, _) = try SafeTensors.read(SafeTensors.write(store.entries()))
+        let t = try SafeTensors.File(SafeTensors.write(store.entries()))
         let other = ParameterStore()
         _ = Linear(other, "lin", inFeatures: 3, outFeatures: 2, rng: &rng)
         try other.load(t)
@@ -131,7 +131,7 @@ final class SafeTensorsTests: XCTestCase {
         let store = ParameterStore()
         let lin = Linear(store, "lin", inFeatures: 3, outFeatures: 2, rng: &rng)
         store.seal()
-        let (t, _) = try SafeTensors.read(SafeTensors.write(store.entries()))
+        let t = try SafeTensors.File(SafeTensors.write(store.entries()))
         var drawn = 0
         let loaded = ParameterStore.withoutInitialValues { () -> ParameterStore in
             let other = ParameterStore()

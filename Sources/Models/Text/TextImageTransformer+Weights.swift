@@ -73,7 +73,7 @@ public enum TextImageModels: TextModelFiles {
     /// Any text model's file read back: its tensors, metadata, checked config, and the text
     /// tokenizer that matches it (`what` names the model in the error when none does).
     static func read<Config: TextModelConfig>(_ bytes: [UInt8], kinds: [String], config: Config.Type, what: String) throws
-        -> (tensors: [String: SafeTensors.Entry], metadata: [String: String], config: Config, text: TextTokenizer) {
+        -> (tensors: SafeTensors.File, metadata: [String: String], config: Config, text: TextTokenizer) {
         let file = try ModelFile.read(bytes, kinds: kinds, config: Config.self)
         guard let textJSON = file.metadata[textTokenizerKey], let text = try? TextTokenizer(json: textJSON),
               text.vocabularySize == file.config.textVocabulary, text.length == file.config.textLength

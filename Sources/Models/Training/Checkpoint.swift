@@ -30,9 +30,10 @@ public struct Checkpoint {
     /// Loads model and optimizer state; returns the step and RNG to continue from.
     public static func load(from path: String, store: ParameterStore, optimizer: Adam) throws -> Checkpoint {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        let (tensors, meta) = try SafeTensors.read(bytes)
-        try store.load(tensors)
-        guard let m = tensors["optimizer.m"]?.values, let v = tensors["optimizer.v"]?.values,
+        let file = try SafeTensors.File(bytes)
+        let meta = file.metadata
+        try store.load(file)
+        guard let m = file.values("optimizer.m"), let v = file.values("optimizer.v"),
               let stepText = meta["step"], let step = Int(stepText),
               let optStep = meta["optimizer_step"].flatMap(Int.init),
               let rngText = meta["rng"]

@@ -39,12 +39,12 @@ public final class ParameterStore {
     }
 
     public init() {
-        values = .allocate(capacity: 1)
+        values = Self.zeroedFloats(1)
         initializes = !Self.skipsInitialValues
     }
 
     deinit {
-        values.deallocate()
+        free(values)
         gradStorage?.deallocate()
     }
 
@@ -67,14 +67,19 @@ public final class ParameterStore {
     public func seal() {
         guard !sealed else { return }
         sealed = true
-        values.deallocate()
-        values = .allocate(capacity: max(count, 1))
+        free(values)
+        values = Self.zeroedFloats(max(count, 1))
         if initializes {
-            initial.withUnsafeBufferPointer { values.initialize(from: $0.baseAddress!, count: count) }
-        } else {
-            values.initialize(repeating: 0, count: max(count, 1))
+            initial.withUnsafeBufferPointer { values.update(from: $0.baseAddress!, count: count) }
         }
         initial = []
+    }
+
+    /// `count` zeros from calloc: a large block comes as fresh pages the kernel zeroes as they are
+    /// first touched, so a model filled from a file writes its values once instead of twice.
+    private static func zeroedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        guard let raw = calloc(count, MemoryLayout<Float>.stride) else { fatalError("out of memory allocating \(count) parameters") }
+        return raw.bindMemory(to: Float.self, capacity: count)
     }
 
     /// The gradients of every parameter, in the layout of `values`.

@@ -62,8 +62,63 @@ public enum SafeTensors {
         return strings
     }
 
-    /// Parses a whole file; every size is checked against the file before it is used.
+    /// One tensor of a parsed file: where its data lies, not yet converted.
+    public struct Stored: Sendable {
+        public let dtype: DType
+        public let shape: [Int]
+        public let count: Int
+        /// The offset of its first byte in the file.
+        let start: Int
+    }
+
+    /// A parsed file: its metadata and the layout of its tensors, every size checked against the
+    /// file; values are converted only when asked for, straight to where they are wanted.
+    public struct File: Sendable {
+        public let bytes: [UInt8]
+        public let tensors: [String: Stored]
+        public let metadata: [String: String]
+
+        public init(_ bytes: [UInt8]) throws {
+            self.bytes = bytes
+            (tensors, metadata) = try SafeTensors.layout(bytes)
+        }
+
+        /// Converts tensor `name`'s values into `destination`, which holds `stored.count` floats.
+        public func decode(_ stored: Stored, into destination: UnsafeMutablePointer<Float>) {
+            bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress! + stored.start
+                if stored.dtype == .f16 {
+                    vqz_f16_to_f32(destination, base, stored.count)
+                    return
+                }
+                for i in 0..<stored.count {
+                    destination[i] = Float(bitPattern: UnsafeRawPointer(base).loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
+                }
+            }
+        }
+
+        /// Tensor `name`'s values, nil when the file lacks it.
+        public func values(_ name: String) -> [Float]? {
+            guard let stored = tensors[name] else { return nil }
+            return [Float](unsafeUninitializedCapacity: stored.count) { buffer, initialized in
+                if stored.count > 0 { decode(stored, into: buffer.baseAddress!) }
+                initialized = stored.count
+            }
+        }
+    }
+
+    /// Parses a whole file into entries (`File` converts only the tensors asked for).
     public static func read(_ bytes: [UInt8]) throws -> (tensors: [String: Entry], metadata: [String: String]) {
+        let file = try File(bytes)
+        var entries: [String: Entry] = [:]
+        for (name, stored) in file.tensors {
+            entries[name] = Entry(name: name, dtype: stored.dtype, shape: stored.shape, values: file.values(name)!)
+        }
+        return (entries, file.metadata)
+    }
+
+    /// The tensors' layout and the metadata; every size is checked against the file before it is used.
+    static func layout(_ bytes: [UInt8]) throws -> (tensors: [String: Stored], metadata: [String: String]) {
         guard bytes.count >= 8 else { throw Error.truncated }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
@@ -79,7 +134,7 @@ public enum SafeTensors {
         guard let header = json as? [String: Any] else { throw Error.badHeader("not a JSON object") }
         let dataStart = 8 + headerLength
         let dataLength = bytes.count - dataStart
-        var tensors: [String: Entry] = [:]
+        var tensors: [String: Stored] = [:]
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -114,18 +169,7 @@ public enum SafeTensors {
             guard offsets[1] - offsets[0] == count * dtype.size else {
                 throw Error.badHeader("tensor \(name) spans \(offsets[1] - offsets[0]) bytes for \(count) \(dtype.rawValue) values")
             }
-            let base = dataStart + offsets[0]
-            var values = [Float](repeating: 0, count: count)
-            bytes.withUnsafeBytes { raw in
-                if dtype == .f16 {
-                    values.withUnsafeMutableBufferPointer { vqz_f16_to_f32($0.baseAddress, raw.baseAddress! + base, count) }
-                    return
-                }
-                for i in 0..<count {
-                    values[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self).littleEndian)
-                }
-            }
-            tensors[name] = Entry(name: name, dtype: dtype, shape: shape, values: values)
+            tensors[name] = Stored(dtype: dtype, shape: shape, count: count, start: dataStart + offsets[0])
         }
         return (tensors, metadata)
     }
@@ -190,16 +234,17 @@ extension ParameterStore {
         }
     }
 
-    /// Loads every named tensor of the store from `tensors`; names in `optional` may be absent.
-    public func load(_ tensors: [String: SafeTensors.Entry], optional: (Param) -> Bool = { _ in false }) throws {
+    /// Loads every named tensor of the store from `file`, converted straight into the store;
+    /// names in `optional` may be absent (they keep their values).
+    public func load(_ file: SafeTensors.File, optional: (Param) -> Bool = { _ in false }) throws {
         seal()
         for p in params {
-            guard let e = tensors[p.name] else {
+            guard let stored = file.tensors[p.name] else {
                 if optional(p) { continue }
                 throw SafeTensors.Error.missingTensor(p.name)
             }
-            guard e.shape == p.shape else { throw SafeTensors.Error.shapeMismatch(p.name, expected: p.shape, found: e.shape) }
-            e.values.withUnsafeBufferPointer { value(p).update(from: $0.baseAddress!, count: p.count) }
+            guard stored.shape == p.shape else { throw SafeTensors.Error.shapeMismatch(p.name, expected: p.shape, found: stored.shape) }
+            file.decode(stored, into: value(p))
         }
     }
 }

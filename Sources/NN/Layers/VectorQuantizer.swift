@@ -35,11 +35,16 @@ public final class ResidualVectorQuantizer {
         self.dim = dim
         var books: [Param] = [], sizes: [Param] = [], sums: [Param] = []
         for l in 0..<levels {
-            let init0 = (0..<(codebookSize * dim)).map { _ in rng.normal() * 0.1 }
-            books.append(store.add("\(name).codebook.\(l)", [codebookSize, dim], trainable: false, init0))
+            // Drawn once for the codebook and its EMA sum, and not at all for a model built to be loaded.
+            var drawn: [Float]? = nil
+            func initial() -> [Float] {
+                if drawn == nil { drawn = (0..<(codebookSize * dim)).map { _ in rng.normal() * 0.1 } }
+                return drawn!
+            }
+            books.append(store.add("\(name).codebook.\(l)", [codebookSize, dim], trainable: false, initial()))
             sizes.append(store.add("\(name).ema_cluster_size.\(l)", [codebookSize], trainable: false,
                                    [Float](repeating: 1, count: codebookSize)))
-            sums.append(store.add("\(name).ema_embed_sum.\(l)", [codebookSize, dim], trainable: false, init0))
+            sums.append(store.add("\(name).ema_embed_sum.\(l)", [codebookSize, dim], trainable: false, initial()))
         }
         codebooks = books
         clusterSize = sizes
