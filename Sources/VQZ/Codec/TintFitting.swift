@@ -58,26 +58,34 @@ extension TintPlane {
         var sums = [Float](repeating: 0, count: plane * channels)
         var counts = [Float](repeating: 0, count: plane)
         for y in 0..<height { for x in 0..<width { counts[(y >> cellLog2) * columns + (x >> cellLog2)] += 1 } }
+        // What the plane must explain, channel by channel (exact: integers below 2^24).
+        var residual = [Float](repeating: 0, count: width * height * channels)
+        for i in residual.indices { residual[i] = Float(reference[i]) - Float(decoded[i]) }
+        // The plane interpolated along x on each row of cells, then blended along y per pixel row:
+        // the same products and sums, in the same order, as interpolating each pixel from its
+        // four cells, for a pass over the cells' rows instead of two more per pixel.
+        var alongX = [Float](repeating: 0, count: rows * width)
         for sweep in 0...settings.sweeps {
             for i in sums.indices { sums[i] = 0 }
-            reference.withUnsafeBufferPointer { ref in
-                decoded.withUnsafeBufferPointer { dec in
-                    cells.withUnsafeBufferPointer { v in
-                        for c in 0..<channels {
-                            let base = c * plane
-                            for y in 0..<height {
-                                let ty = ys[y]
-                                let fy0 = Float(ty.firstWeight) / unit, fy1 = Float(ty.secondWeight) / unit
-                                let row0 = base + ty.first * columns, row1 = base + ty.second * columns
-                                let cellRow = base + (y >> cellLog2) * columns
-                                for x in 0..<width {
-                                    let tx = xs[x]
-                                    let fx0 = Float(tx.firstWeight) / unit, fx1 = Float(tx.secondWeight) / unit
-                                    let interpolated = (v[row0 + tx.first] * fx0 + v[row0 + tx.second] * fx1) * fy0
-                                        + (v[row1 + tx.first] * fx0 + v[row1 + tx.second] * fx1) * fy1
-                                    let i = (y * width + x) * channels + c
-                                    sums[cellRow + (x >> cellLog2)] += Float(ref[i]) - Float(dec[i]) - interpolated
-                                }
+            for c in 0..<channels {
+                let base = c * plane
+                for r in 0..<rows {
+                    for x in 0..<width {
+                        let tx = xs[x]
+                        let fx0 = Float(tx.firstWeight) / unit, fx1 = Float(tx.secondWeight) / unit
+                        alongX[r * width + x] = cells[base + r * columns + tx.first] * fx0 + cells[base + r * columns + tx.second] * fx1
+                    }
+                }
+                residual.withUnsafeBufferPointer { res in
+                    alongX.withUnsafeBufferPointer { ax in
+                        for y in 0..<height {
+                            let ty = ys[y]
+                            let fy0 = Float(ty.firstWeight) / unit, fy1 = Float(ty.secondWeight) / unit
+                            let row0 = ty.first * width, row1 = ty.second * width
+                            let cellRow = base + (y >> cellLog2) * columns
+                            for x in 0..<width {
+                                let interpolated = ax[row0 + x] * fy0 + ax[row1 + x] * fy1
+                                sums[cellRow + (x >> cellLog2)] += res[(y * width + x) * channels + c] - interpolated
                             }
                         }
                     }
