@@ -83,9 +83,14 @@ extension TintPlane {
                             let fy0 = Float(ty.firstWeight) / unit, fy1 = Float(ty.secondWeight) / unit
                             let row0 = ty.first * width, row1 = ty.second * width
                             let cellRow = base + (y >> cellLog2) * columns
-                            for x in 0..<width {
-                                let interpolated = ax[row0 + x] * fy0 + ax[row1 + x] * fy1
-                                sums[cellRow + (x >> cellLog2)] += res[(y * width + x) * channels + c] - interpolated
+                            for column in 0..<columns {
+                                // Each cell's pixels of this row added in order, in a register.
+                                var sum = sums[cellRow + column]
+                                for x in (column << cellLog2)..<min(width, (column + 1) << cellLog2) {
+                                    let interpolated = ax[row0 + x] * fy0 + ax[row1 + x] * fy1
+                                    sum += res[(y * width + x) * channels + c] - interpolated
+                                }
+                                sums[cellRow + column] = sum
                             }
                         }
                     }
