@@ -226,6 +226,42 @@ final class ReferenceTests: XCTestCase {
         XCTAssertLessThan(maxScaledError(got.data, want.data, want.count), 1e-5, "fused inference differs from forward")
     }
 
+    /// Residual blocks inside a network write their result over their input, which nothing reads
+    /// afterwards; the network's own input, the caller's, is never written, even when the first
+    /// layer is a residual block or a block's only convolution reads the input it would write.
+    func testInferenceWritesResidualsInPlaceButNeverTheCallersInput() {
+        var rng = RNG(seed: 71)
+        let store = ParameterStore()
+        func conv(_ name: String, _ cin: Int, _ cout: Int) -> Conv2d {
+            Conv2d(store, name, inChannels: cin, outChannels: cout, kernel: 3, rng: &rng)
+        }
+        let block = Residual(Sequential([ReLU(), conv("r1", 4, 4), ReLU(), conv("r2", 4, 4)]))
+        let net = Sequential([
+            Residual(Sequential([ReLU(), conv("r0", 3, 3), ReLU(), conv("r0b", 3, 3)])),
+            conv("m", 3, 4),
+            block,
+            Residual(Sequential([ReLU(), conv("r3", 4, 4)])),
+            Residual(conv("r4", 4, 4)),
+            conv("out", 4, 3),
+        ])
+        store.seal()
+        for p in store.params where p.name.hasSuffix(".bias") { randomize(store, p, &rng, scale: 0.3) }
+        let x = randomTensor([2, 6, 5, 3], &rng)
+        let before = x.copy()
+        let want = net.forward(x).copy()
+        net.releaseBuffers()
+        let got = net.infer(x)
+        XCTAssertLessThan(maxScaledError(got.data, want.data, want.count), 1e-5, "in-place inference differs from forward")
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: x.data, count: x.count)),
+                       Array(UnsafeBufferPointer(start: before.data, count: before.count)), "the caller's input was written")
+        let t = randomTensor([1, 4, 4, 4], &rng)
+        let expected = block.infer(t.copy(), consuming: false).copy()
+        let y = block.infer(t, consuming: true)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: y.data, count: y.count)),
+                       Array(UnsafeBufferPointer(start: expected.data, count: expected.count)))
+        if VectorKernels.available { XCTAssertTrue(y === t, "the block allocated instead of writing over its input") }
+    }
+
     /// Causal masks: with a stack of masked convolutions, output position p (raster order) may
     /// depend only on input positions before p; checked by perturbing each input position.
     func testMasksAreCausal() {

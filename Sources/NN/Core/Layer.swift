@@ -37,7 +37,11 @@ public final class Sequential: Layer {
     /// folded into that convolution (Conv2d.infer(_:reluInput:upsampleInput:adding:reluOutput:)),
     /// which saves a pass over memory and a full-size buffer each; the result is the same, bit
     /// for bit, except that upsampling convolutions round differently (Conv2d.inferUpsampled).
-    public func infer(_ x: Tensor, adding skip: Tensor?) -> Tensor {
+    ///
+    /// `consumingSkip`: the caller reads `skip` no more, so the result may be written over it.
+    /// The activations made in here are this call's own, so residual blocks inside write their
+    /// result over their input; `x` itself, the caller's, is never written.
+    public func infer(_ x: Tensor, adding skip: Tensor?, consumingSkip: Bool = false) -> Tensor {
         var current = x
         var previous: (any Layer)? = nil
         var skipAdded = false
@@ -59,9 +63,11 @@ public final class Sequential: Layer {
                 let reluOut = j + 1 < layers.count && layers[j + 1] is ReLU
                 let last = j == layers.count - 1
                 next = conv.infer(current, reluInput: relu, upsampleInput: upsample, adding: last ? skip : nil,
-                                  reluOutput: reluOut)
+                                  intoSkip: consumingSkip, reluOutput: reluOut)
                 skipAdded = skipAdded || (last && skip != nil)
                 if reluOut { j += 1 }
+            } else if let residual = layers[j] as? Residual, i == j {
+                next = residual.infer(current, consuming: current !== x)
             } else {
                 // No convolution to fold into: run what was skipped over as it is.
                 var t = current

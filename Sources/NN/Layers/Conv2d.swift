@@ -106,21 +106,31 @@ public final class Conv2d: Layer {
     /// input, plus `adding`, through the ReLU, bit for bit (except after upsampling, see
     /// inferUpsampled).
     ///
+    /// `intoSkip` writes the result over `adding`'s storage instead of a new tensor (a residual
+    /// block whose input nothing else reads: one activation fewer to allocate and fault in). Each
+    /// output element is written once, after its own skip element is read, on the direct and
+    /// integer kernels; the im2col path writes the bias first, so it allocates as before.
+    ///
     /// Where the CPU has AVX2 and FMA, forward and infer both run the direct kernel
     /// (Conv2d+Direct.swift), whose sums do not depend on the CPU or the threads. Elsewhere each
     /// thread of our pool takes a contiguous share of the output pixels and runs im2col and a
     /// single-threaded sgemm on blocks of its share, so a block never leaves the core that wrote
     /// it and BLAS's own threads do not spin beside ours.
     public func infer(_ x: Tensor, reluInput: Bool, upsampleInput: Bool = false, adding skip: Tensor? = nil,
-                      reluOutput: Bool = false) -> Tensor {
+                      intoSkip: Bool = false, reluOutput: Bool = false) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv expects [N,H,W,\(inChannels)], got \(x.shape)")
         input = nil   // inference keeps no reference to its input, so it can be freed
         let up = upsampleInput ? 2 : 1
         let (n, h, w) = (x.shape[0], x.shape[1] * up, x.shape[2] * up)
         let (ho, wo) = outputSize(height: h, width: w)
-        let out = output.uninitializedTensor([n, ho, wo, outChannels])
-        if let skip { precondition(skip.shape == out.shape, "conv skip \(skip.shape) for output \(out.shape)") }
         let integer = usesIntegerKernels
+        let out: Tensor
+        if intoSkip, let skip, skip !== x, integer || usesDirectKernel {
+            out = skip
+        } else {
+            out = output.uninitializedTensor([n, ho, wo, outChannels])
+        }
+        if let skip { precondition(skip.shape == out.shape, "conv skip \(skip.shape) for output \(out.shape)") }
         if upsampleInput && kernel == 3 && stride == 1 && padding == 1 {
             if integer {
                 inferUpsampledInteger(x, out, reluInput: reluInput, adding: skip, reluOutput: reluOutput)

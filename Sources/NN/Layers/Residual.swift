@@ -14,15 +14,18 @@ public final class Residual: Layer {
         return y
     }
 
-    public func infer(_ x: Tensor) -> Tensor {
+    public func infer(_ x: Tensor) -> Tensor { infer(x, consuming: false) }
+
+    /// `consuming`: the caller reads `x` no more, so the result may be written over it.
+    public func infer(_ x: Tensor, consuming: Bool) -> Tensor {
         let y: Tensor
         if let seq = body as? Sequential {
             // The skip is added inside the body's last convolution, block by block.
-            y = seq.infer(x, adding: x)
+            y = seq.infer(x, adding: x, consumingSkip: consuming)
         } else {
             let f = body.infer(x)
             precondition(f.shape == x.shape, "residual body changed shape \(x.shape) -> \(f.shape)")
-            y = output.uninitializedTensor(x.shape)
+            y = consuming && f !== x ? x : output.uninitializedTensor(x.shape)
             add(y.data, x.data, f.data, x.count)
         }
         body.releaseBuffers()
