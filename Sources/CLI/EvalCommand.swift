@@ -13,9 +13,9 @@ import VQZ
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure the models: bits per token, sampling speed, inpainting, entropy coding, the scene judge, prompts, the tokenizer.",
+        abstract: "Measure the models: bits per token, sampling speed, inpainting, entropy coding, the scene judge, prompts, the tokenizer, the quality scale.",
         subcommands: [EvalPriorCommand.self, EvalInpaintCommand.self, EvalEntropyCommand.self, EvalJudgeCommand.self,
-                      EvalPromptsCommand.self, EvalTokenizerCommand.self]
+                      EvalPromptsCommand.self, EvalTokenizerCommand.self, EvalScaleCommand.self]
     )
 }
 
