@@ -24,6 +24,7 @@ struct EvalScaleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of pictures (searched recursively), e.g. data/val.", valueName: "dir")) var data: String
     @Option(help: "Qualities measured, evenly spaced from 0 to 100.") var points = 101
     @Option(help: "Size targets per picture.") var targets = 16
+    @Flag(help: "Print JSON, one object per picture: its points [quality, bytes, PSNR] and landings [target, bytes].") var json = false
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var verbosity: VerbosityOptions<Self>
 
@@ -37,8 +38,10 @@ struct EvalScaleCommand: ParsableCommand {
         let codec = Codec(model: try modelOptions.load())
         let (pictures, paths, skipped) = try TrainingImages.load(folder: data)
         for s in skipped { console.warn(s.path, s.reason) }
-        print("tokenizer \(codec.model.fingerprint), \(pictures.count) pictures in \(data), \(points) qualities, \(targets) size targets each")
-        print("picture                   bytes at -q 0..100   bytes fall after   PSNR falls after   --size: most under   mean under   within 3%")
+        if !json {
+            print("tokenizer \(codec.model.fingerprint), \(pictures.count) pictures in \(data), \(points) qualities, \(targets) size targets each")
+        }
+        if !json { print("picture                   bytes at -q 0..100   bytes fall after   PSNR falls after   --size: most under   mean under   within 3%") }
         var worst = 0.0, within = 0, landed = 0, monotone = 0
         let progress = ProgressLine(console: console)
         for (i, picture) in pictures.enumerated() {
@@ -53,13 +56,24 @@ struct EvalScaleCommand: ParsableCommand {
             func list(_ qs: [Double]) -> String { qs.isEmpty ? "none" : qs.map { String(format: "%g", $0) }.joined(separator: ",") }
             func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
             let mean = unders.isEmpty ? 0 : unders.reduce(0, +) / Double(unders.count)
-            print(column(URL(fileURLWithPath: paths[i]).lastPathComponent, 26)
+            let name = URL(fileURLWithPath: paths[i]).lastPathComponent
+            if json {
+                let object: [String: Any] = [
+                    "picture": name,
+                    "points": sweep.points.map { [$0.quality, $0.bytes, $0.psnr] as [Any] },
+                    "landings": sweep.landings.map { [$0.target, $0.bytes] },
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                continue
+            }
+            print(column(name, 26)
                   + column("\(sweep.points.first!.bytes)..\(sweep.points.last!.bytes)", 21)
                   + column(list(sweep.bytesFalls), 19) + column(list(sweep.psnrFalls), 19)
                   + column(String(format: "%.2f%%", 100 * (unders.max() ?? 0)), 21)
                   + column(String(format: "%.2f%%", 100 * mean), 13) + "\(close) of \(unders.count)")
         }
         progress.finish()
+        if json { return }
         print(String(format: "monotone in bytes and PSNR: %d of %d pictures; --size within 3%% under its target: %d of %d, at most %.2f%% under",
                      monotone, pictures.count, within, landed, 100 * worst))
     }

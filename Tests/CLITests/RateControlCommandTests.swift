@@ -91,3 +91,33 @@ import VQZ
         }
     }
 }
+
+/// `vqz eval scale` reports what `vqz compress -q` and `--size` write.
+@Suite struct EvalScaleCommandTests {
+    @Test func evalScaleAgreesWithTheCommands() throws {
+        let folder = try CLIRunner.scratchFolder()
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples")
+        try FileManager.default.copyItem(at: samples.appendingPathComponent("leaf-256.jpg"), to: folder.appendingPathComponent("leaf-256.jpg"))
+        let eval = try CLIRunner.run(["eval", "scale", "--data", folder.path, "--points", "5", "--targets", "2", "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let row = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        let points = row["points"] as! [[Double]], landings = row["landings"] as! [[Int]]
+        #expect(points.map { $0[0] } == [0, 25, 50, 75, 100])
+        let bytes = points.map { Int($0[1]) }, psnr = points.map { $0[2] }
+        #expect(bytes == bytes.sorted() && psnr == psnr.sorted(), "the scale rises in bytes and PSNR: \(bytes) \(psnr)")
+        func written(_ arguments: [String]) throws -> Int {
+            let out = folder.appendingPathComponent("x.vqz").path
+            let run = try CLIRunner.run(["compress", "leaf-256.jpg", "-f", "-o", out] + arguments, in: folder)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
+        }
+        #expect(try written(["-q", "50"]) == bytes[2])
+        #expect(landings.count == 2)
+        for landing in landings {
+            #expect(landing[1] <= landing[0], "--size never exceeds its target: \(landing)")
+            #expect(try written(["--size", "\(landing[0])"]) == landing[1])
+        }
+        #expect(try CLIRunner.run(["eval", "scale", "--data", folder.path, "--points", "1"]).status != 0)
+    }
+}
