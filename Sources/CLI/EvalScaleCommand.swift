@@ -40,8 +40,8 @@ struct EvalScaleCommand: ParsableCommand {
         for s in skipped { console.warn(s.path, s.reason) }
         if !json {
             print("tokenizer \(codec.model.fingerprint), \(pictures.count) pictures in \(data), \(points) qualities, \(targets) size targets each")
+            print("picture                   bytes at -q 0..100   bytes fall after   PSNR falls after   --size: most under   mean under   within 3%")
         }
-        if !json { print("picture                   bytes at -q 0..100   bytes fall after   PSNR falls after   --size: most under   mean under   within 3%") }
         var worst = 0.0, within = 0, landed = 0, monotone = 0
         let progress = ProgressLine(console: console)
         for (i, picture) in pictures.enumerated() {
