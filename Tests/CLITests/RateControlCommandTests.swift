@@ -99,7 +99,7 @@ import VQZ
         let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("samples")
         try FileManager.default.copyItem(at: samples.appendingPathComponent("leaf-256.jpg"), to: folder.appendingPathComponent("leaf-256.jpg"))
-        let eval = try CLIRunner.run(["eval", "scale", "--data", folder.path, "--points", "5", "--targets", "2", "--json"])
+        let eval = try CLIRunner.run(["eval", "scale", "--data", folder.path, "--points", "5", "--targets", "4", "--json"])
         #expect(eval.status == 0, "\(eval.stderr)")
         let row = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
         let points = row["points"] as! [[Double]], landings = row["landings"] as! [[Int]]
@@ -113,9 +113,10 @@ import VQZ
             return try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
         }
         #expect(try written(["-q", "50"]) == bytes[2])
-        #expect(landings.count == 2)
+        #expect(landings.count == 4)
         for landing in landings {
             #expect(landing[1] <= landing[0], "--size never exceeds its target: \(landing)")
+            #expect(Double(landing[1]) >= 0.97 * Double(landing[0]), "--size lands within 3% under its target: \(landing)")
             #expect(try written(["--size", "\(landing[0])"]) == landing[1])
         }
         #expect(try CLIRunner.run(["eval", "scale", "--data", folder.path, "--points", "1"]).status != 0)

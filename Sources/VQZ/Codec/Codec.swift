@@ -48,7 +48,9 @@ public final class Codec: @unchecked Sendable {
 
     /// `file` with the tint plane of `tintCandidates` that pays best for its bytes in fidelity to
     /// `image` (`TintChoice`), or none when none pays, and the picture the result decodes to.
-    public func tinted(_ file: VQZFile, fittedTo image: Image) throws -> (file: VQZFile, picture: Image) {
+    /// `allows`: only planes with which the file passes it are considered (a size target: a
+    /// finer plane can take a thousand bytes more than the one before it on the scale).
+    public func tinted(_ file: VQZFile, fittedTo image: Image, allows: (VQZFile) throws -> Bool = { _ in true }) throws -> (file: VQZFile, picture: Image) {
         var plain = file
         plain.tint = nil
         let decoded = try decompress(plain)
@@ -79,7 +81,11 @@ public final class Codec: @unchecked Sendable {
         var best: (net: Double, plane: TintPlane)?
         for case let trial? in trials {
             let (net, plane) = try trial.get()
-            if net > 0 && net > (best?.net ?? 0) { best = (net, plane) }
+            guard net > 0 && net > (best?.net ?? 0) else { continue }
+            var candidate = plain
+            candidate.tint = plane
+            guard try allows(candidate) else { continue }
+            best = (net, plane)
         }
         guard let plane = best?.plane else { return (plain, decoded) }
         var out = plain

@@ -33,20 +33,47 @@ public struct RateControl: Sendable {
     public var levels: Int { file.tokens.levels.count }
 
     /// The file at a quality, with the positions cut to their depths (a depth map when they differ).
-    public func file(quality: Quality) -> VQZFile {
-        let depth: [UInt8]
-        switch quality {
-        case .levels(let n):
-            depth = [UInt8](repeating: UInt8(min(max(n, 1), levels)), count: file.tokens.count)
-        case .scale(let q) where q >= Quality.scaleRange.upperBound:
-            // Every level, even where one happens not to lower the latent's error.
-            depth = [UInt8](repeating: UInt8(levels), count: file.tokens.count)
-        case .scale(let q):
-            depth = self.depth(lambda: Self.lambda(quality: q))
-        }
+    public func file(quality: Quality) -> VQZFile { file(depth: depth(quality: quality)) }
+
+    /// The file with each position cut to its depth.
+    public func file(depth: [UInt8]) -> VQZFile {
         var out = file
         out.tokens = file.tokens.cut(toDepth: depth)
         return out
+    }
+
+    /// Each position's depth at a quality.
+    public func depth(quality: Quality) -> [UInt8] {
+        switch quality {
+        case .levels(let n):
+            return [UInt8](repeating: UInt8(min(max(n, 1), levels)), count: file.tokens.count)
+        case .scale(let q) where q >= Quality.scaleRange.upperBound:
+            // Every level, even where one happens not to lower the latent's error.
+            return [UInt8](repeating: UInt8(levels), count: file.tokens.count)
+        case .scale(let q):
+            return depth(lambda: Self.lambda(quality: q))
+        }
+    }
+
+    /// Depth maps between `lower` and `upper` (deeper or equal everywhere): the first `count`
+    /// positions of `steps` deepened to `upper`. `steps` orders the positions that differ by what
+    /// their extra levels buy per bit, best first, so each map is the cheapest way to that many.
+    /// Where a whole region changes depth at one price (a smooth sky), the scale jumps in bytes
+    /// from one quality to the next; these maps fill the jump, for a size target inside it.
+    public func steps(from lower: [UInt8], to upper: [UInt8]) -> [Int] {
+        let bits = log2(Float(file.tokens.codebookSizes[0]))
+        let differing = lower.indices.filter { upper[$0] > lower[$0] }
+        func gainPerBit(_ i: Int) -> Float {
+            (residual[Int(lower[i]) - 1][i] - residual[Int(upper[i]) - 1][i]) / (bits * Float(upper[i] - lower[i]))
+        }
+        return differing.sorted { (gainPerBit($0), $1) > (gainPerBit($1), $0) }
+    }
+
+    /// `lower` with the first `count` positions of `steps` at `upper`'s depth.
+    public static func depth(_ lower: [UInt8], deepening steps: ArraySlice<Int>, to upper: [UInt8]) -> [UInt8] {
+        var depth = lower
+        for i in steps { depth[i] = upper[i] }
+        return depth
     }
 
     /// Each position's depth at price `lambda` per bit: the smallest d in 1...L minimising
@@ -102,9 +129,12 @@ public struct RateControl: Sendable {
     /// photos pays for level 2, at the lower bound almost every position keeps every level.
     public static let lambdaRange: ClosedRange<Float> = 3e-5...1e-2
 
+    /// How close the size and fidelity searches bring two qualities of the scale.
+    public static let searchTolerance = 0.05
+
     /// The highest quality in 0...100 (to `tolerance`) whose result `fits`, by bisection, assuming
     /// that what fits at q also fits below q; nil when not even quality 0 fits.
-    public static func highestQuality(tolerance: Double = 0.05, where fits: (Double) throws -> Bool) rethrows -> Double? {
+    public static func highestQuality(tolerance: Double = searchTolerance, where fits: (Double) throws -> Bool) rethrows -> Double? {
         let (low, high) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
         guard try fits(low) else { return nil }
         if try fits(high) { return high }
@@ -113,7 +143,7 @@ public struct RateControl: Sendable {
 
     /// The lowest quality in 0...100 (to `tolerance`) whose result `suffices`, assuming that what
     /// suffices at q also suffices above q; nil when not even quality 100 suffices.
-    public static func lowestQuality(tolerance: Double = 0.05, where suffices: (Double) throws -> Bool) rethrows -> Double? {
+    public static func lowestQuality(tolerance: Double = searchTolerance, where suffices: (Double) throws -> Bool) rethrows -> Double? {
         let (low, high) = (Quality.scaleRange.lowerBound, Quality.scaleRange.upperBound)
         guard try suffices(high) else { return nil }
         if try suffices(low) { return low }

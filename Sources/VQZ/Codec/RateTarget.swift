@@ -39,9 +39,14 @@ extension Codec {
         let rate = try analyse(image, keepAlpha: keepAlpha)
         // A search ends on a quality it has tried: keep the last try rather than decode it again.
         var last: (quality: Quality, file: VQZFile, picture: Image)?
+        // Under a size target, only tint planes that keep the file within it.
+        func allows(_ file: VQZFile) throws -> Bool {
+            if case .size(let limit) = target { return try encode(file).count <= limit }
+            return true
+        }
         func file(_ quality: Quality) throws -> (file: VQZFile, picture: Image) {
             if let last, last.quality == quality { return (last.file, last.picture) }
-            let made = try tinted(rate.file(quality: quality), fittedTo: image)
+            let made = try tinted(rate.file(quality: quality), fittedTo: image, allows: allows)
             last = (quality, made.file, made.picture)
             return made
         }
@@ -54,6 +59,20 @@ extension Codec {
             }
             return try encode(file(quality).file)
         }
+        // A size between two neighbouring qualities: the depth maps between theirs.
+        func filled(from q: Double, limit: Int) throws -> [UInt8] {
+            let above = min(Quality.scaleRange.upperBound, q + RateControl.searchTolerance)
+            let (lower, upper) = (rate.depth(quality: .scale(q)), rate.depth(quality: .scale(above)))
+            let steps = rate.steps(from: lower, to: upper)
+            let cut = { (count: Int) in rate.file(depth: RateControl.depth(lower, deepening: steps.prefix(count), to: upper)) }
+            // The most steps whose file fits; the bytes grow with the steps taken, near enough to bisect.
+            var (fits, over) = (0, steps.count + 1)
+            while over - fits > 1 {
+                let mid = (fits + over) / 2
+                if try encode(tinted(cut(mid), fittedTo: image, allows: allows).file).count <= limit { fits = mid } else { over = mid }
+            }
+            return RateControl.depth(lower, deepening: steps.prefix(fits), to: upper)
+        }
         switch target {
         case .quality(let quality):
             return (try final(quality), quality)
@@ -65,7 +84,13 @@ extension Codec {
                 return n <= limit
             }
             guard let q else { throw RateTargetError.sizeUnreachable(target: limit, smallest: smallest) }
-            return (try final(.scale(q)) { file, _ in try encode(file).count <= limit }, .scale(q))
+            let depth = q < Quality.scaleRange.upperBound ? try filled(from: q, limit: limit) : rate.depth(quality: .scale(q))
+            if refinement.rounds > 0 {
+                let refined = try tinted(self.refined(rate.file(depth: depth), toMatch: image, by: refinement), fittedTo: image, allows: allows)
+                let bytes = try encode(refined.file)
+                if bytes.count <= limit { return (bytes, .scale(q)) }
+            }
+            return (try encode(tinted(rate.file(depth: depth), fittedTo: image, allows: allows).file), .scale(q))
         case .psnr(let floor):
             let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
             let channels = rate.file.colorChannels
