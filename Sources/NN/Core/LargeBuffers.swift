@@ -49,8 +49,8 @@ public enum LargeBuffers {
     /// The bytes kept for reuse now.
     static var keptBytes: Int { lock.withLock { kept.reduce(0) { $0 + $1.bytes } } }
 
-    /// Gives the kept blocks back to the system (a long-running process between jobs).
-    public static func trim() {
+    /// Gives the kept blocks back to the system.
+    static func trim() {
         let blocks: [UnsafeMutableRawPointer] = lock.withLock {
             defer { kept = [] }
             return kept.map(\.block)

@@ -83,7 +83,7 @@ public enum SafeTensors {
             (tensors, metadata) = try SafeTensors.layout(bytes)
         }
 
-        /// Converts tensor `name`'s values into `destination`, which holds `stored.count` floats.
+        /// Converts the values of `stored`, one of `tensors`, into `destination` (`stored.count` floats).
         public func decode(_ stored: Stored, into destination: UnsafeMutablePointer<Float>) {
             bytes.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + stored.start

@@ -55,11 +55,11 @@ public struct RateControl: Sendable {
         }
     }
 
-    /// Depth maps between `lower` and `upper` (deeper or equal everywhere): the first `count`
-    /// positions of `steps` deepened to `upper`. `steps` orders the positions that differ by what
-    /// their extra levels buy per bit, best first, so each map is the cheapest way to that many.
-    /// Where a whole region changes depth at one price (a smooth sky), the scale jumps in bytes
-    /// from one quality to the next; these maps fill the jump, for a size target inside it.
+    /// The positions where `upper` (deeper or equal everywhere) is deeper than `lower`, ordered by
+    /// what their extra levels buy per bit, best first: deepening the first n of them
+    /// (`depth(_:deepening:to:)`) is the cheapest way to n. Where a whole region changes depth at
+    /// one price (a smooth sky), the scale jumps in bytes from one quality to the next; these maps
+    /// fill the jump, for a size target inside it.
     public func steps(from lower: [UInt8], to upper: [UInt8]) -> [Int] {
         let bits = log2(Float(file.tokens.codebookSizes[0]))
         let differing = lower.indices.filter { upper[$0] > lower[$0] }
@@ -69,7 +69,7 @@ public struct RateControl: Sendable {
         return differing.sorted { (gainPerBit($0), $1) > (gainPerBit($1), $0) }
     }
 
-    /// `lower` with the first `count` positions of `steps` at `upper`'s depth.
+    /// `lower` with the positions of `steps` at `upper`'s depth.
     public static func depth(_ lower: [UInt8], deepening steps: ArraySlice<Int>, to upper: [UInt8]) -> [UInt8] {
         var depth = lower
         for i in steps { depth[i] = upper[i] }

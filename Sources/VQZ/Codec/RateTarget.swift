@@ -30,7 +30,7 @@ extension Codec {
     /// file with the caller's entropy coder, so a size target counts the bytes that will be written.
     /// The encoder runs once; a search cuts, decodes (to fit the tint plane) and codes again. With
     /// `refinement`, a search runs on nearest codes (a refinement per step would multiply its
-    /// cost) and only the quality it ends on is refined; the refined file is kept if it still meets
+    /// cost) and only the tokens it ends on are refined; the refined file is kept if it still meets
     /// the target, else the nearest codes' (refined tokens decode closer, so a fidelity target
     /// keeps them, but they can take a few percent more bytes than a size target leaves).
     public func compress(_ image: Image, to target: RateTarget, keepAlpha: Bool = true,
@@ -50,32 +50,36 @@ extension Codec {
             last = (quality, made.file, made.picture)
             return made
         }
-        // The file at the quality a target settled on, refined where that is asked for and the
-        // result still meets the target.
-        func final(_ quality: Quality, meets: (VQZFile, Image) throws -> Bool = { _, _ in true }) throws -> [UInt8] {
+        // The tokens a target settled on (`cut`; `plain`, its file as tried), refined where that is
+        // asked for and the result still meets the target.
+        func final(_ cut: VQZFile, plain: () throws -> VQZFile,
+                   meets: (VQZFile, Image) throws -> Bool = { _, _ in true }) throws -> [UInt8] {
             if refinement.rounds > 0 {
-                let refined = try tinted(self.refined(rate.file(quality: quality), toMatch: image, by: refinement), fittedTo: image)
+                let refined = try tinted(self.refined(cut, toMatch: image, by: refinement), fittedTo: image, allows: allows)
                 if try meets(refined.file, refined.picture) { return try encode(refined.file) }
             }
-            return try encode(file(quality).file)
+            return try encode(plain())
         }
-        // A size between two neighbouring qualities: the depth maps between theirs.
-        func filled(from q: Double, limit: Int) throws -> [UInt8] {
+        // A size between quality q and the next the search tried: the depth maps between theirs,
+        // as many positions deepened as fit, and the file of the last that fitted.
+        func filled(from q: Double, limit: Int) throws -> (cut: VQZFile, plain: VQZFile) {
             let above = min(Quality.scaleRange.upperBound, q + RateControl.searchTolerance)
             let (lower, upper) = (rate.depth(quality: .scale(q)), rate.depth(quality: .scale(above)))
             let steps = rate.steps(from: lower, to: upper)
             let cut = { (count: Int) in rate.file(depth: RateControl.depth(lower, deepening: steps.prefix(count), to: upper)) }
             // The most steps whose file fits; the bytes grow with the steps taken, near enough to bisect.
             var (fits, over) = (0, steps.count + 1)
+            var fitting = try file(.scale(q)).file
             while over - fits > 1 {
                 let mid = (fits + over) / 2
-                if try encode(tinted(cut(mid), fittedTo: image, allows: allows).file).count <= limit { fits = mid } else { over = mid }
+                let tried = try tinted(cut(mid), fittedTo: image, allows: allows).file
+                if try encode(tried).count <= limit { (fits, fitting) = (mid, tried) } else { over = mid }
             }
-            return RateControl.depth(lower, deepening: steps.prefix(fits), to: upper)
+            return (cut(fits), fitting)
         }
         switch target {
         case .quality(let quality):
-            return (try final(quality), quality)
+            return (try final(rate.file(quality: quality), plain: { try file(quality).file }), quality)
         case .size(let limit):
             var smallest = 0
             let q = try RateControl.highestQuality { q in
@@ -84,13 +88,9 @@ extension Codec {
                 return n <= limit
             }
             guard let q else { throw RateTargetError.sizeUnreachable(target: limit, smallest: smallest) }
-            let depth = q < Quality.scaleRange.upperBound ? try filled(from: q, limit: limit) : rate.depth(quality: .scale(q))
-            if refinement.rounds > 0 {
-                let refined = try tinted(self.refined(rate.file(depth: depth), toMatch: image, by: refinement), fittedTo: image, allows: allows)
-                let bytes = try encode(refined.file)
-                if bytes.count <= limit { return (bytes, .scale(q)) }
-            }
-            return (try encode(tinted(rate.file(depth: depth), fittedTo: image, allows: allows).file), .scale(q))
+            let chosen = q < Quality.scaleRange.upperBound ? try filled(from: q, limit: limit)
+                : (cut: rate.file(quality: .scale(q)), plain: try file(.scale(q)).file)
+            return (try final(chosen.cut, plain: { chosen.plain }) { file, _ in try encode(file).count <= limit }, .scale(q))
         case .psnr(let floor):
             let image8 = image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)
             let channels = rate.file.colorChannels
@@ -102,7 +102,9 @@ extension Codec {
                 return fidelity >= floor
             }
             guard let q else { throw RateTargetError.psnrUnreachable(target: floor, best: best) }
-            return (try final(.scale(q)) { _, picture in psnr(reference, picture.withChannels(channels).samples8) >= floor }, .scale(q))
+            return (try final(rate.file(quality: .scale(q)), plain: { try file(.scale(q)).file }) { _, picture in
+                psnr(reference, picture.withChannels(channels).samples8) >= floor
+            }, .scale(q))
         }
     }
 }
