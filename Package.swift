@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VQZTests", dependencies: ["VQZ", "StandardFormats"], exclude: ["Fixtures"]),  // read by path: files old versions wrote
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes", "VQZ", "ImageIO"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Shapes", "VQZ", "ImageIO", "StandardFormats"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "VQZ", "Models", "NN"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "VQZ", "Models", "NN", "ImageIO"]),
         .testTarget(name: "ShapesTests", dependencies: ["Shapes", "Models", "NN", "ImageIO"]),

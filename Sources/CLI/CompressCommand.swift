@@ -91,7 +91,7 @@ struct CompressCommand: ParsableCommand, VerboseDescribed {
         try batch.run {
             let codec = try loaded ?? Codec(model: modelOptions.load())
             loaded = nil
-            if noTint { codec.tintCandidates = [] }
+            if noTint { codec.tintPlanes = false }
             codec.refinement.rounds = effort
             let prior = entropy == .prior ? try entropyPriorOptions.load(for: codec.model) : nil
             if let prior {

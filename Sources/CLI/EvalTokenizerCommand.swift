@@ -36,7 +36,7 @@ struct EvalTokenizerCommand: ParsableCommand {
     func run() throws {
         let console = verbosity.console
         let codec = Codec(model: try modelOptions.load())
-        if noTint { codec.tintCandidates = [] }
+        if noTint { codec.tintPlanes = false }
         let (pictures, paths, skipped) = try TrainingImages.load(folder: data)
         for s in skipped { console.warn(s.path, s.reason) }
         let levels = codec.model.levels, k = codec.model.config.codebookSize

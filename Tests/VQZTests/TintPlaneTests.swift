@@ -88,10 +88,22 @@ import Testing
         #expect(TintPlane.fit(reference: reference, decoded: reference, width: w, height: h, channels: 3) == nil)
     }
 
-    @Test func aPlanePaysOnlyWhenItsGainBeatsThePriceOfItsBytes() {
-        // Halving the error (3 dB) for 10% more bytes pays; for doubling the file (2.6 dB) barely.
-        #expect(TintChoice.netGain(before: 2, after: 1, bytes: 10, fileBytes: 100) > 2.5)
-        #expect(TintChoice.netGain(before: 2, after: 1, bytes: 100, fileBytes: 100) < 0.5)
-        #expect(TintChoice.netGain(before: 1.1, after: 1, bytes: 100, fileBytes: 100) < 0)
+    /// The plane's cells never grow as the tokens deepen: a plane made coarser between two
+    /// qualities would make the higher one's file smaller.
+    @Test func cellsShrinkAsTheTokensDeepen() {
+        let (w, h, levels) = (12, 10, 4)
+        var previous = Int.max
+        var cells: Set<Int> = []
+        for deeper in 0...(w * h * (levels - 1)) {
+            // `deeper` extra levels spread over the positions, level by level.
+            let depth = (0..<(w * h)).map { i in UInt8(1 + deeper / (w * h) + (i < deeper % (w * h) ? 1 : 0)) }
+            let grid = TokenGrid(width: w, height: h, levels: Array(repeating: Array(repeating: 0, count: w * h), count: levels),
+                                 codebookSizes: Array(repeating: 16, count: levels)).cut(toDepth: depth)
+            let cell = TintSettings(for: grid).cellLog2
+            #expect(cell <= previous, "\(deeper) levels past the first: cells of \(1 << cell) after \(1 << previous)")
+            previous = cell
+            cells.insert(cell)
+        }
+        #expect(cells.count > 1)
     }
 }

@@ -24,9 +24,8 @@ public final class Codec: @unchecked Sendable {
     /// Called after each tile the encoder or decoder finishes, with tiles done and the total:
     /// a large image takes tens of seconds, and a caller on a terminal shows how far it is.
     public var progress: ((_ done: Int, _ total: Int) -> Void)?
-    /// The tint planes compress tries on each picture (`TintPlane`, `TintChoice`); empty writes
-    /// tokens alone.
-    public var tintCandidates: [TintSettings] = TintSettings.candidates
+    /// Whether compress adds a tint plane (`TintPlane`) to the tokens.
+    public var tintPlanes = true
     /// Tokens chosen by their decoded error instead of nearest codes (`TokenRefinement`; no
     /// rounds: nearest codes, the default).
     public var refinement = TokenRefinement(rounds: 0)
@@ -46,51 +45,23 @@ public final class Codec: @unchecked Sendable {
                           fittedTo: image).file
     }
 
-    /// `file` with the tint plane of `tintCandidates` that pays best for its bytes in fidelity to
-    /// `image` (`TintChoice`), or none when none pays, and the picture the result decodes to.
-    /// `allows`: only planes with which the file passes it are considered (a size target: a
-    /// finer plane can take a thousand bytes more than the one before it on the scale).
+    /// `file` with a tint plane fitted to `image` (its cells set by the tokens' depth:
+    /// `TintSettings(for:)`), and the picture the result decodes to. `allows`: the plane is kept
+    /// only if the file passes it with the plane (a size target).
     public func tinted(_ file: VQZFile, fittedTo image: Image, allows: (VQZFile) throws -> Bool = { _ in true }) throws -> (file: VQZFile, picture: Image) {
         var plain = file
         plain.tint = nil
         let decoded = try decompress(plain)
-        guard !tintCandidates.isEmpty else { return (plain, decoded) }
         let channels = file.colorChannels
-        let reference = (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(channels).samples8
-        let colours = decoded.withChannels(channels).samples8
-        let before = meanSquaredError(reference, colours)
-        let fileBytes = try plain.encode().count
-        // The candidates are fitted side by side; the choice scans them in order, so it does not
-        // depend on the thread count.
-        let candidates = tintCandidates
-        var trials = [Result<(net: Double, plane: TintPlane), Error>?](repeating: nil, count: candidates.count)
-        trials.withUnsafeMutableBufferPointer { out in
-            parallelFor(candidates.count) { range in
-                for i in range {
-                    guard let plane = TintPlane.fit(reference: reference, decoded: colours, width: file.width, height: file.height,
-                                                    channels: channels, settings: candidates[i]) else { continue }
-                    var tinted = colours
-                    plane.apply(to: &tinted, width: file.width, height: file.height, stride: channels)
-                    out[i] = Result {
-                        let bytes = try plane.chunkBytes(zstdLevel: Zstd.defaultLevel).count + ChunkFraming.frameSize
-                        return (TintChoice.netGain(before: before, after: meanSquaredError(reference, tinted), bytes: bytes, fileBytes: fileBytes), plane)
-                    }
-                }
-            }
-        }
-        var best: (net: Double, plane: TintPlane)?
-        for case let trial? in trials {
-            let (net, plane) = try trial.get()
-            guard net > 0 && net > (best?.net ?? 0) else { continue }
-            var candidate = plain
-            candidate.tint = plane
-            guard try allows(candidate) else { continue }
-            best = (net, plane)
-        }
-        guard let plane = best?.plane else { return (plain, decoded) }
-        var out = plain
-        out.tint = plane
-        return (out, Self.applying(plane, to: decoded))
+        guard tintPlanes,
+              let plane = TintPlane.fit(reference: (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(channels).samples8,
+                                        decoded: decoded.withChannels(channels).samples8, width: file.width, height: file.height,
+                                        channels: channels, settings: TintSettings(for: file.tokens))
+        else { return (plain, decoded) }
+        var tinted = plain
+        tinted.tint = plane
+        guard try allows(tinted) else { return (plain, decoded) }
+        return (tinted, Self.applying(plane, to: decoded))
     }
 
     /// The picture with a tint plane added to its colour channels.

@@ -78,10 +78,19 @@ public struct RateControl: Sendable {
 
     /// Each position's depth at price `lambda` per bit: the smallest d in 1...L minimising
     /// residual(d) + lambda * bits(d), where bits(d) counts d tokens of log2(K) bits and the
-    /// depth map's own cost, about `boundaryBits` for each 4-neighbour whose depth differs (the
-    /// map codes regions cheaply and ragged edges dearly). That cost depends on the neighbours'
-    /// choices, so the map is refined by a few sweeps that each move a position to its best depth
-    /// given the others (iterated conditional modes), starting from the choice without it.
+    /// depth map's own cost, about `boundaryBits` for each level by which a 4-neighbour's depth
+    /// differs (DPTH codes a depth as one flag per level, each in the context of the neighbours
+    /// that go past it, so an edge costs for every level it spans). That cost depends on the
+    /// neighbours' choices, so the map is refined by a few sweeps that each move a position to
+    /// its best depth given the others (iterated conditional modes), starting from the choice
+    /// without it.
+    ///
+    /// Maps are nested: a lower lambda's is at least as deep everywhere. A position's best depth
+    /// rises with 1/lambda and with its neighbours' depths (its cost has increasing differences in
+    /// both, the edge term being a function of the depths' difference), so the start and every
+    /// move of the sweeps, made in the same order, keep the deeper map deeper. An edge priced
+    /// once, whatever levels it spans, broke this (a position could drop a level to match a
+    /// neighbour), and a higher quality could write a smaller file.
     public func depth(lambda: Float) -> [UInt8] {
         let (w, h) = (file.tokens.width, file.tokens.height)
         let tokenBits = log2(Float(file.tokens.codebookSizes[0]))
@@ -90,7 +99,7 @@ public struct RateControl: Sendable {
             var best = 0, bestCost = Float.infinity
             for l in 0..<levels {
                 var bits = tokenBits * Float(l)
-                for n in neighbours where n != l + 1 { bits += Self.boundaryBits }
+                for n in neighbours { bits += Self.boundaryBits * Float(abs(n - (l + 1))) }
                 let cost = residual[l][i] + lambda * bits
                 if cost < bestCost { best = l; bestCost = cost }
             }
@@ -111,8 +120,9 @@ public struct RateControl: Sendable {
         return depth
     }
 
-    /// The depth map's price of a 4-neighbour at another depth, in bits (a round figure of the
-    /// order DPTH spends on a ragged edge), and the sweeps that settle the map.
+    /// The depth map's price of each level between a position's depth and a 4-neighbour's, in
+    /// bits (a round figure of the order DPTH spends on a ragged edge), and the sweeps that
+    /// settle the map.
     static let boundaryBits: Float = 1.5
     static let refinementSweeps = 2
 

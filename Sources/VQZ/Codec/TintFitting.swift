@@ -1,10 +1,7 @@
 import Foundation
 import ImageIO
 
-/// How the encoder fits a tint plane (`TintPlane`): its cell size and step. The encoder tries
-/// each of `TintSettings.candidates` and keeps what pays (`TintChoice`): on the 10 validation
-/// photos, 1.4 dB at level 1 of tokenizer v2 for 10% more bytes; from level 2 up the finer cells
-/// win, each more than the next level's tokens would buy with its bytes (docs/MODELS.md).
+/// How the encoder fits a tint plane (`TintPlane`): its cell size and step.
 public struct TintSettings: Equatable, Sendable {
     public var cellLog2: Int
     public var step: Int
@@ -18,25 +15,19 @@ public struct TintSettings: Equatable, Sendable {
     }
 
     public static let standard = TintSettings()
-    /// What the encoder tries: cells of 8 to 64 pixels.
-    public static let candidates = (3...6).map { TintSettings(cellLog2: $0) }
-}
 
-/// Whether a tint plane pays for its bytes. Bytes added to a file of B bytes are worth what they
-/// would buy as tokens: about `decibelsPerDoubling` per doubling of B (level 1 to level 2 of the
-/// v2 tokenizer gains 3.7 dB for 2.7 times the bytes, 2.6 dB per doubling; finer levels buy less,
-/// so this prices bytes as dearly as they ever are). A plane is kept when its gain in PSNR
-/// exceeds that price, the candidate with the largest margin winning.
-public enum TintChoice {
-    public static let decibelsPerDoubling = 2.6
-
-    /// The net gain in dB of `bytes` more on a file of `fileBytes` that lower the mean squared
-    /// error from `before` to `after`.
-    public static func netGain(before: Double, after: Double, bytes: Int, fileBytes: Int) -> Double {
-        guard before > 0 else { return -.infinity }
-        let gain = 10 * log10(before / max(after, 1e-9))
-        let price = decibelsPerDoubling * log2(1 + Double(bytes) / Double(max(fileBytes, 1)))
-        return gain - price
+    /// The plane for a file's tokens: cells of 64 pixels while hardly a position goes past
+    /// level 1, 32 up to two levels a position on average, 16 up to three, 8 beyond. A finer
+    /// plane fixes more and costs more; as the tokens deepen they leave it less to fix, but its
+    /// bytes become a smaller share of the file, and the finer cells pay. The thresholds are the
+    /// best of a sweep on data/val (docs/BENCHMARKS.md, the quality scale), where the plane adds
+    /// 0.50 dB at equal bytes along `-q`. The cells follow the depth alone, which only grows
+    /// along the scale: choosing, picture by picture, the plane whose gain beat the price of its
+    /// bytes by most gave a curve no better and made it dip wherever a finer plane stopped
+    /// paying, a higher quality writing a smaller file.
+    public init(for tokens: TokenGrid) {
+        let meanDepth = Double(tokens.tokenCount) / Double(max(tokens.count, 1))
+        self.init(cellLog2: meanDepth < 1.01 ? 6 : meanDepth < 2 ? 5 : meanDepth < 3 ? 4 : 3)
     }
 }
 

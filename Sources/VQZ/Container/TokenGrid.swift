@@ -27,6 +27,11 @@ public struct TokenGrid: Equatable, Sendable {
 
     public var count: Int { width * height }
 
+    /// The tokens stored at every level together.
+    public var tokenCount: Int {
+        depth.map { $0.reduce(0) { $0 + Int($1) } } ?? levels.count * count
+    }
+
     /// The positions that have a token at level l, in raster order.
     public func positions(atLevel l: Int) -> [Int] {
         guard let depth else { return Array(0..<count) }
