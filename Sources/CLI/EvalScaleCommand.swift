@@ -12,7 +12,7 @@ struct EvalScaleCommand: ParsableCommand {
         abstract: "Whether -q is monotone in bytes and PSNR, and how far under its target --size lands.",
         discussion: """
             Reads every picture under --data as 8-bit RGB, tokenizes it once, and writes it as \
-            'vqz compress -q Q' does (zstd, the tint plane when it pays) at --points qualities \
+            'vqz compress -q Q' does (zstd, with the tint plane) at --points qualities \
             evenly spaced from 0 to 100, decoding each to measure its PSNR. Then runs \
             'vqz compress --size S' for --targets sizes spaced evenly in log between the files of \
             -q 0 and -q 100. Reports, per picture, the points after which the bytes or the PSNR \

@@ -15,7 +15,7 @@ struct EvalTokenizerCommand: ParsableCommand {
         discussion: """
             Reads every picture under --data as 8-bit RGB (alpha dropped, gray expanded), \
             tokenizes it once at all levels, and for each level L codes \
-            its first L levels as a .vqz file (zstd, with the tint plane when it pays, as \
+            its first L levels as a .vqz file (zstd, with the tint plane, as \
             'vqz compress --levels L' writes it; --no-tint: tokens only), decodes \
             it, and scores the result against the picture (PSNR over RGB, MS-SSIM on luma, as \
             'vqz compare'). Reports the means over the pictures, and per level the codes that \

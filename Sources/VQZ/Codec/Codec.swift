@@ -46,7 +46,7 @@ public final class Codec: @unchecked Sendable {
     }
 
     /// `file` with a tint plane fitted to `image` (its cells set by the tokens' depth:
-    /// `TintSettings(for:)`), and the picture the result decodes to. `allows`: the plane is kept
+    /// `TintSettings(for:levels:)`), and the picture the result decodes to. `allows`: the plane is kept
     /// only if the file passes it with the plane (a size target).
     public func tinted(_ file: VQZFile, fittedTo image: Image, allows: (VQZFile) throws -> Bool = { _ in true }) throws -> (file: VQZFile, picture: Image) {
         var plain = file
@@ -56,7 +56,7 @@ public final class Codec: @unchecked Sendable {
         guard tintPlanes,
               let plane = TintPlane.fit(reference: (image.bitDepth == 8 ? image : image.converted(toBitDepth: 8)).withChannels(channels).samples8,
                                         decoded: decoded.withChannels(channels).samples8, width: file.width, height: file.height,
-                                        channels: channels, settings: TintSettings(for: file.tokens))
+                                        channels: channels, settings: TintSettings(for: file.tokens, levels: model.levels))
         else { return (plain, decoded) }
         var tinted = plain
         tinted.tint = plane

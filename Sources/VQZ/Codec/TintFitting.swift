@@ -16,18 +16,18 @@ public struct TintSettings: Equatable, Sendable {
 
     public static let standard = TintSettings()
 
-    /// The plane for a file's tokens: cells of 64 pixels while hardly a position goes past
-    /// level 1, 32 up to two levels a position on average, 16 up to three, 8 beyond. A finer
-    /// plane fixes more and costs more; as the tokens deepen they leave it less to fix, but its
-    /// bytes become a smaller share of the file, and the finer cells pay. The thresholds are the
-    /// best of a sweep on data/val (docs/BENCHMARKS.md, the quality scale), where the plane adds
-    /// 0.50 dB at equal bytes along `-q`. The cells follow the depth alone, which only grows
-    /// along the scale: choosing, picture by picture, the plane whose gain beat the price of its
-    /// bytes by most gave a curve no better and made it dip wherever a finer plane stopped
-    /// paying, a higher quality writing a smaller file.
-    public init(for tokens: TokenGrid) {
+    /// The plane for a file's tokens, of a model with `levels` levels: cells of 32 pixels while
+    /// the positions keep at most two levels on average, 16 beyond, and 8 where every position
+    /// keeps every level (the best picture the tokens give: no further token buys more there).
+    /// The finer plane fixes more and costs more; as the tokens deepen they leave it less to fix,
+    /// but its bytes become a smaller share of the file. The cells follow the depth alone, which
+    /// only grows along the scale: choosing, picture by picture, the plane whose gain beat the
+    /// price of its bytes by most (cells of 8 to 64 pixels, or none) gave the same curve on
+    /// data/val but made it dip wherever a finer plane stopped paying, a higher quality writing a
+    /// smaller file (docs/BENCHMARKS.md, the quality scale).
+    public init(for tokens: TokenGrid, levels: Int) {
         let meanDepth = Double(tokens.tokenCount) / Double(max(tokens.count, 1))
-        self.init(cellLog2: meanDepth < 1.01 ? 6 : meanDepth < 2 ? 5 : meanDepth < 3 ? 4 : 3)
+        self.init(cellLog2: meanDepth <= 2 ? 5 : meanDepth < Double(levels) ? 4 : 3)
     }
 }
 
