@@ -45,9 +45,9 @@ public final class Codec: @unchecked Sendable {
                           fittedTo: image).file
     }
 
-    /// `file` with a tint plane fitted to `image` (its cells set by the tokens' depth:
-    /// `TintSettings(for:levels:)`), and the picture the result decodes to. `allows`: the plane is kept
-    /// only if the file passes it with the plane (a size target).
+    /// `file` with a tint plane fitted to `image`, its cells set by the tokens' depth
+    /// (`TintSettings(for:levels:)`), and the picture the result decodes to. `allows`: the plane
+    /// is kept only if the file with it passes (a size target).
     public func tinted(_ file: VQZFile, fittedTo image: Image, allows: (VQZFile) throws -> Bool = { _ in true }) throws -> (file: VQZFile, picture: Image) {
         var plain = file
         plain.tint = nil
