@@ -32,4 +32,25 @@ final class LargeBuffersTests: XCTestCase {
         LargeBuffers.trim()
         XCTAssertEqual(LargeBuffers.keptBytes, 0)
     }
+
+    /// Blocks that were live together are kept together: keeping them costs no more memory than
+    /// the process already held. A request that none suits gives back the largest first, as far
+    /// as the new block needs.
+    func testKeptBlocksStayUnderTheMostEverLive() {
+        LargeBuffers.trim()
+        let mib = 1 << 20
+        let big = LargeBuffers.allocate(8 * mib, of: UInt8.self)
+        let small = LargeBuffers.allocate(4 * mib, of: UInt8.self)
+        LargeBuffers.release(big)
+        LargeBuffers.release(small)
+        XCTAssertEqual(LargeBuffers.keptBytes, 12 * mib)
+        let middle = LargeBuffers.allocate(6 * mib, of: UInt8.self)
+        XCTAssertEqual(LargeBuffers.keptBytes, 4 * mib)
+        let again = LargeBuffers.allocate(4 * mib, of: UInt8.self)
+        XCTAssertEqual(again, small)
+        XCTAssertEqual(LargeBuffers.keptBytes, 0)
+        LargeBuffers.release(middle)
+        LargeBuffers.release(again)
+        LargeBuffers.trim()
+    }
 }
