@@ -46,19 +46,39 @@ public enum SafeTensors {
 
     static let maxHeader = 100 << 20
 
-    /// The `__metadata__` strings alone, without converting any tensor (a model's name and
-    /// lineage, read where its weights are not needed).
+    /// The `__metadata__` strings alone, without converting any tensor or checking the tensors'
+    /// layout (a model's name and lineage, read where its weights are not needed).
     public static func metadata(_ bytes: [UInt8]) throws -> [String: String] {
+        try metadata(in: header(bytes).json)
+    }
+
+    /// The header's JSON object and where the data after it starts.
+    static func header(_ bytes: [UInt8]) throws -> (json: [String: Any], dataStart: Int) {
         guard bytes.count >= 8 else { throw Error.truncated }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard n <= UInt64(maxHeader) else { throw Error.headerTooLarge(Int(clamping: n)) }
-        guard bytes.count >= 8 + Int(n) else { throw Error.truncated }
-        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + Int(n))])) as? [String: Any] else {
-            throw Error.badHeader("not a JSON object")
+        let headerLength = Int(n)
+        guard bytes.count >= 8 + headerLength else { throw Error.truncated }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)]))
+        } catch {
+            throw Error.badHeader("not JSON")
         }
-        guard let meta = header["__metadata__"] else { return [:] }
-        guard let strings = meta as? [String: String] else { throw Error.badHeader("__metadata__ is not an object of strings") }
+        guard let header = json as? [String: Any] else { throw Error.badHeader("not a JSON object") }
+        return (header, 8 + headerLength)
+    }
+
+    /// The `__metadata__` map of a header, every value a string.
+    static func metadata(in header: [String: Any]) throws -> [String: String] {
+        guard let value = header["__metadata__"] else { return [:] }
+        guard let meta = value as? [String: Any] else { throw Error.badHeader("__metadata__ is not an object") }
+        var strings: [String: String] = [:]
+        for (key, v) in meta {
+            guard let s = v as? String else { throw Error.badHeader("metadata \(key) is not a string") }
+            strings[key] = s
+        }
         return strings
     }
 
@@ -119,32 +139,10 @@ public enum SafeTensors {
 
     /// The tensors' layout and the metadata; every size is checked against the file before it is used.
     static func layout(_ bytes: [UInt8]) throws -> (tensors: [String: Stored], metadata: [String: String]) {
-        guard bytes.count >= 8 else { throw Error.truncated }
-        var n: UInt64 = 0
-        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard n <= UInt64(maxHeader) else { throw Error.headerTooLarge(Int(clamping: n)) }
-        let headerLength = Int(n)
-        guard bytes.count >= 8 + headerLength else { throw Error.truncated }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)]))
-        } catch {
-            throw Error.badHeader("not JSON")
-        }
-        guard let header = json as? [String: Any] else { throw Error.badHeader("not a JSON object") }
-        let dataStart = 8 + headerLength
+        let (header, dataStart) = try header(bytes)
         let dataLength = bytes.count - dataStart
         var tensors: [String: Stored] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let meta = value as? [String: Any] else { throw Error.badHeader("__metadata__ is not an object") }
-                for (k, v) in meta {
-                    guard let s = v as? String else { throw Error.badHeader("metadata \(k) is not a string") }
-                    metadata[k] = s
-                }
-                continue
-            }
+        for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any],
                   let dtypeName = info["dtype"] as? String,
                   let shapeAny = info["shape"] as? [Any],
@@ -171,7 +169,7 @@ public enum SafeTensors {
             }
             tensors[name] = Stored(dtype: dtype, shape: shape, count: count, start: dataStart + offsets[0])
         }
-        return (tensors, metadata)
+        return (tensors, try metadata(in: header))
     }
 
     /// Serialises tensors in the given order (names sorted for a stable file), data 8-byte aligned.
