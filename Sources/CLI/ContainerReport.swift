@@ -53,8 +53,15 @@ struct ContainerReport: Encodable {
         codebookSizes = vqz.tokens.codebookSizes
         entropyCoder = vqz.entropyCoder.description
         entropyPrior = vqz.entropyPrior?.description
-        packing = vqz.packing.description
-        chunks = try VQZFile.chunks(in: data).map { Chunk(tag: $0.tag, offset: $0.offset, length: $0.length) }
+        let framed = try VQZFile.chunks(in: data)
+        chunks = framed.map { Chunk(tag: $0.tag, offset: $0.offset, length: $0.length) }
+        if let one = vqz.packing {
+            packing = "\(one) packing"
+        } else {
+            // Each TOKN chunk names its level's packing in its first byte (the reader checked it).
+            let named = framed.filter { $0.tag == "TOKN" }.map { TokenPacking(rawValue: data[$0.offset + 8])?.description ?? "?" }
+            packing = "packing per level: " + named.joined(separator: ", ")
+        }
         bitsPerPixel = Double(data.count * 8) / Double(vqz.width * vqz.height)
         tint = vqz.tint.map { Tint(cellSide: $0.cellSide, step: $0.step, columns: $0.columns, rows: $0.rows) }
     }
@@ -69,7 +76,7 @@ struct ContainerReport: Encodable {
             "model:          \(model) (digest \(modelDigest))",
             "token grid:     \(gridWidth)x\(gridHeight), \(levels) level\(levels == 1 ? "" : "s")",
             "codebook sizes: \(codebookSizes.map(String.init).joined(separator: ", "))",
-            "entropy coder:  " + (entropyPrior.map { "\(entropyCoder), rANS with \($0)" } ?? "\(entropyCoder), \(packing) packing"),
+            "entropy coder:  " + (entropyPrior.map { "\(entropyCoder), rANS with \($0)" } ?? "\(entropyCoder), \(packing)"),
             "chunks:",
         ]
         for c in chunks {

@@ -33,7 +33,7 @@ public struct EntropyCodingTally {
         tokens += file.tokens.count
         let coded = prior.encode(file.tokens)
         for l in 0..<levels {
-            zstdBytes[l] += try Zstd.compress(file.packing.pack(file.tokens.levels[l], codebookSize: file.tokens.codebookSizes[l])).count
+            zstdBytes[l] += try TokenPacking.smallestFrame(file.tokens.levels[l], codebookSize: file.tokens.codebookSizes[l]).frame.count + 1
             priorBytes[l] += coded.payloads[l].count
             floorBits[l] += coded.informationBits[l]
         }

@@ -58,7 +58,7 @@ import VQZ
             model:          vq-test (digest 6465666768696a6b6c6d6e6f70717273)
             token grid:     5x3, 2 levels
             codebook sizes: 1024, 16
-            entropy coder:  zstd, 16-bit-le packing
+            entropy coder:  zstd, packing per level: bit-packed, byte-split
             chunks:
 
             """

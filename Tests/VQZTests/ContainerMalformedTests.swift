@@ -156,7 +156,7 @@ import Testing
         expect(S.head(codebookSizes: [65537]), .overLimit("codebook size 65537 at level 0 (must be 2...65536)"))
         expect(S.head(codebookSizes: [.max]), .overLimit("codebook size 4294967295 at level 0 (must be 2...65536)"))
         expect(S.head(coder: 2), .unsupportedEntropyCoder(2))
-        expect(S.head(packing: 3), .unknownPacking(3))
+        expect(S.head(packing: 4), .unknownPacking(4))
         expect(S.head(levels: 2, codebookSizes: [16]), .inconsistent("HEAD chunk of 39 bytes is too short for its fields"))
         expect(S.head() + [0], .inconsistent("HEAD chunk has 1 bytes after its fields"))
     }
@@ -185,6 +185,18 @@ import Testing
                 == .corruptPayload(chunk: chunk, reason: "Src size is incorrect"))
         expect(try ContainerSamples.tokn(value: 16, codebookSize: 256),
                .inconsistent("token 16 at level 0 is not below codebook size 16"))
+        // With a packing per level (HEAD packing 3), each TOKN chunk names its own first.
+        let perLevel = ContainerSamples.head(packing: 3)
+        func expectPerLevel(_ tokn: [UInt8], _ error: ContainerError, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(decodeError(ContainerSamples.assemble([("HEAD", perLevel), ("TOKN", tokn)])) == error,
+                    sourceLocation: sourceLocation)
+        }
+        expectPerLevel([], .corruptPayload(chunk: chunk, reason: "no packing byte"))
+        expectPerLevel([3] + (try ContainerSamples.tokn()), .unknownPacking(3))
+        expectPerLevel([TokenPacking.planes16LE.rawValue] + (try ContainerSamples.tokn()),
+                       .corruptPayload(chunk: chunk, reason: "zstd frame declares 4 bytes, header implies 8"))
+        #expect(try VQZFile(decoding: ContainerSamples.assemble([("HEAD", perLevel), ("TOKN", [TokenPacking.byteSplit.rawValue] + (try ContainerSamples.tokn()))]))
+                .tokens.levels == [[3, 3, 3, 3]])
         let alphaHead = ContainerSamples.head(alpha: 1)
         #expect(decodeError(ContainerSamples.assemble([("HEAD", alphaHead), ("TOKN", try ContainerSamples.tokn()),
                                                        ("ALPH", try Zstd.compress([1]))]))

@@ -13,8 +13,8 @@ import Testing
         }
     }
 
-    @Test(arguments: TokenPacking.allCases)
-    func roundTripsEveryCodebookSizeClass(packing: TokenPacking) throws {
+    @Test(arguments: [nil] + TokenPacking.allCases)
+    func roundTripsEveryCodebookSizeClass(packing: TokenPacking?) throws {
         // Every bit width from 1 to 16, at both ends of each, so bit-packing crosses byte edges.
         var ks: [Int] = []
         for b in 1...16 { ks += [(1 << (b - 1)) + 1, 1 << b] }
@@ -23,6 +23,30 @@ import Testing
             let file = ContainerSamples.random(gridWidth: 13, gridHeight: 3, codebookSizes: [k], alpha: false,
                                                packing: packing, seed: UInt64(i))
             #expect(try VQZFile(decoding: try file.encode(zstdLevel: 1)) == file, "K = \(k)")
+        }
+    }
+
+    /// Unless told a packing, the writer packs each level the way zstd codes smallest and names it
+    /// in the level's TOKN chunk: 16-bit words for a level of long runs (zstd's matches see whole
+    /// tokens), 10 bits a token for a level of nearly random ones.
+    @Test func eachLevelTakesItsSmallestPacking() throws {
+        var rng = SeededGenerator(seed: 5)
+        var runs = [UInt16](repeating: 0, count: 64 * 48)
+        for i in runs.indices {
+            runs[i] = i > 0 && Int.random(in: 0..<3, using: &rng) > 0 ? runs[i - 1] : UInt16.random(in: 0..<1024, using: &rng)
+        }
+        let noise = runs.indices.map { _ in UInt16.random(in: 0..<1024, using: &rng) }
+        let grid = TokenGrid(width: 64, height: 48, levels: [runs, noise], codebookSizes: [1024, 1024])
+        let file = VQZFile(width: 512, height: 384, colorChannels: 3, model: ContainerSamples.model, tokens: grid)
+        #expect(file.packing == nil)
+        let bytes = try file.encode()
+        let tokn = try VQZFile.chunks(in: bytes).filter { $0.tag == "TOKN" }
+        #expect(tokn.map { bytes[$0.dataRange.lowerBound] } == [TokenPacking.planes16LE.rawValue, TokenPacking.bitPacked.rawValue])
+        #expect(try VQZFile(decoding: bytes) == file)
+        for packing in TokenPacking.allCases {
+            var one = file
+            one.packing = packing
+            #expect(try one.encode().count > bytes.count, "\(packing) for both levels")
         }
     }
 

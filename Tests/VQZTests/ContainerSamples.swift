@@ -6,7 +6,7 @@ enum ContainerSamples {
 
     /// A file whose tokens are uniformly random below each level's codebook size.
     static func random(gridWidth: Int, gridHeight: Int, codebookSizes: [Int], alpha: Bool,
-                       packing: TokenPacking = .default, seed: UInt64) -> VQZFile {
+                       packing: TokenPacking? = nil, seed: UInt64) -> VQZFile {
         var rng = SeededGenerator(seed: seed)
         let levels = codebookSizes.map { k in
             (0..<gridWidth * gridHeight).map { _ in UInt16(Int.random(in: 0..<k, using: &rng)) }

@@ -158,6 +158,10 @@ import Testing
             let bytes = try file.encode(prior: prior)
             let back = try VQZFile(decoding: bytes, entropyPriors: { $0 == prior.fingerprint ? prior : nil })
             #expect(back == file)
+            // HEAD's packing byte (after 33 bytes of fields and the model name) names 16-bit LE,
+            // as before packings per level, so readers older than those accept prior-coded files.
+            let head = try VQZFile.chunks(in: bytes)[0]
+            #expect(bytes[head.offset + 8 + 33 + file.model.name.utf8.count] == TokenPacking.planes16LE.rawValue)
         }
         // Revision 2's first byte names a cache weight; one past the list is refused.
         let file = Self.structuredFile(width: 6, height: 5, seed: 7)

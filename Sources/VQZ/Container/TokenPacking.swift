@@ -10,12 +10,15 @@ public enum TokenPacking: UInt8, CaseIterable, Sendable, CustomStringConvertible
     /// bytes (just the low plane when K <= 256). zstd then sees each plane's own statistics.
     case byteSplit = 2
 
-    /// The packing the writer uses: the smallest on the first real token grids (the bundled
-    /// vqz-f8-k1024-l4 tokenizer, 4 levels, zstd 19) by `compressedSizes(of:)`:
-    /// samples/dandelion-768x512.png (96x64) 16-bit-le 14627, byte-split 17898, bit-packed 19263 bytes;
-    /// samples/kite-rgba-160x120.png (20x15) 16-bit-le 1144, byte-split 1242, bit-packed 1190 bytes.
-    /// Measure again when the model changes.
+    /// The packing a file names for every level when it names one (HEAD packing 0-2): what the
+    /// writer used before it chose a packing per level (HEAD packing 3, `VQZFile.packing` nil).
+    /// 16-bit LE keeps a level's repeated tokens whole for zstd's matches, which wins where
+    /// regions repeat a token (level 1, smooth pictures); bit-packed spends 10 bits where tokens
+    /// are nearly random (the finer levels), where zstd's byte codes spend 11 on 16-bit words.
     public static let `default` = TokenPacking.planes16LE
+
+    /// HEAD's packing byte for a file whose TOKN chunks each name their own packing.
+    static let perLevelID: UInt8 = 3
 
     public var description: String {
         switch self {
@@ -102,6 +105,19 @@ public enum TokenPacking: UInt8, CaseIterable, Sendable, CustomStringConvertible
             }
         }
         return out
+    }
+
+    /// The zstd frame of one level's tokens packed this way.
+    public func frame(_ tokens: [UInt16], codebookSize k: Int, zstdLevel: Int32 = Zstd.defaultLevel) throws -> [UInt8] {
+        try Zstd.compress(pack(tokens, codebookSize: k), level: zstdLevel)
+    }
+
+    /// The smallest of the three packings' frames for one level's tokens (the first of equals).
+    public static func smallestFrame(_ tokens: [UInt16], codebookSize k: Int, zstdLevel: Int32 = Zstd.defaultLevel) throws
+        -> (packing: TokenPacking, frame: [UInt8])
+    {
+        let frames = try allCases.map { ($0, try $0.frame(tokens, codebookSize: k, zstdLevel: zstdLevel)) }
+        return frames.min { $0.1.count < $1.1.count }!
     }
 
     /// zstd-compressed size of the whole grid under each packing (at the writer's default

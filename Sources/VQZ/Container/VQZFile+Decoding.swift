@@ -66,10 +66,19 @@ extension VQZFile {
                     throw ContainerError.inconsistent("more TOKN chunks than the \(tokens.codebookSizes.count) levels in HEAD")
                 }
                 let k = tokens.codebookSizes[level], n = stored[level]
-                let packed = try Zstd.decompress(bytes[chunk.dataRange],
-                                                 expectedSize: packing.packedSize(count: n, codebookSize: k),
+                var frame = bytes[chunk.dataRange]
+                let levelPacking: TokenPacking
+                if let packing {
+                    levelPacking = packing
+                } else {
+                    guard let id = frame.popFirst() else { throw ContainerError.corruptPayload(chunk: "TOKN (level \(level))", reason: "no packing byte") }
+                    guard let named = TokenPacking(rawValue: id) else { throw ContainerError.unknownPacking(id) }
+                    levelPacking = named
+                }
+                let packed = try Zstd.decompress(frame,
+                                                 expectedSize: levelPacking.packedSize(count: n, codebookSize: k),
                                                  chunk: "TOKN (level \(level))")
-                let indices = packing.unpack(packed, count: n, codebookSize: k)
+                let indices = levelPacking.unpack(packed, count: n, codebookSize: k)
                 try TokenGrid.checkLevel(indices, level: level, codebookSize: k, count: n)
                 levels.append(Self.scatter(indices, level: level, depth: depth, count: count))
             case "TINT":
@@ -191,12 +200,13 @@ extension VQZFile {
             throw ContainerError.inconsistent("HEAD chunk has \(r.remaining) bytes after its fields")
         }
         guard let coder = EntropyCoder(rawValue: coderID) else { throw ContainerError.unsupportedEntropyCoder(coderID) }
-        guard let packing = TokenPacking(rawValue: packingID) else { throw ContainerError.unknownPacking(packingID) }
+        let packing = TokenPacking(rawValue: packingID)
+        guard packing != nil || packingID == TokenPacking.perLevelID else { throw ContainerError.unknownPacking(packingID) }
         let model = ModelFingerprint(name: name, digest: digest)
         try checkHeader(width: width, height: height, colorChannels: colorChannels, model: model,
                         gridWidth: gridWidth, gridHeight: gridHeight, codebookSizes: codebookSizes, limits: limits)
         let grid = TokenGrid(width: gridWidth, height: gridHeight, levels: [], codebookSizes: codebookSizes)
         return VQZFile(width: width, height: height, colorChannels: colorChannels, model: model, tokens: grid,
-                       alpha: alphaFlag == 1 ? [] : nil, packing: packing, entropyCoder: coder)
+                       alpha: alphaFlag == 1 ? [] : nil, packing: coder == .prior ? nil : packing, entropyCoder: coder)
     }
 }

@@ -1,4 +1,5 @@
 import ImageIO
+import NN
 
 // The writer. It validates with the reader's own rules first, so that a file it writes is
 // always one the reader accepts under the default limits.
@@ -20,9 +21,7 @@ extension VQZFile {
         }
         switch entropyCoder {
         case .zstd:
-            for (l, k) in tokens.codebookSizes.enumerated() {
-                out.chunk("TOKN", try Zstd.compress(packing.pack(tokens.storedTokens(atLevel: l), codebookSize: k), level: zstdLevel))
-            }
+            for payload in try tokenPayloads(zstdLevel: zstdLevel) { out.chunk("TOKN", payload) }
         case .prior:
             guard let prior, let named = entropyPrior, prior.fingerprint == named else {
                 throw ContainerError.entropyPriorUnavailable(needed: entropyPrior)
@@ -42,6 +41,26 @@ extension VQZFile {
         out.u32(4)
         out.u32(CRC32.checksum(out.bytes))
         return out.bytes
+    }
+
+    /// The zstd-coded TOKN payloads, one per level (levels packed in parallel): the frame of the
+    /// file's packing, or with none, the byte naming the level's smallest packing and its frame.
+    func tokenPayloads(zstdLevel: Int32) throws -> [[UInt8]] {
+        let count = tokens.codebookSizes.count
+        var payloads = [Result<[UInt8], Error>](repeating: .success([]), count: count)
+        payloads.withUnsafeMutableBufferPointer { results in
+            parallelFor(count) { range in
+                for l in range {
+                    results[l] = Result {
+                        let stored = tokens.storedTokens(atLevel: l), k = tokens.codebookSizes[l]
+                        if let packing { return try packing.frame(stored, codebookSize: k, zstdLevel: zstdLevel) }
+                        let smallest = try TokenPacking.smallestFrame(stored, codebookSize: k, zstdLevel: zstdLevel)
+                        return [smallest.packing.rawValue] + smallest.frame
+                    }
+                }
+            }
+        }
+        return try payloads.map { try $0.get() }
     }
 
     /// PRIO's data: the prior's name and digest, then the coder's parameters (rANS scale bits,
@@ -75,7 +94,9 @@ extension VQZFile {
         head.u16(UInt16(tokens.height))
         head.u8(UInt8(tokens.levels.count))
         head.u8(entropyCoder.rawValue)
-        head.u8(packing.rawValue)
+        // Prior-coded files name 16-bit LE, as every writer before per-level packing did: no
+        // packing applies to them, and older readers accept them so.
+        head.u8(packing?.rawValue ?? (entropyCoder == .prior ? TokenPacking.default.rawValue : TokenPacking.perLevelID))
         for k in tokens.codebookSizes { head.u32(UInt32(k)) }
         return head.bytes
     }

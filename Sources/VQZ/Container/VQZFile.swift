@@ -19,7 +19,10 @@ public struct VQZFile: Equatable, Sendable {
     public var tokens: TokenGrid
     /// width * height alpha values, row by row, stored losslessly; nil for opaque images.
     public var alpha: [UInt8]?
-    public var packing: TokenPacking
+    /// How zstd-coded tokens are packed: one packing for every level, or nil: each level in the
+    /// packing that comes out smallest, named at the start of its TOKN chunk (what the writer
+    /// does unless told otherwise). Prior-coded tokens have no packing.
+    public var packing: TokenPacking?
     public var entropyCoder: EntropyCoder
     /// The entropy prior that codes the tokens when `entropyCoder` is `.prior` (nil otherwise).
     public var entropyPrior: ModelFingerprint?
@@ -29,7 +32,7 @@ public struct VQZFile: Equatable, Sendable {
     public var tint: TintPlane?
 
     public init(width: Int, height: Int, colorChannels: Int, model: ModelFingerprint, tokens: TokenGrid,
-                alpha: [UInt8]? = nil, packing: TokenPacking = .default, entropyCoder: EntropyCoder = .zstd,
+                alpha: [UInt8]? = nil, packing: TokenPacking? = nil, entropyCoder: EntropyCoder = .zstd,
                 entropyPrior: ModelFingerprint? = nil, metadata: ImageMetadata = ImageMetadata(), tint: TintPlane? = nil) {
         self.width = width
         self.height = height
@@ -53,6 +56,7 @@ public struct VQZFile: Equatable, Sendable {
     public mutating func useEntropyPrior(_ prior: EntropyPrior) {
         entropyCoder = .prior
         entropyPrior = prior.fingerprint
+        packing = nil
     }
 
     public var hasAlpha: Bool { alpha != nil }
