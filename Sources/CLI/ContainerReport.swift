@@ -31,7 +31,10 @@ struct ContainerReport: Encodable {
     var codebookSizes: [Int]
     var entropyCoder: String
     var entropyPrior: String?
+    /// One packing's name for every level, "per-level" when each TOKN chunk names its own
+    /// (listed in `levelPackings`), "none" for prior-coded tokens.
     var packing: String
+    var levelPackings: [String]?
     var chunks: [Chunk]
     var bitsPerPixel: Double
     var tint: Tint?
@@ -56,11 +59,13 @@ struct ContainerReport: Encodable {
         let framed = try VQZFile.chunks(in: data)
         chunks = framed.map { Chunk(tag: $0.tag, offset: $0.offset, length: $0.length) }
         if let one = vqz.packing {
-            packing = "\(one) packing"
+            packing = one.description
+        } else if vqz.entropyCoder == .prior {
+            packing = "none"
         } else {
             // Each TOKN chunk names its level's packing in its first byte (the reader checked it).
-            let named = framed.filter { $0.tag == "TOKN" }.map { TokenPacking(rawValue: data[$0.offset + 8])?.description ?? "?" }
-            packing = "packing per level: " + named.joined(separator: ", ")
+            packing = "per-level"
+            levelPackings = framed.filter { $0.tag == "TOKN" }.map { TokenPacking(rawValue: data[$0.offset + 8])?.description ?? "?" }
         }
         bitsPerPixel = Double(data.count * 8) / Double(vqz.width * vqz.height)
         tint = vqz.tint.map { Tint(cellSide: $0.cellSide, step: $0.step, columns: $0.columns, rows: $0.rows) }
@@ -76,7 +81,7 @@ struct ContainerReport: Encodable {
             "model:          \(model) (digest \(modelDigest))",
             "token grid:     \(gridWidth)x\(gridHeight), \(levels) level\(levels == 1 ? "" : "s")",
             "codebook sizes: \(codebookSizes.map(String.init).joined(separator: ", "))",
-            "entropy coder:  " + (entropyPrior.map { "\(entropyCoder), rANS with \($0)" } ?? "\(entropyCoder), \(packing)"),
+            "entropy coder:  " + (entropyPrior.map { "\(entropyCoder), rANS with \($0)" } ?? "\(entropyCoder), " + (levelPackings.map { "packing per level: " + $0.joined(separator: ", ") } ?? "\(packing) packing")),
             "chunks:",
         ]
         for c in chunks {

@@ -73,6 +73,8 @@ import VQZ
         #expect(object?["file"] as? String == "stdin")
         #expect(object?["width"] as? Int == 40)
         #expect(object?["codebookSizes"] as? [Int] == [1024, 16])
+        #expect(object?["packing"] as? String == "per-level")
+        #expect(object?["levelPackings"] as? [String] == ["bit-packed", "byte-split"])
         #expect(object?["modelDigest"] as? String == "6465666768696a6b6c6d6e6f70717273")
         #expect((object?["chunks"] as? [[String: Any]])?.map { $0["tag"] as? String } == ["HEAD", "TOKN", "TOKN", "ALPH", "DONE"])
         #expect(object?["tint"] == nil)

@@ -18,6 +18,7 @@ def test_header_agrees_with_vqz_info(run, tmp_path):
     assert (header.grid_width, header.grid_height) == (20, 15)
     assert header.chunks[0] == "HEAD" and header.chunks[-1] == "DONE" and "ALPH" in header.chunks
     assert header.codebook_sizes == [1024] * 3
+    assert header.packing == info["packing"] == "per-level"
     text = json.dumps(info)
     assert header.fingerprint in text or header.digest in text, (header, info)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 SIGNATURE = b"\x89VQZ\r\n\x1a\n"
 ENTROPY_CODERS = {0: "zstd", 1: "prior"}
-PACKINGS = {0: "bit-packed", 1: "16-bit", 2: "byte-split"}
+PACKINGS = {0: "bit-packed", 1: "16-bit", 2: "byte-split", 3: "per-level"}
 
 
 @dataclass
