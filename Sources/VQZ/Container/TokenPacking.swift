@@ -10,11 +10,13 @@ public enum TokenPacking: UInt8, CaseIterable, Sendable, CustomStringConvertible
     /// bytes (just the low plane when K <= 256). zstd then sees each plane's own statistics.
     case byteSplit = 2
 
-    /// The packing a file names for every level when it names one (HEAD packing 0-2): what the
-    /// writer used before it chose a packing per level (HEAD packing 3, `VQZFile.packing` nil).
-    /// 16-bit LE keeps a level's repeated tokens whole for zstd's matches, which wins where
-    /// regions repeat a token (level 1, smooth pictures); bit-packed spends 10 bits where tokens
-    /// are nearly random (the finer levels), where zstd's byte codes spend 11 on 16-bit words.
+    /// The packing HEAD names in prior-coded files, whose tokens have none, so that readers
+    /// without per-level packing accept them; files from such writers name it for every level.
+    /// The writer otherwise packs each level the way zstd codes it smallest (HEAD packing 3,
+    /// `VQZFile.packing` nil): 16-bit LE keeps repeated tokens whole for zstd's matches, which
+    /// wins where regions repeat a token (level 1, smooth pictures); bit-packed spends 10 bits
+    /// where tokens are nearly random (the finer levels), where zstd's byte codes spend about 11
+    /// on 16-bit words.
     public static let `default` = TokenPacking.planes16LE
 
     /// HEAD's packing byte for a file whose TOKN chunks each name their own packing.
@@ -121,7 +123,7 @@ public enum TokenPacking: UInt8, CaseIterable, Sendable, CustomStringConvertible
     }
 
     /// zstd-compressed size of the whole grid under each packing (at the writer's default
-    /// zstd level), to pick the default packing on real token grids.
+    /// zstd level), to compare the packings on real token grids.
     public static func compressedSizes(of grid: TokenGrid, zstdLevel: Int32 = Zstd.defaultLevel) throws
         -> [(packing: TokenPacking, bytes: Int)]
     {

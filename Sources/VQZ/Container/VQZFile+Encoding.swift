@@ -94,9 +94,9 @@ extension VQZFile {
         head.u16(UInt16(tokens.height))
         head.u8(UInt8(tokens.levels.count))
         head.u8(entropyCoder.rawValue)
-        // Prior-coded files name 16-bit LE, as every writer before per-level packing did: no
-        // packing applies to them, and older readers accept them so.
-        head.u8(packing?.rawValue ?? (entropyCoder == .prior ? TokenPacking.default.rawValue : TokenPacking.perLevelID))
+        // Prior-coded tokens have no packing; their HEAD names 16-bit LE, which readers without
+        // per-level packing accept.
+        head.u8(entropyCoder == .prior ? TokenPacking.default.rawValue : packing?.rawValue ?? TokenPacking.perLevelID)
         for k in tokens.codebookSizes { head.u32(UInt32(k)) }
         return head.bytes
     }
