@@ -72,6 +72,8 @@ extension FuzzTargets {
         for picture in pictures() + tagged() where picture.bitDepth == 8 {
             for levels in [1, 2] {
                 guard var file = try? codec.compress(picture, levels: levels) else { continue }
+                // Each level's own packing (what the writer does), then one packing for all levels
+                // (bit-packed or byte-split here, 16-bit LE with the tint plane below).
                 if let bytes = try? file.encode(zstdLevel: 1) { out.append(bytes) }
                 file.packing = levels == 1 ? .bitPacked : .byteSplit
                 if let bytes = try? file.encode(zstdLevel: 1) { out.append(bytes) }
@@ -79,9 +81,9 @@ extension FuzzTargets {
                 let cells = TintPlane.cells(width: file.width, height: file.height, cellLog2: 3)
                 let values = (0..<(cells.columns * cells.rows * file.colorChannels)).map { Int8(truncatingIfNeeded: $0 * 29 - 7) }
                 var tinted = file
+                tinted.packing = .planes16LE
                 tinted.tint = TintPlane(cellLog2: 3, step: 2, width: file.width, height: file.height, channels: file.colorChannels, values: values)
                 if let bytes = try? tinted.encode(zstdLevel: 1) { out.append(bytes) }
-                file.packing = .default
                 file.useEntropyPrior(prior)
                 if let bytes = try? file.encode(prior: prior) { out.append(bytes) }
             }

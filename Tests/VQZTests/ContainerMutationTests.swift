@@ -27,7 +27,7 @@ import Testing
                                         codebookSizes: (0..<Int.random(in: 1...3, using: &rng)).map { _ in
                                             [2, 17, 256, 1024, 65536].randomElement(using: &rng)! },
                                         alpha: i % 2 == 0,
-                                        packing: TokenPacking.allCases.randomElement(using: &rng)!,
+                                        packing: ([nil] + TokenPacking.allCases).randomElement(using: &rng)!,
                                         seed: UInt64(i)).encode(zstdLevel: 3)
         } + [try DepthMapTests.file(levels: 2, seed: 3).encode(zstdLevel: 3), try DepthMapTests.file(levels: 4, seed: 4).encode(zstdLevel: 3),
              try Self.tinted().encode(zstdLevel: 3)]
