@@ -33,7 +33,7 @@ public struct EntropyCodingTally {
         tokens += file.tokens.count
         let coded = prior.encode(file.tokens)
         for l in 0..<levels {
-            zstdBytes[l] += try TokenPacking.smallestFrame(file.tokens.levels[l], codebookSize: file.tokens.codebookSizes[l]).frame.count + 1
+            zstdBytes[l] += try TokenPacking.perLevelPayload(file.tokens.levels[l], codebookSize: file.tokens.codebookSizes[l]).count
             priorBytes[l] += coded.payloads[l].count
             floorBits[l] += coded.informationBits[l]
         }

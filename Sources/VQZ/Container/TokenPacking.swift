@@ -122,6 +122,13 @@ public enum TokenPacking: UInt8, CaseIterable, Sendable, CustomStringConvertible
         return frames.min { $0.1.count < $1.1.count }!
     }
 
+    /// One level's TOKN payload in a file with a packing per level (HEAD packing 3): the byte
+    /// naming the level's smallest packing, then that packing's frame.
+    public static func perLevelPayload(_ tokens: [UInt16], codebookSize k: Int, zstdLevel: Int32 = Zstd.defaultLevel) throws -> [UInt8] {
+        let smallest = try smallestFrame(tokens, codebookSize: k, zstdLevel: zstdLevel)
+        return [smallest.packing.rawValue] + smallest.frame
+    }
+
     /// zstd-compressed size of the whole grid under each packing (at the writer's default
     /// zstd level), to compare the packings on real token grids.
     public static func compressedSizes(of grid: TokenGrid, zstdLevel: Int32 = Zstd.defaultLevel) throws
@@ -130,7 +137,7 @@ public enum TokenPacking: UInt8, CaseIterable, Sendable, CustomStringConvertible
         try allCases.map { packing in
             var total = 0
             for (tokens, k) in zip(grid.levels, grid.codebookSizes) {
-                total += try Zstd.compress(packing.pack(tokens, codebookSize: k), level: zstdLevel).count
+                total += try packing.frame(tokens, codebookSize: k, zstdLevel: zstdLevel).count
             }
             return (packing, total)
         }

@@ -54,8 +54,7 @@ extension VQZFile {
                     results[l] = Result {
                         let stored = tokens.storedTokens(atLevel: l), k = tokens.codebookSizes[l]
                         if let packing { return try packing.frame(stored, codebookSize: k, zstdLevel: zstdLevel) }
-                        let smallest = try TokenPacking.smallestFrame(stored, codebookSize: k, zstdLevel: zstdLevel)
-                        return [smallest.packing.rawValue] + smallest.frame
+                        return try TokenPacking.perLevelPayload(stored, codebookSize: k, zstdLevel: zstdLevel)
                     }
                 }
             }
